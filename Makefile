@@ -1,0 +1,93 @@
+# Territory — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+PIP := .venv/bin/pip
+PORT ?= 5000
+HOST ?= 0.0.0.0
+TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+export FLASK_APP := app
+
+.PHONY: run test test-pg test-unit test-e2e bench bench-feed bench-geo bench-audience bench-push lint install chromium wrk translations translations-update migrate demo
+
+.venv/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+install: .venv/.installed
+
+translations: install
+	.venv/bin/pybabel compile -f -d translations >/dev/null
+
+translations-update: install
+	.venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 -o translations/messages.pot --no-location --sort-output --omit-header . >/dev/null
+	for lang in fr nl en; do \
+	  if [ -f translations/$$lang/LC_MESSAGES/messages.po ]; then .venv/bin/pybabel update -i translations/messages.pot -d translations -l $$lang --no-fuzzy-matching >/dev/null; \
+	  else .venv/bin/pybabel init -i translations/messages.pot -d translations -l $$lang >/dev/null; fi; \
+	done
+
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+migrate: install
+	.venv/bin/flask migrate
+
+demo: migrate translations
+	.venv/bin/flask demo load
+
+## make run: install, migrate, load the demo territories, start the web server and the worker.
+run: demo
+	@echo
+	@echo "  Territory is running:"
+	@echo "    http://localhost:$(PORT)/          La Ciotat (coastal town)"
+	@echo "    http://station.localhost:$(PORT)/  Montgenèvre (mountain resort)"
+	@echo "  Demo logins (password: territoire-demo-2026), the same in both territories:"
+	@echo "    citizen:               citoyen@demo.territory"
+	@echo "    citizen-merchant:      commercant@demo.territory"
+	@echo "    association president: president@demo.territory"
+	@echo "    town admin:            admin@demo.territory"
+	@echo
+	( trap 'kill 0' EXIT; MAIL_BACKEND=console .venv/bin/huey_consumer app.queue.huey -w 2 -k process & \
+	  MAIL_BACKEND=console .venv/bin/gunicorn -w 2 -b $(HOST):$(PORT) --access-logfile - 'app:create_app()' )
+
+## make test: install, then the whole suite on SQLite, browser tests included.
+test: install translations chromium
+	$(PY) -m pytest -q
+
+test-unit: install translations
+	$(PY) -m pytest -q --ignore=tests/e2e
+
+test-e2e: install translations chromium
+	$(PY) -m pytest -q tests/e2e
+
+## make test-pg: the same suite on the local PostgreSQL and Redis.
+test-pg: install translations chromium
+	TEST_DATABASE_URL=$(TEST_PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -q
+
+bench: bench-feed bench-geo bench-audience bench-push
+
+# The benchmark's load generator (a lean C client: it shares the cores with the server); without
+# it the benchmark falls back to a slower Python client.
+wrk:
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || echo "wrk could not be installed: using the Python load generator"
+
+bench-feed: install translations wrk
+	$(PY) bench/bench_feed.py
+
+bench-geo: install translations wrk
+	$(PY) bench/bench_geo.py
+
+# The audience estimate: 100,000 citizens on SQLite, 1,000,000 on the local PostgreSQL
+# (a database bench_audience, created and dropped by the run).
+bench-audience: install translations
+	$(PY) bench/bench_audience.py
+
+# Push fan-out to 100,000 subscribers (real P-256 keys) against a local push service, the
+# platform's sender against a naive pywebpush.webpush() loop; then a 100,000-recipient campaign.
+bench-push: install translations
+	$(PY) bench/bench_push.py
+
+lint: install
+	.venv/bin/ruff check app tests bench

@@ -1,0 +1,200 @@
+"""Territory: one local app for a whole town."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+from whitenoise import WhiteNoise
+
+from app.config import ROOT, Config
+from app.extensions import babel, csrf, db, htmx_ext, limiter, login_manager
+
+# The domains, registered in this order; each is a package with a blueprint ``bp``.
+DOMAINS = ("territories", "pwa", "media", "accounts", "actors", "publications", "feed", "admin",
+           "notifications", "campaigns", "delivery", "places")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(Config.INSTANCE_DIR),
+    )
+    app.config.from_object(Config)
+    if test_config:
+        app.config.from_mapping(test_config)
+    _finish_config(app)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one INFO line per plug-in otherwise
+    db.init_app(app)
+    from app import changes
+
+    assert db.engine is not None
+    changes.register_stamp(str(db.engine.url), app.config["INSTANCE_DIR"])
+    csrf.init_app(app)
+    htmx_ext.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.session_protection = None  # our server-side sessions do better
+    from app.i18n import select_locale, select_timezone
+
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=str(ROOT / "translations"),
+    )
+
+    _install_fast_gettext(app)
+    from app.accounts import sessions as _sessions  # noqa: F401  (registers the user loader)
+    from app.territories.context import resolve_territory
+
+    app.before_request(resolve_territory)
+    for name in DOMAINS:
+        module = __import__(f"app.{name}", fromlist=["bp"])
+        app.register_blueprint(module.bp)
+
+    from app.security import install_security_headers
+
+    install_security_headers(app)
+    _install_template_context(app)
+    _install_error_pages(app)
+    from app.cli import register_cli
+
+    register_cli(app)
+
+    app.wsgi_app = WhiteNoise(app.wsgi_app, root=str(ROOT / "static"), prefix="static/", max_age=3600)  # type: ignore[method-assign]
+    if app.config["BEHIND_HTTPS_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    instance = Path(app.config["INSTANCE_DIR"])
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        key_file = instance / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+            os.chmod(key_file, 0o600)
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
+    if not app.config.get("SQLALCHEMY_URL"):
+        app.config["SQLALCHEMY_URL"] = app.config["DATABASE_URL"] or f"sqlite:///{instance / 'territory.db'}"
+    url = app.config["SQLALCHEMY_URL"]
+    if url.startswith("postgres://") or url.startswith("postgresql://"):
+        app.config["SQLALCHEMY_URL"] = "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+def _install_fast_gettext(app: Flask) -> None:
+    """Templates' ``_()``: flask_babel's, without looking the translations up at every string."""
+    from flask_babel import get_translations
+
+    from app.i18n import fast_gettext
+
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=fast_gettext,
+        ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n),
+    )
+
+
+def _install_template_context(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from app.actors.roles import acting_actor, memberships
+    from app.i18n import LANGUAGE_NAMES
+
+    @app.context_processor
+    def _shell_context() -> dict[str, Any]:
+        territory = getattr(g, "territory", None)
+        return {
+            "territory": territory,
+            "acting_actor": acting_actor() if territory is not None else None,
+            "my_memberships": memberships() if territory is not None else [],
+            "current_locale": str(get_locale()),
+            "language_names": LANGUAGE_NAMES,
+        }
+
+    app.jinja_env.globals["current_user"] = current_user
+    app.jinja_env.globals["url_for"] = _memoized_url_for(app)
+    app.jinja_env.filters["reject_none"] = lambda mapping: {k: v for k, v in mapping.items() if v is not None}
+    from app.privacy import anonymity_floor
+    from app.text import render_markdown
+
+    app.jinja_env.globals["anonymity_floor"] = anonymity_floor
+
+    app.jinja_env.filters["markdown"] = render_markdown
+
+
+def _memoized_url_for(app: Flask) -> Any:
+    """Templates' ``url_for``: the same URLs, each built once per host and script root (a page
+    links to some twenty URLs that are the same on every request: the shell's). Relative
+    endpoints (".name"), options (``_external``...) and calls outside a request are built
+    every time."""
+    from flask import has_request_context
+
+    build = app.url_for
+    built: dict[tuple[Any, ...], str] = {}
+
+    def url_for(endpoint: str, **values: Any) -> str:
+        if endpoint[:1] == "." or not has_request_context() or any(k[:1] == "_" for k in values):
+            return build(endpoint, **values)
+        environ = request.environ
+        key = (environ.get("HTTP_HOST"), environ.get("SCRIPT_NAME"), endpoint, *values.items())
+        try:
+            url = built.get(key)
+        except TypeError:  # an unhashable value
+            return build(endpoint, **values)
+        if url is None:
+            url = build(endpoint, **values)
+            if len(built) >= 8192:
+                built.clear()
+            built[key] = url
+        return url
+
+    return url_for
+
+
+def _install_error_pages(app: Flask) -> None:
+    from app.htmx import is_htmx
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        code = error.code or 500
+        if getattr(g, "territory", None) is None and request.path.startswith("/static/"):
+            return error
+        template = "errors/_error.html" if is_htmx() else "errors/error.html"
+        try:
+            body = render_template(template, code=code, error=error)
+        except Exception:  # the error page itself must never fail (e.g. unknown host)
+            body = f"<!doctype html><title>{code}</title><h1>{code}</h1>"
+        response = app.make_response((body, code))
+        if code == 429 and error.get_response().headers.get("Retry-After"):
+            response.headers["Retry-After"] = error.get_response().headers["Retry-After"]
+        response.vary.add("HX-Request")
+        return response
+
+    @app.errorhandler(500)
+    def _server_error(error: Exception) -> Any:
+        db.session.rollback()
+        template = "errors/_error.html" if is_htmx() else "errors/error.html"
+        try:
+            body = render_template(template, code=500, error=error)
+        except Exception:
+            body = "<!doctype html><title>500</title><h1>500</h1>"
+        return body, 500

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.accounts.passwords import password_problems
+
+POPULATION_LABELS = {
+    "resident": _l("Resident"),
+    "seasonal_worker": _l("Seasonal worker"),
+    "second_home": _l("Second-home owner"),
+    "tourist": _l("Tourist"),
+    "visitor": _l("Visitor"),
+}
+
+CONSENT_LABELS = {
+    "terms": _l("Terms of use and privacy policy"),
+    "profile_targeting": _l(
+        "Personalisation with your interests, neighbourhood and population type"
+    ),
+    "notifications": _l("Messages from actors"),
+    "live_location": _l("Live location (an approximate area, kept one hour)"),
+}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes (rendered by the ``checkboxes`` macro)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def optional_int(value: Any) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def optional_str(value: Any) -> str | None:
+    return value or None
+
+
+def _check_new_password(form: FlaskForm, field: PasswordField, email: str) -> None:
+    problems = password_problems(field.data or "", email)
+    if problems:
+        raise ValidationError(" ".join(problems))
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter your e-mail address.")),
+            Email(_l("Enter a valid e-mail address.")),
+            Length(max=254),
+        ],
+    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password."))])
+    display_name = StringField(
+        _l("Display name (optional)"), validators=[Optional(), Length(max=80)]
+    )
+    accept_terms = BooleanField(
+        _l("I accept the terms of use and the privacy policy"),
+        validators=[DataRequired(_l("You need to accept the terms to create an account."))],
+    )
+
+    def validate_password(self, field: PasswordField) -> None:
+        _check_new_password(self, field, self.email.data or "")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter your e-mail address."))],
+    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+    next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter your e-mail address.")),
+            Email(_l("Enter a valid e-mail address.")),
+        ],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(_l("Choose a password."))]
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(_l("Type the new password again.")),
+            EqualTo("password", _l("The two passwords differ.")),
+        ],
+    )
+
+    def __init__(self, *args: Any, email: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._email = email
+
+    def validate_password(self, field: PasswordField) -> None:
+        _check_new_password(self, field, self._email)
+
+
+class ChangePasswordForm(ResetPasswordForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
+    )
+
+
+class HashtagsForm(FlaskForm):
+    hashtags = MultiCheckboxField(_l("Your interests"), coerce=int)
+
+
+class FollowForm(FlaskForm):
+    actors = MultiCheckboxField(_l("Actors to follow"), coerce=int)
+
+
+class PlaceForm(FlaskForm):
+    neighbourhood = SelectField(_l("Neighbourhood where you live"), coerce=optional_int)
+    population_type = SelectField(_l("You are here as"), coerce=optional_str)
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=80)])
+    language = SelectField(_l("Language"), coerce=optional_str)
+    hashtags = MultiCheckboxField(_l("Your interests"), coerce=int)
+    neighbourhood = SelectField(_l("Neighbourhood where you live"), coerce=optional_int)
+    population_type = SelectField(_l("You are here as"), coerce=optional_str)
+    personalise = BooleanField(
+        _l("Use my interests, neighbourhood and population type to personalise what I see")
+    )

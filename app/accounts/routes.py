@@ -1,0 +1,404 @@
+"""Accounts: register, verify the e-mail, log in and out, reset or change the password,
+onboarding, profile, consents and the language choice. Routes load, check, call a service, render."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import abort, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, logout_user
+from werkzeug.wrappers import Response
+
+from app.accounts import bp, services
+from app.accounts.forms import (
+    CONSENT_LABELS,
+    POPULATION_LABELS,
+    ChangePasswordForm,
+    FollowForm,
+    ForgotPasswordForm,
+    HashtagsForm,
+    LoginForm,
+    PlaceForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from app.accounts.sessions import end_session, start_session
+from app.actors.models import Actor
+from app.extensions import limiter
+from app.htmx import render
+from app.i18n import LANGUAGE_NAMES, SUPPORTED
+from app.territories.context import current_territory, get_scoped_or_404
+from app.territories.models import POPULATION_TYPES
+
+# Per client address; log-in is also limited per e-mail address (hashed: no address kept).
+RATE_LIMIT = "10 per minute; 50 per hour"
+ONBOARDING_STEPS = ("interests", "follow", "about")
+
+
+def _email_key() -> str:
+    email = services.normalise_email(request.form.get("email", ""))
+    return "email:" + hashlib.sha256(f"{request.host}|{email}".encode()).hexdigest()
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only a path on this site: never another host, scheme or protocol-relative URL."""
+    target = (target or "").strip()
+    parts = urlsplit(target)
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or parts.scheme
+        or parts.netloc
+        or any(ord(c) < 32 for c in target)
+    ):
+        return fallback
+    return target.rstrip("?") or fallback
+
+
+def see_other(endpoint_or_url: str, **values: Any) -> Response:
+    url = endpoint_or_url if endpoint_or_url.startswith("/") else url_for(endpoint_or_url, **values)
+    return redirect(url, code=303)
+
+
+def _log_in(user) -> None:  # type: ignore[no-untyped-def]
+    """A fresh cookie session (no fixation), keeping only the language chosen before."""
+    if current_user.is_authenticated:
+        end_session()  # logging in again replaces the session, it does not add one
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    start_session(user)
+
+
+# --- register, verify ------------------------------------------------------------------------
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(RATE_LIMIT, methods=["POST"])
+def register() -> Any:
+    if current_user.is_authenticated:
+        return see_other("feed.for_you")
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(
+                current_territory(),
+                form.email.data,
+                form.password.data,
+                display_name=form.display_name.data or "",
+                language=session.get("language"),
+            )
+        except services.EmailTaken:
+            form.email.errors.append(
+                _(
+                    "An account already exists with this e-mail address. Log in, or reset your password."
+                )
+            )
+        else:
+            services.send_verification_mail(user)
+            _log_in(user)
+            flash(_("Welcome! We sent you an e-mail to confirm your address."), "success")
+            return see_other("accounts.onboarding")
+    return render("accounts/register.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str) -> Any:
+    user = services.verify_email(current_territory(), token)
+    if user is None:
+        return render("accounts/invalid_link.html", status=400)
+    flash(_("Thank you: your e-mail address is confirmed."), "success")
+    return see_other("accounts.profile" if current_user.is_authenticated else "accounts.login")
+
+
+@bp.post("/verify/resend")
+@login_required
+@limiter.limit(RATE_LIMIT)
+def resend_verification() -> Any:
+    if current_user.email_verified:
+        flash(_("Your e-mail address is already confirmed."), "success")
+    else:
+        services.send_verification_mail(current_user)
+        flash(_("We sent you a new confirmation link. It works for 48 hours."), "success")
+    return see_other(safe_next(request.form.get("next"), url_for("accounts.profile")))
+
+
+# --- log in, log out -------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(RATE_LIMIT, methods=["POST"])
+@limiter.limit(RATE_LIMIT, methods=["POST"], key_func=_email_key)
+def login() -> Any:
+    form = LoginForm(next=request.args.get("next", ""))
+    if current_user.is_authenticated and request.method == "GET":
+        return see_other(safe_next(form.next.data, url_for("feed.for_you")))
+    if form.validate_on_submit():
+        user = services.authenticate(current_territory(), form.email.data, form.password.data)
+        if user is not None:
+            _log_in(user)
+            if not user.email_verified:
+                flash(
+                    _("Please confirm your e-mail address: look for our message in your mailbox."),
+                    "info",
+                )
+            return see_other(safe_next(form.next.data, url_for("feed.for_you")))
+        form.password.errors.append(_("Wrong e-mail address or password."))
+    return render("accounts/login.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    if current_user.is_authenticated:
+        end_session()
+    session.pop("_fresh", None)
+    flash(_("You are logged out."), "success")
+    return see_other("feed.for_you")
+
+
+# --- forgotten password, reset, change -------------------------------------------------------
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(RATE_LIMIT, methods=["POST"])
+def forgot_password() -> Any:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(current_territory(), form.email.data)
+        # The same answer whether an account exists or not.
+        flash(
+            _(
+                "If an account exists for this address, we have sent it a link to choose a new password. The link works for one hour."
+            ),
+            "success",
+        )
+        return see_other("accounts.login")
+    return render("accounts/forgot_password.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(RATE_LIMIT, methods=["POST"])
+def reset_password(token: str) -> Any:
+    row = services.valid_token(current_territory(), token, services.RESET_PASSWORD)
+    if row is None:
+        return render("accounts/invalid_link.html", status=400)
+    form = ResetPasswordForm(email=services.email_of(row))
+    if form.validate_on_submit():
+        if services.reset_password(current_territory(), token, form.password.data) is None:
+            return render("accounts/invalid_link.html", status=400)
+        if current_user.is_authenticated:
+            logout_user()  # its session is revoked like every other one
+        flash(
+            _(
+                "Your password has been changed and every session logged out. Log in with the new password."
+            ),
+            "success",
+        )
+        return see_other("accounts.login")
+    return render(
+        "accounts/reset_password.html", form=form, token=token, status=422 if form.errors else 200
+    )
+
+
+@bp.route("/me/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    form = ChangePasswordForm(email=current_user.email)
+    if form.validate_on_submit():
+        if services.check_password(current_user, form.current_password.data):
+            services.set_password(
+                current_user, form.password.data, keep_session=g.get("auth_session")
+            )
+            flash(
+                _("Your password has been changed. Your other sessions are logged out."), "success"
+            )
+            return see_other("accounts.profile")
+        form.current_password.errors.append(_("This is not your current password."))
+    return render("accounts/change_password.html", form=form, status=422 if form.errors else 200)
+
+
+# --- onboarding ------------------------------------------------------------------------------
+
+
+def _hashtag_choices() -> list[tuple[int, str]]:
+    return [(h.id, h.label) for h in services.hashtag_catalogue(current_territory())]
+
+
+def _neighbourhood_choices() -> list[tuple[str, str]]:
+    return [("", _("I would rather not say"))] + [
+        (str(n.id), n.name) for n in services.neighbourhoods(current_territory())
+    ]
+
+
+def _population_choices() -> list[tuple[str, str]]:
+    return [("", _("I would rather not say"))] + [
+        (code, str(POPULATION_LABELS[code])) for code in POPULATION_TYPES
+    ]
+
+
+def _onboarding_form(step: str) -> Any:
+    if step == "interests":
+        form = HashtagsForm(data={"hashtags": [h.id for h in current_user.hashtags]})
+        form.hashtags.choices = _hashtag_choices()
+    elif step == "follow":
+        form = FollowForm()
+        form.actors.choices = [(a.id, a.name) for a in services.suggested_actors(current_user)]
+    else:
+        form = PlaceForm(
+            data={
+                "neighbourhood": current_user.neighbourhood_id,
+                "population_type": current_user.population_type,
+            }
+        )
+        form.neighbourhood.choices = _neighbourhood_choices()
+        form.population_type.choices = _population_choices()
+    return form
+
+
+def _save_onboarding_step(step: str, form: Any) -> None:
+    if step == "interests":
+        services.set_hashtags(current_user, form.hashtags.data or [])
+        if current_user.hashtags:
+            services.grant_consent(current_user, services.PROFILE_TARGETING, detail="onboarding")
+    elif step == "follow":
+        services.follow_actors(current_user, form.actors.data or [])
+    else:
+        services.set_place(current_user, form.neighbourhood.data, form.population_type.data)
+        if current_user.neighbourhood_id or current_user.population_type:
+            services.grant_consent(current_user, services.PROFILE_TARGETING, detail="onboarding")
+
+
+@bp.route("/welcome", defaults={"step": "interests"}, methods=["GET", "POST"])
+@bp.route("/welcome/<step>", methods=["GET", "POST"])
+@login_required
+def onboarding(step: str) -> Any:
+    if step not in ONBOARDING_STEPS:
+        abort(404)
+    form = _onboarding_form(step)
+    if request.method == "POST":
+        action = request.form.get("action", "next")
+        if action == "skip_all":
+            services.finish_onboarding(current_user)
+            return see_other("feed.for_you")
+        if action == "next":
+            if not form.validate_on_submit():
+                return render(
+                    "accounts/onboarding.html",
+                    form=form,
+                    step=step,
+                    steps=ONBOARDING_STEPS,
+                    status=422,
+                )
+            _save_onboarding_step(step, form)
+        index = ONBOARDING_STEPS.index(step)
+        if index + 1 < len(ONBOARDING_STEPS):
+            return see_other("accounts.onboarding", step=ONBOARDING_STEPS[index + 1])
+        services.finish_onboarding(current_user)
+        flash(_("All set! Here is what is happening around you."), "success")
+        return see_other("feed.for_you")
+    return render("accounts/onboarding.html", form=form, step=step, steps=ONBOARDING_STEPS)
+
+
+# --- profile, consents, follows --------------------------------------------------------------
+
+
+def _profile_form() -> ProfileForm:
+    user = current_user
+    form = ProfileForm(
+        data={
+            "display_name": user.display_name,
+            "language": user.language,
+            "hashtags": [h.id for h in user.hashtags],
+            "neighbourhood": user.neighbourhood_id,
+            "population_type": user.population_type,
+            "personalise": services.has_profile_targeting_consent(user),
+        }
+    )
+    form.language.choices = [("", _("As my browser asks"))] + [
+        (code, LANGUAGE_NAMES[code])
+        for code in current_territory().enabled_languages
+        if code in SUPPORTED
+    ]
+    form.hashtags.choices = _hashtag_choices()
+    form.neighbourhood.choices = _neighbourhood_choices()
+    form.population_type.choices = _population_choices()
+    return form
+
+
+def _profile_context(form: ProfileForm) -> dict[str, Any]:
+    return {
+        "form": form,
+        "consent_labels": CONSENT_LABELS,
+        "follows": services.followed_actors(current_user),
+        "consents": services.consents_of(current_user),
+    }
+
+
+@bp.route("/me", methods=["GET", "POST"])
+@login_required
+def profile() -> Any:
+    form = _profile_form()
+    if form.validate_on_submit():
+        services.update_profile(
+            current_user,
+            services.ProfileChoices(
+                display_name=form.display_name.data or "",
+                language=form.language.data,
+                hashtag_ids=form.hashtags.data or [],
+                neighbourhood_id=form.neighbourhood.data,
+                population_type=form.population_type.data,
+                personalise=form.personalise.data,
+            ),
+        )
+        if current_user.language:
+            session["language"] = current_user.language
+        flash(_("Your profile is saved."), "success")
+        return see_other("accounts.profile")
+    return render(
+        "accounts/profile.html", status=422 if form.errors else 200, **_profile_context(form)
+    )
+
+
+@bp.post("/me/consents/<int:consent_id>/withdraw")
+@login_required
+def withdraw_consent(consent_id: int) -> Any:
+    consent = services.consent_of(current_user, consent_id)
+    if consent is None:
+        abort(404)
+    if services.withdraw_consent(current_user, consent.id):
+        flash(_("Your consent is withdrawn."), "success")
+    return see_other(url_for("accounts.profile") + "#consents")
+
+
+@bp.post("/me/follows/<int:actor_id>/unfollow")
+@login_required
+def unfollow(actor_id: int) -> Any:
+    actor = get_scoped_or_404(Actor, actor_id)
+    services.unfollow_actor(current_user, actor.id)
+    if request.headers.get("HX-Request"):
+        return render(
+            "accounts/profile.html", "accounts/_follows.html", **_profile_context(_profile_form())
+        )
+    return see_other(url_for("accounts.profile") + "#follows")
+
+
+# --- language --------------------------------------------------------------------------------
+
+
+@bp.post("/language")
+def set_language() -> Any:
+    language = request.form.get("language", "")
+    back = safe_next(request.form.get("next"), url_for("feed.for_you"))
+    if language not in current_territory().enabled_languages or language not in SUPPORTED:
+        flash(_("This language is not available here."), "error")
+        return see_other(back)
+    session["language"] = language
+    if current_user.is_authenticated:
+        services.set_language(current_user, language)
+    return see_other(back)

@@ -1,0 +1,100 @@
+"""Server-side sessions: the cookie carries a random token whose hash names an AuthSession row.
+
+Revoking the row (log-out, password change) makes any copy of the cookie worthless, and a row
+belongs to one territory, so a cookie carried to another territory's host logs nobody in."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from flask import g
+from flask_login import login_user, logout_user
+from sqlalchemy import bindparam, exists, select, update
+
+from app.accounts.models import AuthSession, User
+from app.extensions import db, login_manager
+from app.models_common import utcnow
+
+IDLE_TIMEOUT = timedelta(days=14)
+ABSOLUTE_TIMEOUT = timedelta(days=60)
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User) -> AuthSession:
+    token = secrets.token_urlsafe(32)
+    auth = AuthSession(token_hash=hash_token(token), user_id=user.id, territory_id=user.territory_id)
+    db.session.add(auth)
+    db.session.commit()
+    user.session_token = token
+    login_user(user)
+    g.auth_session = auth
+    return auth
+
+
+def end_session() -> None:
+    auth = getattr(g, "auth_session", None)
+    if auth is not None:
+        auth.revoked_at = utcnow()
+        db.session.commit()
+    logout_user()
+
+
+def revoke_all_sessions(user: User, keep: AuthSession | None = None) -> None:
+    query = update(AuthSession).where(
+        AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None)
+    )
+    if keep is not None:
+        query = query.where(AuthSession.id != keep.id)
+    db.session.execute(query.values(revoked_at=utcnow()))
+    db.session.commit()
+
+
+@lru_cache(maxsize=1)
+def _session_query() -> Any:
+    """One query for the session, its user and whether the user is a member of any actor (the
+    role switcher then needs no query of its own for the many who are not); built once."""
+    from app.actors.models import Membership
+
+    return (
+        select(AuthSession, User, exists().where(Membership.user_id == AuthSession.user_id))
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.token_hash == bindparam("token_hash"))
+    )
+
+
+@login_manager.user_loader
+def load_user(token: str) -> User | None:
+    territory = getattr(g, "territory", None)
+    if territory is None or not token:
+        return None
+    row = db.session.execute(_session_query(), {"token_hash": hash_token(token)}).first()
+    auth, user, has_memberships = row if row is not None else (None, None, False)
+    now = utcnow()
+    if (
+        auth is None
+        or user is None
+        or auth.revoked_at is not None
+        or auth.territory_id != territory.id
+        or now - auth.last_seen_at > IDLE_TIMEOUT
+        or now - auth.created_at > ABSOLUTE_TIMEOUT
+    ):
+        return None
+    if user.territory_id != territory.id:
+        return None
+    if now - auth.last_seen_at > TOUCH_EVERY:
+        auth.last_seen_at = now
+        user.last_seen_at = now
+        db.session.commit()
+    user.session_token = token
+    # Read by app.actors.roles.memberships(): False spares the memberships query.
+    user.__dict__["_has_memberships"] = bool(has_memberships)
+    g.auth_session = auth
+    return user

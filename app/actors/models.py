@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import Base
+from app.models_common import UTCDateTime, utcnow
+
+ACTOR_KINDS = (
+    "town_service",
+    "association",
+    "merchant",
+    "culture",
+    "tourism_office",
+    "school",
+    "sports_club",
+)
+ACTOR_STATUSES = ("pending", "verified", "rejected")
+MEMBER_ROLES = ("owner", "editor")
+
+
+class Actor(Base):
+    """A local actor with its public page: a town service, association, shop, club..."""
+
+    __tablename__ = "actor"
+    __table_args__ = (
+        UniqueConstraint("territory_id", "slug"),
+        Index("ix_actor_territory_status", "territory_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(140))
+    summary: Mapped[str] = mapped_column(String(280), default="")
+    description_md: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(255), default="")
+    lat: Mapped[float | None] = mapped_column()
+    lon: Mapped[float | None] = mapped_column()
+    neighbourhood_id: Mapped[int | None] = mapped_column(
+        ForeignKey("neighbourhood.id", ondelete="SET NULL")
+    )
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    website: Mapped[str] = mapped_column(String(255), default="")
+    # {"mon": [["09:00", "12:00"], ["14:00", "19:00"]], "tue": [...], ...}; absent day: closed
+    opening_hours_json: Mapped[str] = mapped_column(Text, default="{}")
+    logo_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    photo_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    hashtags = relationship("Hashtag", secondary="actor_hashtag", lazy="selectin")
+    neighbourhood = relationship("Neighbourhood")
+
+    @property
+    def opening_hours(self) -> dict[str, list[list[str]]]:
+        return json.loads(self.opening_hours_json or "{}")
+
+    @opening_hours.setter
+    def opening_hours(self, value: dict[str, Any]) -> None:
+        self.opening_hours_json = json.dumps(value, sort_keys=True)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == "verified"
+
+
+class ActorHashtag(Base):
+    __tablename__ = "actor_hashtag"
+
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True)
+    hashtag_id: Mapped[int] = mapped_column(
+        ForeignKey("hashtag.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Membership(Base):
+    """A person's role in an actor: owner (manages members) or editor (publishes)."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("actor_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(10), default="editor")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[Actor] = relationship()
+    user = relationship("User")
+
+
+class Invitation(Base):
+    """An owner's invitation, by e-mail, to join an actor as editor or owner."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(10), default="editor")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    actor: Mapped[Actor] = relationship()
+
+
+class Follow(Base):
+    __tablename__ = "follow"
+    # (actor, person): an actor's followers straight from the index (audiences, counts).
+    __table_args__ = (Index("ix_follow_actor_user", "actor_id", "user_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    actor_id: Mapped[int] = mapped_column(
+        ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

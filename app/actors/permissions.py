@@ -1,0 +1,41 @@
+"""Who may see or manage an actor. Routes ask these; templates only mirror them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.actors.models import Actor, Membership
+from app.extensions import db
+
+
+def is_member(user: Any, actor: Actor) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return (
+        db.session.scalar(
+            select(Membership.id).where(
+                Membership.actor_id == actor.id, Membership.user_id == user.id
+            )
+        )
+        is not None
+    )
+
+
+def is_territory_admin(user: Any, actor: Actor) -> bool:
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.is_admin
+        and user.territory_id == actor.territory_id
+    )
+
+
+def can_view_actor(user: Any, actor: Actor) -> bool:
+    """Verified actors are public; the others only to their members and the territory's admins."""
+    return actor.is_verified or is_member(user, actor) or is_territory_admin(user, actor)
+
+
+def can_manage_members(membership: Membership | None) -> bool:
+    return membership is not None and membership.role == "owner"

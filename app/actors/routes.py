@@ -1,0 +1,430 @@
+"""Actors: public pages, directory, follow, role switching, the actor's tools, members."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from app.actors import bp, services
+from app.actors.forms import (
+    KIND_LABELS,
+    ROLE_LABELS,
+    ActorCreateForm,
+    ActorEditForm,
+    ConfirmForm,
+    DirectoryForm,
+    InviteForm,
+    MemberRoleForm,
+    OpeningHoursForm,
+    SwitchRoleForm,
+    kind_choices,
+)
+from app.actors.models import Actor, Membership
+from app.actors.permissions import can_manage_members, can_view_actor
+from app.actors.roles import actor_role_required
+from app.extensions import db
+from app.htmx import is_htmx
+from app.htmx import render as htmx_render
+from app.media.services import ImageError, store_image
+from app.models_common import utcnow
+from app.territories.context import current_territory
+from app.territories.models import Hashtag
+
+
+@bp.app_template_filter("actor_kind")
+def actor_kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
+@bp.app_template_filter("member_role")
+def member_role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+def render(page: str, fragment: str | None = None, status: int = 200, **context: Any) -> Response:
+    """A boosted navigation wants the whole page even though it is an htmx request."""
+    if getattr(request, "htmx", None) and request.htmx.boosted:  # type: ignore[attr-defined]
+        fragment = None
+    return htmx_render(page, fragment, status=status, **context)
+
+
+def _user() -> Any:
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def _safe_next(value: str | None, default: str) -> str:
+    """Only a path on this site: never an open redirect."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+def _visible_actor_or_404(slug: str) -> Actor:
+    actor = services.find_actor(current_territory(), slug)
+    if actor is None or not can_view_actor(current_user, actor):
+        abort(404)
+    return actor
+
+
+# ---------------------------------------------------------------- public
+
+
+@bp.get("/actors")
+def directory() -> Response:
+    territory = current_territory()
+    form = DirectoryForm(request.args)
+    form.kind.choices = [("", _("All kinds")), *kind_choices()]
+    form.hashtag.choices = [("", _("All hashtags"))] + [
+        (h.tag, h.label) for h in services.active_hashtags(territory)
+    ]
+    form.neighbourhood.choices = [("", _("All neighbourhoods"))] + [
+        (n.slug, n.name) for n in territory.neighbourhoods
+    ]
+    page = request.args.get("page", "1")
+    result = services.search_directory(
+        territory,
+        text=form.q.data or "",
+        kind=form.kind.data or "",
+        hashtag=form.hashtag.data or "",
+        neighbourhood=form.neighbourhood.data or "",
+        page=int(page) if page.isdigit() else 1,
+    )
+    filters = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render(
+        "actors/directory.html",
+        "actors/_directory_results.html",
+        form=form,
+        result=result,
+        filters=filters,
+    )
+
+
+@bp.get("/actors/<slug>")
+def page(slug: str) -> Response:
+    actor = _visible_actor_or_404(slug)
+    territory = current_territory()
+    return render(
+        "actors/page.html",
+        actor=actor,
+        open_now=services.is_open_now(actor, utcnow(), territory.timezone),
+        has_hours=services.has_opening_hours(actor),
+        weekdays=services.WEEKDAYS,
+        today=utcnow().astimezone(ZoneInfo(territory.timezone)).weekday(),
+        follower_count=services.follower_count(actor),
+        following=services.is_following(current_user, actor),
+        publications=services.recent_publications(actor),
+        form=ConfirmForm(),
+        next_url=request.path,
+    )
+
+
+def _follow_response(actor: Actor, following: bool) -> Response:
+    form = ConfirmForm()
+    next_url = _safe_next(form.next.data, url_for("actors.page", slug=actor.slug))
+    if is_htmx():
+        context = {
+            "actor": actor,
+            "following": following,
+            "follower_count": services.follower_count(actor),
+            "next_url": next_url,
+        }
+        body = render_template("actors/_follow_button.html", **context) + render_template(
+            "actors/_follower_count.html", oob=True, **context
+        )
+        response = make_response(body)
+        response.vary.add("HX-Request")
+        return response
+    flash(
+        _("You now follow %(name)s.", name=actor.name)
+        if following
+        else _("You no longer follow %(name)s.", name=actor.name),
+        "success",
+    )
+    return redirect(next_url, code=303)
+
+
+@bp.post("/actors/<slug>/follow")
+@login_required
+def follow(slug: str) -> Response:
+    actor = _visible_actor_or_404(slug)
+    if not actor.is_verified:
+        abort(404)
+    services.follow(_user(), actor)
+    return _follow_response(actor, True)
+
+
+@bp.post("/actors/<slug>/unfollow")
+@login_required
+def unfollow(slug: str) -> Response:
+    actor = _visible_actor_or_404(slug)
+    services.unfollow(_user(), actor)
+    return _follow_response(actor, False)
+
+
+@bp.route("/actors/new", methods=["GET", "POST"])
+@login_required
+def create() -> Response:
+    form = ActorCreateForm()
+    if form.validate_on_submit():
+        actor = services.create_actor(
+            current_territory(),
+            _user(),
+            name=form.name.data.strip(),
+            kind=form.kind.data,
+            summary=form.summary.data or "",
+            address=form.address.data or "",
+            phone=form.phone.data or "",
+            email=form.email.data or "",
+            website=form.website.data or "",
+        )
+        services.set_acting_actor(g.auth_session, _user(), actor.id)
+        flash(
+            _(
+                "%(name)s is created. A territory administrator will verify it before it becomes public.",
+                name=actor.name,
+            ),
+            "success",
+        )
+        return redirect(url_for("actors.dashboard"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render("actors/create.html", form=form, status=status)
+
+
+# ---------------------------------------------------------------- roles
+
+
+@bp.post("/role")
+@login_required
+def switch_role() -> Response:
+    form = SwitchRoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    actor_id = int(form.actor_id.data) if form.actor_id.data else None
+    try:
+        actor = services.set_acting_actor(g.auth_session, _user(), actor_id)
+    except PermissionError:
+        abort(403)
+    if actor is None:
+        return redirect(url_for("feed.for_you"), code=303)
+    return redirect(url_for("actors.dashboard"), code=303)
+
+
+# ---------------------------------------------------------------- the actor's tools
+
+
+@bp.get("/manage")
+@actor_role_required()
+def dashboard() -> Response:
+    from app.campaigns import stats as campaign_stats
+
+    actor = g.actor
+    weeks = campaign_stats.weekly_delivered(actor, current_territory(), utcnow())
+    return render(
+        "actors/dashboard.html",
+        actor=actor,
+        follower_count=services.follower_count(actor),
+        publication_counts=services.publication_counts(actor),
+        membership=g.membership,
+        campaign_weeks=weeks,
+        campaign_chart=campaign_stats.weekly_chart(weeks),
+    )
+
+
+def _edit_form_choices(form: ActorEditForm) -> list[Hashtag]:
+    territory = current_territory()
+    hashtags = services.active_hashtags(territory)
+    form.neighbourhood.choices = [("", _("None"))] + [
+        (str(n.id), n.name) for n in territory.neighbourhoods
+    ]
+    form.hashtags.choices = [(str(h.id), h.label) for h in hashtags]
+    return hashtags
+
+
+def _edit_initial_data(actor: Actor) -> dict[str, Any]:
+    return {
+        "name": actor.name,
+        "kind": actor.kind,
+        "summary": actor.summary,
+        "description": actor.description_md,
+        "address": actor.address,
+        "lat": actor.lat,
+        "lon": actor.lon,
+        "neighbourhood": str(actor.neighbourhood_id) if actor.neighbourhood_id else "",
+        "phone": actor.phone,
+        "email": actor.email,
+        "website": actor.website,
+        "hashtags": [str(h.id) for h in actor.hashtags],
+        "hours": OpeningHoursForm.data_from(actor.opening_hours),
+    }
+
+
+@bp.route("/manage/page", methods=["GET", "POST"])
+@actor_role_required()
+def edit() -> Response:
+    actor = g.actor
+    form = (
+        ActorEditForm()
+        if request.method == "POST"
+        else ActorEditForm(data=_edit_initial_data(actor))
+    )
+    hashtags = _edit_form_choices(form)
+    if form.validate_on_submit():
+        images: dict[str, int] = {}
+        for name in ("logo", "photo"):
+            upload = form[name].data
+            if upload:
+                try:
+                    images[f"{name}_media_id"] = store_image(upload, actor.territory_id).id
+                except ImageError as error:
+                    form[name].errors = [*form[name].errors, str(error)]
+        if any(form[name].errors for name in ("logo", "photo")):
+            db.session.rollback()
+            return render(
+                "actors/edit.html", form=form, actor=actor, weekdays=services.WEEKDAYS, status=422
+            )
+        chosen = set(form.hashtags.data or [])
+        services.update_actor(
+            actor,
+            hashtags=[h for h in hashtags if str(h.id) in chosen],
+            name=form.name.data.strip(),
+            kind=form.kind.data,
+            summary=form.summary.data or "",
+            description_md=form.description.data or "",
+            address=form.address.data or "",
+            lat=form.lat.data,
+            lon=form.lon.data,
+            neighbourhood_id=int(form.neighbourhood.data) if form.neighbourhood.data else None,
+            phone=form.phone.data or "",
+            email=form.email.data or "",
+            website=form.website.data or "",
+            opening_hours=form.hours.form.to_dict(),
+            **images,
+        )
+        flash(_("The page is saved."), "success")
+        return redirect(url_for("actors.edit"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render(
+        "actors/edit.html", form=form, actor=actor, weekdays=services.WEEKDAYS, status=status
+    )
+
+
+# ---------------------------------------------------------------- members
+
+
+def _members_page(invite_form: InviteForm | None = None, status: int = 200) -> Response:
+    actor = g.actor
+    is_owner = can_manage_members(g.membership)
+    members = services.members_of(actor)
+    role_forms = {}
+    if is_owner:
+        for m in members:
+            role_form = MemberRoleForm(
+                prefix=f"member-{m.id}", formdata=None, data={"role": m.role}
+            )
+            role_forms[m.id] = role_form
+    return render(
+        "actors/members.html",
+        actor=actor,
+        members=members,
+        is_owner=is_owner,
+        role_forms=role_forms,
+        confirm_form=ConfirmForm(formdata=None),
+        invite_form=invite_form or InviteForm(formdata=None),
+        invitations=services.pending_invitations(actor) if is_owner else [],
+        status=status,
+    )
+
+
+@bp.get("/manage/members")
+@actor_role_required()
+def members() -> Response:
+    return _members_page()
+
+
+@bp.post("/manage/members/invite")
+@actor_role_required("owner")
+def invite() -> Response:
+    form = InviteForm()
+    if not form.validate_on_submit():
+        return _members_page(form, status=422)
+    services.invite(g.actor, _user(), form.email.data, form.role.data)
+    flash(_("The invitation is sent to %(email)s.", email=form.email.data), "success")
+    return redirect(url_for("actors.members"), code=303)
+
+
+def _membership_of_acting_actor_or_404(membership_id: int) -> Membership:
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.actor_id != g.actor.id:
+        abort(404)
+    return membership
+
+
+@bp.post("/manage/members/<int:membership_id>/role")
+@actor_role_required("owner")
+def change_member_role(membership_id: int) -> Response:
+    membership = _membership_of_acting_actor_or_404(membership_id)
+    form = MemberRoleForm(prefix=f"member-{membership.id}")
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.change_member_role(membership, form.role.data)
+        flash(_("The role is changed."), "success")
+    except services.MembershipError as error:
+        flash(str(error), "error")
+    return redirect(url_for("actors.members"), code=303)
+
+
+@bp.post("/manage/members/<int:membership_id>/remove")
+@actor_role_required("owner")
+def remove_member(membership_id: int) -> Response:
+    membership = _membership_of_acting_actor_or_404(membership_id)
+    leaving = membership.user_id == current_user.id
+    try:
+        services.remove_member(membership)
+    except services.MembershipError as error:
+        flash(str(error), "error")
+        return redirect(url_for("actors.members"), code=303)
+    if leaving:
+        flash(_("You are no longer a member of %(name)s.", name=g.actor.name), "success")
+        return redirect(url_for("feed.for_you"), code=303)
+    flash(_("The member is removed."), "success")
+    return redirect(url_for("actors.members"), code=303)
+
+
+# ---------------------------------------------------------------- invitations
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> Response:
+    territory = current_territory()
+    form = ConfirmForm()
+    try:
+        invitation = services.find_invitation(territory, token)
+    except services.InvitationError as error:
+        status = 404 if error.reason == "invalid" else 410
+        return render(
+            "actors/invitation.html",
+            problem=error.reason,
+            invitation=error.invitation,
+            status=status,
+        )
+    if request.method == "POST" and current_user.is_authenticated and form.validate_on_submit():
+        membership = services.accept_invitation(territory, token, _user())
+        services.set_acting_actor(g.auth_session, _user(), membership.actor_id)
+        flash(
+            _("Welcome to %(name)s: you now act as this actor.", name=membership.actor.name),
+            "success",
+        )
+        return redirect(url_for("actors.dashboard"), code=303)
+    return render(
+        "actors/invitation.html",
+        problem=None,
+        invitation=invitation,
+        inviter=services.inviter_name(invitation),
+        form=form,
+    )

@@ -1,0 +1,493 @@
+"""What actors do, testable without HTTP: opening hours, the directory, following, creating and
+verifying an actor, members and invitations.
+
+Services commit their own unit of work; routes only load, authorise, call and render."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import has_request_context, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.accounts.models import AuthSession, User
+from app.accounts.sessions import hash_token
+from app.actors.models import Actor, ActorHashtag, Follow, Invitation, Membership
+from app.extensions import db
+from app.mail import send_mail
+from app.models_common import utcnow
+from app.publications.models import Publication
+from app.territories.models import Hashtag, Neighbourhood, Territory
+from app.text import normalise_hashtag, slugify
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+INVITATION_LIFETIME = timedelta(days=7)
+DIRECTORY_PAGE_SIZE = 20
+# Paths under /actors/ that are routes, not actor pages.
+RESERVED_SLUGS = {"new"}
+
+
+class MembershipError(ValueError):
+    """A member change that would leave the actor in a bad state (e.g. without an owner)."""
+
+
+class InvitationError(ValueError):
+    """An invitation that cannot be accepted; ``reason`` is "invalid", "expired" or "used"."""
+
+    def __init__(self, reason: str, invitation: Invitation | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.invitation = invitation
+
+
+# ---------------------------------------------------------------- opening hours
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")[:2]
+    return int(hours) * 60 + int(minutes)
+
+
+def is_open_now(actor: Actor, at: datetime, timezone: str | None = None) -> bool:
+    """Whether ``actor`` is open at the aware datetime ``at``, read in the territory's time zone.
+
+    A range whose closing time is not after its opening time runs past midnight: Friday's
+    ["22:00", "02:00"] is open from Friday 22:00 to Saturday 02:00."""
+    if timezone is None:
+        territory = db.session.get(Territory, actor.territory_id)
+        timezone = territory.timezone if territory else "Europe/Paris"
+    local = at.astimezone(ZoneInfo(timezone))
+    now = local.hour * 60 + local.minute
+    hours = actor.opening_hours
+    today = WEEKDAYS[local.weekday()]
+    yesterday = WEEKDAYS[(local.weekday() - 1) % 7]
+    for opens, closes in hours.get(today, []):
+        start, end = _minutes(opens), _minutes(closes)
+        if start < end and start <= now < end:
+            return True
+        if end <= start and now >= start:
+            return True
+    for opens, closes in hours.get(yesterday, []):
+        start, end = _minutes(opens), _minutes(closes)
+        if end <= start and now < end:
+            return True
+    return False
+
+
+def has_opening_hours(actor: Actor) -> bool:
+    return any(actor.opening_hours.get(day) for day in WEEKDAYS)
+
+
+# ---------------------------------------------------------------- directory
+
+
+@dataclass
+class DirectoryPage:
+    actors: list[Actor]
+    page: int
+    has_more: bool
+
+
+def search_directory(
+    territory: Territory,
+    text: str = "",
+    kind: str = "",
+    hashtag: str = "",
+    neighbourhood: str = "",
+    page: int = 1,
+    page_size: int = DIRECTORY_PAGE_SIZE,
+) -> DirectoryPage:
+    """Verified actors of ``territory`` matching the text (name or summary) and the filters."""
+    query = select(Actor).where(Actor.territory_id == territory.id, Actor.status == "verified")
+    text = text.strip()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(Actor.name.ilike(pattern, escape="\\"), Actor.summary.ilike(pattern, escape="\\"))
+        )
+    if kind:
+        query = query.where(Actor.kind == kind)
+    if hashtag:
+        query = query.where(
+            Actor.id.in_(
+                select(ActorHashtag.actor_id)
+                .join(Hashtag, Hashtag.id == ActorHashtag.hashtag_id)
+                .where(
+                    Hashtag.territory_id == territory.id, Hashtag.tag == normalise_hashtag(hashtag)
+                )
+            )
+        )
+    if neighbourhood:
+        query = query.join(Neighbourhood, Neighbourhood.id == Actor.neighbourhood_id).where(
+            Neighbourhood.territory_id == territory.id, Neighbourhood.slug == neighbourhood
+        )
+    page = max(page, 1)
+    rows = list(
+        db.session.scalars(
+            query.options(selectinload(Actor.neighbourhood))
+            .order_by(Actor.name, Actor.id)
+            .offset((page - 1) * page_size)
+            .limit(page_size + 1)
+        )
+    )
+    return DirectoryPage(actors=rows[:page_size], page=page, has_more=len(rows) > page_size)
+
+
+def active_hashtags(territory: Territory) -> list[Hashtag]:
+    return list(
+        db.session.scalars(
+            select(Hashtag)
+            .where(Hashtag.territory_id == territory.id, Hashtag.active.is_(True))
+            .order_by(Hashtag.tag)
+        )
+    )
+
+
+def find_actor(territory: Territory, slug: str) -> Actor | None:
+    return db.session.scalar(
+        select(Actor).where(Actor.territory_id == territory.id, Actor.slug == slug)
+    )
+
+
+def recent_publications(actor: Actor, limit: int = 10) -> list[Publication]:
+    return list(
+        db.session.scalars(
+            select(Publication)
+            .where(
+                Publication.actor_id == actor.id,
+                Publication.territory_id == actor.territory_id,
+                Publication.status == "published",
+                Publication.moderated_at.is_(None),
+            )
+            .order_by(Publication.published_at.desc(), Publication.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+# ---------------------------------------------------------------- following
+
+
+def follower_count(actor: Actor) -> int:
+    return db.session.scalar(select(func.count()).where(Follow.actor_id == actor.id)) or 0
+
+
+def is_following(user: Any, actor: Actor) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return db.session.get(Follow, (user.id, actor.id)) is not None
+
+
+def follow(user: User, actor: Actor) -> None:
+    if db.session.get(Follow, (user.id, actor.id)) is None:
+        db.session.add(Follow(user_id=user.id, actor_id=actor.id))
+        db.session.commit()
+
+
+def unfollow(user: User, actor: Actor) -> None:
+    db.session.execute(delete(Follow).where(Follow.user_id == user.id, Follow.actor_id == actor.id))
+    db.session.commit()
+
+
+# ---------------------------------------------------------------- creating, editing, verifying
+
+
+def unique_slug(territory: Territory, name: str, exclude_id: int | None = None) -> str:
+    base = slugify(name, max_length=120)
+    slug, n = base, 1
+    while True:
+        query = select(Actor.id).where(Actor.territory_id == territory.id, Actor.slug == slug)
+        if exclude_id is not None:
+            query = query.where(Actor.id != exclude_id)
+        if slug not in RESERVED_SLUGS and db.session.scalar(query) is None:
+            return slug
+        n += 1
+        slug = f"{base}-{n}"
+
+
+def create_actor(territory: Territory, creator: User, **fields: Any) -> Actor:
+    """A new actor, pending until a territory admin verifies it; its creator is its owner."""
+    actor = Actor(
+        territory_id=territory.id,
+        slug=unique_slug(territory, fields["name"]),
+        status="pending",
+        created_by_id=creator.id,
+        **fields,
+    )
+    db.session.add(actor)
+    db.session.flush()
+    db.session.add(Membership(actor_id=actor.id, user_id=creator.id, role="owner"))
+    db.session.commit()
+    _notify_admins_of_new_actor(territory, actor)
+    return actor
+
+
+def update_actor(actor: Actor, hashtags: Iterable[Hashtag] | None = None, **fields: Any) -> Actor:
+    for name, value in fields.items():
+        setattr(actor, name, value)
+    if hashtags is not None:
+        actor.hashtags = list(hashtags)
+    db.session.commit()
+    return actor
+
+
+def verify_actor(actor: Actor, admin: User) -> Actor:
+    """A territory admin verifies ``actor``: it becomes public and its owners are told."""
+    _check_admin(actor, admin)
+    actor.status = "verified"
+    actor.verified_at = utcnow()
+    db.session.commit()
+    _mail_owners(
+        actor,
+        "actors/mail/verified.txt",
+        _subject=lambda: _("%(name)s is now public", name=actor.name),
+    )
+    return actor
+
+
+def reject_actor(actor: Actor, admin: User, reason: str = "") -> Actor:
+    """A territory admin refuses ``actor``: it stays hidden and its owners are told why."""
+    _check_admin(actor, admin)
+    actor.status = "rejected"
+    actor.verified_at = None
+    db.session.commit()
+    _mail_owners(
+        actor,
+        "actors/mail/rejected.txt",
+        _subject=lambda: _("%(name)s was not verified", name=actor.name),
+        reason=reason,
+    )
+    return actor
+
+
+def _check_admin(actor: Actor, admin: User) -> None:
+    if not admin.is_admin or admin.territory_id != actor.territory_id:
+        raise PermissionError("only an administrator of the actor's territory may do this")
+
+
+def _external_url(endpoint: str, **values: Any) -> str:
+    if not has_request_context():
+        return ""
+    return url_for(endpoint, _external=True, **values)
+
+
+def owners(actor: Actor) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.actor_id == actor.id, Membership.role == "owner")
+        )
+    )
+
+
+def _mail_owners(actor: Actor, template: str, _subject: Any, **context: Any) -> None:
+    territory = db.session.get(Territory, actor.territory_id)
+    page_url = _external_url("actors.page", slug=actor.slug)
+    for owner in owners(actor):
+        with force_locale(owner.language or (territory.default_language if territory else "fr")):
+            text = render_template(
+                template, actor=actor, territory=territory, page_url=page_url, **context
+            )
+            send_mail(owner.email, _subject(), text)
+
+
+def _notify_admins_of_new_actor(territory: Territory, actor: Actor) -> None:
+    admins = db.session.scalars(
+        select(User).where(User.territory_id == territory.id, User.is_admin.is_(True))
+    )
+    admin_url = _external_url("admin.index")
+    for admin in admins:
+        with force_locale(admin.language or territory.default_language):
+            text = render_template(
+                "actors/mail/new_actor.txt", actor=actor, territory=territory, admin_url=admin_url
+            )
+            send_mail(
+                admin.email,
+                _("A new actor waits for verification: %(name)s", name=actor.name),
+                text,
+            )
+
+
+# ---------------------------------------------------------------- roles and members
+
+
+def set_acting_actor(auth_session: AuthSession, user: User, actor_id: int | None) -> Actor | None:
+    """Act as ``actor_id`` (None: as oneself). Raises PermissionError unless ``user`` is a member
+    of that actor, in ``user``'s territory."""
+    actor = None
+    if actor_id is not None:
+        membership = db.session.scalar(
+            select(Membership)
+            .join(Actor, Actor.id == Membership.actor_id)
+            .where(
+                Membership.user_id == user.id,
+                Membership.actor_id == actor_id,
+                Actor.territory_id == user.territory_id,
+            )
+        )
+        if membership is None:
+            raise PermissionError("not a member of this actor")
+        actor = membership.actor
+    auth_session.acting_actor_id = actor.id if actor else None
+    db.session.commit()
+    return actor
+
+
+def members_of(actor: Actor) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.actor_id == actor.id)
+            .order_by(Membership.role.desc(), User.display_name, User.email)
+        )
+    )
+
+
+def _owner_count(actor: Actor) -> int:
+    return (
+        db.session.scalar(
+            select(func.count()).where(Membership.actor_id == actor.id, Membership.role == "owner")
+        )
+        or 0
+    )
+
+
+def change_member_role(membership: Membership, role: str) -> Membership:
+    if membership.role == "owner" and role != "owner" and _owner_count(membership.actor) <= 1:
+        raise MembershipError(_("An actor must keep at least one owner."))
+    membership.role = role
+    db.session.commit()
+    return membership
+
+
+def remove_member(membership: Membership) -> None:
+    """Remove a membership; the person loses the role on their very next request."""
+    if membership.role == "owner" and _owner_count(membership.actor) <= 1:
+        raise MembershipError(_("The last owner cannot be removed."))
+    db.session.execute(
+        AuthSession.__table__.update()
+        .where(
+            AuthSession.user_id == membership.user_id,
+            AuthSession.acting_actor_id == membership.actor_id,
+        )
+        .values(acting_actor_id=None)
+    )
+    db.session.delete(membership)
+    db.session.commit()
+
+
+def pending_invitations(actor: Actor) -> list[Invitation]:
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.actor_id == actor.id,
+                Invitation.accepted_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.created_at.desc())
+        )
+    )
+
+
+def invite(actor: Actor, inviter: User, email: str, role: str = "editor") -> tuple[Invitation, str]:
+    """Create a single-use invitation valid 7 days and e-mail its link; returns it and its token
+    (only the token's hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    invitation = Invitation(
+        actor_id=actor.id,
+        email=email.strip(),
+        role=role,
+        token_hash=hash_token(token),
+        invited_by_id=inviter.id,
+        created_at=now,
+        expires_at=now + INVITATION_LIFETIME,
+    )
+    db.session.add(invitation)
+    db.session.commit()
+    territory = db.session.get(Territory, actor.territory_id)
+    text = render_template(
+        "actors/mail/invitation.txt",
+        actor=actor,
+        inviter=inviter,
+        invitation=invitation,
+        territory=territory,
+        accept_url=_external_url("actors.accept_invitation", token=token),
+    )
+    send_mail(
+        invitation.email,
+        _(
+            "Join %(name)s on %(territory)s",
+            name=actor.name,
+            territory=territory.name if territory else "",
+        ),
+        text,
+    )
+    return invitation, token
+
+
+def find_invitation(territory: Territory, token: str) -> Invitation:
+    """The invitation named by ``token`` in ``territory``, usable now; else InvitationError."""
+    invitation = db.session.scalar(
+        select(Invitation)
+        .join(Actor, Actor.id == Invitation.actor_id)
+        .where(Invitation.token_hash == hash_token(token), Actor.territory_id == territory.id)
+    )
+    if invitation is None:
+        raise InvitationError("invalid")
+    if invitation.accepted_at is not None:
+        raise InvitationError("used", invitation)
+    if invitation.expires_at <= utcnow():
+        raise InvitationError("expired", invitation)
+    return invitation
+
+
+def accept_invitation(territory: Territory, token: str, user: User) -> Membership:
+    invitation = find_invitation(territory, token)
+    if user.territory_id != territory.id:
+        raise InvitationError("invalid")
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.actor_id == invitation.actor_id, Membership.user_id == user.id
+        )
+    )
+    if membership is None:
+        membership = Membership(actor_id=invitation.actor_id, user_id=user.id, role=invitation.role)
+        db.session.add(membership)
+    elif invitation.role == "owner":
+        membership.role = "owner"
+    invitation.accepted_at = utcnow()
+    db.session.commit()
+    return membership
+
+
+def inviter_name(invitation: Invitation) -> str:
+    inviter = db.session.get(User, invitation.invited_by_id) if invitation.invited_by_id else None
+    if inviter is None:
+        return ""
+    return inviter.display_name or inviter.email
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+def publication_counts(actor: Actor) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Publication.status, func.count())
+        .where(Publication.actor_id == actor.id, Publication.territory_id == actor.territory_id)
+        .group_by(Publication.status)
+    )
+    counts = {"draft": 0, "published": 0, "archived": 0}
+    counts.update({status: count for status, count in rows})
+    return counts

@@ -1,0 +1,337 @@
+"""Territory administration. Every view here runs after ``require_territory_admin`` (see
+``app/admin/__init__.py``): load → (authorised) → service → render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.accounts.models import User
+from app.actors.models import Actor
+from app.admin import bp, services
+from app.extensions import db
+from app.htmx import is_htmx, render
+from app.i18n import SUPPORTED
+from app.media.services import ImageError, store_image
+from app.publications.models import Publication
+from app.territories import services as territory_services
+from app.territories.context import current_territory, get_scoped_or_404, scoped
+from app.territories.forms import (
+    AreaForm,
+    HashtagForm,
+    ModerationForm,
+    NeighbourhoodForm,
+    SettingsForm,
+)
+from app.territories.models import Hashtag, Neighbourhood
+
+MAX_GEOJSON_BYTES = 2 * 1024 * 1024
+
+
+def _see_other(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def _admin() -> User:
+    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+@bp.get("/admin")
+def index() -> Response:
+    territory = current_territory()
+    return render("admin/index.html", overview=services.overview(territory),
+                  pending=services.pending_actors(territory)[:5])
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+@bp.route("/admin/settings", methods=["GET", "POST"])
+def settings() -> Response:
+    territory = current_territory()
+    form = SettingsForm()
+    if request.method == "GET":
+        form.process(
+            data={
+                "name": territory.name,
+                "tagline": territory.tagline,
+                "primary_color": territory.primary_color,
+                "accent_color": territory.accent_color,
+                "timezone": territory.timezone,
+                "default_language": territory.default_language,
+                "enabled_languages": territory.enabled_languages,
+                "hosts": "\n".join(h.hostname for h in territory.hosts),
+                "tile_url": territory.tile_url,
+            }
+        )
+        return render("admin/settings.html", form=form)
+    valid = form.validate_on_submit()
+    hostnames = territory_services.parse_hostnames(form.hosts.data or "")
+    checks = [
+        (form.primary_color, territory_services.colour_problem(form.primary_color.data or "")),
+        (form.accent_color, territory_services.colour_problem(form.accent_color.data or "")),
+        (form.timezone, territory_services.timezone_problem(form.timezone.data or "")),
+        (form.enabled_languages, territory_services.languages_problem(
+            form.default_language.data or "", list(form.enabled_languages.data or []))),
+        (form.hosts, territory_services.hostnames_problem(territory, hostnames)
+         or _host_in_use_problem(territory, hostnames)),
+        (form.tile_url, territory_services.tile_url_problem(form.tile_url.data or "")),
+    ]
+    for field, problem in checks:
+        if problem:
+            field.errors = [*field.errors, problem]
+            valid = False
+    logo = None
+    if valid and form.logo.data and getattr(form.logo.data, "filename", ""):
+        try:
+            logo = store_image(form.logo.data, territory.id, max_side=512)
+        except ImageError as error:
+            form.logo.errors = [*form.logo.errors, str(error)]
+            valid = False
+    if not valid:
+        db.session.rollback()
+        return render("admin/settings.html", form=form, status=422)
+    territory.name = form.name.data.strip()
+    territory.tagline = (form.tagline.data or "").strip()
+    territory.primary_color = form.primary_color.data.lower()
+    territory.accent_color = form.accent_color.data.lower()
+    territory.timezone = form.timezone.data
+    territory.default_language = form.default_language.data
+    territory.enabled_languages = [c for c in SUPPORTED if c in form.enabled_languages.data]
+    territory_services.set_hostnames(territory, hostnames)
+    territory.tile_url = (form.tile_url.data or "").strip()
+    if logo is not None:
+        territory.logo_media_id = logo.id
+    db.session.commit()
+    flash(_("The settings are saved."), "success")
+    return _see_other("admin.settings")
+
+
+def _host_in_use_problem(territory: Any, hostnames: list[str]) -> str | None:
+    """Removing the host name this page is served on would lock the admin out."""
+    from app.territories.context import request_hostname
+
+    current = request_hostname()
+    if current in {h.hostname for h in territory.hosts} and current not in hostnames:
+        return _("Keep %(host)s: you are using it right now.", host=current)
+    return None
+
+
+# --- areas: neighbourhoods and boundary -----------------------------------------------------
+
+
+def _area_text(form: AreaForm) -> str:
+    """The pasted GeoJSON, or the uploaded file's (which wins when both are given)."""
+    upload = form.geojson_file.data
+    if upload is not None and getattr(upload, "filename", ""):
+        data = upload.read(MAX_GEOJSON_BYTES + 1)
+        if len(data) > MAX_GEOJSON_BYTES:
+            return "\x00too-large"
+        text = data.decode("utf-8", errors="replace")
+        form.geojson.data = text if len(text) < 200_000 else form.geojson.data
+        return text
+    return form.geojson.data or ""
+
+
+def _check_area(form: AreaForm, within: Any) -> dict[str, Any] | None:
+    text = _area_text(form)
+    if text == "\x00too-large":
+        form.geojson.errors = [*form.geojson.errors, _("The file is too large (2 MB at most).")]
+        return None
+    check = territory_services.check_area(text, within=within)
+    if not check.ok:
+        form.geojson.errors = [*form.geojson.errors, *check.errors]
+        return None
+    return check.geometry
+
+
+@bp.route("/admin/neighbourhoods", methods=["GET", "POST"])
+def neighbourhoods() -> Response:
+    territory = current_territory()
+    form = NeighbourhoodForm()
+    if request.method == "POST":
+        valid = form.validate_on_submit()
+        name_problem = territory_services.neighbourhood_name_problem(territory, form.name.data or "")
+        if name_problem:
+            form.name.errors = [*form.name.errors, name_problem]
+            valid = False
+        geometry = _check_area(form, territory)
+        if valid and geometry is not None:
+            hood = territory_services.save_neighbourhood(territory, form.name.data, geometry)
+            flash(_("%(name)s is added.", name=hood.name), "success")
+            return _see_other("admin.neighbourhoods")
+        status = 422
+    else:
+        status = 200
+    hoods = list(db.session.scalars(scoped(Neighbourhood).order_by(Neighbourhood.name)))
+    return render("admin/neighbourhoods.html", form=form, neighbourhoods=hoods, status=status)
+
+
+@bp.route("/admin/neighbourhoods/<int:neighbourhood_id>", methods=["GET", "POST"])
+def neighbourhood_edit(neighbourhood_id: int) -> Response:
+    territory = current_territory()
+    hood = get_scoped_or_404(Neighbourhood, neighbourhood_id)
+    form = NeighbourhoodForm()
+    if request.method == "GET":
+        form.process(data={"name": hood.name, "geojson": hood.geojson or ""})
+        return render("admin/neighbourhood_edit.html", form=form, neighbourhood=hood)
+    valid = form.validate_on_submit()
+    name_problem = territory_services.neighbourhood_name_problem(territory, form.name.data or "", hood.id)
+    if name_problem:
+        form.name.errors = [*form.name.errors, name_problem]
+        valid = False
+    geometry = _check_area(form, territory)
+    if not valid or geometry is None:
+        return render("admin/neighbourhood_edit.html", form=form, neighbourhood=hood, status=422)
+    territory_services.save_neighbourhood(territory, form.name.data, geometry, hood)
+    flash(_("%(name)s is saved.", name=hood.name), "success")
+    return _see_other("admin.neighbourhoods")
+
+
+@bp.post("/admin/neighbourhoods/<int:neighbourhood_id>/delete")
+def neighbourhood_delete(neighbourhood_id: int) -> Response:
+    hood = get_scoped_or_404(Neighbourhood, neighbourhood_id)
+    name = hood.name
+    db.session.delete(hood)
+    db.session.commit()
+    if is_htmx():
+        return Response("", status=200)
+    flash(_("%(name)s is deleted.", name=name), "success")
+    return _see_other("admin.neighbourhoods")
+
+
+@bp.route("/admin/boundary", methods=["GET", "POST"])
+def boundary() -> Response:
+    territory = current_territory()
+    form = AreaForm()
+    if request.method == "GET":
+        form.process(data={"geojson": territory.boundary_geojson or ""})
+        return render("admin/boundary.html", form=form)
+    geometry = _check_area(form, None) if form.validate_on_submit() else None
+    if geometry is None:
+        return render("admin/boundary.html", form=form, status=422)
+    territory_services.set_boundary(territory, geometry)
+    flash(_("The boundary is saved."), "success")
+    return _see_other("admin.boundary")
+
+
+# --- hashtag catalogue ----------------------------------------------------------------------
+
+
+@bp.route("/admin/hashtags", methods=["GET", "POST"])
+def hashtags() -> Response:
+    territory = current_territory()
+    form = HashtagForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                hashtag = territory_services.add_hashtag(territory, form.tag.data)
+            except territory_services.TerritoryError as error:
+                form.tag.errors = [*form.tag.errors, str(error)]
+            else:
+                flash(_("%(tag)s is added to the catalogue.", tag=hashtag.label), "success")
+                return _see_other("admin.hashtags")
+        status = 422
+    tags = list(db.session.scalars(scoped(Hashtag).order_by(Hashtag.active.desc(), Hashtag.tag)))
+    return render("admin/hashtags.html", form=form, hashtags=tags, status=status)
+
+
+@bp.post("/admin/hashtags/<int:hashtag_id>/deactivate")
+def hashtag_deactivate(hashtag_id: int) -> Response:
+    return _set_hashtag_active(hashtag_id, False)
+
+
+@bp.post("/admin/hashtags/<int:hashtag_id>/reactivate")
+def hashtag_reactivate(hashtag_id: int) -> Response:
+    return _set_hashtag_active(hashtag_id, True)
+
+
+def _set_hashtag_active(hashtag_id: int, active: bool) -> Response:
+    hashtag = get_scoped_or_404(Hashtag, hashtag_id)
+    territory_services.set_hashtag_active(hashtag, active)
+    if is_htmx():
+        return render("admin/_hashtag_row.html", hashtag=hashtag)
+    return _see_other("admin.hashtags")
+
+
+# --- actors ---------------------------------------------------------------------------------
+
+
+@bp.get("/admin/actors")
+def actors() -> Response:
+    territory = current_territory()
+    return render("admin/actors.html", actors=services.pending_actors(territory))
+
+
+@bp.post("/admin/actors/<int:actor_id>/verify")
+def actor_verify(actor_id: int) -> Response:
+    return _decide(get_scoped_or_404(Actor, actor_id), services.verify)
+
+
+@bp.post("/admin/actors/<int:actor_id>/reject")
+def actor_reject(actor_id: int) -> Response:
+    return _decide(get_scoped_or_404(Actor, actor_id), services.reject)
+
+
+def _decide(actor: Actor, decision: Any) -> Response:
+    if actor.status == "pending":
+        decision(actor, _admin())
+    if is_htmx():
+        return render("admin/_actor_row.html", actor=actor)
+    if actor.status == "verified":
+        flash(_("%(name)s is verified: its page is public.", name=actor.name), "success")
+    elif actor.status == "rejected":
+        flash(_("%(name)s is rejected.", name=actor.name), "success")
+    return _see_other("admin.actors")
+
+
+# --- moderation -----------------------------------------------------------------------------
+
+
+@bp.get("/admin/moderation")
+def moderation() -> Response:
+    territory = current_territory()
+    publications = services.recent_publications(territory)
+    return render("admin/moderation.html", publications=publications, forms=_moderation_forms(publications))
+
+
+def _moderation_forms(publications: list[Publication], **given: ModerationForm) -> dict[int, ModerationForm]:
+    """One unpublish form per row, each with its own prefix so errors land on the right row."""
+    return {p.id: given.get(f"p{p.id}") or ModerationForm(prefix=f"p{p.id}", formdata=None) for p in publications}
+
+
+@bp.post("/admin/publications/<int:publication_id>/unpublish")
+def publication_unpublish(publication_id: int) -> Response:
+    publication = get_scoped_or_404(Publication, publication_id)
+    form = ModerationForm(prefix=f"p{publication.id}")
+    if form.validate_on_submit() and (form.reason.data or "").strip():
+        services.unpublish(publication, _admin(), form.reason.data)
+        return _moderation_done(publication, _("“%(title)s” is unpublished.", title=publication.title))
+    if not form.errors:
+        form.reason.errors = [_("Say why it is unpublished: the actor will read it.")]
+    if is_htmx():
+        return render("admin/_publication_row.html", publication=publication, form=form, status=422)
+    publications = services.recent_publications(current_territory())
+    return render("admin/moderation.html", status=422, publications=publications,
+                  forms=_moderation_forms(publications, **{f"p{publication.id}": form}))
+
+
+@bp.post("/admin/publications/<int:publication_id>/restore")
+def publication_restore(publication_id: int) -> Response:
+    publication = get_scoped_or_404(Publication, publication_id)
+    services.restore(publication, _admin())
+    return _moderation_done(publication, _("“%(title)s” is restored.", title=publication.title))
+
+
+def _moderation_done(publication: Publication, message: str) -> Response:
+    if is_htmx():
+        return render("admin/_publication_row.html", publication=publication,
+                      form=ModerationForm(prefix=f"p{publication.id}", formdata=None))
+    flash(message, "success")
+    return _see_other("admin.moderation")
+

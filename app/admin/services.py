@@ -1,0 +1,157 @@
+"""What a territory administrator does: aggregate counts, verifying actors, moderating content.
+
+The town never sees individual citizens: only counts, and a count under the territory's
+anonymity floor is shown as "fewer than N"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.accounts.models import User
+from app.actors.models import Actor, Follow
+from app.extensions import db
+from app.models_common import utcnow
+from app.privacy import anonymity_floor
+from app.publications.models import Publication
+from app.territories.models import Hashtag, Neighbourhood, Territory
+
+
+def count_label(count: int, floor: int | None = None) -> str:
+    """An aggregate as the town may see it: small counts are not shown exactly."""
+    floor = max(floor or 0, anonymity_floor())
+    if count < floor:
+        return _("fewer than %(floor)d", floor=floor)
+    return str(count)
+
+
+@dataclass
+class Overview:
+    citizens: str
+    followers: str
+    actors_verified: int
+    actors_pending: int
+    publications: dict[str, int]
+    moderated: int
+    neighbourhoods: int
+    hashtags_active: int
+
+
+def overview(territory: Territory) -> Overview:
+    floor = territory.anonymity_floor or 11
+    citizens = db.session.scalar(
+        select(func.count()).select_from(User).where(User.territory_id == territory.id)
+    ) or 0
+    followers = db.session.scalar(
+        select(func.count(func.distinct(Follow.user_id))).join(Actor, Actor.id == Follow.actor_id)
+        .where(Actor.territory_id == territory.id)
+    ) or 0
+    actor_counts = dict(
+        db.session.execute(
+            select(Actor.status, func.count()).where(Actor.territory_id == territory.id).group_by(Actor.status)
+        ).all()
+    )
+    publication_counts = dict(
+        db.session.execute(
+            select(Publication.kind, func.count())
+            .where(Publication.territory_id == territory.id, Publication.status == "published",
+                   Publication.moderated_at.is_(None))
+            .group_by(Publication.kind)
+        ).all()
+    )
+    moderated = db.session.scalar(
+        select(func.count()).select_from(Publication)
+        .where(Publication.territory_id == territory.id, Publication.moderated_at.is_not(None))
+    ) or 0
+    neighbourhoods = db.session.scalar(
+        select(func.count()).select_from(Neighbourhood).where(Neighbourhood.territory_id == territory.id)
+    ) or 0
+    hashtags = db.session.scalar(
+        select(func.count()).select_from(Hashtag)
+        .where(Hashtag.territory_id == territory.id, Hashtag.active.is_(True))
+    ) or 0
+    return Overview(
+        citizens=count_label(citizens, floor),
+        followers=count_label(followers, floor),
+        actors_verified=actor_counts.get("verified", 0),
+        actors_pending=actor_counts.get("pending", 0),
+        publications={kind: publication_counts.get(kind, 0) for kind in ("news", "event", "offer")},
+        moderated=moderated,
+        neighbourhoods=neighbourhoods,
+        hashtags_active=hashtags,
+    )
+
+
+# --- actors ---------------------------------------------------------------------------------
+
+
+def pending_actors(territory: Territory) -> list[Actor]:
+    return list(
+        db.session.scalars(
+            select(Actor).where(Actor.territory_id == territory.id, Actor.status == "pending")
+            .order_by(Actor.created_at, Actor.id)
+        )
+    )
+
+
+def _actors_service(name: str) -> Any:
+    """The actors domain's own service when it exists (it may also notify the owners)."""
+    try:
+        from app.actors import services
+    except ImportError:
+        return None
+    return getattr(services, name, None)
+
+
+def verify(actor: Actor, admin: User) -> Actor:
+    service = _actors_service("verify_actor")
+    if service is not None:
+        service(actor, admin)
+    else:
+        actor.status = "verified"
+        actor.verified_at = utcnow()
+    db.session.commit()
+    return actor
+
+
+def reject(actor: Actor, admin: User) -> Actor:
+    service = _actors_service("reject_actor")
+    if service is not None:
+        service(actor, admin)
+    else:
+        actor.status = "rejected"
+    db.session.commit()
+    return actor
+
+
+# --- moderation -----------------------------------------------------------------------------
+
+
+def recent_publications(territory: Territory, limit: int = 50) -> list[Publication]:
+    return list(
+        db.session.scalars(
+            select(Publication)
+            .where(Publication.territory_id == territory.id, Publication.status != "draft")
+            .order_by(Publication.published_at.desc().nulls_last(), Publication.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def unpublish(publication: Publication, admin: User, reason: str) -> Publication:
+    """Hide a publication everywhere (feed, pages, agenda) until an admin restores it: the
+    ``is_visible`` rule of the model reads ``moderated_at``."""
+    publication.moderated_at = utcnow()
+    publication.moderation_reason = reason.strip()[:280]
+    db.session.commit()
+    return publication
+
+
+def restore(publication: Publication, admin: User) -> Publication:
+    publication.moderated_at = None
+    publication.moderation_reason = ""
+    db.session.commit()
+    return publication

@@ -1,0 +1,106 @@
+"""Campaigns: an actor says *what* and *to whom, by criteria*; the platform delivers.
+
+A ``Campaign`` is what the actor wrote and chose (text, link, criteria, channels, schedule). Each
+time it goes out (once, or every week for a repeating one) is a ``CampaignRun``; the run's
+recipients are materialised as ``Delivery`` rows (app.delivery.models) in the same transaction
+that moves the run to "sending". The actor only ever sees aggregates of those rows, at or above
+the anonymity floor.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import Base
+from app.models_common import UTCDateTime, utcnow
+
+CHANNELS = ("push", "email", "sms", "inbox")
+# Channels that interrupt a person: the daily cap and quiet hours apply to them (not to the inbox).
+INTERRUPTING_CHANNELS = ("push", "email", "sms")
+CAMPAIGN_STATUSES = ("draft", "scheduled", "sending", "sent", "cancelled")
+SCHEDULE_KINDS = ("now", "at", "weekly")
+RUN_STATUSES = ("sending", "sent", "refused")
+
+TITLE_MAX = 80
+BODY_MAX = 500
+
+
+class Campaign(Base):
+    __tablename__ = "campaign"
+    __table_args__ = (
+        Index("ix_campaign_actor", "actor_id", "created_at"),
+        Index("ix_campaign_due", "status", "next_run_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    body: Mapped[str] = mapped_column(String(BODY_MAX), default="")
+    # Where the message leads: one of the actor's publications, else the actor's page.
+    publication_id: Mapped[int | None] = mapped_column(
+        ForeignKey("publication.id", ondelete="SET NULL")
+    )
+    # The audience criteria (app.campaigns.criteria): {"match": "all", "rules": [{"kind": ...}, ...]}
+    criteria_json: Mapped[str] = mapped_column(Text, default='{"match": "all", "rules": []}')
+    channels_csv: Mapped[str] = mapped_column(String(40), default="push,email,sms,inbox")
+    is_alert: Mapped[bool] = mapped_column(Boolean, default=False)  # civic alert (town service)
+    schedule_kind: Mapped[str] = mapped_column(String(10), default="now")
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # "at", and first "weekly"
+    repeat_weekday: Mapped[int | None] = mapped_column(Integer)  # 0 = Monday (weekly)
+    repeat_time: Mapped[str | None] = mapped_column(String(5))  # "09:00", territory time
+    repeat_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    actor = relationship("Actor")
+    publication = relationship("Publication")
+    runs: Mapped[list[CampaignRun]] = relationship(
+        back_populates="campaign", order_by="CampaignRun.scheduled_for", cascade="all, delete-orphan"
+    )
+
+    @property
+    def criteria(self) -> dict[str, Any]:
+        return json.loads(self.criteria_json or "{}")
+
+    @criteria.setter
+    def criteria(self, value: dict[str, Any]) -> None:
+        self.criteria_json = json.dumps(value, sort_keys=True)
+
+    @property
+    def channels(self) -> list[str]:
+        return [c for c in self.channels_csv.split(",") if c]
+
+    @channels.setter
+    def channels(self, value: list[str]) -> None:
+        self.channels_csv = ",".join(c for c in CHANNELS if c in value)
+
+
+class CampaignRun(Base):
+    """One sending of a campaign. Unique per (campaign, scheduled time): a scheduler that fires
+    twice (two workers, a restart) cannot start the same occurrence twice."""
+
+    __tablename__ = "campaign_run"
+    __table_args__ = (UniqueConstraint("campaign_id", "scheduled_for"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id", ondelete="CASCADE"))
+    scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(10), default="sending")
+    # Internal: how many people matched at send time. Shown only rounded and above the floor.
+    audience_size: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="runs")

@@ -1,0 +1,261 @@
+"""Campaign routes: the acting actor's campaigns (/manage/campaigns...).
+
+Scoped twice, like publications: another territory's campaign is a 404, and so is another
+actor's (its editors cannot tell it exists). The audience is only ever shown as an estimate
+(app.campaigns.audience) and the statistics as aggregates (app.campaigns.stats)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.accounts.services import hashtag_catalogue, neighbourhoods
+from app.actors.roles import actor_role_required
+from app.campaigns import bp, services, stats
+from app.campaigns.audience import AudienceEstimate, estimate
+from app.campaigns.criteria import CriteriaError, parse_criteria
+from app.campaigns.forms import CampaignForm, channel_label, weekday_names
+from app.campaigns.models import BODY_MAX, TITLE_MAX, Campaign
+from app.htmx import render
+from app.models_common import utcnow
+from app.privacy import anonymity_floor, shown_count
+from app.territories.context import current_territory, get_scoped_or_404
+
+log = logging.getLogger(__name__)
+
+
+def _own_campaign_or_404(campaign_id: int) -> Campaign:
+    campaign = get_scoped_or_404(Campaign, campaign_id)
+    if campaign.actor_id != g.actor.id:
+        abort(404)
+    return campaign
+
+
+def _form(**kwargs: Any) -> CampaignForm:
+    territory = current_territory()
+    return CampaignForm(
+        g.actor, territory, hashtag_catalogue(territory), neighbourhoods(territory), **kwargs
+    )
+
+
+@bp.get("/manage/campaigns")
+@actor_role_required()
+def manage() -> Response:
+    return render("campaigns/manage.html", campaigns=services.actor_campaigns(g.actor))
+
+
+@bp.route("/manage/campaigns/new", methods=["GET", "POST"])
+@actor_role_required()
+def new() -> Response:
+    form = _form()
+    if request.method == "GET":
+        form.channels.data = ["push", "inbox"]
+    return _save(form, None)
+
+
+@bp.route("/manage/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@actor_role_required()
+def edit(campaign_id: int) -> Response:
+    campaign = _own_campaign_or_404(campaign_id)
+    if campaign.status not in services.EDITABLE_STATUSES:
+        flash(_("This campaign went out: it can no longer be changed."), "error")
+        return redirect(url_for(".show", campaign_id=campaign.id), 303)
+    form = _form()
+    if request.method == "GET":
+        form.fill_from(campaign)
+    return _save(form, campaign)
+
+
+def _save(form: CampaignForm, campaign: Campaign | None) -> Response:
+    audience: AudienceEstimate | None = None
+    if request.method == "POST":
+        valid = form.validate_on_submit()
+        if form.criteria is not None:
+            audience = estimate(current_territory(), g.actor.id, form.criteria)
+        sending = request.form.get("action") != "draft"
+        if valid and sending and audience is not None and not audience.can_send:
+            form.criteria_errors.append(
+                _("Fewer than %(floor)d people match these criteria: widen them to send.",
+                  floor=_floor())
+            )
+            valid = False
+        if valid:
+            campaign = services.save_campaign(g.actor, current_user.id, form.draft(), campaign)
+            if not sending:
+                flash(_("Draft saved."), "success")
+                return redirect(url_for(".manage"), 303)
+            return _send(campaign)
+    elif campaign is not None and form.criteria is None:
+        try:
+            criteria = parse_criteria(campaign.criteria, current_territory())
+            audience = estimate(current_territory(), g.actor.id, criteria) if criteria.rules else None
+        except CriteriaError:
+            audience = None
+    return render(
+        "campaigns/form.html",
+        form=form,
+        campaign=campaign,
+        audience=audience,
+        can_alert=services.can_send_alerts(g.actor),
+        title_max=TITLE_MAX,
+        body_max=BODY_MAX,
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def _send(campaign: Campaign) -> Response:
+    run = services.schedule_campaign(campaign, utcnow())
+    if run is not None and run.status == "refused":
+        flash(_("Fewer than %(floor)d people match these criteria now: nothing was sent.", floor=_floor()), "error")
+    elif run is not None:
+        flash(_("The campaign is on its way."), "success")
+    elif campaign.status == "scheduled":
+        flash(_("The campaign is scheduled."), "success")
+    return redirect(url_for(".show", campaign_id=campaign.id), 303)
+
+
+def _floor() -> int:
+    return anonymity_floor(current_territory())
+
+
+@bp.post("/manage/campaigns/estimate")
+@actor_role_required()
+def estimate_audience() -> Response:
+    """The audience of the criteria being chosen, for the form's in-place estimate (htmx)."""
+    form = _form()
+    criteria = form.parse_criteria()
+    audience = estimate(current_territory(), g.actor.id, criteria) if criteria is not None else None
+    bad_input = any(field.errors for field in form.criteria_fields())
+    return render(
+        "campaigns/_estimate.html",
+        form=form,
+        audience=audience,
+        live=True,
+        status=422 if bad_input else 200,
+    )
+
+
+@bp.get("/manage/campaigns/<int:campaign_id>")
+@actor_role_required()
+def show(campaign_id: int) -> Response:
+    campaign = _own_campaign_or_404(campaign_id)
+    territory = current_territory()
+    figures = stats.channel_figures(campaign, territory)
+    return render(
+        "campaigns/show.html",
+        campaign=campaign,
+        criteria_lines=_criteria_lines(campaign),
+        sending=stats.sending_run(campaign),
+        progress=_progress_of(campaign),
+        figures=figures,
+        chart=stats.channel_chart(figures),
+        runs=campaign.runs,
+    )
+
+
+@bp.get("/manage/campaigns/<int:campaign_id>/progress")
+@actor_role_required()
+def progress(campaign_id: int) -> Response:
+    campaign = _own_campaign_or_404(campaign_id)
+    return render(
+        "campaigns/_progress.html",
+        "campaigns/_progress.html",
+        campaign=campaign,
+        progress=_progress_of(campaign),
+    )
+
+
+def _progress_of(campaign: Campaign) -> stats.Progress | None:
+    run = stats.sending_run(campaign) or (campaign.runs[-1] if campaign.runs else None)
+    if run is None or run.status == "refused":
+        return None
+    return stats.run_progress(run, current_territory())
+
+
+@bp.post("/manage/campaigns/<int:campaign_id>/cancel")
+@actor_role_required()
+def cancel(campaign_id: int) -> Response:
+    campaign = _own_campaign_or_404(campaign_id)
+    if services.cancel_campaign(campaign):
+        flash(_("The campaign is cancelled."), "success")
+    else:
+        flash(_("This campaign can no longer be cancelled."), "error")
+    return redirect(url_for(".show", campaign_id=campaign.id), 303)
+
+
+def _criteria_lines(campaign: Campaign) -> list[str]:
+    try:
+        return parse_criteria(campaign.criteria, current_territory()).describe()
+    except CriteriaError:
+        return [_("Criteria no longer valid (a hashtag or neighbourhood was removed).")]
+
+
+# --- template helpers ------------------------------------------------------------------------
+
+
+@bp.app_template_global()
+def campaign_status_label(status: str) -> str:
+    return {
+        "draft": _("Draft"),
+        "scheduled": _("Scheduled"),
+        "sending": _("Sending"),
+        "sent": _("Sent"),
+        "cancelled": _("Cancelled"),
+        "refused": _("Refused: too few people"),
+    }.get(status, status)
+
+
+@bp.app_template_global()
+def campaign_channel_label(channel: str) -> str:
+    return channel_label(channel)
+
+
+@bp.app_template_global()
+def campaign_week_label(start: Any) -> str:
+    return format_date(start, "d MMM")
+
+
+@bp.app_template_global()
+def campaign_channel_labels(channels: list[str]) -> str:
+    return ", ".join(channel_label(c) for c in channels)
+
+
+@bp.app_template_global()
+def campaign_series_label(series: str) -> str:
+    return {"delivered": _("delivered"), "opened": _("opened"), "clicked": _("clicked")}.get(
+        series, series
+    )
+
+
+@bp.app_template_global()
+def format_campaign_time(value: Any) -> str:
+    """A moment in the territory's time zone (flask_babel's zone is the territory's)."""
+    return format_datetime(value, "medium") if value else ""
+
+
+@bp.app_template_global()
+def campaign_shown_count(count: int) -> str:
+    return shown_count(count or 0, current_territory())
+
+
+@bp.app_template_global()
+def campaign_schedule_line(campaign: Campaign) -> str:
+    if campaign.schedule_kind == "welcome":  # a welcome offer's own campaign (app.places)
+        return _("Once to each person who enters the welcome offer's zone")
+    if campaign.schedule_kind == "at" and campaign.send_at:
+        return _("On %(when)s", when=format_campaign_time(campaign.send_at))
+    if campaign.schedule_kind == "weekly" and campaign.repeat_weekday is not None:
+        day = next((c.label for c in weekday_names() if c.value == str(campaign.repeat_weekday)), "")
+        line = _("Every %(day)s at %(time)s", day=day, time=campaign.repeat_time or "")
+        if campaign.repeat_until:
+            line += " " + _("until %(date)s", date=format_date(campaign.repeat_until, "long"))
+        if campaign.next_run_at and campaign.status == "scheduled":
+            line += " — " + _("next: %(when)s", when=format_campaign_time(campaign.next_run_at))
+        return line
+    return _("Right away")

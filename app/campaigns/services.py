@@ -1,0 +1,242 @@
+"""Campaigns: writing them, scheduling them, starting their runs.
+
+A run is started by ``app.delivery.services.start_run`` (which counts the audience again, refuses
+it under the anonymity floor and materialises the deliveries); this module decides *when*.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.actors.models import Actor
+from app.campaigns.criteria import Criteria
+from app.campaigns.models import CHANNELS, Campaign, CampaignRun
+from app.campaigns.schedule import end_of_local_day, following_run, zone_of
+from app.extensions import db
+from app.models_common import utcnow
+from app.publications.models import Publication
+from app.territories.models import Territory
+
+log = logging.getLogger(__name__)
+
+EDITABLE_STATUSES = ("draft", "scheduled")
+
+
+def can_send_alerts(actor: Actor) -> bool:
+    """Civic alerts are for the town's own services, once the town has verified them."""
+    return actor.kind == "town_service" and actor.is_verified
+
+
+def actor_campaigns(actor: Actor) -> list[Campaign]:
+    return list(
+        db.session.scalars(
+            select(Campaign)
+            .where(Campaign.actor_id == actor.id, Campaign.territory_id == actor.territory_id)
+            .order_by(Campaign.created_at.desc(), Campaign.id.desc())
+        )
+    )
+
+
+def linkable_publications(actor: Actor) -> list[Publication]:
+    """What a campaign may link to: the actor's published publications (else its page)."""
+    return list(
+        db.session.scalars(
+            select(Publication)
+            .where(
+                Publication.actor_id == actor.id,
+                Publication.territory_id == actor.territory_id,
+                Publication.status == "published",
+                Publication.moderated_at.is_(None),  # hidden by the town: not a link target
+            )
+            .order_by(Publication.published_at.desc(), Publication.id.desc())
+            .limit(100)
+        )
+    )
+
+
+@dataclass
+class Schedule:
+    kind: str = "now"  # now | at | weekly
+    send_at: datetime | None = None  # "at"
+    weekday: int | None = None  # weekly: 0 = Monday
+    at_time: time | None = None  # weekly, local time
+    until: date | None = None  # weekly, local date, inclusive
+
+
+@dataclass
+class CampaignDraft:
+    """What the form collected, validated."""
+
+    title: str
+    body: str
+    publication_id: int | None
+    criteria: Criteria
+    channels: list[str]
+    schedule: Schedule
+    is_alert: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def first_run_at(territory: Territory, schedule: Schedule, now: datetime) -> datetime | None:
+    """When a campaign first goes out; None for "now" (the run starts at once)."""
+    if schedule.kind == "at":
+        return schedule.send_at
+    if schedule.kind == "weekly":
+        assert schedule.weekday is not None and schedule.at_time is not None
+        zone = zone_of(territory)
+        until = end_of_local_day(schedule.until, zone) if schedule.until else None
+        return following_run(
+            schedule.weekday, schedule.at_time.strftime("%H:%M"), until, now, zone
+        )
+    return None
+
+
+def save_campaign(
+    actor: Actor, user_id: int | None, draft: CampaignDraft, campaign: Campaign | None = None
+) -> Campaign:
+    """Create or update a campaign (as a draft); ``schedule_campaign`` sends or schedules it."""
+    if campaign is None:
+        campaign = Campaign(territory_id=actor.territory_id, actor_id=actor.id, created_by_id=user_id)
+        db.session.add(campaign)
+    territory = db.session.get(Territory, actor.territory_id)
+    assert territory is not None
+    campaign.title = draft.title
+    campaign.body = draft.body
+    campaign.publication_id = draft.publication_id
+    campaign.criteria = draft.criteria.to_json()
+    campaign.channels = [c for c in CHANNELS if c in draft.channels]
+    campaign.is_alert = bool(draft.is_alert and can_send_alerts(actor))
+    schedule = draft.schedule
+    campaign.schedule_kind = schedule.kind
+    campaign.send_at = schedule.send_at if schedule.kind == "at" else None
+    campaign.repeat_weekday = schedule.weekday if schedule.kind == "weekly" else None
+    campaign.repeat_time = (
+        schedule.at_time.strftime("%H:%M") if schedule.kind == "weekly" and schedule.at_time else None
+    )
+    campaign.repeat_until = (
+        end_of_local_day(schedule.until, zone_of(territory))
+        if schedule.kind == "weekly" and schedule.until
+        else None
+    )
+    campaign.status = "draft"
+    campaign.next_run_at = None
+    db.session.commit()
+    return campaign
+
+
+def schedule_campaign(campaign: Campaign, now: datetime | None = None) -> CampaignRun | None:
+    """Send now (returns the run, possibly "refused" under the floor) or schedule the first run."""
+    now = now or utcnow()
+    territory = db.session.get(Territory, campaign.territory_id)
+    assert territory is not None
+    if campaign.schedule_kind == "now":
+        return start_run(campaign, now)
+    if campaign.schedule_kind == "weekly":
+        zone = zone_of(territory)
+        first = following_run(
+            campaign.repeat_weekday, campaign.repeat_time, campaign.repeat_until, now, zone
+        )
+        if first is not None and campaign.send_at is None:
+            campaign.send_at = first
+    else:
+        first = campaign.send_at
+    if first is None:
+        return None
+    campaign.status = "scheduled"
+    campaign.next_run_at = first
+    db.session.commit()
+    log.info("campaign %s scheduled", campaign.id)
+    return None
+
+
+def cancel_campaign(campaign: Campaign) -> bool:
+    """A scheduled (or draft) campaign stops; what already went out stays."""
+    if campaign.status not in EDITABLE_STATUSES:
+        return False
+    campaign.status = "cancelled"
+    campaign.next_run_at = None
+    db.session.commit()
+    log.info("campaign %s cancelled", campaign.id)
+    return True
+
+
+def start_run(campaign: Campaign, scheduled_for: datetime) -> CampaignRun:
+    """Hand the run to the delivery engine (app.delivery)."""
+    from app.delivery.services import start_run as delivery_start_run
+
+    return delivery_start_run(campaign, scheduled_for)
+
+
+# --- the scheduler --------------------------------------------------------------------------
+
+
+def due_campaigns(now: datetime, limit: int = 100) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(Campaign.id)
+            .where(Campaign.status == "scheduled", Campaign.next_run_at <= now)
+            .order_by(Campaign.next_run_at)
+            .limit(limit)
+        )
+    )
+
+
+def run_due_campaigns(now: datetime | None = None) -> int:
+    """Start every due occurrence once, and move each campaign to its next one.
+
+    Safe when two workers run it at the same time: a run is unique per (campaign, scheduled time),
+    so the second to insert it gets an IntegrityError and leaves it to the first."""
+    now = now or utcnow()
+    started = 0
+    for campaign_id in due_campaigns(now):
+        campaign = db.session.get(Campaign, campaign_id)
+        if campaign is None or campaign.status != "scheduled" or campaign.next_run_at is None:
+            continue
+        occurrence = campaign.next_run_at
+        already = db.session.scalar(
+            select(CampaignRun.id).where(
+                CampaignRun.campaign_id == campaign.id, CampaignRun.scheduled_for == occurrence
+            )
+        )
+        if already is None:
+            try:
+                start_run(campaign, occurrence)
+                started += 1
+            except IntegrityError:
+                db.session.rollback()
+                log.info("campaign %s: occurrence already started by another worker", campaign_id)
+                campaign = db.session.get(Campaign, campaign_id)
+                if campaign is None:
+                    continue
+        _advance(campaign, occurrence)
+    return started
+
+
+def _advance(campaign: Campaign, occurrence: datetime) -> None:
+    """After an occurrence: the next one (weekly, until its end), else the campaign is done."""
+    if campaign.next_run_at != occurrence:  # another worker moved it already
+        return
+    following = None
+    if campaign.schedule_kind == "weekly":
+        territory = db.session.get(Territory, campaign.territory_id)
+        assert territory is not None
+        following = following_run(
+            campaign.repeat_weekday, campaign.repeat_time, campaign.repeat_until, occurrence,
+            zone_of(territory),
+        )
+    if following is not None:
+        campaign.status = "scheduled"
+        campaign.next_run_at = following
+    else:
+        campaign.next_run_at = None
+        # a weekly campaign's last run, or a run refused under the floor: nothing more to come
+        # (a one-off run that is sending is marked sent by the delivery engine when drained)
+        if campaign.status == "scheduled" or campaign.schedule_kind == "weekly":
+            campaign.status = "sent"
+    db.session.commit()

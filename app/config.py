@@ -1,0 +1,78 @@
+"""Settings from the environment, with safe defaults for one machine running SQLite."""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", ROOT / "instance"))
+    SECRET_KEY = os.environ.get("SECRET_KEY")  # filled from instance/secret_key when absent
+    DATABASE_URL = os.environ.get("DATABASE_URL", "")  # empty: SQLite in the instance folder
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    DEFAULT_TERRITORY = os.environ.get("DEFAULT_TERRITORY", "")  # slug; empty: the first one
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")  # smtp | console | memory
+    SMTP_HOST = os.environ.get("SMTP_HOST", "localhost")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+    SMTP_USER = os.environ.get("SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = _bool("SMTP_STARTTLS", False)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Territory <no-reply@territory.local>")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+    BEHIND_HTTPS_PROXY = _bool("BEHIND_HTTPS_PROXY", False)
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    MAX_IMAGE_BYTES = 5 * 1024 * 1024
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    HUEY_IMMEDIATE = _bool("HUEY_IMMEDIATE", False)
+    BABEL_DEFAULT_LOCALE = "fr"
+    LANGUAGES = ("fr", "nl", "en")
+    ANONYMITY_FLOOR = 11
+    FEED_PAGE_SIZE = 20
+    SQL_ECHO = _bool("SQL_ECHO", False)
+    # Delivery (campaigns). VAPID keys are generated on first run into the instance folder.
+    VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@territory.local")
+    # Push services a subscription endpoint may point at (host names; a leading "." allows
+    # sub-domains). No request is ever made to another address.
+    PUSH_ALLOWED_HOSTS = tuple(
+        host.strip()
+        for host in os.environ.get(
+            "PUSH_ALLOWED_HOSTS",
+            "fcm.googleapis.com,.push.services.mozilla.com,.notify.windows.com,"
+            ".push.apple.com",
+        ).split(",")
+        if host.strip()
+    )
+    PUSH_TTL_SECONDS = int(os.environ.get("PUSH_TTL_SECONDS", str(24 * 3600)))
+    SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")  # console | http | memory
+    SMS_PROVIDER_URL = os.environ.get("SMS_PROVIDER_URL", "")
+    SMS_PROVIDER_TOKEN = os.environ.get("SMS_PROVIDER_TOKEN", "")
+    DELIVERY_BATCH_SIZE = int(os.environ.get("DELIVERY_BATCH_SIZE", "500"))
+    # Requests in flight per push worker; how long a claimed batch is a worker's before another
+    # may take it again (longer than any batch takes); drain tasks started per run.
+    PUSH_CONCURRENCY = int(os.environ.get("PUSH_CONCURRENCY", "200"))
+    # Tests and benchmarks only ("127.0.0.1:PORT" of a local push service, plain http): never
+    # read from the environment, production stays https on PUSH_ALLOWED_HOSTS.
+    PUSH_ALLOW_INSECURE_HOSTS: tuple[str, ...] = ()
+    DELIVERY_LEASE_SECONDS = int(os.environ.get("DELIVERY_LEASE_SECONDS", "120"))
+    DELIVERY_DRAIN_TASKS = int(os.environ.get("DELIVERY_DRAIN_TASKS", "2"))
+    DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("DELIVERY_RETRY_BASE_SECONDS", "30"))
+    DELIVERY_MAX_WAIT_SECONDS = float(os.environ.get("DELIVERY_MAX_WAIT_SECONDS", "30"))
+    DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "18"))  # territory time
+    PUBLIC_PORT = os.environ.get("PUBLIC_PORT", "")  # port in the links of messages, if not 80/443

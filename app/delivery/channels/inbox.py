@@ -1,0 +1,54 @@
+"""The in-app inbox: one InboxItem per delivery (its unique ``delivery_id`` makes a second try
+harmless: the insert does nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from app.delivery.channels import Item, Outcome, sent
+from app.extensions import db
+from app.models_common import utcnow
+from app.notifications.models import InboxItem
+
+
+def insert_ignoring_duplicates(table, rows: list[dict]) -> None:  # type: ignore[no-untyped-def]
+    """INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL)."""
+    if not rows:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(table).on_conflict_do_nothing(), rows)
+
+
+def local_path(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+class InboxChannel:
+    name = "inbox"
+
+    def send_batch(self, items: Sequence[Item]) -> list[Outcome]:
+        now = utcnow()
+        rows = [
+            {
+                "user_id": item.user_id,
+                "territory_id": item.message.territory_id,
+                "delivery_id": item.delivery_id,
+                "campaign_id": item.message.campaign_id,
+                "actor_id": item.message.actor_id,
+                "kind": "message",
+                "title": item.message.title[:120],
+                "body": item.message.body,
+                "url": local_path(item.message.link)[:255],
+                "is_alert": item.message.is_alert,
+                "created_at": now,
+            }
+            for item in items
+        ]
+        insert_ignoring_duplicates(InboxItem.__table__, rows)
+        db.session.commit()
+        return [sent() for _ in items]

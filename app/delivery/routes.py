@@ -1,0 +1,3 @@
+"""Routes of the delivery domain."""
+
+from app.delivery import bp  # noqa: F401

@@ -1,0 +1,123 @@
+"""Rendered publication cards, cached per process.
+
+A card shows only what the publication, its actor's name and its hashtags say, in a language
+and a time zone: nothing about who looks at it. Rendering twenty of them (dates formatted by
+Babel) was the largest part of a feed page, so each card's HTML is kept under a key made of
+everything it shows; editing a publication changes ``updated_at`` and so the key."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from flask import current_app, g
+from flask_babel import get_locale
+from markupsafe import Markup
+
+CARD_TEMPLATES = ["publications/_card.html", "feed/_card.html"]
+MAX_CARDS = 10_000
+
+
+class CardCache:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._cards: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> Markup | None:
+        with self._lock:
+            card = self._cards.get(key)
+            if card is not None:
+                self._cards.move_to_end(key)
+            return card
+
+    def put(self, key: tuple[Any, ...], card: Markup) -> None:
+        with self._lock:
+            self._cards[key] = card
+            self._cards.move_to_end(key)
+            while len(self._cards) > self.size:
+                self._cards.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cards.clear()
+
+
+cache = CardCache(MAX_CARDS)
+
+
+def _key(
+    facts: tuple[Any, ...], locale: str, zone: str, heading: str, app_id: int
+) -> tuple[Any, ...]:
+    return (*facts, locale, zone, heading, app_id)
+
+
+def card_facts(publication: Any) -> tuple[Any, ...]:
+    """What of the publication itself a card's key holds."""
+    return (
+        publication.id,
+        publication.updated_at,
+        publication.actor.name if publication.actor else "",
+        tuple((h.id, h.tag) for h in publication.hashtags),
+    )
+
+
+def _context_key() -> tuple[str, str, int]:
+    territory = getattr(g, "territory", None)
+    return (
+        str(get_locale()),
+        territory.timezone if territory else "",
+        id(current_app._get_current_object()),  # type: ignore[attr-defined]
+    )
+
+
+def card_key(publication: Any, heading: str) -> tuple[Any, ...]:
+    return _key(card_facts(publication), *_context_key()[:2], heading, _context_key()[2])
+
+
+def render_card(publication: Any, heading: str = "h2", **context: Any) -> Markup:
+    """The publication's card (the publications domain's template when present)."""
+    key = card_key(publication, heading)
+    card = cache.get(key)
+    if card is None:
+        template = current_app.jinja_env.select_template(CARD_TEMPLATES)
+        card = Markup(template.render(publication=publication, card_heading=heading, **context))
+        cache.put(key, card)
+    return card
+
+
+def cards_for(
+    territory_id: int, ids: list[int], heading: str = "h2", **context: Any
+) -> list[Markup]:
+    """The cards of publications ``ids``, in that order, without loading the publications
+    whose card is cached: what a card's key needs of a publication is itself kept (per
+    territory, until its feed data changes: see app.feed.lookups). The others are loaded in
+    one go (``load_publications``) and rendered."""
+    from app.feed import lookups
+    from app.feed.services import load_publications
+
+    known = lookups.for_territory(territory_id).card_facts
+    locale, zone, app_id = _context_key()
+    cards: dict[int, Markup] = {}
+    missing = []
+    for publication_id in ids:
+        facts = known.get(publication_id)
+        card = cache.get(_key(facts, locale, zone, heading, app_id)) if facts else None
+        if card is None:
+            missing.append(publication_id)
+        else:
+            cards[publication_id] = card
+    if missing:
+        for publication in load_publications(missing):
+            facts = card_facts(publication)
+            known[publication.id] = facts
+            card = cache.get(_key(facts, locale, zone, heading, app_id))
+            if card is None:
+                template = current_app.jinja_env.select_template(CARD_TEMPLATES)
+                card = Markup(
+                    template.render(publication=publication, card_heading=heading, **context)
+                )
+                cache.put(_key(facts, locale, zone, heading, app_id), card)
+            cards[publication.id] = card
+    return [cards[i] for i in ids if i in cards]

@@ -1,0 +1,722 @@
+"""The feeds: "For you" (ranked), "Everything" (chronological) and the agenda (events by day).
+
+"For you" is built in two steps so that it stays fast on a town of 100,000 people:
+1. *candidates*: a few hundred publication ids from cheap indexed look-ups, each with a LIMIT
+   (the newest ones carrying the person's hashtags, those of the actors they follow, events
+   starting soon, the newest of their neighbourhood, the newest of all);
+2. *ranking*: those candidates are scored in Python (``score_candidate``), a pure function that
+   the tests exercise directly, and only the page shown is loaded as full objects.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.orm import defaultload, selectinload
+
+from app.actors.models import Actor, Follow
+from app.extensions import db
+from app.models_common import UTCDateTime, utcnow
+from app.publications.models import Publication, PublicationHashtag
+from app.territories.models import Hashtag
+
+FEED_KINDS = ("news", "event", "offer")
+
+# Ranking weights: one matching hashtag or a followed actor outweighs a day of freshness, so that
+# what a person asked for comes first, and fresh unrelated news still fills the rest.
+WEIGHT_HASHTAG = 3.0  # per matching hashtag, up to MAX_HASHTAG_MATCHES
+MAX_HASHTAG_MATCHES = 2
+WEIGHT_FOLLOWED = 4.0
+WEIGHT_NEIGHBOURHOOD = 1.5
+WEIGHT_RECENCY = 3.0  # a publication of this very moment
+RECENCY_HALF_LIFE_HOURS = 72.0
+WEIGHT_SOON = 2.0  # an event starting now or an offer ending now
+SOON_HORIZON_HOURS = 7 * 24.0
+WEIGHT_VALID_OFFER = 1.0
+# Event without an end: still shown this long after it starts.
+EVENT_DEFAULT_DURATION = timedelta(hours=3)
+
+# Candidate look-ups, each bounded.
+CANDIDATES_PER_HASHTAG = 30
+MAX_HASHTAGS_LOOKED_UP = 10
+CANDIDATES_FOLLOWED = 60
+CANDIDATES_NEIGHBOURHOOD = 25
+CANDIDATES_SOON = 30
+CANDIDATES_RECENT = 50
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the ranking knows of a person: their interests, follows and neighbourhood."""
+
+    hashtag_ids: frozenset[int] = field(default_factory=frozenset)
+    followed_actor_ids: frozenset[int] = field(default_factory=frozenset)
+    neighbourhood_id: int | None = None
+
+
+class Candidate(NamedTuple):
+    """The few columns the ranking needs, without loading the full publication."""
+
+    id: int
+    actor_id: int
+    kind: str
+    published_at: datetime | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+    actor_neighbourhood_id: int | None
+    matching_hashtags: int  # how many of the person's hashtags it carries
+
+
+# --- visibility -------------------------------------------------------------------------------
+
+
+def visible_criteria(territory_id: Any, now: Any = None) -> list[Any]:
+    """Where-clauses of a publication the public may see in a territory: published (and not
+    scheduled for later), not unpublished by the town, by a verified actor. The query must
+    join ``Actor``. Same rule as ``Publication.is_visible``."""
+    if now is None:
+        now = utcnow()
+    return [
+        Publication.territory_id == territory_id,
+        Publication.status == "published",
+        Publication.moderated_at.is_(None),
+        Publication.published_at <= now,
+        Actor.status == "verified",
+    ]
+
+
+def current_criteria(now: Any, event_cutoff: Any = None) -> Any:
+    """Not over yet: events not finished, offers still valid (news never expire).
+    ``event_cutoff`` is ``now - EVENT_DEFAULT_DURATION`` (given apart for bound parameters)."""
+    if event_cutoff is None:
+        event_cutoff = now - EVENT_DEFAULT_DURATION
+    return or_(
+        Publication.kind.not_in(("event", "offer")),
+        and_(
+            Publication.kind == "event",
+            or_(
+                Publication.ends_at >= now,
+                and_(
+                    Publication.ends_at.is_(None),
+                    or_(
+                        Publication.starts_at.is_(None),
+                        Publication.starts_at >= event_cutoff,
+                    ),
+                ),
+            ),
+        ),
+        and_(
+            Publication.kind == "offer",
+            or_(Publication.valid_until.is_(None), Publication.valid_until >= now),
+        ),
+    )
+
+
+def is_over(candidate: Candidate | Publication, now: datetime) -> bool:
+    """An event that has ended or an offer no longer valid."""
+    if candidate.kind == "event":
+        if candidate.ends_at is not None:
+            return candidate.ends_at < now
+        return (
+            candidate.starts_at is not None and candidate.starts_at + EVENT_DEFAULT_DURATION < now
+        )
+    if candidate.kind == "offer":
+        return candidate.valid_until is not None and candidate.valid_until < now
+    return False
+
+
+# --- ranking ----------------------------------------------------------------------------------
+
+
+def score_candidate(candidate: Candidate, profile: Profile, now: datetime) -> float | None:
+    """How well a publication fits a person now; ``None`` when it must not be shown (over)."""
+    if is_over(candidate, now):
+        return None
+    score = 0.0
+    score += WEIGHT_HASHTAG * min(candidate.matching_hashtags, MAX_HASHTAG_MATCHES)
+    if candidate.actor_id in profile.followed_actor_ids:
+        score += WEIGHT_FOLLOWED
+    if (
+        profile.neighbourhood_id is not None
+        and candidate.actor_neighbourhood_id == profile.neighbourhood_id
+    ):
+        score += WEIGHT_NEIGHBOURHOOD
+    if candidate.published_at is not None:
+        age_hours = max((now - candidate.published_at).total_seconds() / 3600.0, 0.0)
+        score += WEIGHT_RECENCY * math.pow(0.5, age_hours / RECENCY_HALF_LIFE_HOURS)
+    score += _timeliness(candidate, now)
+    return score
+
+
+def _timeliness(candidate: Candidate, now: datetime) -> float:
+    """Events starting soon (or under way) and offers valid now (more so near their end)."""
+    if candidate.kind == "event" and candidate.starts_at is not None:
+        hours_to_start = (candidate.starts_at - now).total_seconds() / 3600.0
+        if hours_to_start <= 0:
+            return WEIGHT_SOON  # under way
+        if hours_to_start < SOON_HORIZON_HOURS:
+            return WEIGHT_SOON * (1.0 - hours_to_start / SOON_HORIZON_HOURS)
+        return 0.0
+    if candidate.kind == "offer":
+        if candidate.valid_from is not None and candidate.valid_from > now:
+            return 0.0  # not yet valid
+        bonus = WEIGHT_VALID_OFFER
+        if candidate.valid_until is not None:
+            hours_left = (candidate.valid_until - now).total_seconds() / 3600.0
+            if hours_left < SOON_HORIZON_HOURS:
+                bonus += WEIGHT_SOON * 0.5 * (1.0 - hours_left / SOON_HORIZON_HOURS)
+        return bonus
+    return 0.0
+
+
+def rank(candidates: Iterable[Candidate], profile: Profile, now: datetime) -> list[int]:
+    """Candidate ids, best first; ties go to the newest publication."""
+    scored = []
+    for candidate in candidates:
+        score = score_candidate(candidate, profile, now)
+        if score is not None:
+            published = candidate.published_at.timestamp() if candidate.published_at else 0.0
+            scored.append((score, published, candidate.id))
+    scored.sort(reverse=True)
+    return [publication_id for _score, _published, publication_id in scored]
+
+
+def rank_entries(
+    ids: Iterable[int], entries: dict[int, tuple[Any, ...]], profile: Profile, now: datetime
+) -> list[int]:
+    """``rank`` of the shared look-ups' entries (``app.feed.lookups``), without building a
+    ``Candidate`` each: the same scores, in the same order of operations, from the timestamps
+    as integer microseconds (whose differences divide exactly as ``timedelta.total_seconds()``
+    does), so the same floats and the same order as ``rank(shared_candidates(...))``."""
+    from app.feed.lookups import _micros
+
+    now_us = _micros(now)
+    assert now_us is not None
+    mine = profile.hashtag_ids
+    followed = profile.followed_actor_ids
+    neighbourhood = profile.neighbourhood_id
+    default_duration = EVENT_DEFAULT_DURATION // timedelta(microseconds=1)
+    horizon = SOON_HORIZON_HOURS
+    # Locals: this loop runs for every candidate of every page.
+    weight_hashtag, max_matches = WEIGHT_HASHTAG, MAX_HASHTAG_MATCHES
+    weight_followed, weight_neighbourhood = WEIGHT_FOLLOWED, WEIGHT_NEIGHBOURHOOD
+    weight_recency, half_life = WEIGHT_RECENCY, RECENCY_HALF_LIFE_HOURS
+    weight_soon, weight_offer = WEIGHT_SOON, WEIGHT_VALID_OFFER
+    power = math.pow
+    scored = []
+    append = scored.append
+    for publication_id in ids:
+        entry = entries[publication_id]
+        (
+            _id,
+            actor_id,
+            kind,
+            actor_neighbourhood,
+            tags,
+            published_us,
+            starts_us,
+            ends_us,
+            from_us,
+            until_us,
+        ) = entry
+        if kind == "event":
+            if ends_us is not None:
+                if ends_us < now_us:
+                    continue
+            elif starts_us is not None and starts_us + default_duration < now_us:
+                continue
+        elif kind == "offer" and until_us is not None and until_us < now_us:
+            continue
+        matches = len(mine.intersection(tags)) if mine and tags else 0
+        score = 0.0
+        score += weight_hashtag * (matches if matches < max_matches else max_matches)
+        if actor_id in followed:
+            score += weight_followed
+        if neighbourhood is not None and actor_neighbourhood == neighbourhood:
+            score += weight_neighbourhood
+        if published_us is not None:
+            age_hours = (now_us - published_us) / 1_000_000 / 3600.0
+            if age_hours < 0.0:
+                age_hours = 0.0
+            score += weight_recency * power(0.5, age_hours / half_life)
+        timeliness = 0.0
+        if kind == "event":
+            if starts_us is not None:
+                hours_to_start = (starts_us - now_us) / 1_000_000 / 3600.0
+                if hours_to_start <= 0:
+                    timeliness = weight_soon
+                elif hours_to_start < horizon:
+                    timeliness = weight_soon * (1.0 - hours_to_start / horizon)
+        elif kind == "offer" and not (from_us is not None and from_us > now_us):
+            timeliness = weight_offer
+            if until_us is not None:
+                hours_left = (until_us - now_us) / 1_000_000 / 3600.0
+                if hours_left < horizon:
+                    timeliness += weight_soon * 0.5 * (1.0 - hours_left / horizon)
+        score += timeliness
+        append(
+            (score, published_us / 1_000_000 if published_us is not None else 0.0, publication_id)
+        )
+    scored.sort(reverse=True)
+    return [publication_id for _score, _published, publication_id in scored]
+
+
+# --- For you ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _profile_statement() -> Any:
+    """The person's hashtags and followed actors in one query (built once)."""
+    from app.accounts.models import UserHashtag
+
+    user_id = bindparam("user_id", type_=Integer())
+    return union_all(
+        select(literal(0, Integer()), UserHashtag.hashtag_id).where(UserHashtag.user_id == user_id),
+        select(literal(1, Integer()), Follow.actor_id).where(Follow.user_id == user_id),
+    )
+
+
+def profile_of(user: Any) -> Profile:
+    hashtag_ids: set[int] = set()
+    followed: set[int] = set()
+    rows = db.session.execute(_profile_statement(), {"user_id": user.id})
+    for source, value in rows:
+        (followed if source else hashtag_ids).add(value)
+    return Profile(
+        hashtag_ids=frozenset(hashtag_ids),
+        followed_actor_ids=frozenset(followed),
+        neighbourhood_id=user.neighbourhood_id,
+    )
+
+
+def _as_utc(value: Any) -> datetime | None:
+    """A timestamp read raw (see ``_CANDIDATE_COLUMNS``): SQLite gives text, PostgreSQL a datetime."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+# The columns the ranking needs. Timestamps are read raw and parsed by ``_as_utc``: converting
+# a few hundred rows through the ORM's type layer cost more than everything else.
+_CANDIDATE_COLUMNS = (
+    Publication.id,
+    Publication.actor_id,
+    Publication.kind,
+    type_coerce(Publication.published_at, String).label("published_at"),
+    type_coerce(Publication.starts_at, String).label("starts_at"),
+    type_coerce(Publication.ends_at, String).label("ends_at"),
+    type_coerce(Publication.valid_from, String).label("valid_from"),
+    type_coerce(Publication.valid_until, String).label("valid_until"),
+    Actor.neighbourhood_id,
+)
+
+
+@lru_cache(maxsize=512)
+def _candidate_statement(
+    tag_count: int, has_follows: bool, has_neighbourhood: bool, depth: int
+) -> Any:
+    """The candidates' statement for one shape of profile, built once with bound parameters:
+    building a statement of this size costs more than running it."""
+    now = bindparam("now", type_=UTCDateTime())
+    event_cutoff = bindparam("event_cutoff", type_=UTCDateTime())
+    soon_until = bindparam("soon_until", type_=UTCDateTime())
+    visible = [
+        *visible_criteria(bindparam("territory_id", type_=Integer()), now),
+        current_criteria(now, event_cutoff),
+    ]
+
+    def branch(query: Select[Any]) -> Select[Any]:
+        inner = query.subquery()
+        return select(*inner.c)
+
+    def base() -> Select[Any]:
+        # How many of the person's hashtags the publication carries.
+        tag_table = PublicationHashtag.__table__.alias("matching_tag")
+        matches = (
+            select(func.count())
+            .select_from(tag_table)
+            .where(
+                tag_table.c.publication_id == Publication.id,
+                tag_table.c.hashtag_id.in_(bindparam("tags", expanding=True)),
+            )
+            .correlate(Publication)
+            .scalar_subquery()
+            if tag_count
+            else literal(0, Integer())
+        )
+        return (
+            select(*_CANDIDATE_COLUMNS, matches.label("matches"))
+            .join(Actor, Actor.id == Publication.actor_id)
+            .where(*visible)
+        )
+
+    branches: list[Select[Any]] = []
+    # The newest publications carrying each of the person's hashtags (an index walk per tag).
+    for index in range(tag_count):
+        branches.append(
+            branch(
+                base()
+                .join(PublicationHashtag, PublicationHashtag.publication_id == Publication.id)
+                .where(PublicationHashtag.hashtag_id == bindparam(f"tag_{index}", type_=Integer()))
+                .order_by(PublicationHashtag.publication_id.desc())
+                .limit(CANDIDATES_PER_HASHTAG * depth)
+            )
+        )
+    if has_follows:
+        branches.append(
+            branch(
+                base()
+                .where(Publication.actor_id.in_(bindparam("followed", expanding=True)))
+                .order_by(Publication.id.desc())
+                .limit(CANDIDATES_FOLLOWED * depth)
+            )
+        )
+    if has_neighbourhood:
+        branches.append(
+            branch(
+                base()
+                .where(Actor.neighbourhood_id == bindparam("neighbourhood_id", type_=Integer()))
+                .order_by(Publication.published_at.desc())
+                .limit(CANDIDATES_NEIGHBOURHOOD * depth)
+            )
+        )
+    branches.append(
+        branch(
+            base()
+            .where(
+                Publication.kind == "event",
+                Publication.starts_at >= event_cutoff,
+                Publication.starts_at < soon_until,
+            )
+            .order_by(Publication.starts_at)
+            .limit(CANDIDATES_SOON * depth)
+        )
+    )
+    branches.append(
+        branch(base().order_by(Publication.published_at.desc()).limit(CANDIDATES_RECENT * depth))
+    )
+    return union_all(*branches)
+
+
+def candidate_query(
+    territory_id: int, profile: Profile, now: datetime, depth: int = 1
+) -> tuple[Any, dict[str, Any]]:
+    """One statement gathering the candidates, from bounded indexed look-ups, and its
+    parameters; ``depth`` (the page asked for) widens each look-up so that later pages still
+    have something to show. A publication found by several look-ups comes back several times."""
+    tags = sorted(profile.hashtag_ids)[:MAX_HASHTAGS_LOOKED_UP]
+    params: dict[str, Any] = {
+        "territory_id": territory_id,
+        "now": now,
+        "event_cutoff": now - EVENT_DEFAULT_DURATION,
+        "soon_until": now + timedelta(hours=SOON_HORIZON_HOURS),
+    }
+    params.update({f"tag_{index}": tag for index, tag in enumerate(tags)})
+    if tags:
+        params["tags"] = sorted(profile.hashtag_ids)
+    if profile.followed_actor_ids:
+        params["followed"] = sorted(profile.followed_actor_ids)
+    if profile.neighbourhood_id is not None:
+        params["neighbourhood_id"] = profile.neighbourhood_id
+    statement = _candidate_statement(
+        len(tags), bool(profile.followed_actor_ids), profile.neighbourhood_id is not None, depth
+    )
+    return statement, params
+
+
+def load_candidates(
+    territory_id: int, profile: Profile, now: datetime, depth: int = 1
+) -> list[Candidate]:
+    statement, params = candidate_query(territory_id, profile, now, depth)
+    rows: dict[int, Any] = {}
+    for row in db.session.connection().execute(statement, params):
+        rows.setdefault(row[0], row)
+    return [
+        Candidate(
+            row[0],
+            row[1],
+            row[2],
+            _as_utc(row[3]),
+            _as_utc(row[4]),
+            _as_utc(row[5]),
+            _as_utc(row[6]),
+            _as_utc(row[7]),
+            row[8],
+            row[9],
+        )
+        for row in rows.values()
+    ]
+
+
+@lru_cache(maxsize=1)
+def _publications_statement() -> Any:
+    """Built once: building it cost more than running it."""
+    return (
+        select(Publication)
+        .where(Publication.id.in_(bindparam("ids", expanding=True)))
+        .options(
+            selectinload(Publication.hashtags),
+            # A card shows the actor's name, not the actor's own hashtags.
+            defaultload(Publication.actor).lazyload(Actor.hashtags),
+        )
+    )
+
+
+def load_publications(ids: Sequence[int]) -> list[Publication]:
+    """The publications of one page, in the order given, with their actor and hashtags loaded
+    in two queries (no query per card)."""
+    if not ids:
+        return []
+    found = db.session.scalars(_publications_statement(), {"ids": list(ids)}).unique()
+    by_id = {p.id: p for p in found}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+@dataclass
+class FeedPage:
+    publications: list[Publication]
+    page: int
+    has_more: bool
+
+
+def shared_candidates(territory_id: int, profile: Profile, depth: int = 1) -> list[Candidate]:
+    """The same candidates as ``load_candidates``, put together from the per-process shared
+    look-ups (``app.feed.lookups``) instead of one query per person."""
+    from app.feed import lookups
+
+    ids, entries = lookups.candidate_entries(
+        territory_id,
+        sorted(profile.hashtag_ids)[:MAX_HASHTAGS_LOOKED_UP],
+        profile.followed_actor_ids,
+        profile.neighbourhood_id,
+        depth,
+    )
+    mine = profile.hashtag_ids
+    candidates = []
+    for publication_id in ids:
+        entry = entries[publication_id]
+        matches = len(mine.intersection(entry[4]))
+        candidates.append(Candidate(*lookups.entry_columns(entry), matches))  # type: ignore[arg-type]
+    return candidates
+
+
+@dataclass
+class RankedPage:
+    """The ids of one page of a person's ranked feed."""
+
+    ids: list[int]
+    page: int
+    has_more: bool
+    profile: Profile
+
+
+def for_you_ids(
+    territory_id: int, user: Any, page: int = 1, page_size: int = 20, now: datetime | None = None
+) -> RankedPage:
+    """One page of the person's ranked feed, as publication ids. Without ``now`` (a live
+    request) the candidates come from the shared look-ups; with it, from the query."""
+    from app.feed import lookups
+
+    profile = profile_of(user)
+    if now is None:
+        now = utcnow()
+        ids, entries = lookups.candidate_entries(
+            territory_id,
+            sorted(profile.hashtag_ids)[:MAX_HASHTAGS_LOOKED_UP],
+            profile.followed_actor_ids,
+            profile.neighbourhood_id,
+            page,
+        )
+        ranked = rank_entries(ids, entries, profile, now)
+    else:
+        ranked = rank(load_candidates(territory_id, profile, now, depth=page), profile, now)
+    start = (page - 1) * page_size
+    return RankedPage(
+        ranked[start : start + page_size], page, len(ranked) > start + page_size, profile
+    )
+
+
+def for_you(
+    territory_id: int, user: Any, page: int = 1, page_size: int = 20, now: datetime | None = None
+) -> FeedPage:
+    """One page of the person's ranked feed."""
+    ranked = for_you_ids(territory_id, user, page=page, page_size=page_size, now=now)
+    return FeedPage(load_publications(ranked.ids), page, ranked.has_more)
+
+
+def public_feed(
+    territory_id: int, page: int = 1, page_size: int = 20, now: datetime | None = None
+) -> FeedPage:
+    """What a visitor sees: the newest visible publications that are not over."""
+    now = now or utcnow()
+    query = (
+        select(Publication.id)
+        .join(Actor, Actor.id == Publication.actor_id)
+        .where(*visible_criteria(territory_id, now), current_criteria(now))
+        .order_by(Publication.published_at.desc(), Publication.id.desc())
+    )
+    return _page_of(query, page, page_size)
+
+
+def everything(
+    territory_id: int,
+    kind: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    now: datetime | None = None,
+) -> FeedPage:
+    """Every visible publication, newest first, optionally of one kind."""
+    query = (
+        select(Publication.id)
+        .join(Actor, Actor.id == Publication.actor_id)
+        .where(*visible_criteria(territory_id, now))
+        .order_by(Publication.published_at.desc(), Publication.id.desc())
+    )
+    if kind in FEED_KINDS:
+        query = query.where(Publication.kind == kind)
+    return _page_of(query, page, page_size)
+
+
+def _page_of(id_query: Select[Any], page: int, page_size: int) -> FeedPage:
+    ids = list(db.session.scalars(id_query.offset((page - 1) * page_size).limit(page_size + 1)))
+    return FeedPage(load_publications(ids[:page_size]), page, len(ids) > page_size)
+
+
+# --- agenda -----------------------------------------------------------------------------------
+
+AGENDA_PAGE_EVENTS = 30
+AGENDA_MAX_EVENTS = 300
+# Events under way on the first day are looked for among those started this long before
+# (bounded, so that the look-up does not walk every past event).
+ONGOING_LOOKBACK = timedelta(days=31)
+
+
+@dataclass
+class AgendaDay:
+    day: date
+    events: list[Publication]
+
+
+@dataclass
+class AgendaPage:
+    days: list[AgendaDay]
+    next_from: date | None  # the first day of the next page, if there are more events
+
+
+def local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+def agenda(
+    territory_id: int,
+    timezone: str,
+    from_day: date,
+    hashtag: Hashtag | None = None,
+    now: datetime | None = None,
+    include_ongoing: bool = True,
+) -> AgendaPage:
+    """Events from ``from_day`` (a local date), grouped by local day. A page holds about
+    AGENDA_PAGE_EVENTS events but always whole days, so the next page starts on a new day."""
+    now = now or utcnow()
+    zone = ZoneInfo(timezone)
+    start = local_midnight_utc(from_day, zone)
+    events = (
+        select(Publication)
+        .join(Actor, Actor.id == Publication.actor_id)
+        .where(
+            *visible_criteria(territory_id, now),
+            Publication.kind == "event",
+            Publication.starts_at.is_not(None),
+        )
+        .options(defaultload(Publication.actor).lazyload(Actor.hashtags))
+    )
+    if hashtag is not None:
+        events = events.where(
+            exists().where(
+                PublicationHashtag.publication_id == Publication.id,
+                PublicationHashtag.hashtag_id == hashtag.id,
+            )
+        )
+    ordered = events.order_by(Publication.starts_at, Publication.id)
+    # The page's last day: the day of its AGENDA_PAGE_EVENTS-th event (or of the last one).
+    first_starts = db.session.scalars(
+        ordered.with_only_columns(Publication.starts_at)
+        .where(Publication.starts_at >= start)
+        .limit(AGENDA_PAGE_EVENTS)
+    ).all()
+    if not first_starts:
+        found: list[Publication] = []
+        next_from = None
+    else:
+        last_day = first_starts[-1].astimezone(zone).date()
+        end = local_midnight_utc(last_day + timedelta(days=1), zone)
+        found = list(
+            db.session.scalars(
+                ordered.where(Publication.starts_at >= start, Publication.starts_at < end)
+                .options(selectinload(Publication.hashtags))
+                .limit(AGENDA_MAX_EVENTS)
+            ).unique()
+        )
+        more = db.session.scalar(select(ordered.where(Publication.starts_at >= end).exists()))
+        next_from = last_day + timedelta(days=1) if more else None
+    ongoing: list[Publication] = []
+    if include_ongoing:
+        ongoing = list(
+            db.session.scalars(
+                ordered.where(
+                    Publication.starts_at >= start - ONGOING_LOOKBACK,
+                    Publication.starts_at < start,
+                    Publication.ends_at >= max(start, now),
+                )
+                .options(selectinload(Publication.hashtags))
+                .limit(AGENDA_PAGE_EVENTS)
+            ).unique()
+        )
+    days: dict[date, list[Publication]] = {}
+    if ongoing:
+        days[from_day] = ongoing
+    for event in found:
+        local_day = event.starts_at.astimezone(zone).date()  # type: ignore[union-attr]
+        days.setdefault(local_day, []).append(event)
+    return AgendaPage([AgendaDay(d, evs) for d, evs in sorted(days.items())], next_from)
+
+
+def find_hashtag(territory_id: int, tag: str) -> Hashtag | None:
+    tag = tag.strip().lstrip("#").lower()
+    if not tag:
+        return None
+    return db.session.scalar(
+        select(Hashtag).where(Hashtag.territory_id == territory_id, func.lower(Hashtag.tag) == tag)
+    )
+
+
+def active_hashtags(territory_id: int) -> list[Hashtag]:
+    return list(
+        db.session.scalars(
+            select(Hashtag)
+            .where(Hashtag.territory_id == territory_id, Hashtag.active.is_(True))
+            .order_by(Hashtag.tag)
+        )
+    )

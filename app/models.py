@@ -1,0 +1,19 @@
+"""Every domain's models, imported once so that metadata (Alembic, tests) knows all tables."""
+
+from app.accounts.models import AccountToken, AuthSession, Consent, User, UserHashtag
+from app.actors.models import Actor, ActorHashtag, Follow, Invitation, Membership
+from app.campaigns.models import Campaign, CampaignRun
+from app.delivery.models import Delivery
+from app.extensions import Base
+from app.media.models import Media
+from app.notifications.models import InboxItem, Mute, NotificationSettings, PushSubscription
+from app.places.models import KioskToken, LiveCell, WelcomeSent
+from app.publications.models import Publication, PublicationHashtag
+from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryHost
+
+__all__ = [
+    "AccountToken", "Actor", "ActorHashtag", "AuthSession", "Base", "Campaign", "CampaignRun",
+    "Consent", "Delivery", "Follow", "InboxItem", "Mute", "NotificationSettings", "PushSubscription",
+    "Hashtag", "Invitation", "KioskToken", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
+    "PublicationHashtag", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
+]

@@ -1,0 +1,706 @@
+"""What a citizen chose about being notified: channels, quiet hours, daily cap, mutes, push
+subscriptions, the SMS phone confirmation and the in-app inbox.
+
+Every switch of a channel, on or off, records a consent (purpose "notifications", with the
+channel), so the privacy centre shows when each was given and withdrawn.
+
+Shared with the delivery engine: ``settings_of``, ``is_quiet_time`` and ``quiet_end``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Mapping
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.accounts import services as accounts
+from app.accounts.models import User
+from app.actors.models import Actor
+from app.campaigns.models import Campaign
+from app.delivery.models import Delivery
+from app.extensions import db
+from app.models_common import utcnow
+from app.notifications.models import (
+    DEFAULT_DAILY_CAP,
+    DEFAULT_QUIET_END,
+    DEFAULT_QUIET_START,
+    MAX_DAILY_CAP,
+    InboxItem,
+    Mute,
+    NotificationSettings,
+    PushSubscription,
+)
+from app.territories.models import Hashtag
+
+NOTIFICATIONS = "notifications"  # the consent purpose; the channel says which one
+SWITCHABLE_CHANNELS = ("push", "email", "sms")
+
+PHONE_CODE_LIFETIME = timedelta(minutes=10)
+PHONE_CODE_ATTEMPTS = 5
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+def settings_of(user: User | int) -> NotificationSettings:
+    """The person's settings, created with the defaults on first use (in the caller's
+    transaction: the caller commits). Safe when two requests create it at the same time."""
+    user_id = user if isinstance(user, int) else user.id
+    row = db.session.get(NotificationSettings, user_id)
+    if row is not None:
+        return row
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(NotificationSettings)
+        .values(
+            user_id=user_id,
+            push_enabled=False,
+            email_enabled=False,
+            sms_enabled=False,
+            phone_code_attempts=0,
+            daily_cap=DEFAULT_DAILY_CAP,
+            quiet_start=DEFAULT_QUIET_START,
+            quiet_end=DEFAULT_QUIET_END,
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_nothing()
+    )
+    row = db.session.get(NotificationSettings, user_id)
+    assert row is not None
+    return row
+
+
+# --- quiet hours -----------------------------------------------------------------------------
+
+
+def _zone(tz: Any) -> tzinfo:
+    """A time zone from a zone name, a tzinfo, or anything with a ``timezone`` name (a territory)."""
+    if isinstance(tz, tzinfo):
+        return tz
+    name = tz if isinstance(tz, str) else getattr(tz, "timezone", None)
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def parse_hhmm(value: str | None) -> time | None:
+    """"21:00" -> time(21, 0); None or anything malformed -> None."""
+    if not value:
+        return None
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+    return time(int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _quiet_bounds(settings: NotificationSettings) -> tuple[time, time] | None:
+    start, end = parse_hhmm(settings.quiet_start), parse_hhmm(settings.quiet_end)
+    if start is None or end is None or start == end:
+        return None  # no quiet hours
+    return start, end
+
+
+def _in_period(moment: time, start: time, end: time) -> bool:
+    if start < end:
+        return start <= moment < end
+    return moment >= start or moment < end  # across midnight, e.g. 21:00-08:00
+
+
+def is_quiet_time(settings: NotificationSettings, tz: Any, now: datetime | None = None) -> bool:
+    """Whether ``now`` falls in the person's quiet hours, read on the territory's wall clock.
+    ``tz``: a zone name, a tzinfo or a territory."""
+    bounds = _quiet_bounds(settings)
+    if bounds is None:
+        return False
+    local = (now or utcnow()).astimezone(_zone(tz))
+    return _in_period(local.time().replace(tzinfo=None), *bounds)
+
+
+def _moments_showing(day: date, end: time, zone: tzinfo) -> list[datetime]:
+    """The UTC moments at which the wall clock first shows ``end`` on ``day``: one, two when
+    clocks go back (it is shown twice), or, when clocks go forward over it, the end of the gap."""
+    wall = datetime.combine(day, end)
+    moments = set()
+    for fold in (0, 1):
+        moment = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+        if moment.astimezone(zone).replace(tzinfo=None) == wall:
+            moments.add(moment)
+    if not moments:  # skipped by a spring-forward gap: the first minute after it
+        probe = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)  # a moment before the gap
+        while probe.astimezone(zone).replace(tzinfo=None) < wall:
+            probe += timedelta(minutes=1)
+        moments.add(probe)
+    return sorted(moments)
+
+
+def quiet_end(settings: NotificationSettings, tz: Any, now: datetime | None = None) -> datetime | None:
+    """When the quiet period ``now`` falls in ends, as an aware UTC datetime; None when ``now``
+    is not in quiet hours (or there are none). ``tz``: a zone name, a tzinfo or a territory.
+    The end is the first moment still to come at which the wall clock shows the end time (on a
+    night when clocks go forward over it: when they land after it)."""
+    now = now or utcnow()
+    if not is_quiet_time(settings, tz, now):
+        return None
+    bounds = _quiet_bounds(settings)
+    assert bounds is not None
+    zone = _zone(tz)
+    day = now.astimezone(zone).date()
+    for offset in range(3):
+        for moment in _moments_showing(day + timedelta(days=offset), bounds[1], zone):
+            if moment > now:
+                return moment
+    return None  # not reached: the end time comes within two days
+
+
+# --- channels and consents -------------------------------------------------------------------
+
+
+class ChannelError(Exception):
+    """A channel cannot be switched on; ``message`` is translated for the person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _record_consent(user: User, channel: str, on: bool, detail: str = "") -> None:
+    if on:
+        accounts.grant_consent(user, NOTIFICATIONS, detail=detail, channel=channel)
+        return
+    consent = accounts.active_consent(user, NOTIFICATIONS, channel=channel)
+    if consent is not None:
+        accounts.withdraw_consent(user, consent.id)
+
+
+def channel_enabled(settings: NotificationSettings, channel: str) -> bool:
+    return bool(getattr(settings, f"{channel}_enabled", False)) or channel == "inbox"
+
+
+def set_email(user: User, on: bool, detail: str = "settings") -> NotificationSettings:
+    """Switch e-mail on (only with a verified address) or off."""
+    settings = settings_of(user)
+    if on and not user.email_verified_at:
+        raise ChannelError(_("Confirm your e-mail address first: we sent you a link when you registered."))
+    settings.email_enabled = on
+    db.session.commit()
+    _record_consent(user, "email", on, detail)
+    return settings
+
+
+def set_push(user: User, on: bool, detail: str = "settings") -> NotificationSettings:
+    """Switch push on or off for the person; off also forgets every browser's subscription."""
+    settings = settings_of(user)
+    settings.push_enabled = on
+    if not on:
+        db.session.execute(delete(PushSubscription).where(PushSubscription.user_id == user.id))
+    db.session.commit()
+    _record_consent(user, "push", on, detail)
+    return settings
+
+
+def set_sms_off(user: User, detail: str = "settings") -> NotificationSettings:
+    """Switch SMS off and forget the phone number (it is kept only to send to)."""
+    settings = settings_of(user)
+    settings.sms_enabled = False
+    settings.phone = None
+    settings.pending_phone = None
+    settings.phone_code_hash = None
+    settings.phone_code_expires_at = None
+    settings.phone_code_attempts = 0
+    db.session.commit()
+    _record_consent(user, "sms", False, detail)
+    return settings
+
+
+def switch_off(user: User, channel: str, detail: str) -> None:
+    """Switch one channel off (an unsubscribe link, a withdrawn consent)."""
+    if channel == "email":
+        set_email(user, False, detail)
+    elif channel == "sms":
+        set_sms_off(user, detail)
+    elif channel == "push":
+        set_push(user, False, detail)
+
+
+def consent_withdrawn(user: User, channel: str | None) -> None:
+    """The person withdrew a notifications consent from the privacy centre: the channel goes off
+    (the consent itself is already withdrawn)."""
+    settings = settings_of(user)
+    if channel == "email":
+        settings.email_enabled = False
+    elif channel == "sms":
+        settings.sms_enabled = False
+        settings.phone = None
+    elif channel == "push":
+        settings.push_enabled = False
+        db.session.execute(delete(PushSubscription).where(PushSubscription.user_id == user.id))
+    db.session.commit()
+
+
+@dataclass
+class Limits:
+    daily_cap: int
+    quiet_start: str | None  # "HH:MM", None: no quiet hours
+    quiet_end: str | None
+
+
+def set_limits(user: User, limits: Limits) -> NotificationSettings:
+    settings = settings_of(user)
+    settings.daily_cap = max(0, min(MAX_DAILY_CAP, int(limits.daily_cap)))
+    if limits.quiet_start and limits.quiet_end:
+        settings.quiet_start, settings.quiet_end = limits.quiet_start, limits.quiet_end
+    else:
+        settings.quiet_start = settings.quiet_end = None
+    db.session.commit()
+    return settings
+
+
+# --- SMS: confirming a phone number by a code ------------------------------------------------
+
+
+class PhoneError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def normalise_phone(raw: str, country_code: str = "33") -> str:
+    """E.164 from what a person types: "06 12 34 56 78" -> "+33612345678" (national numbers are
+    French unless ``country_code`` says otherwise), "+32 470 12 34 56", "0032...". Raises
+    PhoneError with a translated message."""
+    value = re.sub(r"[\s.\-/()]", "", raw or "")
+    if value.startswith("00"):
+        value = "+" + value[2:]
+    elif re.fullmatch(r"0[1-9]\d{8}", value):
+        value = "+" + country_code + value[1:]
+    if value.startswith(f"+{country_code}0"):  # "+33 (0)6 12..." written with the trunk zero
+        value = f"+{country_code}" + value[len(country_code) + 2 :]
+    if not re.fullmatch(r"\+[1-9]\d{7,14}", value):
+        raise PhoneError(
+            _("Enter a mobile phone number, such as 06 12 34 56 78 or +33 6 12 34 56 78.")
+        )
+    return value
+
+
+def _code_hash(user_id: int, phone: str, code: str) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"phone-code|{user_id}|{phone}|{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def send_phone_code(user: User, raw_phone: str, now: datetime | None = None) -> str:
+    """Send a 6-digit code to the number, valid 10 minutes and for 5 tries; returns the E.164
+    number. Only a keyed hash of the code is kept."""
+    from app.delivery.channels.sms import send_sms
+
+    phone = normalise_phone(raw_phone)
+    now = now or utcnow()
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    settings = settings_of(user)
+    settings.pending_phone = phone
+    settings.phone_code_hash = _code_hash(user.id, phone, code)
+    settings.phone_code_expires_at = now + PHONE_CODE_LIFETIME
+    settings.phone_code_attempts = 0
+    db.session.commit()
+    with force_locale(user.language) if user.language else nullcontext():
+        text = _("Your confirmation code: %(code)s. It works for 10 minutes.", code=code)
+    send_sms(phone, text)
+    return phone
+
+
+class CodeError(PhoneError):
+    pass
+
+
+def confirm_phone(user: User, code: str, now: datetime | None = None) -> NotificationSettings:
+    """Check the code; right: the number is confirmed and SMS switched on. Raises CodeError
+    (wrong, expired, too many tries, none asked)."""
+    now = now or utcnow()
+    settings = settings_of(user)
+    if not settings.pending_phone or not settings.phone_code_hash:
+        raise CodeError(_("Ask for a code first."))
+    if settings.phone_code_expires_at is None or settings.phone_code_expires_at <= now:
+        raise CodeError(_("This code has expired. Ask for a new one."))
+    if settings.phone_code_attempts >= PHONE_CODE_ATTEMPTS:
+        raise CodeError(_("Too many wrong codes. Ask for a new one."))
+    # Counted before checking, in the database: parallel tries cannot exceed the limit.
+    counted = db.session.execute(
+        update(NotificationSettings)
+        .where(
+            NotificationSettings.user_id == user.id,
+            NotificationSettings.phone_code_attempts < PHONE_CODE_ATTEMPTS,
+        )
+        .values(phone_code_attempts=NotificationSettings.phone_code_attempts + 1)
+    )
+    db.session.commit()
+    if counted.rowcount != 1:  # type: ignore[attr-defined]
+        raise CodeError(_("Too many wrong codes. Ask for a new one."))
+    db.session.refresh(settings)
+    typed = re.sub(r"\s", "", code or "")
+    expected = settings.phone_code_hash or ""
+    if not hmac.compare_digest(_code_hash(user.id, settings.pending_phone or "", typed), expected):
+        left = PHONE_CODE_ATTEMPTS - settings.phone_code_attempts
+        if left <= 0:
+            raise CodeError(_("Too many wrong codes. Ask for a new one."))
+        raise CodeError(_("This code is not the right one. Tries left: %(left)d.", left=left))
+    settings.phone = settings.pending_phone
+    settings.pending_phone = None
+    settings.phone_code_hash = None
+    settings.phone_code_expires_at = None
+    settings.phone_code_attempts = 0
+    settings.sms_enabled = True
+    db.session.commit()
+    _record_consent(user, "sms", True, "phone confirmed")
+    return settings
+
+
+# --- web push subscriptions ------------------------------------------------------------------
+
+
+class SubscriptionError(Exception):
+    """A malformed subscription; ``message`` is translated."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SubscriptionData:
+    endpoint: str
+    p256dh: str  # base64url, no padding
+    auth: str
+
+
+ENDPOINT_MAX = 2048
+
+
+def _b64url_bytes(value: Any) -> bytes | None:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_\-+/]+=*", value):
+        return None
+    text = value.rstrip("=").replace("+", "-").replace("/", "_")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def push_host_allowed(host: str) -> bool:
+    """Exact host names, or sub-domains of entries written with a leading dot."""
+    host = host.lower().rstrip(".")
+    for entry in current_app.config.get("PUSH_ALLOWED_HOSTS", ()):
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        if entry.startswith("."):
+            if host.endswith(entry) and len(host) > len(entry):
+                return True
+        elif host == entry:
+            return True
+    return False
+
+
+def _is_p256_point(raw: bytes) -> bool:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    if len(raw) != 65 or raw[0] != 0x04:
+        return False
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_subscription(data: Any) -> SubscriptionData:
+    """Check a browser's PushSubscription JSON ({endpoint, keys: {p256dh, auth}}): an https
+    endpoint on an allowed push service, a P-256 public key and a 16-byte secret."""
+    if not isinstance(data, Mapping):
+        raise SubscriptionError(_("This push subscription is malformed."))
+    endpoint = data.get("endpoint")
+    if not isinstance(endpoint, str) or not endpoint or len(endpoint) > ENDPOINT_MAX:
+        raise SubscriptionError(_("This push subscription has no valid address."))
+    try:
+        parts = urlsplit(endpoint)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018  (raises on a malformed port)
+    except ValueError:
+        raise SubscriptionError(_("This push subscription has no valid address.")) from None
+    # A local push service at exactly "host:port" (tests only; never read from the environment).
+    insecure = parts.scheme in ("http", "https") and parts.netloc.lower() in {
+        h.lower() for h in current_app.config.get("PUSH_ALLOW_INSECURE_HOSTS", ())
+    }
+    if parts.scheme != "https" and not insecure:
+        raise SubscriptionError(_("A push subscription address must start with https://."))
+    if not host or parts.username or parts.password or any(ord(c) < 33 for c in endpoint):
+        raise SubscriptionError(_("This push subscription has no valid address."))
+    if not insecure and not push_host_allowed(host):
+        raise SubscriptionError(_("This browser's push service is not one we can send to."))
+    keys = data.get("keys")
+    if not isinstance(keys, Mapping):
+        raise SubscriptionError(_("This push subscription has no encryption keys."))
+    p256dh = _b64url_bytes(keys.get("p256dh"))
+    if p256dh is None or not _is_p256_point(p256dh):
+        raise SubscriptionError(_("This push subscription's public key is not valid."))
+    auth = _b64url_bytes(keys.get("auth"))
+    if auth is None or len(auth) != 16:
+        raise SubscriptionError(_("This push subscription's secret is not valid."))
+    return SubscriptionData(endpoint=endpoint, p256dh=_b64url(p256dh), auth=_b64url(auth))
+
+
+def endpoint_hash(endpoint: str) -> str:
+    return hashlib.sha256(endpoint.encode()).hexdigest()
+
+
+def register_subscription(
+    user: User, data: Any, replaces_endpoint: str | None = None
+) -> PushSubscription:
+    """Store (or update: same endpoint) a browser's subscription and switch push on. With
+    ``replaces_endpoint`` (the service worker's pushsubscriptionchange) the person's old
+    subscription is removed. Raises SubscriptionError, storing nothing."""
+    parsed = parse_subscription(data)
+    if replaces_endpoint and replaces_endpoint != parsed.endpoint:
+        db.session.execute(
+            delete(PushSubscription).where(
+                PushSubscription.endpoint_hash == endpoint_hash(replaces_endpoint),
+                PushSubscription.user_id == user.id,
+            )
+        )
+    digest = endpoint_hash(parsed.endpoint)
+    row = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint_hash == digest))
+    if row is None:
+        row = PushSubscription(endpoint_hash=digest, endpoint=parsed.endpoint)
+        db.session.add(row)
+    # The same browser, now used by this person (in this territory), gets their messages.
+    row.user_id = user.id
+    row.territory_id = user.territory_id
+    row.p256dh = parsed.p256dh
+    row.auth = parsed.auth
+    db.session.commit()
+    settings = settings_of(user)
+    if not settings.push_enabled:
+        set_push(user, True, detail="browser subscribed")
+    return row
+
+
+def find_own_subscription(user: User, endpoint: str) -> PushSubscription | None:
+    if not isinstance(endpoint, str) or not endpoint:
+        return None
+    return db.session.scalar(
+        select(PushSubscription).where(
+            PushSubscription.endpoint_hash == endpoint_hash(endpoint),
+            PushSubscription.user_id == user.id,
+        )
+    )
+
+
+def delete_subscription(user: User, endpoint: str) -> bool:
+    """Forget one browser's subscription; with none left, push is off (and its consent withdrawn)."""
+    row = find_own_subscription(user, endpoint)
+    if row is None:
+        return False
+    db.session.delete(row)
+    db.session.commit()
+    if subscription_count(user) == 0:
+        set_push(user, False, detail="browser unsubscribed")
+    return True
+
+
+def subscription_count(user: User) -> int:
+    return int(
+        db.session.scalar(
+            select(func.count()).select_from(PushSubscription).where(PushSubscription.user_id == user.id)
+        )
+        or 0
+    )
+
+
+# --- mutes -----------------------------------------------------------------------------------
+
+
+def mute_actor(user: User, actor: Actor) -> None:
+    if actor.territory_id != user.territory_id or is_actor_muted(user, actor.id):
+        return
+    db.session.add(Mute(user_id=user.id, actor_id=actor.id))
+    db.session.commit()
+
+
+def unmute_actor(user: User, actor_id: int) -> None:
+    db.session.execute(delete(Mute).where(Mute.user_id == user.id, Mute.actor_id == actor_id))
+    db.session.commit()
+
+
+def is_actor_muted(user: User, actor_id: int) -> bool:
+    return (
+        db.session.scalar(select(Mute.id).where(Mute.user_id == user.id, Mute.actor_id == actor_id))
+        is not None
+    )
+
+
+def mute_hashtag(user: User, hashtag: Hashtag) -> None:
+    if hashtag.territory_id != user.territory_id:
+        return
+    exists = db.session.scalar(
+        select(Mute.id).where(Mute.user_id == user.id, Mute.hashtag_id == hashtag.id)
+    )
+    if exists is None:
+        db.session.add(Mute(user_id=user.id, hashtag_id=hashtag.id))
+        db.session.commit()
+
+
+def unmute_hashtag(user: User, hashtag_id: int) -> None:
+    db.session.execute(delete(Mute).where(Mute.user_id == user.id, Mute.hashtag_id == hashtag_id))
+    db.session.commit()
+
+
+def muted_actors(user: User) -> list[Actor]:
+    return list(
+        db.session.scalars(
+            select(Actor)
+            .join(Mute, Mute.actor_id == Actor.id)
+            .where(Mute.user_id == user.id, Actor.territory_id == user.territory_id)
+            .order_by(Actor.name)
+        )
+    )
+
+
+def muted_hashtags(user: User) -> list[Hashtag]:
+    return list(
+        db.session.scalars(
+            select(Hashtag)
+            .join(Mute, Mute.hashtag_id == Hashtag.id)
+            .where(Mute.user_id == user.id, Hashtag.territory_id == user.territory_id)
+            .order_by(Hashtag.tag)
+        )
+    )
+
+
+# --- the inbox -------------------------------------------------------------------------------
+
+
+def inbox_items(user: User, limit: int = 50, before_id: int | None = None) -> list[InboxItem]:
+    query = (
+        select(InboxItem)
+        .where(InboxItem.user_id == user.id, InboxItem.territory_id == user.territory_id)
+        .order_by(InboxItem.created_at.desc(), InboxItem.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        query = query.where(InboxItem.id < before_id)
+    return list(db.session.scalars(query))
+
+
+def unread_count(user: User) -> int:
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(InboxItem)
+            .where(InboxItem.user_id == user.id, InboxItem.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def inbox_item_of(user: User, item_id: int) -> InboxItem | None:
+    """One of the person's own items; anybody else's is not found."""
+    item = db.session.get(InboxItem, item_id)
+    if item is None or item.user_id != user.id or item.territory_id != user.territory_id:
+        return None
+    return item
+
+
+def open_inbox_item(item: InboxItem, now: datetime | None = None) -> bool:
+    """Mark the item read and record the open of its delivery (once). True if it was unread."""
+    now = now or utcnow()
+    was_unread = item.read_at is None
+    if was_unread:
+        item.read_at = now
+    if item.delivery_id is not None:
+        record_open(item.delivery_id, now)
+    db.session.commit()
+    return was_unread
+
+
+def mark_all_read(user: User, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    # Marking everything read is not opening each message: the deliveries' opens stay unrecorded.
+    result = db.session.execute(
+        update(InboxItem)
+        .where(InboxItem.user_id == user.id, InboxItem.read_at.is_(None))
+        .values(read_at=now)
+    )
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- what messages link to: opens, clicks, mutes, unsubscribes ------------------------------
+
+
+def record_open(delivery_id: int, now: datetime | None = None) -> bool:
+    """Set the delivery's opened_at, only the first time (a conditional update: two opens at
+    once record one). The caller commits."""
+    result = db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.opened_at.is_(None))
+        .values(opened_at=now or utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def record_click(delivery_id: int, now: datetime | None = None) -> None:
+    """The first click; a click is also an open."""
+    now = now or utcnow()
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.clicked_at.is_(None))
+        .values(clicked_at=now)
+    )
+    record_open(delivery_id, now)
+    db.session.commit()
+
+
+def campaign_path(campaign: Campaign) -> str:
+    """Where a campaign's message leads, always a page of this app: the linked publication if
+    it is published and the actor's, else the actor's page."""
+    from flask import url_for
+
+    from app.publications.models import Publication
+
+    publication = db.session.get(Publication, campaign.publication_id) if campaign.publication_id else None
+    if (
+        publication is not None
+        and publication.actor_id == campaign.actor_id
+        and publication.territory_id == campaign.territory_id
+        and publication.status == "published"
+    ):
+        return url_for("publications.show", publication_id=publication.id)
+    actor = db.session.get(Actor, campaign.actor_id)
+    if actor is not None and actor.territory_id == campaign.territory_id:
+        return url_for("actors.page", slug=actor.slug)
+    return url_for("feed.for_you")
+
+
+def delivery_user(delivery: Delivery) -> User | None:
+    if delivery.user_id is None:
+        return None
+    user = db.session.get(User, delivery.user_id)
+    return user if user is not None and user.territory_id == delivery.territory_id else None

@@ -1,0 +1,224 @@
+"""The publication forms: one per kind, sharing the common fields."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from zoneinfo import ZoneInfo
+
+from flask import g
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    FloatField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.publications.services import resolve_hashtags
+from app.territories.models import POPULATION_TYPES
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+def territory_zone() -> tzinfo:
+    """Dates are typed in the territory's local time."""
+    return ZoneInfo(g.territory.timezone)
+
+
+def local_datetime_field(label: str, required: bool) -> DateTimeLocalField:
+    return DateTimeLocalField(
+        label,
+        validators=[InputRequired(message=_l("Please give a date and time."))] if required else [Optional()],
+        format=DATETIME_FORMATS,
+        tz=territory_zone,
+        invalid_value_message=_l("Please give a valid date and time."),
+    )
+
+
+class PublicationForm(FlaskForm):
+    """Fields common to news, events and offers."""
+
+    title = StringField(
+        _l("Title"),
+        validators=[
+            DataRequired(message=_l("Please give a title.")),
+            Length(max=160, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    summary = TextAreaField(
+        _l("Summary"),
+        validators=[Length(max=280, message=_l("At most %(max)d characters."))],
+        render_kw={"rows": 3},
+    )
+    body_md = TextAreaField(
+        _l("Text"),
+        validators=[Length(max=20000, message=_l("At most %(max)d characters."))],
+        render_kw={"rows": 10},
+    )
+    hashtags = StringField(_l("Hashtags"), validators=[Length(max=500)])
+    image = FileField(_l("Image"), render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"})
+    remove_image = BooleanField(_l("Remove the current image"))
+
+    resolved_hashtags: list = []
+
+    def validate_hashtags(self, field: StringField) -> None:
+        found, unknown = resolve_hashtags(g.territory, field.data)
+        self.resolved_hashtags = found
+        if unknown:
+            raise ValidationError(
+                ngettext(
+                    "%(tags)s is not in the town's hashtag catalogue.",
+                    "%(tags)s are not in the town's hashtag catalogue.",
+                    len(unknown),
+                    tags=", ".join(f"#{tag}" for tag in unknown),
+                )
+            )
+
+
+class PlaceMixin:
+    """A place name and optional coordinates (both or neither); optionally the zone where it
+    applies: a radius around the coordinates, or a drawn polygon."""
+
+    lat = FloatField(
+        _l("Latitude"),
+        validators=[Optional(), NumberRange(min=-90, max=90, message=_l("Between -90 and 90."))],
+    )
+    lon = FloatField(
+        _l("Longitude"),
+        validators=[Optional(), NumberRange(min=-180, max=180, message=_l("Between -180 and 180."))],
+    )
+
+    radius_m = IntegerField(
+        _l("Radius in metres (optional)"),
+        validators=[Optional()],
+        invalid_value_message=_l("Type the radius as a whole number of metres, e.g. 300."),
+    )
+    zone_geojson = TextAreaField(_l("…or a drawn zone (optional)"), render_kw={"rows": 4})
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        from app.places.services import normalised_zone, radius_problem
+        from app.territories.services import check_area
+
+        valid: bool = super().validate(extra_validators)  # type: ignore[misc]
+        lat, lon, radius, zone = self.lat, self.lon, self.radius_m, self.zone_geojson
+        if not (lat.errors or lon.errors) and (lat.data is None) != (lon.data is None):
+            missing = lon if lon.data is None else lat
+            missing.errors = [*missing.errors, _l("Give both latitude and longitude, or neither.")]
+            valid = False
+        problem = radius_problem(radius.data) if not radius.errors else None
+        if problem:
+            radius.errors = [*radius.errors, problem]
+            valid = False
+        elif radius.data is not None and (lat.data is None or lon.data is None):
+            radius.errors = [*radius.errors, _l("A radius needs the latitude and longitude of its centre.")]
+            valid = False
+        text = (zone.data or "").strip()
+        if text:
+            if radius.data is not None:
+                zone.errors = [*zone.errors, _l("Give a radius or a drawn zone, not both.")]
+                valid = False
+            else:
+                checked = check_area(text, within=g.territory)
+                if checked.ok:
+                    zone.data = normalised_zone(checked.geometry)  # type: ignore[arg-type]
+                else:
+                    zone.errors = [*zone.errors, *checked.errors]
+                    valid = False
+        else:
+            zone.data = None
+        return valid
+
+
+class NewsForm(PublicationForm):
+    pass
+
+
+class EventForm(PlaceMixin, PublicationForm):
+    starts_at = local_datetime_field(_l("Starts"), required=True)
+    ends_at = local_datetime_field(_l("Ends"), required=True)
+    place_name = StringField(
+        _l("Place"),
+        validators=[
+            DataRequired(message=_l("Please say where it takes place.")),
+            Length(max=160, message=_l("At most %(max)d characters.")),
+        ],
+    )
+
+    def validate_ends_at(self, field: DateTimeLocalField) -> None:
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("The end must be after the start."))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def population_choices() -> list[tuple[str, str]]:
+    from app.accounts.forms import POPULATION_LABELS
+
+    return [(kind, str(POPULATION_LABELS[kind])) for kind in POPULATION_TYPES]
+
+
+class OfferForm(PlaceMixin, PublicationForm):
+    valid_from = local_datetime_field(_l("Valid from"), required=True)
+    valid_until = local_datetime_field(_l("Valid until"), required=True)
+    place_name = StringField(
+        _l("Place (optional)"),
+        validators=[Optional(), Length(max=160, message=_l("At most %(max)d characters."))],
+    )
+
+    is_welcome_offer = BooleanField(_l("Welcome offer: send it once to people who enter the zone"))
+    welcome_population_types = MultiCheckboxField(_l("Who is welcomed"), validate_choice=False)
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.welcome_population_types.choices = population_choices()
+
+    def validate_valid_until(self, field: DateTimeLocalField) -> None:
+        if self.valid_from.data and field.data and field.data <= self.valid_from.data:
+            raise ValidationError(_l("The end of validity must be after its start."))
+
+    def validate_welcome_population_types(self, field: MultiCheckboxField) -> None:
+        field.data = [kind for kind in POPULATION_TYPES if kind in (field.data or [])]
+        if self.is_welcome_offer.data and not field.data:
+            raise ValidationError(_l("Choose who the welcome offer is for, e.g. tourists and visitors."))
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        valid = super().validate(extra_validators)
+        if self.is_welcome_offer.data and not self.zone_geojson.errors and not self.radius_m.errors \
+                and not self.zone_geojson.data and self.radius_m.data is None:
+            self.is_welcome_offer.errors = [
+                *self.is_welcome_offer.errors,
+                _l("A welcome offer needs a zone: a radius around its place or a drawn zone."),
+            ]
+            valid = False
+        return valid
+
+
+FORMS: dict[str, type[PublicationForm]] = {"news": NewsForm, "event": EventForm, "offer": OfferForm}
+
+# The fields each kind stores (besides hashtags and image).
+KIND_FIELDS = {
+    "news": ("title", "summary", "body_md"),
+    "event": ("title", "summary", "body_md", "starts_at", "ends_at", "place_name", "lat", "lon",
+              "radius_m", "zone_geojson"),
+    "offer": ("title", "summary", "body_md", "valid_from", "valid_until", "place_name", "lat", "lon",
+              "radius_m", "zone_geojson", "is_welcome_offer", "welcome_population_types"),
+}
+

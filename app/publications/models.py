@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import Base
+from app.models_common import UTCDateTime, utcnow
+
+PUBLICATION_KINDS = ("news", "event", "offer")
+PUBLICATION_STATUSES = ("draft", "published", "archived")
+
+
+class Publication(Base):
+    """News, an event (start, end, place) or an offer (validity window, optional place)."""
+
+    __tablename__ = "publication"
+    __table_args__ = (
+        Index("ix_publication_feed", "territory_id", "status", "published_at"),
+        Index("ix_publication_agenda", "territory_id", "kind", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(160))
+    summary: Mapped[str] = mapped_column(String(280), default="")
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    # Set when a territory admin unpublishes it: hidden everywhere until the admin restores it.
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moderation_reason: Mapped[str] = mapped_column(String(280), default="")
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # events
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime)  # offers
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    place_name: Mapped[str] = mapped_column(String(160), default="")
+    lat: Mapped[float | None] = mapped_column()
+    lon: Mapped[float | None] = mapped_column()
+    # Where it applies: a radius around (lat, lon), or a drawn polygon (GeoJSON geometry).
+    radius_m: Mapped[int | None] = mapped_column(Integer)
+    zone_geojson: Mapped[str | None] = mapped_column(Text)
+    # Offers only: sent once to a person of these population types (csv) who enters the zone.
+    is_welcome_offer: Mapped[bool] = mapped_column(Boolean, default=False)
+    welcome_population_types: Mapped[str] = mapped_column(String(100), default="")
+    image_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    actor = relationship("Actor", lazy="joined")
+    hashtags = relationship("Hashtag", secondary="publication_hashtag", lazy="selectin")
+
+    @property
+    def welcome_population_type_list(self) -> list[str]:
+        return [t for t in (self.welcome_population_types or "").split(",") if t]
+
+    @property
+    def is_visible(self) -> bool:
+        """Shown to the public: published, not moderated, and its actor verified."""
+        return (
+            self.status == "published"
+            and self.moderated_at is None
+            and self.actor is not None
+            and self.actor.status == "verified"
+        )
+
+
+class PublicationHashtag(Base):
+    __tablename__ = "publication_hashtag"
+    # The feed walks each hashtag's newest publications: (hashtag, publication) covers it.
+    __table_args__ = (Index("ix_publication_hashtag_feed", "hashtag_id", "publication_id"),)
+
+    publication_id: Mapped[int] = mapped_column(
+        ForeignKey("publication.id", ondelete="CASCADE"), primary_key=True
+    )
+    hashtag_id: Mapped[int] = mapped_column(
+        ForeignKey("hashtag.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -1,0 +1,35 @@
+"""Who may do what with a publication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.actors.models import MEMBER_ROLES, Membership
+from app.extensions import db
+from app.publications.models import Publication
+
+
+def is_member(user: Any, publication: Publication) -> bool:
+    """``user`` is an owner or editor of the publication's actor (same territory)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.territory_id != publication.territory_id:
+        return False
+    role = db.session.scalar(
+        select(Membership.role).where(
+            Membership.user_id == user.id, Membership.actor_id == publication.actor_id
+        )
+    )
+    return role in MEMBER_ROLES
+
+
+def can_edit(user: Any, publication: Publication) -> bool:
+    """Owners and editors of the actor edit, publish and archive its publications."""
+    return is_member(user, publication)
+
+
+def can_view(user: Any, publication: Publication) -> bool:
+    """The public sees visible publications; the actor's members also see drafts and the rest."""
+    return publication.is_visible or is_member(user, publication)

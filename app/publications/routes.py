@@ -1,0 +1,230 @@
+"""Publication routes: the acting actor's tools (/manage/publications...) and the public page.
+
+Every tool route is scoped twice: to the territory (another territory's publication is a 404)
+and to the acting actor, ``g.actor`` (another actor's publication is a 404 too)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_babel import format_date, format_datetime, format_time
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.actors.roles import actor_role_required
+from app.extensions import db
+from app.htmx import is_htmx, render
+from app.media.services import ImageError, store_image
+from app.models_common import utcnow
+from app.publications import bp, services
+from app.publications.forms import FORMS, KIND_FIELDS, PublicationForm
+from app.publications.models import PUBLICATION_KINDS, PUBLICATION_STATUSES, Publication
+from app.publications.permissions import can_edit, can_view
+from app.territories.context import current_territory, get_scoped_or_404
+
+
+def _own_publication_or_404(publication_id: int) -> Publication:
+    publication = get_scoped_or_404(Publication, publication_id)
+    if publication.actor_id != g.actor.id or not can_edit(current_user, publication):
+        abort(404)
+    return publication
+
+
+@bp.get("/manage/publications")
+@actor_role_required()
+def manage() -> Response:
+    status = request.args.get("status", "")
+    if status not in PUBLICATION_STATUSES:
+        status = ""
+    return render(
+        "publications/manage.html",
+        publications=services.actor_publications(g.actor, status or None),
+        current_status=status,
+        counts=services.status_counts(g.actor),
+    )
+
+
+@bp.route("/manage/publications/new", methods=["GET", "POST"])
+@actor_role_required()
+def new() -> Response:
+    kind = request.args.get("kind", "")
+    if kind not in PUBLICATION_KINDS:
+        return render("publications/choose_kind.html", kinds=PUBLICATION_KINDS)
+    form = FORMS[kind]()
+    if request.method == "GET" and kind == "offer":
+        form.valid_from.data = utcnow()
+    if form.validate_on_submit():
+        image_id = _stored_image_id(form)
+        if not form.image.errors:
+            publication = services.create_publication(
+                g.actor,
+                kind,
+                created_by_id=current_user.id,
+                hashtags=form.resolved_hashtags,
+                image_media_id=image_id,
+                status="published" if request.form.get("action") == "publish" else "draft",
+                **_kind_data(form, kind),
+            )
+            flash(
+                _("Published.") if publication.status == "published" else _("Draft saved."),
+                "success",
+            )
+            return redirect(url_for(".manage"), 303)
+    return _form_page(form, kind, None)
+
+
+@bp.route("/manage/publications/<int:publication_id>/edit", methods=["GET", "POST"])
+@actor_role_required()
+def edit(publication_id: int) -> Response:
+    publication = _own_publication_or_404(publication_id)
+    form = FORMS[publication.kind](obj=publication if request.method == "GET" else None)
+    if request.method == "GET":
+        form.hashtags.data = " ".join(h.label for h in publication.hashtags)
+        if publication.kind == "offer":
+            form.welcome_population_types.data = publication.welcome_population_type_list
+    if form.validate_on_submit():
+        image_id = _stored_image_id(form)
+        if not form.image.errors:
+            services.update_publication(
+                publication,
+                hashtags=form.resolved_hashtags,
+                image_media_id=image_id,
+                remove_image=form.remove_image.data,
+                **_kind_data(form, publication.kind),
+            )
+            if request.form.get("action") == "publish" and publication.status != "published":
+                services.set_status(publication, "published")
+                flash(_("Published."), "success")
+            else:
+                flash(_("Changes saved."), "success")
+            return redirect(url_for(".manage"), 303)
+    return _form_page(form, publication.kind, publication)
+
+
+@bp.post("/manage/publications/<int:publication_id>/status")
+@actor_role_required()
+def set_status(publication_id: int) -> Response:
+    publication = _own_publication_or_404(publication_id)
+    status = request.form.get("status", "")
+    if status not in PUBLICATION_STATUSES:
+        abort(400)
+    services.set_status(publication, status)
+    if is_htmx() and not request.htmx.boosted:  # type: ignore[attr-defined]
+        return render("publications/_manage_row.html", publication=publication)
+    flash(_STATUS_MESSAGES[status](), "success")
+    return redirect(_safe_next() or url_for(".manage"), 303)
+
+
+_STATUS_MESSAGES = {
+    "published": lambda: _("Published."),
+    "archived": lambda: _("Archived."),
+    "draft": lambda: _("Moved back to drafts."),
+}
+
+
+def _safe_next() -> str | None:
+    """Back to the list tab the button was pressed on (a local path only)."""
+    target = request.form.get("next", "")
+    if target.startswith("/manage/publications") and "//" not in target and "\\" not in target:
+        return target
+    return None
+
+
+@bp.get("/p/<int:publication_id>")
+def show(publication_id: int) -> Response:
+    publication = get_scoped_or_404(Publication, publication_id)
+    if not can_view(current_user, publication):
+        abort(404)
+    return render(
+        "publications/show.html",
+        publication=publication,
+        can_edit=can_edit(current_user, publication),
+    )
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _kind_data(form: PublicationForm, kind: str) -> dict[str, Any]:
+    return {name: getattr(form, name).data for name in KIND_FIELDS[kind]}
+
+
+def _stored_image_id(form: PublicationForm) -> int | None:
+    """Store the uploaded image, if any; a refused one puts its error next to the field."""
+    upload = form.image.data
+    if not upload or not getattr(upload, "filename", ""):
+        return None
+    try:
+        return store_image(upload, current_territory().id).id
+    except ImageError as error:
+        db.session.rollback()
+        form.image.errors = [*form.image.errors, str(error)]
+        return None
+
+
+def _form_page(form: PublicationForm, kind: str, publication: Publication | None) -> Response:
+    status = 422 if request.method == "POST" else 200
+    return render(
+        "publications/form.html",
+        form=form,
+        kind=kind,
+        publication=publication,
+        catalogue=services.active_hashtags(current_territory()),
+        status=status,
+    )
+
+
+# --- template helpers shared with the feed and actor pages --------------------------------
+
+@bp.app_template_global()
+def publication_date_line(publication: Publication) -> str:
+    """One line saying when: an event's dates, an offer's end of validity, news's date."""
+    if publication.kind == "event" and publication.starts_at:
+        start, end = publication.starts_at, publication.ends_at
+        if end is None:
+            return format_datetime(start, "medium")
+        if format_date(start, "short") == format_date(end, "short"):
+            return _(
+                "%(date)s, %(start)s – %(end)s",
+                date=format_date(start, "full"),
+                start=format_time(start, "short"),
+                end=format_time(end, "short"),
+            )
+        return _(
+            "From %(start)s to %(end)s",
+            start=_date_time(start),
+            end=_date_time(end),
+        )
+    if publication.kind == "offer" and publication.valid_until:
+        return _("Valid until %(date)s", date=_date_time(publication.valid_until))
+    when = publication.published_at or publication.created_at
+    return _("Published on %(date)s", date=format_date(when, "long")) if when else ""
+
+
+@bp.app_template_global()
+def publication_validity_line(publication: Publication) -> str:
+    """An offer's whole validity window."""
+    if publication.valid_from and publication.valid_until:
+        return _(
+            "From %(start)s to %(end)s",
+            start=_date_time(publication.valid_from),
+            end=_date_time(publication.valid_until),
+        )
+    return publication_date_line(publication)
+
+
+def _date_time(value: Any) -> str:
+    return _("%(date)s at %(time)s", date=format_date(value, "full"), time=format_time(value, "short"))
+
+
+@bp.app_template_global()
+def publication_kind_label(kind: str) -> str:
+    return {"news": _("News"), "event": _("Event"), "offer": _("Offer")}.get(kind, kind)
+
+
+@bp.app_template_global()
+def publication_status_label(status: str) -> str:
+    return {"draft": _("Draft"), "published": _("Published"), "archived": _("Archived")}.get(
+        status, status
+    )

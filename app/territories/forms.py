@@ -1,0 +1,51 @@
+"""Forms of the territory administration. Checks that need the database or shapely live in
+services.py; the routes add their messages to the field they concern."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+LANGUAGE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SettingsForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    tagline = StringField(_l("Tagline"), validators=[Optional(), Length(max=200)])
+    primary_color = StringField(_l("Main colour"), validators=[DataRequired(), Length(max=7)])
+    accent_color = StringField(_l("Accent colour"), validators=[DataRequired(), Length(max=7)])
+    timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
+    default_language = SelectField(_l("Default language"), choices=LANGUAGE_CHOICES)
+    enabled_languages = MultiCheckboxField(_l("Enabled languages"), choices=LANGUAGE_CHOICES)
+    hosts = TextAreaField(_l("Host names (one a line)"), validators=[DataRequired()])
+    tile_url = StringField(_l("Map tiles (URL template)"), validators=[Optional(), Length(max=255)])
+    logo = FileField(_l("Logo (square image)"))
+
+
+class AreaForm(FlaskForm):
+    """A GeoJSON Polygon or MultiPolygon, pasted or uploaded."""
+
+    geojson = TextAreaField(_l("GeoJSON geometry"))
+    geojson_file = FileField(_l("…or a .geojson file"))
+
+
+class NeighbourhoodForm(AreaForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+
+
+class HashtagForm(FlaskForm):
+    tag = StringField(_l("New hashtag"), validators=[DataRequired(), Length(max=40)])
+
+
+class ModerationForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[Length(max=280)])

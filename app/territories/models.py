@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import Base
+from app.models_common import UTCDateTime, utcnow
+
+# Population types a citizen may declare; the order is the one shown in forms.
+POPULATION_TYPES = ("resident", "seasonal_worker", "second_home", "tourist", "visitor")
+
+
+class Territory(Base):
+    """One town (tenant). Every other object belongs to exactly one territory."""
+
+    __tablename__ = "territory"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    tagline: Mapped[str] = mapped_column(String(200), default="")
+    logo_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    primary_color: Mapped[str] = mapped_column(String(7), default="#0b5fa5")
+    accent_color: Mapped[str] = mapped_column(String(7), default="#e4572e")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    default_language: Mapped[str] = mapped_column(String(5), default="fr")
+    enabled_languages_csv: Mapped[str] = mapped_column(String(40), default="fr,nl,en")
+    center_lat: Mapped[float] = mapped_column(default=0.0)
+    center_lon: Mapped[float] = mapped_column(default=0.0)
+    boundary_geojson: Mapped[str | None] = mapped_column(Text)
+    anonymity_floor: Mapped[int] = mapped_column(Integer, default=11)
+    # Map tiles of "Near me" ({z}/{x}/{y} URL template); empty: markers without a background map.
+    tile_url: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    hosts: Mapped[list[TerritoryHost]] = relationship(
+        back_populates="territory", cascade="all, delete-orphan"
+    )
+    neighbourhoods: Mapped[list[Neighbourhood]] = relationship(
+        back_populates="territory", cascade="all, delete-orphan", order_by="Neighbourhood.name"
+    )
+
+    @property
+    def enabled_languages(self) -> list[str]:
+        return [code for code in self.enabled_languages_csv.split(",") if code]
+
+    @enabled_languages.setter
+    def enabled_languages(self, codes: list[str]) -> None:
+        self.enabled_languages_csv = ",".join(codes)
+
+    @property
+    def boundary(self) -> dict[str, Any] | None:
+        return json.loads(self.boundary_geojson) if self.boundary_geojson else None
+
+
+class TerritoryHost(Base):
+    """A host name that reaches a territory (``ville.example``, ``station.localhost``)."""
+
+    __tablename__ = "territory_host"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id", ondelete="CASCADE"))
+    hostname: Mapped[str] = mapped_column(String(255), unique=True)
+
+    territory: Mapped[Territory] = relationship(back_populates="hosts")
+
+
+class Neighbourhood(Base):
+    __tablename__ = "neighbourhood"
+    __table_args__ = (UniqueConstraint("territory_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(
+        ForeignKey("territory.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(120))
+    geojson: Mapped[str | None] = mapped_column(Text)  # a GeoJSON Polygon or MultiPolygon geometry
+
+    territory: Mapped[Territory] = relationship(back_populates="neighbourhoods")
+
+
+class Hashtag(Base):
+    """An entry of the town's curated hashtag catalogue (stored without '#', lower case)."""
+
+    __tablename__ = "hashtag"
+    __table_args__ = (UniqueConstraint("territory_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(
+        ForeignKey("territory.id", ondelete="CASCADE"), index=True
+    )
+    tag: Mapped[str] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @property
+    def label(self) -> str:
+        return f"#{self.tag}"

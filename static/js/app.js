@@ -1,0 +1,159 @@
+/* Territory's small front-end glue. No inline script anywhere: the CSP forbids it. */
+(function () {
+  "use strict";
+
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+
+  // Every htmx request carries the CSRF token as a header (state changes included).
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (csrfMeta) {
+      event.detail.headers["X-CSRFToken"] = csrfMeta.getAttribute("content");
+    }
+  });
+
+  // Selects marked data-autosubmit submit their form on change; the submit button is hidden
+  // only once this script runs, so the form still works without JavaScript.
+  document.documentElement.classList.add("js");
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target && target.matches && target.matches("select[data-autosubmit]") && target.form) {
+      if (target.form.requestSubmit) { target.form.requestSubmit(); } else { target.form.submit(); }
+    }
+  });
+
+  // A failed htmx request shows its error in place (the server sends a translated fragment).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status >= 400) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+      var target = event.detail.requestConfig && event.detail.requestConfig.elt &&
+        event.detail.requestConfig.elt.closest("[data-error-target]");
+      if (target) { event.detail.target = document.querySelector(target.getAttribute("data-error-target")) || event.detail.target; }
+    }
+  });
+  // A boosted navigation swaps only the body; the new page's <html> may be in another language
+  // (the language menu, logging in with a chosen language): screen readers need its lang, and
+  // the offline message must follow too.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var detail = event.detail || {};
+    if (!detail.boosted || !detail.xhr) { return; }
+    var tag = /<html\b[^>]*>/i.exec(detail.xhr.responseText || "");
+    if (!tag) { return; }
+    var incoming = new DOMParser().parseFromString(tag[0] + "</html>", "text/html").documentElement;
+    ["lang", "data-offline-message"].forEach(function (name) {
+      var value = incoming.getAttribute(name);
+      if (value !== null) { document.documentElement.setAttribute(name, value); }
+    });
+  });
+  document.addEventListener("htmx:sendError", function () {
+    var flash = document.getElementById("flash");
+    if (flash) {
+      flash.textContent = document.documentElement.getAttribute("data-offline-message") || "Offline";
+    }
+  });
+
+  // Service worker: the app shell and the last public pages stay readable offline.
+  if ("serviceWorker" in navigator) {
+    var firstLoad = !navigator.serviceWorker.controller;
+    var tellWorker = function (message) {
+      var worker = navigator.serviceWorker.controller;
+      if (worker) { worker.postMessage(message); }
+    };
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/service-worker.js", { scope: "/" }).then(function () {
+        return navigator.serviceWorker.ready;
+      }).then(function (registration) {
+        // No worker saw this page load (first visit): ask it to keep a copy of it now.
+        if (firstLoad && registration.active) {
+          registration.active.postMessage({ type: "remember-page", url: location.href });
+        }
+        listSavedPages();
+      }).catch(function () {});
+    });
+    // htmx-boosted navigations do not pass as navigations: tell the worker to keep them too.
+    document.addEventListener("htmx:pushedIntoHistory", function (event) {
+      tellWorker({ type: "remember-page", url: new URL(event.detail.path, location.href).href });
+    });
+    // A boosted link that fails offline becomes a real navigation: the worker then shows the
+    // saved copy of the page, or the offline page.
+    document.addEventListener("htmx:sendError", function (event) {
+      var detail = event.detail || {};
+      if (detail.boosted && detail.requestConfig && detail.requestConfig.verb === "get" &&
+          navigator.serviceWorker.controller && detail.pathInfo) {
+        window.location.assign(detail.pathInfo.requestPath);
+      }
+    });
+    // What a logged-in person saw must not outlive their session on this device.
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (form && form.matches && form.matches('form[action$="/logout"]')) {
+        tellWorker({ type: "clear-pages" });
+      }
+    }, true);
+  }
+
+  // On the offline page, list the pages saved on this device (their titles from the copies).
+  function listSavedPages() {
+    var list = document.getElementById("offline-pages");
+    if (!list || !window.caches) { return; }
+    caches.open("pages").then(function (cache) {
+      return cache.keys().then(function (requests) {
+        return Promise.all(requests.reverse().map(function (request) {
+          return cache.match(request, { ignoreVary: true }).then(function (response) {
+            return response ? response.text() : "";
+          }).then(function (html) {
+            var title = new DOMParser().parseFromString(html, "text/html").title;
+            return { url: request.url, title: title || new URL(request.url).pathname };
+          });
+        }));
+      });
+    }).then(function (pages) {
+      if (!pages.length) {
+        list.replaceChildren();
+        var empty = document.createElement("li");
+        empty.textContent = list.getAttribute("data-empty-text") || "";
+        list.appendChild(empty);
+        return;
+      }
+      list.replaceChildren.apply(list, pages.map(function (page) {
+        var item = document.createElement("li");
+        var link = document.createElement("a");
+        link.href = page.url;
+        link.textContent = page.title;
+        item.appendChild(link);
+        return item;
+      }));
+    }).catch(function () {});
+  }
+
+  // The in-app install button: shown only when the browser says the app can be installed, and
+  // the browser's own prompt is held back, so nothing ever pops up by itself (first visit or not).
+  var deferredPrompt = null;
+  var standalone = window.matchMedia && window.matchMedia("(display-mode: standalone)").matches;
+  window.addEventListener("beforeinstallprompt", function (event) {
+    event.preventDefault();
+    if (standalone) { return; }
+    deferredPrompt = event;
+    var button = document.getElementById("install-button");
+    if (button) { button.hidden = false; }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest && event.target.closest("#install-button");
+    if (!button || !deferredPrompt) { return; }
+    var promptEvent = deferredPrompt;
+    deferredPrompt = null;
+    promptEvent.prompt();
+    promptEvent.userChoice.finally(function () { button.hidden = true; });
+  });
+  // A boosted navigation swaps the footer: show the button again while the offer stands.
+  document.addEventListener("htmx:afterSettle", function () {
+    var button = document.getElementById("install-button");
+    if (button && deferredPrompt) { button.hidden = false; }
+  });
+  window.addEventListener("appinstalled", function () {
+    deferredPrompt = null;
+    var button = document.getElementById("install-button");
+    if (button) { button.hidden = true; }
+  });
+})();

@@ -1,0 +1,133 @@
+import pytest
+from sqlalchemy import select
+
+from app.accounts.models import AuthSession
+from app.extensions import db
+from tests.accounts.conftest import is_logged_in, log_in, post_form
+from tests.factories import PASSWORD, make_territory, make_user
+
+
+def test_person_logs_in_and_out(client, territory):
+    make_user(territory, email="lea@example.org")
+    response = log_in(client, "Lea@example.org", PASSWORD)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+    assert is_logged_in(client)
+    response = post_form(client, "/logout")
+    assert response.status_code == 303
+    assert not is_logged_in(client)
+    assert db.session.scalar(select(AuthSession)).revoked_at is not None
+
+
+def test_wrong_password_and_unknown_email_get_the_same_generic_error(client, territory):
+    make_user(territory, email="lea@example.org")
+    wrong_password = log_in(client, "lea@example.org", "not the password at all")
+    unknown_email = log_in(client, "nobody@example.org", "not the password at all")
+    assert wrong_password.status_code == unknown_email.status_code == 422
+    for response in (wrong_password, unknown_email):
+        assert "Wrong e-mail address or password." in response.get_data(as_text=True)
+    assert not is_logged_in(client)
+
+
+def test_a_cookie_replayed_after_logout_is_refused(client, app, territory):
+    make_user(territory, email="lea@example.org")
+    log_in(client, "lea@example.org", PASSWORD)
+    stolen = client.get_cookie("session").value
+    post_form(client, "/logout")
+
+    thief = app.test_client()
+    thief.set_cookie("session", stolen, domain="localhost")
+    response = thief.get("/me")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_a_session_cookie_of_one_territory_logs_nobody_in_at_another(client, app, territory):
+    make_territory("b", "Montgenèvre", hosts=("b.localhost",))
+    make_user(territory, email="lea@example.org")
+    log_in(client, "lea@example.org", PASSWORD)
+    cookie = client.get_cookie("session").value
+
+    other = app.test_client()
+    other.set_cookie("session", cookie, domain="b.localhost")
+    response = other.get("/me", base_url="http://b.localhost")
+    assert response.status_code == 302
+    assert "Log out" not in other.get("/login", base_url="http://b.localhost").get_data(
+        as_text=True
+    )
+
+
+def test_an_account_of_another_territory_cannot_log_in_here(client, territory):
+    other = make_territory("b", "Montgenèvre", hosts=("b.localhost",))
+    make_user(other, email="lea@example.org")
+    assert log_in(client, "lea@example.org", PASSWORD).status_code == 422
+    assert (
+        log_in(client, "lea@example.org", PASSWORD, base_url="http://b.localhost").status_code
+        == 303
+    )
+
+
+def test_login_goes_back_to_a_local_next_page(client, territory):
+    make_user(territory, email="lea@example.org")
+    response = client.get("/me")
+    assert response.status_code == 302
+    login_url = response.headers["Location"]
+    assert "next=" in login_url
+    page = client.get(login_url).get_data(as_text=True)
+    assert 'name="next" type="hidden" value="/me"' in page
+    response = post_form(
+        client, "/login", {"email": "lea@example.org", "password": PASSWORD, "next": "/me"}
+    )
+    assert response.headers["Location"] == "/me"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"],
+)
+def test_login_never_redirects_to_another_site(client, territory, target):
+    make_user(territory, email="lea@example.org")
+    response = post_form(
+        client, "/login", {"email": "lea@example.org", "password": PASSWORD, "next": target}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+
+
+def test_unverified_person_can_log_in_and_is_reminded(client, territory):
+    make_user(territory, email="lea@example.org", verified=False)
+    response = log_in(client, "lea@example.org", PASSWORD, follow_redirects=True)
+    assert response.status_code == 200
+    assert "confirm your e-mail address" in response.get_data(as_text=True)
+
+
+def test_login_is_rate_limited_per_address_with_a_translated_error_page(client, territory):
+    make_user(territory, email="lea@example.org")
+    for _ in range(10):
+        assert log_in(client, "lea@example.org", "wrong guess number").status_code == 422
+    response = log_in(client, "lea@example.org", PASSWORD, headers={"Accept-Language": "en"})
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    assert "Too many attempts" in html and '<html lang="en"' in html
+    assert response.headers.get("Retry-After")
+
+
+def test_login_is_rate_limited_per_email_across_client_addresses(client, territory):
+    make_user(territory, email="lea@example.org")
+    for n in range(10):
+        response = log_in(
+            client, "lea@example.org", "wrong guess", environ_base={"REMOTE_ADDR": f"10.0.0.{n}"}
+        )
+        assert response.status_code == 422
+    response = log_in(
+        client, "lea@example.org", PASSWORD, environ_base={"REMOTE_ADDR": "10.0.0.99"}
+    )
+    assert response.status_code == 429
+    # another person is not locked out by it
+    make_user(territory, email="tom@example.org")
+    assert (
+        log_in(
+            client, "tom@example.org", PASSWORD, environ_base={"REMOTE_ADDR": "10.0.1.1"}
+        ).status_code
+        == 303
+    )

@@ -1,0 +1,60 @@
+"""What every page pays: the territory comes from the per-process cache, the session, its user
+and whether they belong to any actor come in one query, and the role switcher asks for the
+memberships only of people who have some."""
+
+from sqlalchemy import event
+
+from app.extensions import db
+from tests.factories import login_as, make_actor, make_member, make_territory, make_user
+
+
+def _statements(client, path="/actors"):  # type: ignore[no-untyped-def]
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert response.status_code == 200
+    return statements, response.get_data(as_text=True)
+
+
+def test_a_citizen_without_memberships_costs_one_query_for_session_and_user(client):
+    territory = make_territory()
+    person = make_user(territory, display_name="Léa")
+    login_as(client, person)
+    client.get("/actors")
+
+    statements, html = _statements(client)
+
+    assert "Léa" in html
+    assert sum("auth_session" in s for s in statements) == 1
+    assert not any("territory_host" in s for s in statements)
+    assert not any("FROM membership" in s and "auth_session" not in s for s in statements)
+
+
+def test_a_member_sees_their_actors_in_the_switcher_even_when_added_meanwhile(client):
+    territory = make_territory()
+    person = make_user(territory)
+    login_as(client, person)
+    _statements(client)  # loaded as someone without memberships
+    shop = make_actor(territory, "Epicerie Verte")
+    make_member(person, shop)
+
+    statements, html = _statements(client)
+
+    assert any("FROM membership" in s and "auth_session" not in s for s in statements)
+    assert f'value="{shop.id}"' in html and "Epicerie Verte" in html
+
+
+def test_a_session_of_one_territory_does_not_log_in_at_another_despite_the_host_cache(client):
+    town = make_territory()
+    resort = make_territory(slug="station", name="Montgenèvre", hosts=("station.localhost",))
+    person = make_user(town, display_name="Léa")
+    login_as(client, person)
+    assert "Léa" in client.get("/actors").get_data(as_text=True)
+    for _ in range(2):  # the second time from the cache
+        html = client.get("/actors", base_url="http://station.localhost").get_data(as_text=True)
+        assert "Montgenèvre" in html and "Léa" not in html
+    assert resort.id != town.id

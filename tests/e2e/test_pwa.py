@@ -1,0 +1,136 @@
+"""The territory's app installs on a phone and keeps what matters readable offline."""
+
+import json
+import re
+
+import pytest
+
+from tests.e2e.conftest import describe_violations, wait_for_service_worker
+
+OFFLINE_HEADING = re.compile("hors ligne|offline", re.I)  # French by default; English if not compiled
+
+pytestmark = pytest.mark.e2e
+
+
+def _saved_page(page, path):
+    return page.evaluate(
+        "path => caches.open('pages').then(c => c.match(new URL(path, location.href).href, {ignoreVary: true})).then(r => !!r)",
+        path,
+    )
+
+
+def test_the_app_is_installable_once_its_service_worker_runs(page, live_server, seed):
+    page.goto(live_server.url("/"))
+    wait_for_service_worker(page)
+    cdp = page.context.new_cdp_session(page)
+    result = cdp.send("Page.getInstallabilityErrors")
+    assert result["installabilityErrors"] == []
+    manifest = cdp.send("Page.getAppManifest")
+    assert not manifest.get("errors"), manifest.get("errors")
+    assert json.loads(manifest["data"])["name"] == seed.coast_name
+
+
+def test_each_territory_installs_under_its_own_name(page, live_server, seed):
+    page.goto(live_server.url("/", host=seed.station_host))
+    wait_for_service_worker(page)
+    cdp = page.context.new_cdp_session(page)
+    assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+    manifest = json.loads(cdp.send("Page.getAppManifest")["data"])
+    assert manifest["name"] == seed.station_name
+    assert manifest["theme_color"] == "#7a1f5c"
+
+
+def test_the_install_button_appears_only_when_the_browser_offers_installation(page, live_server, seed):
+    response = page.goto(live_server.url("/"))
+    # As served, the button is hidden: a browser that cannot install never shows it.
+    assert '<button type="button" id="install-button" class="button" hidden>' in response.text()
+    wait_for_service_worker(page)
+    # Chromium offers installation (beforeinstallprompt): the app holds the browser's own prompt
+    # back and shows its button instead; nothing pops up by itself.
+    page.locator("#install-button").wait_for(state="visible")
+
+
+def test_the_feed_opens_offline_after_one_visit(page, context, live_server, seed):
+    page.goto(live_server.url("/"))
+    wait_for_service_worker(page)
+    page.wait_for_function("() => caches.open('pages').then(c => c.keys()).then(k => k.length > 0)")
+    assert _saved_page(page, "/")
+    online_text = page.locator("main").inner_text()
+
+    context.set_offline(True)
+    page.reload()
+    assert seed.coast_name in page.title()
+    assert page.locator("h1", has_text=OFFLINE_HEADING).count() == 0
+    assert page.locator("main").inner_text() == online_text
+    context.set_offline(False)
+
+
+def test_an_unvisited_page_offline_shows_the_offline_page(page, context, live_server, seed):
+    page.goto(live_server.url("/"))
+    wait_for_service_worker(page)
+    context.set_offline(True)
+    page.goto(live_server.url("/agenda"))
+    assert OFFLINE_HEADING.search(page.locator("h1").inner_text())
+    assert seed.coast_name in page.locator(".site-header").inner_text()
+    # The list of pages saved on this device links back to the feed seen online.
+    page.wait_for_function("() => document.querySelectorAll('#offline-pages a').length > 0")
+    links = page.locator("#offline-pages a").evaluate_all("links => links.map(a => a.pathname)")
+    assert "/" in links
+    context.set_offline(False)
+
+
+def test_following_a_link_offline_shows_the_saved_page_or_the_offline_page(page, context, live_server, seed):
+    page.goto(live_server.url("/all"))
+    wait_for_service_worker(page)
+    page.goto(live_server.url("/"))
+    page.wait_for_function("() => caches.open('pages').then(c => c.keys()).then(k => k.length >= 2)")
+    context.set_offline(True)
+    page.locator(".main-nav a[href='/agenda']").click()  # never visited: the offline page
+    page.locator("h1", has_text=OFFLINE_HEADING).wait_for()
+    page.locator(".main-nav a[href='/all']").click()  # visited: its saved copy
+    page.wait_for_url(live_server.url("/all"))
+    assert page.locator("h1", has_text=OFFLINE_HEADING).count() == 0
+    context.set_offline(False)
+
+
+def test_private_pages_are_never_kept_for_offline_reading(page, live_server, seed):
+    page.goto(live_server.url("/"))
+    wait_for_service_worker(page)
+    page.goto(live_server.url("/login"))
+    page.goto(live_server.url("/all"))
+    page.wait_for_function("() => caches.open('pages').then(c => c.keys()).then(k => k.some(r => r.url.endsWith('/all')))")
+    assert not _saved_page(page, "/login")
+
+
+SAVED_PAGES_TEXT = """() => caches.open('pages')
+    .then(c => c.keys().then(keys => Promise.all(keys.map(k => c.match(k, {ignoreVary: true}).then(r => r.text())))))
+    .then(texts => texts.join('\\n'))"""
+
+
+def test_logging_out_forgets_the_pages_saved_while_logged_in(page, live_server, seed):
+    page.goto(live_server.url("/login"))
+    wait_for_service_worker(page)
+    page.locator("input[name=email]").fill(seed.citizen_email)
+    page.locator("input[name=password]").fill(seed.password)
+    page.locator("main form button[type=submit], main form input[type=submit]").first.click()
+    page.locator("footer form[action$='/logout']").wait_for()
+    page.goto(live_server.url("/"))
+    page.wait_for_function(SAVED_PAGES_TEXT.replace(".then(texts => texts.join('\\n'))", ".then(t => t.join('').includes('Camille'))"))
+
+    page.locator("footer form[action$='/logout'] button").click()
+    page.wait_for_url(live_server.url("/"))
+    page.locator("footer a[href$='/login']").wait_for()
+    assert "Camille" not in page.evaluate(SAVED_PAGES_TEXT)
+
+
+def test_the_offline_page_passes_axe(page, live_server, seed, axe):
+    page.goto(live_server.url("/offline"))
+    violations = axe(page)
+    assert not violations, describe_violations(violations)
+
+
+def test_the_home_page_passes_axe(page, live_server, seed, axe):
+    page.goto(live_server.url("/"))
+    assert seed.coast_name in page.title()
+    violations = axe(page)
+    assert not violations, describe_violations(violations)

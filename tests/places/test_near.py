@@ -1,0 +1,118 @@
+"""Near me: what is open, on offer and on today, nearest first, without JavaScript."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+from app.extensions import db
+from app.models_common import utcnow
+from app.places import cells, services
+from tests.factories import (
+    login_as,
+    make_actor,
+    make_hashtag,
+    make_neighbourhood,
+    make_publication,
+    make_territory,
+)
+from tests.places.conftest import FAR_BEACH, HARBOUR, MARKET_SQUARE, square
+
+ALWAYS_OPEN = {day: [["00:00", "00:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def titles(html: str) -> list[str]:
+    return re.findall(r'<h2 class="near-title"><a href="[^"]+">([^<]+)</a>', html)
+
+
+def build_town(town):  # type: ignore[no-untyped-def]
+    now = utcnow()
+    glace = make_hashtag(town.territory, "gastronomie")
+    port = make_actor(town.territory, "Glacier du Port", lat=HARBOUR[0], lon=HARBOUR[1])
+    port.opening_hours = ALWAYS_OPEN
+    beach = make_actor(town.territory, "Club de Plage", lat=FAR_BEACH[0], lon=FAR_BEACH[1])
+    closed = make_actor(town.territory, "Closed Shop", lat=MARKET_SQUARE[0], lon=MARKET_SQUARE[1])
+    closed.opening_hours = {}
+    db.session.commit()
+    make_publication(port, "Two scoops for one", kind="offer", hashtags=[glace])
+    make_publication(beach, "Beach volley tonight", kind="event", starts_at=now - timedelta(minutes=30),
+                     ends_at=now + timedelta(hours=2))
+    make_publication(beach, "Next month's regatta", kind="event")  # not today
+    make_publication(beach, "Expired offer", kind="offer", valid_until=now - timedelta(hours=1))
+    make_publication(port, "Market on the square", kind="event", lat=MARKET_SQUARE[0], lon=MARKET_SQUARE[1],
+                     starts_at=now, ends_at=now + timedelta(hours=3))
+    return glace
+
+
+def test_near_a_picked_point_lists_what_is_on_nearest_first_without_javascript(client, town):
+    build_town(town)
+    html = client.get(f"/near?lat={HARBOUR[0]}&lon={HARBOUR[1]}").get_data(as_text=True)
+    assert titles(html) == ["Two scoops for one", "Glacier du Port", "Market on the square", "Beach volley tonight"]
+    assert "Around the point you picked." in html
+    html = client.get(f"/near?lat={FAR_BEACH[0]}&lon={FAR_BEACH[1]}").get_data(as_text=True)
+    assert titles(html)[0] == "Beach volley tonight"
+    assert "Closed Shop" not in html and "regatta" not in html and "Expired offer" not in html
+    assert '<form class="near-form" method="get" action="/near">' in html
+
+
+def test_near_filters_by_hashtag(client, town):
+    build_town(town)
+    html = client.get(f"/near?lat={HARBOUR[0]}&lon={HARBOUR[1]}&tag=gastronomie").get_data(as_text=True)
+    assert titles(html) == ["Two scoops for one"]
+
+
+def test_near_from_a_neighbourhood_and_from_the_live_cell(client, town):
+    build_town(town)
+    hood = make_neighbourhood(town.territory, "Plage")
+    hood.geojson = json.dumps(square(FAR_BEACH[1], FAR_BEACH[0], 0.002))
+    db.session.commit()
+    html = client.get(f"/near?neighbourhood={hood.id}").get_data(as_text=True)
+    assert "Around the centre of Plage." in html
+    assert titles(html)[0] == "Beach volley tonight"
+    services.turn_on_live_location(town.citizen)
+    services.check_in(town.citizen, town.territory, *HARBOUR)
+    login_as(client, town.citizen)
+    html = client.get("/near?from=live").get_data(as_text=True)
+    assert "Around your current position (approximate)." in html
+    assert titles(html)[:2] == ["Two scoops for one", "Glacier du Port"]
+    # The page shows the cell's centre, never a precise point of the person.
+    lat, lon = cells.cell_centre(cells.cell_of(*HARBOUR))
+    assert f'data-lat="{lat:.5f}"' in html
+
+
+def test_a_point_outside_the_town_is_explained(client, town):
+    html = client.get("/near?lat=43.3&lon=5.4").get_data(as_text=True)
+    assert "This point is outside La Ciotat." in html
+    assert "Around the centre of La Ciotat." in html
+
+
+def test_map_tiles_are_allowed_by_the_csp_only_for_the_territory_that_set_them(client, town):
+    town.territory.tile_url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    db.session.commit()
+    make_territory("station", "Montgenèvre", hosts=("station.localhost",))
+    own = client.get("/near")
+    assert "img-src 'self' data: blob: https://tile.openstreetmap.org;" in own.headers["Content-Security-Policy"]
+    assert 'data-tile-url="https://tile.openstreetmap.org/{z}/{x}/{y}.png"' in own.get_data(as_text=True)
+    other = client.get("/near", base_url="http://station.localhost")
+    assert "openstreetmap" not in other.headers["Content-Security-Policy"]
+    assert 'data-tile-url=""' in other.get_data(as_text=True)
+
+
+def test_admin_sets_the_tile_url_and_a_bad_one_is_explained(client, town):
+    from tests.factories import make_user
+    from tests.places.conftest import csrf_token
+
+    admin = make_user(town.territory, is_admin=True, language="en")
+    login_as(client, admin)
+    token = csrf_token(client, "/admin/settings")
+    data = {"csrf_token": token, "name": "La Ciotat", "primary_color": "#0b5fa5", "accent_color": "#e4572e",
+            "timezone": "Europe/Paris", "default_language": "fr", "enabled_languages": ["fr", "en"],
+            "hosts": "localhost", "tile_url": "http://tiles.example/{z}/{x}/{y}.png"}
+    bad = client.post("/admin/settings", data=data)
+    assert bad.status_code == 422
+    assert "Use an https address with {z}, {x} and {y}" in bad.get_data(as_text=True)
+    data["tile_url"] = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    assert client.post("/admin/settings", data=data).status_code == 303
+    db.session.refresh(town.territory)
+    assert town.territory.tile_url == "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
