@@ -8,12 +8,13 @@ from app.extensions import Base
 from app.media.models import Media
 from app.notifications.models import InboxItem, Mute, NotificationSettings, PushSubscription
 from app.places.models import KioskToken, LiveCell, WelcomeSent
+from app.privacy.models import DataExport
 from app.publications.models import Publication, PublicationHashtag
 from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryHost
 
 __all__ = [
     "AccountToken", "Actor", "ActorHashtag", "AuthSession", "Base", "Campaign", "CampaignRun",
-    "Consent", "Delivery", "Follow", "InboxItem", "Mute", "NotificationSettings", "PushSubscription",
+    "Consent", "DataExport", "Delivery", "Follow", "InboxItem", "Mute", "NotificationSettings", "PushSubscription",
     "Hashtag", "Invitation", "KioskToken", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
     "PublicationHashtag", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
 ]

@@ -51,3 +51,5 @@ def app_context() -> Iterator[Flask]:
 from app.campaigns import tasks as _campaigns_tasks  # noqa: E402,F401
 from app.delivery import tasks as _delivery_tasks  # noqa: E402,F401
 from app.places import tasks as _places_tasks  # noqa: E402,F401
+from app.privacy import retention as _privacy_retention  # noqa: E402,F401
+from app.privacy import tasks as _privacy_tasks  # noqa: E402,F401

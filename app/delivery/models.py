@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Base
@@ -32,6 +32,9 @@ class Delivery(Base):
         Index("ix_delivery_work", "status", "next_attempt_at"),
         Index("ix_delivery_run_status", "run_id", "status"),
         Index("ix_delivery_user_sent", "user_id", "sent_at"),
+        # The retention task finds the deliveries still linked to a person after 90 days.
+        Index("ix_delivery_linked_created", "created_at",
+              postgresql_where=text("user_id IS NOT NULL"), sqlite_where=text("user_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
