@@ -1,4 +1,5 @@
-"""Command-line tasks: ``flask --app app migrate``, ``territory create``, ``demo load``."""
+"""Command-line tasks: ``flask --app app migrate``, ``territory create``, ``platform-admin``,
+``demo load``."""
 
 from __future__ import annotations
 
@@ -52,6 +53,23 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(str(error)) from error
         click.echo(f"territory {territory.slug} created (id {territory.id})")
 
+    @app.cli.command("platform-admin")
+    @click.argument("email")
+    @click.option("--territory", "territory_slug", required=True, help="Slug of the account's territory")
+    def platform_admin(email: str, territory_slug: str) -> None:
+        """Make an existing account a platform administrator (and its territory's admin); it
+        must then set up two-factor log-in before it can reach anything else."""
+        from app.accounts.services import grant_platform_admin
+
+        try:
+            user = grant_platform_admin(territory_slug, email)
+        except LookupError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(
+            f"account {user.id} is now a platform administrator; "
+            "it will set up two-factor log-in at its next log-in"
+        )
+
     @app.cli.group("demo")
     def demo_group() -> None:
         """Demo data."""
@@ -64,3 +82,15 @@ def register_cli(app: Flask) -> None:
 
         for line in load_demo(reset=reset):
             click.echo(line)
+
+    @app.cli.group("privacy")
+    def privacy_group() -> None:
+        """Privacy: retention."""
+
+    @privacy_group.command("retention")
+    def privacy_retention() -> None:
+        """Apply the retention rules now (the worker does it every hour)."""
+        from app.privacy.retention import run_retention
+
+        for name, count in run_retention().items():
+            click.echo(f"{name}: {count}")

@@ -131,6 +131,41 @@ class ChangePasswordForm(ResetPasswordForm):
     current_password = PasswordField(
         _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
     )
+    log_out_others = BooleanField(_l("Log out my other sessions"), default=True)
+
+
+class ChangeEmailForm(FlaskForm):
+    email = EmailField(
+        _l("New e-mail address"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter your new e-mail address.")),
+            Email(_l("Enter a valid e-mail address.")),
+            Length(max=254),
+        ],
+    )
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
+    )
+
+
+class TwoFactorCodeForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter the code.")), Length(max=40)],
+    )
+
+
+class DisableTwoFactorForm(FlaskForm):
+    password = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
+    )
+    code = StringField(
+        _l("Code from your app"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter the code.")), Length(max=40)],
+    )
 
 
 class HashtagsForm(FlaskForm):

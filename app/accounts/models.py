@@ -3,7 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Base
@@ -34,6 +44,14 @@ class User(UserMixin, Base):
     language: Mapped[str | None] = mapped_column(String(5))
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)  # territory administrator
+    # Runs the instance (set only with ``flask platform-admin``): must log in with a second factor.
+    is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Two-factor log-in (TOTP, app.accounts.two_factor): the secret is kept from the start of the
+    # enrolment, the date only once a first code confirmed it; the last accepted time step, so
+    # that a code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     neighbourhood_id: Mapped[int | None] = mapped_column(
         ForeignKey("neighbourhood.id", ondelete="SET NULL")
     )
@@ -44,6 +62,8 @@ class User(UserMixin, Base):
     onboarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the inactivity warning went out (app.privacy.retention); logging in clears it.
+    inactivity_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Loaded when used (profile, onboarding), not with every request's user.
     hashtags = relationship("Hashtag", secondary="user_hashtag", lazy="select")
@@ -64,6 +84,10 @@ class User(UserMixin, Base):
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
 
 
 class UserHashtag(Base):
@@ -97,6 +121,21 @@ class AuthSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Base):
+    """A single-use code that stands for a two-factor code when the device is lost; only its
+    hash is kept (the codes are long and random: a plain SHA-256 is enough)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AccountToken(Base):

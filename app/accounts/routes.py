@@ -4,6 +4,7 @@ onboarding, profile, consents and the language choice. Routes load, check, call 
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,11 +13,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
-from app.accounts import bp, services
+from app.accounts import bp, services, two_factor
 from app.accounts.forms import (
     CONSENT_LABELS,
     POPULATION_LABELS,
+    ChangeEmailForm,
     ChangePasswordForm,
+    DisableTwoFactorForm,
     FollowForm,
     ForgotPasswordForm,
     HashtagsForm,
@@ -25,10 +28,18 @@ from app.accounts.forms import (
     ProfileForm,
     RegisterForm,
     ResetPasswordForm,
+    TwoFactorCodeForm,
 )
-from app.accounts.sessions import end_session, start_session
+from app.accounts.models import User
+from app.accounts.sessions import (
+    active_sessions,
+    end_session,
+    revoke_all_sessions,
+    session_timeouts,
+    start_session,
+)
 from app.actors.models import Actor
-from app.extensions import limiter
+from app.extensions import db, limiter
 from app.htmx import render
 from app.i18n import LANGUAGE_NAMES, SUPPORTED
 from app.territories.context import current_territory, get_scoped_or_404
@@ -37,6 +48,10 @@ from app.territories.models import POPULATION_TYPES
 # Per client address; log-in is also limited per e-mail address (hashed: no address kept).
 RATE_LIMIT = "10 per minute; 50 per hour"
 ONBOARDING_STEPS = ("interests", "follow", "about")
+# A log-in waiting for its second factor: kept in the (signed) cookie session this long, and
+# nothing more than whose it is; no server-side session exists until the code is given.
+PENDING_LOGIN = "pending_login"
+PENDING_LOGIN_SECONDS = 5 * 60
 
 
 def _email_key() -> str:
@@ -141,8 +156,13 @@ def login() -> Any:
         return see_other(safe_next(form.next.data, url_for("feed.for_you")))
     if form.validate_on_submit():
         user = services.authenticate(current_territory(), form.email.data, form.password.data)
+        if user is not None and user.two_factor_enabled:
+            _start_pending_login(user, safe_next(form.next.data, url_for("feed.for_you")))
+            return see_other("accounts.login_code")
         if user is not None:
             _log_in(user)
+            if two_factor.must_enrol(user):
+                return see_other("accounts.two_factor_setup")
             if not user.email_verified:
                 flash(
                     _("Please confirm your e-mail address: look for our message in your mailbox."),
@@ -151,6 +171,99 @@ def login() -> Any:
             return see_other(safe_next(form.next.data, url_for("feed.for_you")))
         form.password.errors.append(_("Wrong e-mail address or password."))
     return render("accounts/login.html", form=form, status=422 if form.errors else 200)
+
+
+def _start_pending_login(user: User, next_url: str) -> None:
+    """The password is right; the second factor is still to come. A fresh cookie session that
+    names whose log-in this is, until when, and where to go next: no session is started."""
+    if current_user.is_authenticated:
+        end_session()
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    session[PENDING_LOGIN] = {
+        "user": user.id,
+        "territory": user.territory_id,
+        "until": int(time.time()) + PENDING_LOGIN_SECONDS,
+        "next": next_url,
+    }
+
+
+def _pending_login_user() -> User | None:
+    """The person whose log-in waits for a code here, if it has not expired."""
+    pending = session.get(PENDING_LOGIN)
+    if not isinstance(pending, dict) or pending.get("until", 0) < time.time():
+        return None
+    if pending.get("territory") != current_territory().id:
+        return None
+    user = db.session.get(User, pending.get("user"))
+    if user is None or user.territory_id != current_territory().id or not user.two_factor_enabled:
+        return None
+    return user
+
+
+def _pending_login_key() -> str:
+    """Codes are limited per account too, whatever address they come from."""
+    pending = session.get(PENDING_LOGIN)
+    user_id = pending.get("user") if isinstance(pending, dict) else None
+    return "login-code:" + hashlib.sha256(f"{request.host}|{user_id}".encode()).hexdigest()
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(RATE_LIMIT, methods=["POST"])
+@limiter.limit(RATE_LIMIT, methods=["POST"], key_func=_pending_login_key)
+def login_code() -> Any:
+    user = _pending_login_user()
+    if user is None:
+        session.pop(PENDING_LOGIN, None)
+        if current_user.is_authenticated:
+            return see_other("feed.for_you")
+        flash(_("Your log-in has expired. Please log in again."), "info")
+        return see_other("accounts.login")
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        used = two_factor.check_second_factor(user, form.code.data)
+        if used is not None:
+            next_url = session[PENDING_LOGIN].get("next", "")
+            _log_in(user)
+            if used == two_factor.RECOVERY:
+                flash(
+                    _(
+                        "You used a recovery code: %(left)d left. Make new ones from your security page.",
+                        left=two_factor.recovery_codes_left(user),
+                    ),
+                    "info",
+                )
+            return see_other(safe_next(next_url, url_for("feed.for_you")))
+        form.code.errors.append(
+            _("This code is not valid. Type the current code of your app, or a recovery code.")
+        )
+    return render("accounts/login_code.html", form=form, status=422 if form.errors else 200)
+
+
+# Reachable by a platform administrator who has not set up two-factor log-in yet: the
+# enrolment, logging out, and what pages need to show (styles, icons, the app's manifest).
+REACHABLE_BEFORE_ENROLMENT = frozenset(
+    {
+        "accounts.two_factor_setup",
+        "accounts.two_factor_enable",
+        "accounts.logout",
+        "static",
+        "territories.theme_css",
+    }
+)
+
+
+@bp.before_app_request
+def _platform_admin_must_enrol() -> Any:
+    if request.endpoint is None or request.endpoint in REACHABLE_BEFORE_ENROLMENT:
+        return None
+    if request.blueprint == "pwa" or getattr(g, "territory", None) is None:
+        return None
+    if current_user.is_authenticated and two_factor.must_enrol(current_user):
+        return see_other("accounts.two_factor_setup")
+    return None
 
 
 @bp.post("/logout")
@@ -213,14 +326,168 @@ def change_password() -> Any:
     if form.validate_on_submit():
         if services.check_password(current_user, form.current_password.data):
             services.set_password(
-                current_user, form.password.data, keep_session=g.get("auth_session")
+                current_user,
+                form.password.data,
+                keep_session=g.get("auth_session"),
+                log_out_others=form.log_out_others.data,
             )
-            flash(
-                _("Your password has been changed. Your other sessions are logged out."), "success"
-            )
+            if form.log_out_others.data:
+                flash(
+                    _("Your password has been changed. Your other sessions are logged out."),
+                    "success",
+                )
+            else:
+                flash(_("Your password has been changed."), "success")
             return see_other("accounts.profile")
         form.current_password.errors.append(_("This is not your current password."))
     return render("accounts/change_password.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/me/email", methods=["GET", "POST"])
+@login_required
+@limiter.limit(RATE_LIMIT, methods=["POST"])
+def change_email() -> Any:
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            services.change_email(current_user, form.email.data, form.current_password.data)
+        except services.WrongPassword:
+            form.current_password.errors.append(_("This is not your current password."))
+        except services.SameEmail:
+            form.email.errors.append(_("This is already your e-mail address."))
+        except services.EmailTaken:
+            form.email.errors.append(
+                _("This e-mail address cannot be used for your account. Choose another one.")
+            )
+        else:
+            flash(
+                _(
+                    "Your e-mail address is changed. Confirm it with the link we sent to the new address."
+                ),
+                "success",
+            )
+            return see_other("accounts.profile")
+    return render("accounts/change_email.html", form=form, status=422 if form.errors else 200)
+
+
+# --- security: sessions, two-factor log-in ---------------------------------------------------
+
+
+def _security_context(**extra: Any) -> dict[str, Any]:
+    user = current_user
+    auth = g.get("auth_session")
+    idle, absolute = session_timeouts(user)
+    context = {
+        "sessions": active_sessions(user),
+        "current_session_id": auth.id if auth is not None else None,
+        "idle_hours": int(idle.total_seconds() // 3600),
+        "absolute_days": absolute.days,
+        "may_enrol": two_factor.may_enrol(user),
+        "recovery_codes_left": (
+            two_factor.recovery_codes_left(user) if user.two_factor_enabled else 0
+        ),
+        "disable_form": DisableTwoFactorForm(),
+        "recovery_form": TwoFactorCodeForm(),
+    }
+    context.update(extra)
+    return context
+
+
+@bp.get("/me/security")
+@login_required
+def security() -> Any:
+    return render("accounts/security.html", **_security_context())
+
+
+@bp.post("/me/sessions/log-out-others")
+@login_required
+def log_out_other_sessions() -> Any:
+    revoke_all_sessions(current_user, keep=g.get("auth_session"))
+    flash(_("Your other sessions are logged out."), "success")
+    return see_other(url_for("accounts.security") + "#sessions")
+
+
+def _setup_page(form: TwoFactorCodeForm, status: int = 200) -> Any:
+    secret = two_factor.start_enrolment(current_user)
+    uri = two_factor.provisioning_uri(current_user, current_territory().name)
+    return render(
+        "accounts/two_factor_setup.html",
+        form=form,
+        secret=two_factor.grouped(secret),
+        qr_code=two_factor.qr_code_data_uri(uri),
+        status=status,
+    )
+
+
+def _recovery_codes_page(codes: list[str]) -> Any:
+    """Shown once, in the answer to the POST that made them (never kept, nor in a cookie)."""
+    response = render("accounts/recovery_codes.html", codes=codes)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/me/security/two-factor")
+@login_required
+def two_factor_setup() -> Any:
+    if not two_factor.may_enrol(current_user):
+        abort(404)
+    if current_user.two_factor_enabled:
+        return see_other("accounts.security")
+    return _setup_page(TwoFactorCodeForm())
+
+
+@bp.post("/me/security/two-factor")
+@login_required
+@limiter.limit(RATE_LIMIT)
+def two_factor_enable() -> Any:
+    if not two_factor.may_enrol(current_user):
+        abort(404)
+    if current_user.two_factor_enabled:
+        return see_other("accounts.security")
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        codes = two_factor.enable(current_user, form.code.data)
+        if codes is not None:
+            return _recovery_codes_page(codes)
+        form.code.errors.append(
+            _("This code is not valid. Type the code your app shows now.")
+        )
+    return _setup_page(form, status=422)
+
+
+@bp.post("/me/security/two-factor/disable")
+@login_required
+@limiter.limit(RATE_LIMIT)
+def two_factor_disable() -> Any:
+    if not current_user.two_factor_enabled:
+        return see_other("accounts.security")
+    if current_user.is_platform_admin:
+        abort(403)
+    form = DisableTwoFactorForm()
+    if form.validate_on_submit():
+        if not services.check_password(current_user, form.password.data):
+            form.password.errors.append(_("This is not your current password."))
+        elif two_factor.check_second_factor(current_user, form.code.data) is None:
+            form.code.errors.append(_("This code is not valid."))
+        else:
+            two_factor.disable(current_user)
+            flash(_("Two-factor log-in is turned off."), "success")
+            return see_other("accounts.security")
+    return render("accounts/security.html", status=422, **_security_context(disable_form=form))
+
+
+@bp.post("/me/security/recovery-codes")
+@login_required
+@limiter.limit(RATE_LIMIT)
+def new_recovery_codes() -> Any:
+    if not current_user.two_factor_enabled:
+        return see_other("accounts.security")
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        if two_factor.accept_code(current_user, form.code.data):
+            return _recovery_codes_page(two_factor.new_recovery_codes(current_user))
+        form.code.errors.append(_("This code is not valid. Type the code your app shows now."))
+    return render("accounts/security.html", status=422, **_security_context(recovery_form=form))
 
 
 # --- onboarding ------------------------------------------------------------------------------

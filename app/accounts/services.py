@@ -16,6 +16,7 @@ from flask import render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import AccountToken, Consent, User
 from app.accounts.passwords import hash_password, needs_rehash, verify_password
@@ -37,6 +38,14 @@ NOTIFICATIONS = "notifications"  # with a channel: push, email or sms
 
 class EmailTaken(Exception):
     """An account with this e-mail already exists in this territory."""
+
+
+class WrongPassword(Exception):
+    """The password given to confirm a change is not the account's."""
+
+
+class SameEmail(Exception):
+    """The new e-mail address is the one the account already has."""
 
 
 def normalise_email(email: str) -> str:
@@ -93,11 +102,69 @@ def check_password(user: User, password: str) -> bool:
     return verify_password(user.password_hash, password)
 
 
-def set_password(user: User, password: str, keep_session=None) -> None:  # type: ignore[no-untyped-def]
-    """Change the password and revoke every session but ``keep_session`` (none when resetting)."""
+def set_password(  # type: ignore[no-untyped-def]
+    user: User, password: str, keep_session=None, log_out_others: bool = True
+) -> None:
+    """Change the password and revoke every session but ``keep_session`` (none when resetting);
+    with ``log_out_others`` false, the other sessions are left as they are."""
     user.password_hash = hash_password(password)
     db.session.commit()
-    revoke_all_sessions(user, keep=keep_session)
+    if log_out_others or keep_session is None:
+        revoke_all_sessions(user, keep=keep_session)
+
+
+def change_email(user: User, new_email: str, password: str) -> None:
+    """Give the account a new address, to be confirmed, and tell the old address. The password
+    is checked first: without it nothing is said about the new address. Raises
+    ``WrongPassword``, ``SameEmail`` or ``EmailTaken``."""
+    if not check_password(user, password):
+        raise WrongPassword
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise SameEmail
+    taken = db.session.scalar(
+        select(User.id).where(User.territory_id == user.territory_id, User.email == new_email)
+    )
+    if taken is not None:
+        raise EmailTaken(new_email)
+    old_email = user.email
+    user.email = new_email
+    user.email_verified_at = None
+    # Links already sent to the old address (reset, confirmation) stop working with it.
+    db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    try:
+        db.session.commit()
+    except IntegrityError as error:  # taken at the same moment by another account
+        db.session.rollback()
+        raise EmailTaken(new_email) from error
+    send_verification_mail(user)
+    with force_locale(user.language) if user.language else nullcontext():
+        context = {"user": user, "link": url_for("accounts.login", _external=True)}
+        send_mail(
+            old_email,
+            _("The e-mail address of your account was changed"),
+            render_template("accounts/email/email_changed.txt", **context),
+            html=render_template("accounts/email/email_changed.html", **context),
+        )
+
+
+def grant_platform_admin(territory_slug: str, email: str) -> User:
+    """Make an existing account a platform administrator, and an administrator of its
+    territory (``flask platform-admin``). Raises ``LookupError`` when either is unknown."""
+    territory = db.session.scalar(select(Territory).where(Territory.slug == territory_slug))
+    if territory is None:
+        raise LookupError("no territory with this slug")
+    user = find_user(territory, email)
+    if user is None:
+        raise LookupError("no account with this e-mail address in this territory")
+    user.is_platform_admin = True
+    user.is_admin = True
+    db.session.commit()
+    return user
 
 
 # --- single-use tokens sent by e-mail --------------------------------------------------------

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from flask import g
+from flask import current_app, g
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, exists, select, update
 
@@ -19,9 +19,27 @@ from app.accounts.models import AuthSession, User
 from app.extensions import db, login_manager
 from app.models_common import utcnow
 
-IDLE_TIMEOUT = timedelta(days=14)
-ABSOLUTE_TIMEOUT = timedelta(days=60)
 TOUCH_EVERY = timedelta(minutes=5)
+
+
+def session_timeouts(user: User) -> tuple[timedelta, timedelta]:
+    """How long a session of ``user`` lasts without a request, and at most: shorter for the
+    town's administrators, whose account can do more harm (``SESSION_*`` settings)."""
+    config = current_app.config
+    if user.is_admin or user.is_platform_admin:
+        return (
+            timedelta(minutes=config["ADMIN_SESSION_IDLE_MINUTES"]),
+            timedelta(days=config["ADMIN_SESSION_ABSOLUTE_DAYS"]),
+        )
+    return (
+        timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+        timedelta(days=config["SESSION_ABSOLUTE_DAYS"]),
+    )
+
+
+def is_expired(auth: AuthSession, user: User, now: datetime) -> bool:
+    idle, absolute = session_timeouts(user)
+    return now - auth.last_seen_at > idle or now - auth.created_at > absolute
 
 
 def hash_token(token: str) -> str:
@@ -31,6 +49,9 @@ def hash_token(token: str) -> str:
 def start_session(user: User) -> AuthSession:
     token = secrets.token_urlsafe(32)
     auth = AuthSession(token_hash=hash_token(token), user_id=user.id, territory_id=user.territory_id)
+    # Logging in is activity, and withdraws an inactivity warning (app.privacy.retention).
+    user.last_seen_at = utcnow()
+    user.inactivity_warned_at = None
     db.session.add(auth)
     db.session.commit()
     user.session_token = token
@@ -55,6 +76,17 @@ def revoke_all_sessions(user: User, keep: AuthSession | None = None) -> None:
         query = query.where(AuthSession.id != keep.id)
     db.session.execute(query.values(revoked_at=utcnow()))
     db.session.commit()
+
+
+def active_sessions(user: User, now: datetime | None = None) -> list[AuthSession]:
+    """The person's sessions that still log in (not revoked, not expired), latest used first."""
+    now = now or utcnow()
+    rows = db.session.scalars(
+        select(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+        .order_by(AuthSession.last_seen_at.desc(), AuthSession.id.desc())
+    )
+    return [auth for auth in rows if not is_expired(auth, user, now)]
 
 
 @lru_cache(maxsize=1)
@@ -83,8 +115,7 @@ def load_user(token: str) -> User | None:
         or user is None
         or auth.revoked_at is not None
         or auth.territory_id != territory.id
-        or now - auth.last_seen_at > IDLE_TIMEOUT
-        or now - auth.created_at > ABSOLUTE_TIMEOUT
+        or is_expired(auth, user, now)
     ):
         return None
     if user.territory_id != territory.id:
@@ -92,6 +123,7 @@ def load_user(token: str) -> User | None:
     if now - auth.last_seen_at > TOUCH_EVERY:
         auth.last_seen_at = now
         user.last_seen_at = now
+        user.inactivity_warned_at = None
         db.session.commit()
     user.session_token = token
     # Read by app.actors.roles.memberships(): False spares the memberships query.

@@ -110,7 +110,12 @@ def test_changing_the_password_needs_the_current_one_and_logs_out_other_sessions
     response = post_form(
         client,
         "/me/password",
-        {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        {
+            "current_password": PASSWORD,
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+            "log_out_others": "y",
+        },
     )
     assert response.status_code == 303
     assert is_logged_in(client)
