@@ -17,10 +17,11 @@ from whitenoise import WhiteNoise
 
 from app.config import ROOT, Config
 from app.extensions import babel, csrf, db, htmx_ext, limiter, login_manager
+from app.text import without_nul
 
 # The domains, registered in this order; each is a package with a blueprint ``bp``.
 DOMAINS = ("territories", "pwa", "media", "accounts", "actors", "publications", "feed", "admin",
-           "notifications", "campaigns", "delivery", "places")
+           "notifications", "campaigns", "delivery", "places", "privacy")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -44,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     changes.register_stamp(str(db.engine.url), app.config["INSTANCE_DIR"])
     csrf.init_app(app)
     htmx_ext.init_app(app)
+    app.request_class = without_nul(app.request_class)  # form fields without NUL characters
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -67,16 +69,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         module = __import__(f"app.{name}", fromlist=["bp"])
         app.register_blueprint(module.bp)
 
-    from app.security import install_security_headers
+    from app.security import install_rate_limit_page, install_security_headers, static_file_headers
 
     install_security_headers(app)
+    install_rate_limit_page(app)
     _install_template_context(app)
     _install_error_pages(app)
     from app.cli import register_cli
 
     register_cli(app)
 
-    app.wsgi_app = WhiteNoise(app.wsgi_app, root=str(ROOT / "static"), prefix="static/", max_age=3600)  # type: ignore[method-assign]
+    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
+        app.wsgi_app, root=str(ROOT / "static"), prefix="static/", max_age=3600,
+        add_headers_function=static_file_headers,
+    )
     if app.config["BEHIND_HTTPS_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     return app

@@ -28,18 +28,43 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "Territory <no-reply@territory.local>")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    # Cookies over HTTPS only when the site is served over HTTPS (behind the proxy, or https as
+    # its preferred scheme); never readable by scripts; not sent by cross-site requests.
+    SESSION_COOKIE_SECURE = _bool(
+        "SESSION_COOKIE_SECURE",
+        _bool("BEHIND_HTTPS_PROXY", False) or os.environ.get("PREFERRED_URL_SCHEME") == "https",
+    )
+    # Server-side sessions end after this long without a request, and this long after log-in
+    # whatever happens; shorter for the town's administrators (app.accounts.sessions).
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", str(14 * 24 * 60)))
+    SESSION_ABSOLUTE_DAYS = int(os.environ.get("SESSION_ABSOLUTE_DAYS", "60"))
+    ADMIN_SESSION_IDLE_MINUTES = int(os.environ.get("ADMIN_SESSION_IDLE_MINUTES", "120"))
+    ADMIN_SESSION_ABSOLUTE_DAYS = int(os.environ.get("ADMIN_SESSION_ABSOLUTE_DAYS", "7"))
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     BEHIND_HTTPS_PROXY = _bool("BEHIND_HTTPS_PROXY", False)
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     MAX_IMAGE_BYTES = 5 * 1024 * 1024
+    # Rate limits (app.extensions.limiter). Storage: RATELIMIT_STORAGE_URI, else REDIS_URL, else
+    # memory (one process); Redis keys start with RATELIMIT_REDIS_PREFIX. A refused request is
+    # a 429 with Retry-After and a translated page (app.security.too_many_requests).
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
-    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")
+    RATELIMIT_REDIS_PREFIX = os.environ.get("RATELIMIT_REDIS_PREFIX", "territory-limits")
     RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: limit per process, still answer
+    # Every endpoint answering scripts (JSON, polled fragments: app.security.SCRIPT_ENDPOINTS),
+    # per address.
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "120 per minute")
+    # The position check-in, per person (the app sends one every 5 minutes at most).
+    RATELIMIT_CHECKIN = os.environ.get("RATELIMIT_CHECKIN", "30 per minute")
+    # Campaigns created, per acting actor and per address (drafts count, refused forms do not).
+    RATELIMIT_CAMPAIGN_ACTOR = os.environ.get("RATELIMIT_CAMPAIGN_ACTOR", "20 per hour")
+    RATELIMIT_CAMPAIGN_ADDRESS = os.environ.get("RATELIMIT_CAMPAIGN_ADDRESS", "60 per hour")
     HUEY_IMMEDIATE = _bool("HUEY_IMMEDIATE", False)
     BABEL_DEFAULT_LOCALE = "fr"
     LANGUAGES = ("fr", "nl", "en")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from flask import Flask
+from flask import Flask, current_app, g
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -80,4 +80,53 @@ login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
 htmx_ext = Htmx()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class RateLimiter(Limiter):
+    """Flask-Limiter, with its storage chosen per app: ``RATELIMIT_STORAGE_URI`` if set, else
+    ``REDIS_URL`` (counters shared by every worker process), else memory (one process). In
+    Redis every key starts with ``RATELIMIT_REDIS_PREFIX``: ``limiter.reset()`` clears only those
+    keys, never the task queue's sharing the same database."""
+
+    def init_app(self, app: Flask) -> None:
+        config = app.config
+        uri = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
+        config["RATELIMIT_STORAGE_URI"] = uri
+        # The options of an earlier app (tests create many) must not leak into this one.
+        self._storage_options = {}
+        if uri.startswith(("redis", "rediss")):
+            config["RATELIMIT_STORAGE_OPTIONS"] = {
+                **config.get("RATELIMIT_STORAGE_OPTIONS", {}),
+                "key_prefix": config.get("RATELIMIT_REDIS_PREFIX", "territory-limits"),
+            }
+        super().init_app(app)
+
+
+def configured_limit(name: str) -> Callable[[], str]:
+    """A limit read from the app's config (``RATELIMIT_*``) when the request is checked."""
+
+    def limit() -> str:
+        return str(current_app.config[name])
+
+    limit.__name__ = name.lower()
+    return limit
+
+
+def person_key() -> str:
+    """Per person when logged in (a shared address is not one person), else per address."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return get_remote_address()
+
+
+def acting_actor_key() -> str:
+    """Per actor acting (``g.actor``, set by ``actor_role_required``): its members share it."""
+    return f"actor:{g.actor.id}"
+
+
+limiter = RateLimiter(key_func=get_remote_address, default_limits=[])
+# Every endpoint that answers scripts (JSON, polled fragments): per address. See
+# app.security.SCRIPT_ENDPOINTS.
+API_LIMIT = configured_limit("RATELIMIT_API")

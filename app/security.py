@@ -1,11 +1,45 @@
-"""Response headers that hold on every page: a strict CSP and the usual hardening."""
+"""Response headers that hold on every page (a strict CSP and the usual hardening), on static
+files too, and the answer to a rate-limited request: 429, ``Retry-After`` and a translated page.
+
+Rate limits (``app.extensions.limiter``): log-in, registration and password reset per address
+and per e-mail (app.accounts.routes); SMS codes; campaign creation per acting actor and per
+address; the position check-in per person; and every endpoint answering scripts rather than
+people, listed in ``SCRIPT_ENDPOINTS``, per person (per address when logged out: ``RATELIMIT_API``)."""
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from functools import lru_cache
+from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
+from flask_babel import ngettext
+from markupsafe import escape
+from werkzeug.exceptions import TooManyRequests
+
+# Endpoints that answer scripts: JSON (the push subscription API of push.js and the service
+# worker, the position check-in of location.js, the web app manifest) and what scripts fetch
+# or poll (the audience estimate, the kiosk's items, the inbox badge, a campaign's progress,
+# an export's progress, the service worker's "opened"). Each carries ``@limiter.limit(API_LIMIT, key_func=person_key)``;
+# tests/core/test_rate_limits.py finds every view that answers JSON and checks it is here and
+# limited, so a new JSON route cannot go without a limit.
+SCRIPT_ENDPOINTS = frozenset(
+    {
+        "campaigns.estimate_audience",
+        "campaigns.progress",
+        "notifications.badge",
+        "notifications.open_message",
+        "notifications.push_resubscribe",
+        "notifications.push_subscribe",
+        "notifications.push_unsubscribe",
+        "places.check_in",
+        "places.kiosk_items",
+        "privacy.export_status",
+        "pwa.manifest",
+    }
+)
 
 IMG_SRC = "img-src 'self' data: blob:"
 CSP = "; ".join(
@@ -46,6 +80,62 @@ def csp_with_tiles(tile_url: str) -> str:
     pages of that territory only."""
     source = tile_source(tile_url)
     return CSP.replace(IMG_SRC, f"{IMG_SRC} {source}") if source else CSP
+
+
+def static_file_headers(headers: Any, _path: str, _url: str) -> None:
+    """WhiteNoise's hook: static files answer before Flask, so they get their headers here."""
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+
+
+def retry_after_seconds(error: TooManyRequests | None = None) -> int:
+    """Seconds until the limit this request broke lets it through again (at least 1)."""
+    from app.extensions import limiter
+
+    breached = limiter.current_limit
+    if breached is not None:
+        return max(1, math.ceil(breached.reset_at - time.time()))
+    retry_after = getattr(error, "retry_after", None)
+    if isinstance(retry_after, int | float):
+        return max(1, math.ceil(retry_after))
+    return 60
+
+
+def wait_message(seconds: int) -> str:
+    """"Please wait N seconds (or minutes) and try again.", in the person's language."""
+    if seconds < 120:
+        return ngettext("Please wait %(num)d second and try again.",
+                        "Please wait %(num)d seconds and try again.", seconds)
+    minutes = math.ceil(seconds / 60)
+    return ngettext("Please wait %(num)d minute and try again.",
+                    "Please wait %(num)d minutes and try again.", minutes)
+
+
+def too_many_requests(error: TooManyRequests) -> Response:
+    """A refused request: 429 with ``Retry-After``; JSON for a script, the fragment for htmx,
+    otherwise the error page, each saying how long to wait."""
+    from app.htmx import is_htmx
+
+    seconds = retry_after_seconds(error)
+    message = wait_message(seconds)
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        response = jsonify({"ok": False, "error": message, "message": message})
+    else:
+        template = "errors/_error.html" if is_htmx() else "errors/error.html"
+        try:
+            body = render_template(template, code=429, error=error, wait_message=message)
+        except Exception:  # the error page itself must never fail (e.g. unknown host)
+            body = f"<!doctype html><title>429</title><h1>429</h1><p>{escape(message)}</p>"
+        response = make_response(body)
+    response.status_code = 429
+    response.headers["Retry-After"] = str(seconds)
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.add("HX-Request")
+    return response
+
+
+def install_rate_limit_page(app: Flask) -> None:
+    app.register_error_handler(429, too_many_requests)
 
 
 def install_security_headers(app: Flask) -> None:

@@ -77,6 +77,9 @@ def app(_schema: None, database_url: str, instance_dir: Path) -> Iterator[Flask]
             "INSTANCE_DIR": instance_dir,
             "MAIL_BACKEND": "memory",
             "SERVER_NAME": None,
+            # make test-pg: rate limits counted in Redis, as in production (limiter.reset()
+            # below clears only their prefixed keys).
+            "REDIS_URL": os.environ.get("TEST_REDIS_URL", ""),
         }
     )
     app.test_client_class = FreshContextClient

@@ -22,6 +22,7 @@ from app.campaigns.audience import AudienceEstimate, estimate
 from app.campaigns.criteria import CriteriaError, parse_criteria
 from app.campaigns.forms import CampaignForm, channel_label, weekday_names
 from app.campaigns.models import BODY_MAX, TITLE_MAX, Campaign
+from app.extensions import API_LIMIT, acting_actor_key, configured_limit, limiter, person_key
 from app.htmx import render
 from app.models_common import utcnow
 from app.privacy import anonymity_floor, shown_count
@@ -52,6 +53,10 @@ def manage() -> Response:
 
 @bp.route("/manage/campaigns/new", methods=["GET", "POST"])
 @actor_role_required()
+@limiter.limit(configured_limit("RATELIMIT_CAMPAIGN_ACTOR"), methods=["POST"], key_func=acting_actor_key,
+               deduct_when=lambda response: response.status_code == 303)
+@limiter.limit(configured_limit("RATELIMIT_CAMPAIGN_ADDRESS"), methods=["POST"],
+               deduct_when=lambda response: response.status_code == 303)
 def new() -> Response:
     form = _form()
     if request.method == "GET":
@@ -126,6 +131,7 @@ def _floor() -> int:
 
 @bp.post("/manage/campaigns/estimate")
 @actor_role_required()
+@limiter.limit(API_LIMIT, key_func=person_key)
 def estimate_audience() -> Response:
     """The audience of the criteria being chosen, for the form's in-place estimate (htmx)."""
     form = _form()
@@ -161,6 +167,7 @@ def show(campaign_id: int) -> Response:
 
 @bp.get("/manage/campaigns/<int:campaign_id>/progress")
 @actor_role_required()
+@limiter.limit(API_LIMIT, key_func=person_key)
 def progress(campaign_id: int) -> Response:
     campaign = _own_campaign_or_404(campaign_id)
     return render(

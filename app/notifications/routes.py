@@ -21,7 +21,7 @@ from app.actors.models import Actor
 from app.campaigns.models import Campaign
 from app.delivery.models import Delivery
 from app.delivery.vapid import vapid_public_key
-from app.extensions import csrf, db, limiter
+from app.extensions import API_LIMIT, csrf, db, limiter, person_key
 from app.htmx import is_htmx, render, wants_fragment
 from app.notifications import bp, services, tokens
 from app.notifications.forms import (
@@ -169,7 +169,8 @@ def sms_send_code() -> Response:
 @login_required
 def sms_confirm() -> Response:
     form = CodeForm()
-    if form.validate_on_submit():
+    # No code asked for (a stale page): confirm_phone says so, above the number field.
+    if form.validate_on_submit() or not services.settings_of(_user()).pending_phone:
         try:
             services.confirm_phone(_user(), form.code.data)
         except services.PhoneError as error:
@@ -226,6 +227,7 @@ def _subscription_payload() -> tuple[Any, str | None]:
 
 @bp.post("/me/notifications/push/subscription")
 @login_required
+@limiter.limit(API_LIMIT, key_func=person_key)
 def push_subscribe() -> Response:
     """Register this browser (CSRF header required, sent by push.js)."""
     data, old_endpoint = _subscription_payload()
@@ -241,6 +243,7 @@ def push_subscribe() -> Response:
 @bp.post("/me/notifications/push/resubscribe")
 @csrf.exempt
 @login_required
+@limiter.limit(API_LIMIT, key_func=person_key)
 def push_resubscribe() -> Response:
     """The service worker's pushsubscriptionchange: {subscription, old_endpoint}. It has the
     cookies but no CSRF token; a cross-site page cannot send it either: JSON only (a cross-site
@@ -265,6 +268,7 @@ def push_resubscribe() -> Response:
 
 @bp.post("/me/notifications/push/unsubscribe")
 @login_required
+@limiter.limit(API_LIMIT, key_func=person_key)
 def push_unsubscribe() -> Response:
     """JSON {endpoint} from push.js: forget this browser. A plain form (no JavaScript): switch
     web push off on every device."""
@@ -382,6 +386,7 @@ def mark_all_read() -> Response:
 
 @bp.get("/me/inbox/badge")
 @login_required
+@limiter.limit(API_LIMIT, key_func=person_key)
 def badge() -> Response:
     """The unread badge alone, polled by the header."""
     from flask import make_response, render_template
@@ -413,6 +418,7 @@ def _delivery_or_404(token: str) -> Delivery:
 
 @bp.post("/n/open/<token>")
 @csrf.exempt
+@limiter.limit(API_LIMIT, key_func=person_key)
 def open_message(token: str) -> Response:
     """The service worker's notificationclick: the push was opened (recorded once)."""
     delivery = _delivery_or_404(token)

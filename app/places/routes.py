@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from app.accounts.services import neighbourhoods
 from app.actors.roles import actor_role_required
 from app.actors.services import active_hashtags
-from app.extensions import db
+from app.extensions import API_LIMIT, configured_limit, db, limiter, person_key
 from app.htmx import render
 from app.models_common import utcnow
 from app.places import bp, cells, services
@@ -87,6 +87,8 @@ def live_location() -> Response:
 
 
 @bp.post("/near/checkin")
+@limiter.limit(API_LIMIT, key_func=person_key)
+@limiter.limit(configured_limit("RATELIMIT_CHECKIN"), key_func=person_key)
 def check_in() -> Response:
     """JSON {lat, lon} from static/js/location.js. Only the coarse cell and the time are kept;
     the coordinates are neither stored nor logged."""
@@ -220,6 +222,7 @@ def kiosk(token: str) -> Response:
 
 
 @bp.get("/kiosk/<token>/items")
+@limiter.limit(API_LIMIT, key_func=person_key)
 def kiosk_items(token: str) -> Response:
     response = render("places/_kiosk_items.html", **_kiosk_context(token))
     response.headers["Cache-Control"] = "no-store"

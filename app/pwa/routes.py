@@ -7,6 +7,7 @@ import json
 from flask import Response, abort, render_template, request
 
 from app.config import ROOT
+from app.extensions import API_LIMIT, limiter, person_key
 from app.pwa import bp
 from app.pwa.services import ICON_SIZES, build_manifest, icon_png
 from app.territories.context import current_territory
@@ -15,6 +16,7 @@ SERVICE_WORKER_DIR = ROOT / "service-worker"
 
 
 @bp.get("/manifest.webmanifest")
+@limiter.limit(API_LIMIT, key_func=person_key)
 def manifest() -> Response:
     body = json.dumps(build_manifest(current_territory()), ensure_ascii=False, indent=1)
     response = Response(body, mimetype="application/manifest+json")

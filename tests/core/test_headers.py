@@ -1,0 +1,144 @@
+"""Security headers on every page a person can reach (logged out, as a citizen, acting for an
+actor, as the town's administrator), on error pages and on static files; cookies that scripts
+cannot read, that cross-site requests do not carry, and that travel only over HTTPS when the
+site is served over HTTPS."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from flask import Flask, abort
+from flask.testing import FlaskClient
+
+from app.config import ROOT
+from tests.factories import login_as, make_actor, make_member, make_territory, make_user
+
+HARDENING = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+# Pages that set their own, stricter Referrer-Policy.
+NO_REFERRER = {"places.kiosk", "notifications.click"}
+
+
+def assert_hardened(response: Any, where: str) -> None:
+    csp = response.headers.get("Content-Security-Policy", "")
+    directives = {part.split()[0]: part.split()[1:] for part in csp.split(";") if part.strip()}
+    assert directives.get("frame-ancestors") == ["'none'"], where
+    assert directives.get("script-src") == ["'self'"], where
+    assert directives.get("object-src") == ["'none'"], where
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, where
+    for header, value in HARDENING.items():
+        assert response.headers.get(header) == value, (where, header)
+
+
+def parameterless_get_routes(app: Flask) -> list[tuple[str, str]]:
+    return sorted(
+        (rule.endpoint, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or ()) and not rule.arguments and rule.endpoint != "static"
+    )
+
+
+@pytest.fixture
+def town(app: Flask) -> Any:
+    territory = make_territory(timezone="Europe/Paris")
+    bakery = make_actor(territory, "Boulangerie du Port")
+    merchant = make_user(territory, language="en")
+    make_member(merchant, bakery, role="owner")
+    return {
+        "territory": territory,
+        "citizen": make_user(territory, language="en"),
+        "merchant": (merchant, bakery),
+        "admin": make_user(territory, language="en", is_admin=True),
+    }
+
+
+@pytest.mark.parametrize("who", ["nobody", "citizen", "merchant", "admin"])
+def test_every_page_has_the_security_headers(app: Flask, client: FlaskClient, town: Any, who: str) -> None:
+    if who == "merchant":
+        user, actor = town["merchant"]
+        login_as(client, user, acting_actor=actor)
+    elif who != "nobody":
+        login_as(client, town[who])
+    html_pages = 0
+    for endpoint, path in parameterless_get_routes(app):
+        response = client.get(path)
+        assert response.status_code < 500, (who, path)
+        where = f"{who} {path} {response.status_code}"
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", where
+        if response.mimetype == "text/html":
+            html_pages += 1
+            if endpoint in NO_REFERRER:
+                continue
+            assert_hardened(response, where)
+    assert html_pages >= 8, who
+
+
+def test_pages_served_over_https_add_hsts(client: FlaskClient, town: Any) -> None:
+    response = client.get("/", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+    assert "Strict-Transport-Security" not in client.get("/").headers  # plain http: meaningless
+
+
+def test_error_pages_have_the_security_headers(app: Flask, client: FlaskClient, town: Any) -> None:
+    app.add_url_rule("/test-failure", "test_failure", lambda: abort(500))
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.config["RATELIMIT_API"] = "1 per minute"
+    client.get("/manifest.webmanifest")
+    responses = {
+        404: client.get("/no-such-page"),
+        429: client.get("/manifest.webmanifest"),
+        500: client.get("/test-failure"),
+    }
+    for code, response in responses.items():
+        assert response.status_code == code
+        assert response.mimetype == "text/html"
+        assert_hardened(response, str(code))
+    unknown_host = client.get("/", base_url="http://elsewhere.example")
+    assert unknown_host.status_code == 404
+    assert_hardened(unknown_host, "unknown host")
+
+
+def test_static_files_are_not_sniffed(client: FlaskClient) -> None:
+    for path in ("/static/js/app.js", "/static/css/app.css"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+        response.close()
+
+
+def test_the_session_cookie_is_httponly_and_samesite(client: FlaskClient, town: Any) -> None:
+    response = client.get("/login")
+    cookies = response.headers.getlist("Set-Cookie")
+    assert cookies, "the log-in page sets the session cookie (CSRF token)"
+    for cookie in cookies:
+        attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
+        assert "httponly" in attributes
+        assert "samesite=lax" in cookie.lower() or "samesite=strict" in cookie.lower()
+        assert "secure" not in attributes  # plain http in this test: a Secure cookie would be lost
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [{"BEHIND_HTTPS_PROXY": "1"}, {"PREFERRED_URL_SCHEME": "https"}],
+)
+def test_cookies_are_secure_when_the_site_is_served_over_https(environment: dict[str, str]) -> None:
+    code = ("from app.config import Config as C; "
+            "print(C.SESSION_COOKIE_SECURE, C.REMEMBER_COOKIE_SECURE, C.SESSION_COOKIE_HTTPONLY, "
+            "C.SESSION_COOKIE_SAMESITE)")
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"BEHIND_HTTPS_PROXY", "PREFERRED_URL_SCHEME", "SESSION_COOKIE_SECURE"}}
+    plain = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                           text=True, check=True)
+    assert plain.stdout.split() == ["False", "False", "True", "Lax"]
+    secure = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, **environment},
+                            capture_output=True, text=True, check=True)
+    assert secure.stdout.split() == ["True", "True", "True", "Lax"]
