@@ -1,14 +1,17 @@
 """User-written text: Markdown rendered, then sanitised (nh3) so no script, event handler,
-style or htmx attribute can ever reach a page; and slugs."""
+style or htmx attribute can ever reach a page; slugs; and form input without NUL characters."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 import nh3
+from flask import Request
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from werkzeug.datastructures import ImmutableMultiDict
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
     ["table", "strikethrough"]
@@ -48,3 +51,38 @@ def slugify(value: str, max_length: int = 120) -> str:
 def normalise_hashtag(value: str) -> str:
     """'#Bio ', 'bio' and '#BIO' are the same hashtag: 'bio'."""
     return slugify(value.strip().lstrip("#"), max_length=40).replace("-", "")
+
+
+class _FieldsWithoutNul(ImmutableMultiDict):  # type: ignore[type-arg]
+    """Form fields and query parameters with NUL characters removed: nobody types one, and
+    PostgreSQL cannot store one in a text column (the request would fail instead of the form
+    being checked)."""
+
+    def __init__(self, mapping: object = None) -> None:
+        if isinstance(mapping, list):
+            mapping = [
+                (key.replace("\x00", ""), value.replace("\x00", "") if isinstance(value, str) else value)
+                for key, value in mapping
+            ]
+        super().__init__(mapping)  # type: ignore[arg-type]
+
+
+def _json_without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_json_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_json_without_nul(k): _json_without_nul(v) for k, v in value.items()}
+    return value
+
+
+def without_nul(request_class: type[Request]) -> type[Request]:
+    """The app's request class (htmx-flask's), reading form fields, query parameters and JSON
+    bodies (Flask-WTF reads a form from JSON too) without NUL characters."""
+
+    def get_json(self: Request, *args: Any, **kwargs: Any) -> Any:
+        return _json_without_nul(request_class.get_json(self, *args, **kwargs))
+
+    return type("UserInputRequest", (request_class,),
+                {"parameter_storage_class": _FieldsWithoutNul, "get_json": get_json})

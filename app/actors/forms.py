@@ -208,7 +208,7 @@ class ConfirmForm(FlaskForm):
 
 
 class SwitchRoleForm(FlaskForm):
-    actor_id = StringField(validators=[Optional(), Regexp(r"^\d*$")])
+    actor_id = StringField(validators=[Optional(), Regexp(r"^\d{0,18}$")])  # a database id at most
 
 
 class DirectoryForm(Form):

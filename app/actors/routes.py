@@ -204,7 +204,8 @@ def switch_role() -> Response:
     form = SwitchRoleForm()
     if not form.validate_on_submit():
         abort(400)
-    actor_id = int(form.actor_id.data) if form.actor_id.data else None
+    raw_id = (form.actor_id.data or "").strip()  # Optional() lets blanks through
+    actor_id = int(raw_id) if raw_id else None
     try:
         actor = services.set_acting_actor(g.auth_session, _user(), actor_id)
     except PermissionError:

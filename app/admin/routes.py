@@ -308,6 +308,8 @@ def _moderation_forms(publications: list[Publication], **given: ModerationForm) 
 @bp.post("/admin/publications/<int:publication_id>/unpublish")
 def publication_unpublish(publication_id: int) -> Response:
     publication = get_scoped_or_404(Publication, publication_id)
+    if publication.moderated_at is not None:  # a second click or a stale page: keep the first reason
+        return _moderation_done(publication, _("“%(title)s” is unpublished.", title=publication.title))
     form = ModerationForm(prefix=f"p{publication.id}")
     if form.validate_on_submit() and (form.reason.data or "").strip():
         services.unpublish(publication, _admin(), form.reason.data)

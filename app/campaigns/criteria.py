@@ -40,6 +40,7 @@ from app.territories.models import POPULATION_TYPES, Hashtag, Neighbourhood, Ter
 
 PROFILE_TARGETING = "profile_targeting"  # app.accounts.services.PROFILE_TARGETING
 MAX_IDS = 200  # more values than this in one rule is not a real choice
+MAX_ID = 2**63 - 1  # ids are database integers: a bigger number is no id (and cannot be bound)
 
 
 class CriteriaError(ValueError):
@@ -100,8 +101,10 @@ def _int_ids(data: Mapping[str, Any], key: str, kind: str) -> tuple[int, ...]:
         raw = [raw]
     try:
         ids = tuple(sorted({int(value) for value in raw}))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise CriteriaError(_("The criteria are malformed."), kind) from None
+    if any(not 0 < value <= MAX_ID for value in ids):
+        raise CriteriaError(_("The criteria are malformed."), kind)
     if len(ids) > MAX_IDS:
         raise CriteriaError(_("Too many values in one criterion."), kind)
     return ids
@@ -366,7 +369,7 @@ def _parse_circle(data: Mapping[str, Any], territory: Territory, kind: str) -> t
         if isinstance(raw_radius, bool):
             raise TypeError
         radius = int(raw_radius)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise CriteriaError(_("Type the radius as a whole number of metres, e.g. 300."), kind) from None
     problem = places.radius_problem(radius)
     if problem:
@@ -503,7 +506,7 @@ def parse_criteria(data: Mapping[str, Any] | None, territory: Territory) -> Crit
     rules: list[Rule] = []
     seen: set[str] = set()
     for raw in raw_rules:
-        if not isinstance(raw, Mapping) or raw.get("kind") not in RULE_KINDS:
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("kind"), str) or raw["kind"] not in RULE_KINDS:
             raise CriteriaError(_("Unknown kind of criterion."))
         kind = raw["kind"]
         if kind in seen:  # values of one kind are OR-ed inside its rule

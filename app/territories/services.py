@@ -226,7 +226,8 @@ def _position_ok(position: Any) -> bool:
     return (
         isinstance(position, list)
         and len(position) in (2, 3)
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in position)
+        # finite numbers (an altitude too: NaN or Infinity would be stored as invalid JSON)
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and -1e9 < v < 1e9 for v in position)
         and -180 <= position[0] <= 180
         and -90 <= position[1] <= 90
     )
@@ -244,9 +245,11 @@ def check_area(text: str, within: Territory | None = None) -> AreaCheck:
         return AreaCheck(
             None, [_("This is not valid JSON (line %(line)d, column %(col)d).", line=error.lineno, col=error.colno)]
         )
+    except RecursionError:  # brackets nested thousands deep: no geometry is like that
+        return AreaCheck(None, [_("The GeoJSON is nested too deeply to be a geometry.")])
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
         features = data.get("features") or []
-        if len(features) != 1:
+        if not isinstance(features, list) or len(features) != 1:
             return AreaCheck(None, [_("The feature collection must hold exactly one feature.")])
         data = features[0]
     if isinstance(data, dict) and data.get("type") == "Feature":
