@@ -161,3 +161,42 @@ def make_delivery(run: Any, user: User, channel: str = "push", **fields: Any) ->
     db.session.add(delivery)
     db.session.commit()
     return delivery
+
+
+def make_citizen(territory: Territory, email: str | None = None, **fields: Any) -> User:
+    """A verified person, quickly (no password hashing: log them in with ``login_as``)."""
+    user = User(
+        territory_id=territory.id,
+        email=email or f"citizen{next(_seq)}@example.org",
+        password_hash="$argon2id$not-a-real-hash",
+        email_verified_at=utcnow(),
+        **fields,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_push_subscription(user: User, endpoint: str, p256dh: str = "BAAA", auth: str = "AAAA") -> Any:
+    """A browser's push subscription of ``user`` (keys from ``PushService.make_subscription``
+    when the message must really be delivered)."""
+    from app.notifications.models import PushSubscription
+
+    row = PushSubscription(
+        user_id=user.id,
+        territory_id=user.territory_id,
+        endpoint=endpoint,
+        endpoint_hash=hashlib.sha256(endpoint.encode()).hexdigest(),
+        p256dh=p256dh,
+        auth=auth,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def make_kiosk(actor: Actor, label: str = "Office window") -> tuple[Any, str]:
+    """A screen link of ``actor`` (a tourism office): the row and the raw token of its URL."""
+    from app.places.services import create_kiosk_token
+
+    return create_kiosk_token(actor, label)

@@ -13,6 +13,11 @@ lets them take different rows. It then applies the policy (app.delivery.policy),
 the channels and records the outcomes, one UPDATE per outcome group. A worker killed mid-batch
 leaves rows in "sending" whose lease expires; they are claimed again and sent with the same
 idempotency key (push Topic and tag, e-mail Message-ID, SMS Idempotency-Key).
+
+A drain outlives a database restart or fail-over: each of its database steps is tried again
+(rolled back, then after a pause) while the database is unreachable, up to
+DELIVERY_DATABASE_PATIENCE_SECONDS. Above all the outcomes of a batch already sent are kept
+until they can be written, rather than sent again once the lease expires.
 """
 
 from __future__ import annotations
@@ -24,11 +29,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, delete, func, literal, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.accounts.models import User
 from app.actors.models import Actor
@@ -47,10 +53,29 @@ log = logging.getLogger(__name__)
 D = Delivery.__table__
 S = NotificationSettings.__table__
 MAX_ATTEMPTS = 8
+T = TypeVar("T")
 
 
 def _config(name: str, default: Any) -> Any:
     return current_app.config.get(name, default)
+
+
+def _retrying(operation: Callable[[], T]) -> T:
+    """``operation()`` (a database step that can run again: a read, a claim, writes guarded
+    by the row's status), tried again while the database is unreachable (OperationalError: a
+    restart, a fail-over) for up to DELIVERY_DATABASE_PATIENCE_SECONDS."""
+    deadline = time.monotonic() + float(_config("DELIVERY_DATABASE_PATIENCE_SECONDS", 60.0))
+    pause = 0.1
+    while True:
+        try:
+            return operation()
+        except OperationalError as exc:
+            db.session.rollback()
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("database unreachable, trying again", extra={"error": type(exc.orig).__name__})
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 def _dialect() -> str:
@@ -571,18 +596,25 @@ def process_batch(
     now: datetime,
     clock: Callable[[], datetime] = utcnow,
 ) -> dict[str, int]:
-    plan = plan_batch(ctx, ids, now)
-    db.session.commit()  # end the read; sending may take a while
+    def planned() -> Plan:
+        plan = plan_batch(ctx, ids, now)
+        db.session.commit()  # end the read; sending may take a while
+        return plan
+
+    plan = _retrying(planned)
     results: list[tuple[Item, Outcome]] = []
     gone_subscriptions: list[int] = []
     for name, items in plan.to_send.items():
         channel = channels.get(name)
-        outcomes = channel.send_batch(items)
+        if name == "inbox":  # database writes only, made once (unique delivery_id)
+            outcomes = _retrying(partial(channel.send_batch, items))
+        else:
+            outcomes = channel.send_batch(items)
         results.extend(zip(items, outcomes, strict=True))
         if name == "push":
             gone_subscriptions.extend(channel.gone_subscriptions)
             channel.gone_subscriptions.clear()
-    return record(results, plan.decided, gone_subscriptions, clock())
+    return _retrying(lambda: record(results, plan.decided, gone_subscriptions, clock()))
 
 
 def _pending_condition() -> Any:
@@ -619,6 +651,11 @@ def finish_if_done(run_id: int, now: datetime) -> bool:
     return True
 
 
+def _committed(value: T) -> T:
+    db.session.commit()
+    return value
+
+
 def next_due(run_id: int) -> datetime | None:
     """When a row of the run becomes claimable again (a retry, an expired lease)."""
     session = db.session
@@ -643,8 +680,12 @@ def drain(
     """Send a run's deliveries until none is left to claim; wait for due retries and expired
     leases up to ``max_wait`` seconds (DELIVERY_MAX_WAIT_SECONDS), then leave the rest to the
     periodic task. Returns the number of deliveries processed."""
-    ctx = load_context(run_id)
-    db.session.commit()
+    def loaded() -> RunContext | None:
+        ctx = load_context(run_id)
+        db.session.commit()
+        return ctx
+
+    ctx = _retrying(loaded)
     if ctx is None:
         return 0
     size = max(1, int(_config("DELIVERY_BATCH_SIZE", 500)))
@@ -657,15 +698,14 @@ def drain(
     try:
         while True:
             now = clock()
-            ids = claim_batch(run_id, size, lease, now)
+            ids = _retrying(partial(claim_batch, run_id, size, lease, now))
             if ids:
                 process_batch(ctx, ids, channels, now, clock)
                 processed += len(ids)
                 continue
-            if finish_if_done(run_id, now):
+            if _retrying(partial(finish_if_done, run_id, now)):
                 break
-            due = next_due(run_id)
-            db.session.commit()
+            due = _retrying(lambda: _committed(next_due(run_id)))
             if due is None:
                 break
             wait = (due - clock()).total_seconds()

@@ -1,63 +1,96 @@
-"""Tenant isolation, route by route: every route that takes an object's id or slug answers 404
-when that object belongs to another territory — even to that territory's own admin acting as an
-actor — while the same URL on the object's own host reaches it."""
+"""Tenant isolation, route by route: every route that takes an object's id, slug or token answers
+404 when that object belongs to another territory — even to that territory's own admin acting as
+an actor, as a page or as an htmx request — while the same URL on the object's own host reaches
+it. A session (and any other cookie a log-in sets) of one territory logs nobody in at another.
+
+A new route with a parameter that this test cannot fill fails it until it is taught."""
 
 from __future__ import annotations
 
 import re
+from http.cookies import SimpleCookie
+from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, url_for
+from sqlalchemy import select
 from werkzeug.routing import Rule
 
+from app.accounts import services as account_services
 from app.accounts.models import Consent
-from app.campaigns.models import Campaign
+from app.actors import services as actor_services
 from app.extensions import db
 from app.media.models import Media
 from app.notifications.models import InboxItem
-from app.places.models import KioskToken
+from app.notifications.tokens import delivery_token, unsubscribe_token
+from app.territories.models import Territory
 from tests.factories import (
+    PASSWORD,
     login_as,
     make_actor,
+    make_campaign,
+    make_delivery,
     make_hashtag,
+    make_kiosk,
     make_member,
     make_neighbourhood,
     make_publication,
+    make_run,
     make_territory,
     make_user,
 )
 
-HOST_A = "http://localhost"
-HOST_B = "http://b.localhost"
-# Parameters that are not objects of a territory (sizes of icons, one-time tokens...).
-NOT_OBJECT_PARAMS = {"size", "token", "filename", "path", "kind", "step"}
+HOSTS = {"a": "http://localhost", "b": "http://b.localhost"}
+HOST_A, HOST_B = HOSTS["a"], HOSTS["b"]
+# Parameters that are not objects of a territory (sizes of icons, files, onboarding steps).
+NOT_OBJECT_PARAMS = {"size", "filename", "path", "step"}
+# How a route refuses another territory's token when that is not a 404: the "invalid or expired
+# link" page, exactly as for a token that never existed (nothing tells the two apart).
+REFUSAL = {"accounts.verify_email": 400, "accounts.reset_password": 400}
 
 
-def _world():
+def _export_of(user: Any) -> int | None:
+    """A ready data archive of ``user`` (the privacy centre's), if the app has them."""
+    try:
+        from app.privacy import services as privacy_services
+    except ImportError:
+        return None
+    export, _created = privacy_services.request_export(user)
+    privacy_services.build_export(export.id)
+    return export.id
+
+
+def _world(app: Flask) -> dict[str, dict[str, Any]]:
     a = make_territory("a", "Town A", hosts=("localhost",))
     b = make_territory("b", "Town B", hosts=("b.localhost",))
     worlds = {}
     for territory in (a, b):
-        admin = make_user(territory, f"admin@{territory.slug}.test", is_admin=True)
-        actor = make_actor(territory, f"Shop {territory.slug}")
+        slug = territory.slug
+        admin = make_user(territory, f"admin@{slug}.test", is_admin=True, language="en")
+        actor = make_actor(territory, f"Shop {slug}", kind="tourism_office")
         membership = make_member(admin, actor, "owner")
         consent = Consent(user_id=admin.id, purpose="profile_targeting")
         db.session.add(consent)
-        tag = make_hashtag(territory, f"bio{territory.slug}")
-        hood = make_neighbourhood(territory, f"Centre {territory.slug}")
-        publication = make_publication(actor, f"Offer {territory.slug}", kind="offer", hashtags=[tag])
+        tag = make_hashtag(territory, f"bio{slug}")
+        hood = make_neighbourhood(territory, f"Centre {slug}")
+        publication = make_publication(actor, f"Offer {slug}", kind="offer", hashtags=[tag])
         media = Media(territory_id=territory.id, content_type="image/webp", data=b"RIFF0000WEBP", width=1, height=1)
         db.session.add(media)
-        inbox_item = InboxItem(user_id=admin.id, territory_id=territory.id, title=f"Message {territory.slug}")
+        inbox_item = InboxItem(user_id=admin.id, territory_id=territory.id, title=f"Message {slug}")
         db.session.add(inbox_item)
-        campaign = Campaign(territory_id=territory.id, actor_id=actor.id, title=f"Campaign {territory.slug}")
-        db.session.add(campaign)
-        kiosk = KioskToken(territory_id=territory.id, actor_id=actor.id, token_hash=f"{territory.slug:0>64}")
-        db.session.add(kiosk)
         db.session.commit()
-        worlds[territory.slug] = {
+        campaign = make_campaign(actor, title=f"Campaign {slug}")
+        run = make_run(campaign)
+        delivery = make_delivery(run, admin, channel="email")
+        kiosk, kiosk_token = make_kiosk(actor)
+        with app.test_request_context(base_url=HOSTS[slug]):
+            _invitation, invitation_token = actor_services.invite(actor, admin, f"editor@{slug}.test")
+        export_id = _export_of(admin)
+        message_token = delivery_token(delivery.id)
+        worlds[slug] = {
             "admin": admin,
             "actor": actor,
+            "secrets": (f"Shop {slug}", f"admin@{slug}.test", f"Offer {slug}", f"Campaign {slug}", f"Message {slug}"),
             "ids": {
                 "publication_id": publication.id,
                 "actor_id": actor.id,
@@ -69,9 +102,24 @@ def _world():
                 "consent_id": consent.id,
                 "inbox_item_id": inbox_item.id,
                 "campaign_id": campaign.id,
+                "run_id": run.id,
+                "delivery_id": delivery.id,
                 "kiosk_id": kiosk.id,
                 "slug": actor.slug,
                 "actor_slug": actor.slug,
+                **({"export_id": export_id} if export_id is not None else {}),
+            },
+            # Tokens name objects too: each token route gets the token of its own kind.
+            "tokens": {
+                "places.kiosk": kiosk_token,
+                "places.kiosk_items": kiosk_token,
+                "actors.accept_invitation": invitation_token,
+                "accounts.verify_email": account_services.issue_token(admin, account_services.VERIFY_EMAIL),
+                "accounts.reset_password": account_services.issue_token(admin, account_services.RESET_PASSWORD),
+                "notifications.open_message": message_token,
+                "notifications.click": message_token,
+                "notifications.mute_from_message": message_token,
+                "notifications.unsubscribe": unsubscribe_token(admin.id, "email"),
             },
         }
     return worlds
@@ -81,10 +129,20 @@ def _object_rules(app: Flask) -> list[Rule]:
     rules = []
     for rule in app.url_map.iter_rules():
         params = set(rule.arguments)
-        if rule.endpoint == "static" or not params or params & NOT_OBJECT_PARAMS:
+        if rule.endpoint == "static" or not params or params <= NOT_OBJECT_PARAMS:
             continue
         rules.append(rule)
     return rules
+
+
+def _values(rule: Rule, world: dict[str, Any]) -> dict[str, Any] | None:
+    values = {}
+    for name in rule.arguments - NOT_OBJECT_PARAMS:
+        value = world["tokens"].get(rule.endpoint) if name == "token" else world["ids"].get(name)
+        if value is None:
+            return None
+        values[name] = value
+    return values
 
 
 def _csrf(client, host: str) -> str:
@@ -95,52 +153,83 @@ def _csrf(client, host: str) -> str:
 
 
 def test_object_routes_exist_to_be_checked(app):
-    assert len(_object_rules(app)) >= 5
+    rules = _object_rules(app)
+    assert len(rules) >= 30
+    assert {"places.kiosk", "notifications.click", "campaigns.show", "media.file"} <= {r.endpoint for r in rules}
 
 
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_every_object_route_is_404_through_another_territory(app, method):
-    worlds = _world()
+def test_every_object_route_is_404_through_another_territory(app, method, htmx):
+    worlds = _world(app)
     rules = [r for r in _object_rules(app) if method in (r.methods or set())]
-    unknown = {p for r in rules for p in r.arguments if p not in worlds["b"]["ids"]}
-    assert not unknown, f"teach this test which object fills {unknown}"
+    unknown = {f"{r.endpoint}: {sorted(r.arguments - NOT_OBJECT_PARAMS)}" for r in rules if _values(r, worlds["b"]) is None}
+    assert not unknown, f"teach this test which object fills {sorted(unknown)}"
 
     client_a = app.test_client()
     login_as(client_a, worlds["a"]["admin"], acting_actor=worlds["a"]["actor"])
     token_a = _csrf(client_a, HOST_A)
     client_b = app.test_client()
     login_as(client_b, worlds["b"]["admin"], acting_actor=worlds["b"]["actor"])
+    headers = {"HX-Request": "true"} if htmx else {}
 
     checked = 0
     for rule in rules:
-        values = {p: worlds["b"]["ids"][p] for p in rule.arguments}
+        values = _values(rule, worlds["b"])
+        assert values is not None
         with app.test_request_context(base_url=HOST_A):
-            from flask import url_for
-
-            url = url_for(rule.endpoint, **values)
+            url = url_for(rule.endpoint, **values, **{p: 192 for p in rule.arguments & {"size"}})
+        refused = REFUSAL.get(rule.endpoint, 404)
         if method == "GET":
-            response = client_a.get(url, base_url=HOST_A)
-            own = client_b.get(url, base_url=HOST_B)
-            assert own.status_code != 404, f"{rule.rule} should reach the object on its own host"
+            response = client_a.get(url, base_url=HOST_A, headers=headers)
+            own = client_b.get(url, base_url=HOST_B, headers=headers)
+            assert own.status_code not in (404, refused), f"{rule.rule} should reach the object on its own host"
         else:
-            response = client_a.post(url, base_url=HOST_A, headers={"X-CSRFToken": token_a}, data={})
-        assert response.status_code == 404, f"{method} {rule.rule} through territory A gave {response.status_code}"
-        assert "Shop b" not in response.get_data(as_text=True)
+            response = client_a.post(url, base_url=HOST_A, headers={"X-CSRFToken": token_a, **headers}, data={})
+        assert response.status_code == refused, f"{method} {rule.rule} through territory A gave {response.status_code}"
+        body = response.get_data(as_text=True)
+        assert not [s for s in worlds["b"]["secrets"] if s in body], f"{method} {rule.rule} shows territory B's data"
         checked += 1
-    assert checked > 0
+    assert checked == len(rules)
 
 
-def test_session_of_one_territory_logs_nobody_in_at_another(app):
-    worlds = _world()
+def _territory(slug: str) -> Territory:
+    return db.session.scalar(select(Territory).where(Territory.slug == slug))
+
+
+def _log_in_through_the_form(app: Flask, host: str, email: str) -> tuple[Any, dict[str, str]]:
+    """A client logged in with the real form, and every cookie the log-in set."""
     client = app.test_client()
-    login_as(client, worlds["a"]["admin"])
-    page_a = client.get("/", base_url=HOST_A).get_data(as_text=True)
-    assert "admin@a.test" in page_a or worlds["a"]["admin"].display_name in page_a
-    # The same cookie sent to territory B's host: anonymous there.
-    cookie = client.get_cookie("session", domain="localhost")
-    assert cookie is not None
+    token = _csrf(client, host)
+    response = client.post("/login", base_url=host, data={"csrf_token": token, "email": email, "password": PASSWORD})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    jar: SimpleCookie = SimpleCookie()
+    for header in response.headers.getlist("Set-Cookie"):
+        jar.load(header)
+    return client, {key: morsel.value for key, morsel in jar.items()}
+
+
+@pytest.mark.parametrize(("home", "away"), [("a", "b"), ("b", "a")])
+def test_session_of_one_territory_logs_nobody_in_at_another(app, home, away):
+    """Every cookie a real log-in sets (the session, a remember-me cookie if there ever is one),
+    replayed on the other territory's host, logs nobody in there."""
+    _world(app)
+    # The same person has an account in both towns: the cookie must still not cross over.
+    for slug in ("a", "b"):
+        make_user(_territory(slug), "same@person.test", language="en", display_name=f"Same in {slug}")
+    client, cookies = _log_in_through_the_form(app, HOSTS[home], "same@person.test")
+    page = client.get("/me", base_url=HOSTS[home])
+    assert page.status_code == 200 and "same@person.test" in page.get_data(as_text=True)
+    assert app.config["SESSION_COOKIE_NAME"] in cookies
+
     other = app.test_client()
-    other.set_cookie("session", cookie.value, domain="b.localhost")
-    page_b = other.get("/", base_url=HOST_B).get_data(as_text=True)
-    assert "admin@a.test" not in page_b
-    assert 'action="/logout"' not in page_b
+    for key, value in cookies.items():
+        other.set_cookie(key, value, domain=HOSTS[away].split("//")[1])
+    away_page = other.get("/", base_url=HOSTS[away]).get_data(as_text=True)
+    assert "same@person.test" not in away_page and f"Same in {away}" not in away_page
+    assert 'action="/logout"' not in away_page
+    me = other.get("/me", base_url=HOSTS[away])
+    assert me.status_code in (302, 401) and "same@person.test" not in me.get_data(as_text=True)
+    # And the session still works where it was made.
+    assert client.get("/me", base_url=HOSTS[home]).status_code == 200
+

@@ -15,6 +15,9 @@ real one checks:
 Each POST is recorded (endpoint, headers, decrypted payload) and answered with a scriptable
 status: 201 by default, per-endpoint sequences (``script(endpoint, [500, 201])``,
 ``(429, {"Retry-After": "2"})``, 410...), an optional ``delay`` (a simulated round trip).
+Faults for the fault test: ``fail_next(n, 500)`` answers the next ``n`` requests to any endpoint
+with an error (an outage, a rate limit), ``unsubscribe(endpoints)`` makes subscriptions answer
+410 from then on (the browser dropped them); ``status_counts`` counts every answer given.
 
 ``PushService()`` runs in a thread; ``PushService.spawn()`` runs the same server in another
 process (the benchmark: it must not compete with the sender for the GIL) and is driven over
@@ -137,6 +140,9 @@ class _State:
         self.keys: dict[str, SubscriptionKeys] = {}
         self.key_pool: list[SubscriptionKeys] = []
         self.scripts: dict[str, deque[tuple[int, dict[str, str]]]] = {}
+        self.faults: deque[list[Any]] = deque()  # [remaining, status, headers]: any endpoint
+        self.unsubscribed: set[str] = set()  # endpoints answering 410 for good
+        self.status_counts: dict[int, int] = {}
         self.received: list[Received] = []
         self.errors: list[str] = []
         self.verified_tokens: set[str] = set()
@@ -168,7 +174,18 @@ async def _handle_push(request: web.Request) -> web.Response:
         state.count += 1
         number = state.count
         script = state.scripts.get(endpoint)
-        status, extra = (script.popleft() if script else (state.default_status, {}))
+        if endpoint in state.unsubscribed:
+            status, extra = 410, {}
+        elif script:
+            status, extra = script.popleft()
+        elif state.faults:
+            fault = state.faults[0]
+            status, extra = fault[1], dict(fault[2])
+            fault[0] -= 1
+            if fault[0] <= 0:
+                state.faults.popleft()
+        else:
+            status, extra = state.default_status, {}
     authorization = request.headers.get("Authorization", "")
     error = None
     if authorization not in state.verified_tokens:
@@ -203,6 +220,7 @@ async def _handle_push(request: web.Request) -> web.Response:
         state.errors.append(error)
     topic = request.headers.get("Topic")
     with state.lock:
+        state.status_counts[status] = state.status_counts.get(status, 0) + 1
         if topic:
             state.topics.add(topic)
         if state.record:
@@ -360,6 +378,33 @@ class PushService:
 
     def set_default_status(self, status: int) -> None:
         self.state.default_status = status
+
+    def fail_next(self, count: int, status: int, headers: dict[str, str] | None = None) -> None:
+        """Answer the next ``count`` requests (to any endpoint without a script of its own)
+        with ``status``: an outage (500), a rate limit (429 with ``Retry-After``)..."""
+        with self.state.lock:
+            self.state.faults.append([count, status, dict(headers or {})])
+
+    @property
+    def faults_pending(self) -> int:
+        """How many answers of ``fail_next`` are still to be given."""
+        with self.state.lock:
+            return sum(fault[0] for fault in self.state.faults)
+
+    def unsubscribe(self, endpoints: list[str]) -> None:
+        """These subscriptions answer 410 Gone from now on, as after a browser dropped them."""
+        with self.state.lock:
+            self.state.unsubscribed.update(endpoints)
+
+    @property
+    def status_counts(self) -> dict[int, int]:
+        """How many requests got each status so far."""
+        with self.state.lock:
+            return dict(self.state.status_counts)
+
+    def delivered_for(self, endpoint: str) -> list[Received]:
+        """What ``endpoint`` received and accepted (2xx): the messages its browser got."""
+        return [r for r in self.received_for(endpoint) if 200 <= r.status < 300]
 
     def received_for(self, endpoint: str) -> list[Received]:
         return [r for r in self.received if r.endpoint == endpoint]
