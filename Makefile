@@ -8,7 +8,7 @@ TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 export FLASK_APP := app
 
-.PHONY: run test test-pg test-unit test-e2e bench bench-feed bench-geo bench-audience bench-push lint install chromium wrk translations translations-update migrate demo
+.PHONY: run test test-pg test-unit test-e2e bench bench-feed bench-geo bench-audience bench-push bench-load lint install chromium wrk translations translations-update migrate demo observatory
 
 .venv/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -31,6 +31,21 @@ translations-update: install
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# The MDN HTTP Observatory (tests/core/test_observatory.py), pinned by its package-lock.json,
+# installed once into tests/observatory/node_modules (git-ignored); offline afterwards. Install
+# scripts are skipped (they build a native PostgreSQL client the scanner never loads); the one
+# the scanner needs, the HSTS preload list, is fetched by the package's own script, or is an
+# empty list offline (a local test host is on no preload list anyway).
+OBSERVATORY := tests/observatory/node_modules/@mdn/mdn-http-observatory
+
+observatory: $(OBSERVATORY)/conf/hsts-preload.json
+
+$(OBSERVATORY)/conf/hsts-preload.json: tests/observatory/package.json tests/observatory/package-lock.json
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null)
+	cd tests/observatory && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	cd $(OBSERVATORY) && { timeout 120 node src/retrieve-hsts.js >/dev/null 2>&1; test -s conf/hsts-preload.json || echo '{}' > conf/hsts-preload.json; }
+	touch $@
+
 migrate: install
 	.venv/bin/flask migrate
 
@@ -50,10 +65,10 @@ run: demo
 	@echo "    town admin:            admin@demo.territory"
 	@echo
 	( trap 'kill 0' EXIT; MAIL_BACKEND=console .venv/bin/huey_consumer app.queue.huey -w 2 -k process & \
-	  MAIL_BACKEND=console .venv/bin/gunicorn -w 2 -b $(HOST):$(PORT) --access-logfile - 'app:create_app()' )
+	  MAIL_BACKEND=console .venv/bin/gunicorn -w 2 -b $(HOST):$(PORT) --access-logfile - --access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' 'app:create_app()' )
 
 ## make test: install, then the whole suite on SQLite, browser tests included.
-test: install translations chromium
+test: install translations chromium observatory
 	$(PY) -m pytest -q
 
 test-unit: install translations
@@ -63,10 +78,10 @@ test-e2e: install translations chromium
 	$(PY) -m pytest -q tests/e2e
 
 ## make test-pg: the same suite on the local PostgreSQL and Redis.
-test-pg: install translations chromium
+test-pg: install translations chromium observatory
 	TEST_DATABASE_URL=$(TEST_PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -q
 
-bench: bench-feed bench-geo bench-audience bench-push
+bench: bench-feed bench-geo bench-audience bench-push bench-load
 
 # The benchmark's load generator (a lean C client: it shares the cores with the server); without
 # it the benchmark falls back to a slower Python client.
@@ -88,6 +103,12 @@ bench-audience: install translations
 # platform's sender against a naive pywebpush.webpush() loop; then a 100,000-recipient campaign.
 bench-push: install translations
 	$(PY) bench/bench_push.py
+
+# 200 citizens browsing (locust, 2 minutes) while a 20,000-recipient campaign sends: PostgreSQL
+# (a database bench_load, created and dropped by the run), Redis db 7 (flushed before and after),
+# gunicorn with 2 workers and the delivery workers; rate limits off for the run.
+bench-load: install translations
+	$(PY) bench/bench_load.py
 
 lint: install
 	.venv/bin/ruff check app tests bench
