@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 22:06:27.438031
+Create Date: 2026-11-26 03:35:46.473450
 """
 from alembic import op
 import sqlalchemy as sa
@@ -93,12 +93,17 @@ def upgrade() -> None:
     sa.Column('language', sa.String(length=5), nullable=True),
     sa.Column('email_verified_at', app.models_common.UTCDateTime(timezone=True), nullable=True),
     sa.Column('is_admin', sa.Boolean(), nullable=False),
+    sa.Column('is_platform_admin', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('totp_secret', sa.String(length=64), nullable=True),
+    sa.Column('totp_enabled_at', app.models_common.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('totp_last_step', sa.BigInteger(), nullable=True),
     sa.Column('neighbourhood_id', sa.Integer(), nullable=True),
     sa.Column('population_type', sa.String(length=20), nullable=True),
     sa.Column('residence_cell', sa.BigInteger(), nullable=True),
     sa.Column('onboarded_at', app.models_common.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', app.models_common.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_seen_at', app.models_common.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('inactivity_warned_at', app.models_common.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['neighbourhood_id'], ['neighbourhood.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['territory_id'], ['territory.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -173,6 +178,26 @@ def upgrade() -> None:
         batch_op.create_index('ix_consent_targeting', ['user_id', 'purpose', 'withdrawn_at'], unique=False, postgresql_where=sa.text("purpose = 'profile_targeting' AND withdrawn_at IS NULL"), sqlite_where=sa.text("purpose = 'profile_targeting' AND withdrawn_at IS NULL"))
         batch_op.create_index('ix_consent_user_purpose', ['user_id', 'purpose'], unique=False)
 
+    op.create_table('data_export',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('territory_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('progress', sa.Integer(), nullable=False),
+    sa.Column('file_name', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=True),
+    sa.Column('created_at', app.models_common.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ready_at', app.models_common.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', app.models_common.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['territory_id'], ['territory.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('file_name')
+    )
+    with op.batch_alter_table('data_export', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_data_export_expires_at'), ['expires_at'], unique=False)
+        batch_op.create_index('ix_data_export_user', ['user_id', 'created_at'], unique=False)
+
     op.create_table('live_cell',
     sa.Column('user_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('territory_id', sa.Integer(), nullable=False),
@@ -220,6 +245,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('push_subscription', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_push_subscription_user_id'), ['user_id'], unique=False)
+
+    op.create_table('recovery_code',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', app.models_common.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', app.models_common.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('recovery_code', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_recovery_code_user_id'), ['user_id'], unique=False)
 
     op.create_table('user_hashtag',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -466,6 +503,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_delivery_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index('ix_delivery_linked_created', ['created_at'], unique=False, postgresql_where=sa.text('user_id IS NOT NULL'), sqlite_where=sa.text('user_id IS NOT NULL'))
         batch_op.create_index('ix_delivery_run_status', ['run_id', 'status'], unique=False)
         batch_op.create_index('ix_delivery_user_sent', ['user_id', 'sent_at'], unique=False)
         batch_op.create_index('ix_delivery_work', ['status', 'next_attempt_at'], unique=False)
@@ -508,6 +546,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_delivery_work')
         batch_op.drop_index('ix_delivery_user_sent')
         batch_op.drop_index('ix_delivery_run_status')
+        batch_op.drop_index('ix_delivery_linked_created', postgresql_where=sa.text('user_id IS NOT NULL'), sqlite_where=sa.text('user_id IS NOT NULL'))
         batch_op.drop_index(batch_op.f('ix_delivery_campaign_id'))
 
     op.drop_table('delivery')
@@ -564,6 +603,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_user_hashtag_hashtag_user')
 
     op.drop_table('user_hashtag')
+    with op.batch_alter_table('recovery_code', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recovery_code_user_id'))
+
+    op.drop_table('recovery_code')
     with op.batch_alter_table('push_subscription', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_push_subscription_user_id'))
 
@@ -574,6 +617,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_live_cell_seen_at'))
 
     op.drop_table('live_cell')
+    with op.batch_alter_table('data_export', schema=None) as batch_op:
+        batch_op.drop_index('ix_data_export_user')
+        batch_op.drop_index(batch_op.f('ix_data_export_expires_at'))
+
+    op.drop_table('data_export')
     with op.batch_alter_table('consent', schema=None) as batch_op:
         batch_op.drop_index('ix_consent_user_purpose')
         batch_op.drop_index('ix_consent_targeting', postgresql_where=sa.text("purpose = 'profile_targeting' AND withdrawn_at IS NULL"), sqlite_where=sa.text("purpose = 'profile_targeting' AND withdrawn_at IS NULL"))
