@@ -38,6 +38,10 @@ CITIZEN_PAGES = [
     "/welcome/about",
     "/me",
     "/me/password",
+    "/me/privacy",
+    "/me/privacy/delete",
+    "/me/security",
+    "/me/email",
     "/actors/new",
 ]
 SHOP_PAGES = [
@@ -62,6 +66,8 @@ ADMIN_PAGES = [
     "/admin/hashtags",
     "/admin/actors",
     "/admin/moderation",
+    "/me/security",
+    "/me/security/two-factor",
 ]
 
 
