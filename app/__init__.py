@@ -189,9 +189,7 @@ def _install_error_pages(app: Flask) -> None:
             body = render_template(template, code=code, error=error)
         except Exception:  # the error page itself must never fail (e.g. unknown host)
             body = f"<!doctype html><title>{code}</title><h1>{code}</h1>"
-        response = app.make_response((body, code))
-        if code == 429 and error.get_response().headers.get("Retry-After"):
-            response.headers["Retry-After"] = error.get_response().headers["Retry-After"]
+        response = app.make_response((body, code))  # (a 429 has its own: app.security)
         response.vary.add("HX-Request")
         return response
 

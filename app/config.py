@@ -56,6 +56,8 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")
     RATELIMIT_REDIS_PREFIX = os.environ.get("RATELIMIT_REDIS_PREFIX", "territory-limits")
     RATELIMIT_HEADERS_ENABLED = True
+    # A moving window: N per minute means N in any 60 seconds, not 2N across a minute's edge.
+    RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: limit per process, still answer
     # Every endpoint answering scripts (JSON, polled fragments: app.security.SCRIPT_ENDPOINTS),
     # per address.
