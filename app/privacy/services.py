@@ -20,7 +20,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import delete, func, or_, select, update
@@ -425,7 +427,11 @@ def _readme(user: User, territory: Territory | None, now: datetime) -> str:
             user=user,
             territory_name=territory.name if territory else "",
             sections=[name for name, *_rest in SECTIONS],
-            generated_at=now,
+            # In the territory's time zone: a worker has no request to take it from.
+            generated_at=format_datetime(
+                now, "long", tzinfo=ZoneInfo(territory.timezone if territory else "Europe/Paris"),
+                locale=language or "fr",
+            ),
             lifetime_days=EXPORT_LIFETIME.days,
             floor=anonymity_floor(territory),
         )

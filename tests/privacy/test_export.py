@@ -312,3 +312,17 @@ def test_a_replaced_export_stops_building_and_leaves_no_file(app, lea, monkeypat
     assert services.build_export(export_id) is False
     assert not path.exists() and not path.with_suffix(".part").exists()
     assert exports() == []
+
+
+def test_the_readme_dates_the_archive_in_the_towns_time_zone_and_language(app, territory):
+    """The worker has no request to take a time zone from: the archive's README still says the
+    town's local time, in the person's language."""
+    territory.timezone = "America/Guadeloupe"  # UTC-4 all year
+    db.session.commit()
+    person = make_user(territory, email="anne@example.org")
+    person.language = "fr"
+    db.session.commit()
+
+    readme = services._readme(person, territory, datetime(2025, 3, 14, 23, 30, tzinfo=UTC))
+
+    assert "14 mars 2025" in readme and "19:30:00" in readme
