@@ -48,8 +48,9 @@ class User(UserMixin, Base):
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Two-factor log-in (TOTP, app.accounts.two_factor): the secret is kept from the start of the
     # enrolment, the date only once a first code confirmed it; the last accepted time step, so
-    # that a code cannot be used twice.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # that a code cannot be used twice. The secret is sealed (``totp_secret`` below): a copy of
+    # the database alone does not give the codes.
+    totp_secret_sealed: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     neighbourhood_id: Mapped[int | None] = mapped_column(
@@ -80,6 +81,19 @@ class User(UserMixin, Base):
     @session_token.setter
     def session_token(self, token: str | None) -> None:
         self.__dict__["_session_token"] = token
+
+    @property
+    def totp_secret(self) -> str | None:
+        """The TOTP secret in clear, unsealed with a key derived from ``SECRET_KEY``."""
+        from app.accounts.sealing import unseal
+
+        return unseal(self.totp_secret_sealed, "totp") if self.totp_secret_sealed else None
+
+    @totp_secret.setter
+    def totp_secret(self, secret: str | None) -> None:
+        from app.accounts.sealing import seal
+
+        self.totp_secret_sealed = seal(secret, "totp") if secret else None
 
     @property
     def email_verified(self) -> bool:

@@ -75,6 +75,10 @@ def test_a_town_admin_turns_two_factor_log_in_on(client, admin):
         two_factor.grouped(secret)
     ) == 1  # reloading shows the same key
 
+    stored = db.session.execute(select(User.__table__.c.totp_secret_sealed)
+                                .where(User.id == admin.id)).scalar_one()
+    assert stored and secret not in stored  # the database holds it sealed, not in clear
+
     token = csrf_of(client, "/me/security")
     wrong = client.post(
         "/me/security/two-factor", data={"code": wrong_code(secret), "csrf_token": token}
