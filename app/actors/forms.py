@@ -182,6 +182,10 @@ class ActorEditForm(ActorCreateForm):
     hours = FormField(OpeningHoursForm)
     logo = FileField(_l("Logo"), render_kw={"accept": IMAGE_ACCEPT})
     photo = FileField(_l("Photo"), render_kw={"accept": IMAGE_ACCEPT})
+    photo_alt = StringField(
+        _l("Photo description"),
+        validators=[Optional(), Length(max=250, message=_l("At most %(max)d characters."))],
+    )
 
     def validate_neighbourhood(self, field: Any) -> None:
         if field.data and field.data not in {value for value, _label in field.choices}:

@@ -52,6 +52,8 @@ class Actor(Base):
     opening_hours_json: Mapped[str] = mapped_column(Text, default="{}")
     logo_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
     photo_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    # What the photo shows, for people who cannot see it (empty: decorative).
+    photo_alt: Mapped[str] = mapped_column(String(250), default="", server_default="")
     status: Mapped[str] = mapped_column(String(10), default="pending")
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")

@@ -261,6 +261,7 @@ def _edit_initial_data(actor: Actor) -> dict[str, Any]:
         "website": actor.website,
         "hashtags": [str(h.id) for h in actor.hashtags],
         "hours": OpeningHoursForm.data_from(actor.opening_hours),
+        "photo_alt": actor.photo_alt,
     }
 
 
@@ -304,6 +305,7 @@ def edit() -> Response:
             email=form.email.data or "",
             website=form.website.data or "",
             opening_hours=form.hours.form.to_dict(),
+            photo_alt=(form.photo_alt.data or "").strip(),
             **images,
         )
         flash(_("The page is saved."), "success")

@@ -72,6 +72,10 @@ class PublicationForm(FlaskForm):
     )
     hashtags = StringField(_l("Hashtags"), validators=[Length(max=500)])
     image = FileField(_l("Image"), render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"})
+    image_alt = StringField(
+        _l("Image description"),
+        validators=[Length(max=250, message=_l("At most %(max)d characters."))],
+    )
     remove_image = BooleanField(_l("Remove the current image"))
 
     resolved_hashtags: list = []
@@ -215,10 +219,10 @@ FORMS: dict[str, type[PublicationForm]] = {"news": NewsForm, "event": EventForm,
 
 # The fields each kind stores (besides hashtags and image).
 KIND_FIELDS = {
-    "news": ("title", "summary", "body_md"),
-    "event": ("title", "summary", "body_md", "starts_at", "ends_at", "place_name", "lat", "lon",
+    "news": ("title", "summary", "body_md", "image_alt"),
+    "event": ("title", "summary", "body_md", "image_alt", "starts_at", "ends_at", "place_name", "lat", "lon",
               "radius_m", "zone_geojson"),
-    "offer": ("title", "summary", "body_md", "valid_from", "valid_until", "place_name", "lat", "lon",
+    "offer": ("title", "summary", "body_md", "image_alt", "valid_from", "valid_until", "place_name", "lat", "lon",
               "radius_m", "zone_geojson", "is_welcome_offer", "welcome_population_types"),
 }
 

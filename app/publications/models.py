@@ -46,6 +46,8 @@ class Publication(Base):
     is_welcome_offer: Mapped[bool] = mapped_column(Boolean, default=False)
     welcome_population_types: Mapped[str] = mapped_column(String(100), default="")
     image_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    # What the image shows, for people who cannot see it (empty: the image is decorative).
+    image_alt: Mapped[str] = mapped_column(String(250), default="", server_default="")
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )

@@ -24,6 +24,7 @@ EDITABLE_FIELDS = (
     "title",
     "summary",
     "body_md",
+    "image_alt",
     "starts_at",
     "ends_at",
     "valid_from",
@@ -150,7 +151,7 @@ def _apply_fields(publication: Publication, fields: dict[str, Any]) -> None:
     for name, value in fields.items():
         if name not in EDITABLE_FIELDS:
             raise TypeError(f"{name} cannot be set on a publication")
-        if name in {"title", "summary", "body_md", "place_name"}:
+        if name in {"title", "summary", "body_md", "place_name", "image_alt"}:
             value = (value or "").strip()
         elif name == "welcome_population_types":
             value = ",".join(value) if isinstance(value, (list, tuple)) else (value or "")

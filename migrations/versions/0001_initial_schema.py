@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 04:04:48.675212
+Create Date: 2026-11-26 04:20:58.226750
 """
 from alembic import op
 import sqlalchemy as sa
@@ -149,6 +149,7 @@ def upgrade() -> None:
     sa.Column('opening_hours_json', sa.Text(), nullable=False),
     sa.Column('logo_media_id', sa.Integer(), nullable=True),
     sa.Column('photo_media_id', sa.Integer(), nullable=True),
+    sa.Column('photo_alt', sa.String(length=250), server_default='', nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', app.models_common.UTCDateTime(timezone=True), nullable=False),
@@ -395,6 +396,7 @@ def upgrade() -> None:
     sa.Column('is_welcome_offer', sa.Boolean(), nullable=False),
     sa.Column('welcome_population_types', sa.String(length=100), nullable=False),
     sa.Column('image_media_id', sa.Integer(), nullable=True),
+    sa.Column('image_alt', sa.String(length=250), server_default='', nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', app.models_common.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', app.models_common.UTCDateTime(timezone=True), nullable=False),

@@ -116,6 +116,19 @@ def test_logo_and_photo_uploads_are_stored_re_encoded(client, editor):
     assert f"/media/{actor.logo_media_id}" in html and f"/media/{actor.photo_media_id}" in html
 
 
+def test_the_photo_description_is_read_to_people_who_cannot_see_it(client, editor):
+    _territory, actor = editor
+    data = _form(client, photo_alt=" The counter and its cheeses ")
+    data["photo"] = (io.BytesIO(png_bytes((800, 400))), "photo.png")
+    assert client.post("/manage/page", data=data, content_type="multipart/form-data").status_code == 303
+
+    db.session.expire_all()
+    assert db.session.get(Actor, actor.id).photo_alt == "The counter and its cheeses"
+    html = client.get("/actors/fromagerie").get_data(as_text=True)
+    assert 'class="actor-photo"' in html and 'alt="The counter and its cheeses"' in html
+    assert 'value="The counter and its cheeses"' in client.get("/manage/page").get_data(as_text=True)
+
+
 def test_a_non_image_upload_is_refused_next_to_its_field(client, editor):
     _territory, actor = editor
     data = _form(client)

@@ -119,6 +119,25 @@ def test_offer_with_an_image_stores_it(client, town):
     assert client.get(f"/media/{publication.image_media_id}").status_code == 200
 
 
+def test_the_image_description_is_read_to_people_who_cannot_see_it(client, town):
+    login_as(client, town.editor, acting_actor=town.actor)
+    _post_new(
+        client, "news", title="Le nouveau four", image=(_png(), "four.png"),
+        image_alt="  Le boulanger devant son four à bois  ", action="publish",
+    )
+    publication = _only_publication()
+    assert publication.image_alt == "Le boulanger devant son four à bois"
+
+    page = client.get(f"/p/{publication.id}").get_data(as_text=True)
+    assert 'class="pub-image"' in page and 'alt="Le boulanger devant son four à bois"' in page
+    edit = client.get(f"/manage/publications/{publication.id}/edit").get_data(as_text=True)
+    assert 'value="Le boulanger devant son four à bois"' in edit  # kept when editing
+
+    too_long = _post_new(client, "news", title="Autre", image_alt="x" * 251)
+    assert too_long.status_code == 422
+    assert 'id="image_alt-error">At most 250 characters.' in too_long.get_data(as_text=True)
+
+
 # --- bad input ----------------------------------------------------------------------------------
 
 def test_event_ending_before_it_starts_is_refused_next_to_the_field(client, town):
