@@ -729,12 +729,23 @@ def _insert_ignore(dialect: str, table: Any) -> Any:
     ).on_conflict_do_nothing().returning(table.c.id)
 
 
+# The first key of the PostgreSQL advisory locks that serialise making an offer's welcome
+# campaign (the second is the publication's id).
+WELCOME_LOCK_CLASS = 0x57454C
+
+
 def _welcome_run(publication: Publication, territory: Territory, now: datetime) -> Any:
     """The one run of the offer's system campaign (made on its first sending): each welcomed
     person adds their deliveries to it, so the actor sees the offer's reach among its campaigns,
     aggregated like any other, and never a run per person."""
     from app.campaigns.models import Campaign, CampaignRun
 
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Two workers welcoming two people to the same offer at once would both find no campaign
+        # and make one each: the offer's lock, held until the transaction ends, lets one make it
+        # and the other find it. (SQLite writes one transaction at a time: the WelcomeSent
+        # insert before this already waits for the other.)
+        db.session.execute(select(func.pg_advisory_xact_lock(WELCOME_LOCK_CLASS, publication.id)))
     campaign = db.session.scalar(
         select(Campaign).where(Campaign.publication_id == publication.id,
                                Campaign.schedule_kind == WELCOME_SCHEDULE_KIND)

@@ -5,6 +5,8 @@ accepted channels), and never again for leaving and coming back."""
 from __future__ import annotations
 
 import json
+import os
+import threading
 from datetime import timedelta
 
 import pytest
@@ -18,6 +20,8 @@ from app.models_common import utcnow
 from app.notifications.models import InboxItem, Mute, NotificationSettings, PushSubscription
 from app.places import services
 from app.places.models import WelcomeSent
+from app.publications.models import Publication
+from app.territories.models import Territory
 from tests.factories import login_as, make_actor, make_publication, make_user
 from tests.places.conftest import FAR_BEACH, MARKET_SQUARE, post_position, square
 
@@ -195,3 +199,30 @@ def test_the_check_in_path_asks_no_query_outside_welcome_zones(app, town, offer,
         event.remove(engine, "before_cursor_execute", count)
     assert statements == []
 
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="PostgreSQL run only: SQLite writes one transaction at a time")
+def test_two_workers_welcoming_at_once_make_one_campaign_for_the_offer(app, town, offer):
+    """The first worker has made the offer's campaign and not committed yet; the second, welcoming
+    someone else at that instant, waits for it and adds to the same run."""
+    now = utcnow()
+    first = services._welcome_run(offer, town.territory, now)  # its transaction stays open
+    found: dict[str, int] = {}
+
+    def second_worker() -> None:
+        with app.app_context():
+            publication = db.session.get(Publication, offer.id)
+            territory = db.session.get(Territory, town.territory.id)
+            found["run"] = services._welcome_run(publication, territory, now).id
+            db.session.commit()
+
+    worker = threading.Thread(target=second_worker)
+    worker.start()
+    worker.join(timeout=1.0)
+    assert worker.is_alive()  # waiting for the first worker's transaction
+    db.session.commit()
+    worker.join(timeout=30)
+    assert found["run"] == first.id
+    assert db.session.scalar(select(func.count()).select_from(Campaign)
+                             .where(Campaign.publication_id == offer.id)) == 1
