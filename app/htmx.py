@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, make_response, render_template, request
+from flask import Response, make_response, redirect, render_template, request, url_for
+
+
+def see_other(endpoint: str, anchor: str = "", **values: Any) -> Response:
+    """The answer to a POST that worked: 303 to ``endpoint`` (and ``anchor``), read with GET."""
+    return redirect(url_for(endpoint, **values) + anchor, code=303)
 
 
 def is_htmx() -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import flash, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -14,7 +14,7 @@ from app.accounts.models import User
 from app.actors.models import Actor
 from app.admin import bp, services
 from app.extensions import db
-from app.htmx import is_htmx, render
+from app.htmx import is_htmx, render, see_other
 from app.i18n import SUPPORTED
 from app.media.services import ImageError, store_image
 from app.publications.models import Publication
@@ -31,9 +31,6 @@ from app.territories.models import Hashtag, Neighbourhood
 
 MAX_GEOJSON_BYTES = 2 * 1024 * 1024
 
-
-def _see_other(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)
 
 
 def _admin() -> User:
@@ -108,7 +105,7 @@ def settings() -> Response:
         territory.logo_media_id = logo.id
     db.session.commit()
     flash(_("The settings are saved."), "success")
-    return _see_other("admin.settings")
+    return see_other("admin.settings")
 
 
 def _host_in_use_problem(territory: Any, hostnames: list[str]) -> str | None:
@@ -163,7 +160,7 @@ def neighbourhoods() -> Response:
         if valid and geometry is not None:
             hood = territory_services.save_neighbourhood(territory, form.name.data, geometry)
             flash(_("%(name)s is added.", name=hood.name), "success")
-            return _see_other("admin.neighbourhoods")
+            return see_other("admin.neighbourhoods")
         status = 422
     else:
         status = 200
@@ -189,7 +186,7 @@ def neighbourhood_edit(neighbourhood_id: int) -> Response:
         return render("admin/neighbourhood_edit.html", form=form, neighbourhood=hood, status=422)
     territory_services.save_neighbourhood(territory, form.name.data, geometry, hood)
     flash(_("%(name)s is saved.", name=hood.name), "success")
-    return _see_other("admin.neighbourhoods")
+    return see_other("admin.neighbourhoods")
 
 
 @bp.post("/admin/neighbourhoods/<int:neighbourhood_id>/delete")
@@ -201,7 +198,7 @@ def neighbourhood_delete(neighbourhood_id: int) -> Response:
     if is_htmx():
         return Response("", status=200)
     flash(_("%(name)s is deleted.", name=name), "success")
-    return _see_other("admin.neighbourhoods")
+    return see_other("admin.neighbourhoods")
 
 
 @bp.route("/admin/boundary", methods=["GET", "POST"])
@@ -216,7 +213,7 @@ def boundary() -> Response:
         return render("admin/boundary.html", form=form, status=422)
     territory_services.set_boundary(territory, geometry)
     flash(_("The boundary is saved."), "success")
-    return _see_other("admin.boundary")
+    return see_other("admin.boundary")
 
 
 # --- hashtag catalogue ----------------------------------------------------------------------
@@ -235,7 +232,7 @@ def hashtags() -> Response:
                 form.tag.errors = [*form.tag.errors, str(error)]
             else:
                 flash(_("%(tag)s is added to the catalogue.", tag=hashtag.label), "success")
-                return _see_other("admin.hashtags")
+                return see_other("admin.hashtags")
         status = 422
     tags = list(db.session.scalars(scoped(Hashtag).order_by(Hashtag.active.desc(), Hashtag.tag)))
     return render("admin/hashtags.html", form=form, hashtags=tags, status=status)
@@ -256,7 +253,7 @@ def _set_hashtag_active(hashtag_id: int, active: bool) -> Response:
     territory_services.set_hashtag_active(hashtag, active)
     if is_htmx():
         return render("admin/_hashtag_row.html", hashtag=hashtag)
-    return _see_other("admin.hashtags")
+    return see_other("admin.hashtags")
 
 
 # --- actors ---------------------------------------------------------------------------------
@@ -287,7 +284,7 @@ def _decide(actor: Actor, decision: Any) -> Response:
         flash(_("%(name)s is verified: its page is public.", name=actor.name), "success")
     elif actor.status == "rejected":
         flash(_("%(name)s is rejected.", name=actor.name), "success")
-    return _see_other("admin.actors")
+    return see_other("admin.actors")
 
 
 # --- moderation -----------------------------------------------------------------------------
@@ -335,5 +332,5 @@ def _moderation_done(publication: Publication, message: str) -> Response:
         return render("admin/_publication_row.html", publication=publication,
                       form=ModerationForm(prefix=f"p{publication.id}", formdata=None))
     flash(message, "success")
-    return _see_other("admin.moderation")
+    return see_other("admin.moderation")
 

@@ -12,13 +12,16 @@ person goes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Base
 from app.models_common import UTCDateTime, utcnow
+
+# How long a delivery stays linked to its recipient (app.privacy.retention unlinks it after).
+RECIPIENT_LINK_LIFETIME = timedelta(days=90)
 
 DELIVERY_STATUSES = ("queued", "sending", "sent", "failed", "skipped", "deferred")
 # Why a delivery was skipped or deferred.

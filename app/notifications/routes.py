@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, flash, jsonify, redirect, request, url_for
+from flask import abort, flash, jsonify, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -22,7 +22,7 @@ from app.campaigns.models import Campaign
 from app.delivery.models import Delivery
 from app.delivery.vapid import vapid_public_key
 from app.extensions import API_LIMIT, csrf, db, limiter, person_key
-from app.htmx import is_htmx, render, wants_fragment
+from app.htmx import is_htmx, render, see_other, wants_fragment
 from app.notifications import bp, services, tokens
 from app.notifications.forms import (
     CodeForm,
@@ -44,9 +44,6 @@ UNSUBSCRIBABLE = ("email", "sms")
 def _user() -> User:
     return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
-
-def _see_other(endpoint: str, anchor: str = "", **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values) + anchor, code=303)
 
 
 # --- the settings page -----------------------------------------------------------------------
@@ -122,7 +119,7 @@ def save_limits() -> Response:
         ),
     )
     flash(_("Your limits are saved."), "success")
-    return _see_other("notifications.settings", "#limits")
+    return see_other("notifications.settings", "#limits")
 
 
 @bp.post("/me/notifications/email")
@@ -141,7 +138,7 @@ def save_email() -> Response:
                 else _("You will no longer receive messages by e-mail."),
                 "success",
             )
-            return _see_other("notifications.settings", "#email")
+            return see_other("notifications.settings", "#email")
     return _page(422, "notifications/_email.html", email_form=form)
 
 
@@ -161,7 +158,7 @@ def sms_send_code() -> Response:
             form.phone.errors = [_("We could not send the SMS just now. Try again later.")]
         else:
             flash(_("We sent you a code by SMS. It works for 10 minutes."), "success")
-            return _see_other("notifications.settings", "#sms")
+            return see_other("notifications.settings", "#sms")
     return _page(422, "notifications/_sms.html", phone_form=form)
 
 
@@ -177,7 +174,7 @@ def sms_confirm() -> Response:
             form.code.errors = [error.message]
         else:
             flash(_("Your number is confirmed: SMS is on."), "success")
-            return _see_other("notifications.settings", "#sms")
+            return see_other("notifications.settings", "#sms")
     return _page(422, "notifications/_sms.html", code_form=form)
 
 
@@ -189,7 +186,7 @@ def sms_off() -> Response:
         abort(400)
     services.set_sms_off(_user())
     flash(_("SMS is off and your number is forgotten."), "success")
-    return _see_other("notifications.settings", "#sms")
+    return see_other("notifications.settings", "#sms")
 
 
 # --- web push: the JSON API of static/js/push.js and the service worker ----------------------
@@ -282,7 +279,7 @@ def push_unsubscribe() -> Response:
         abort(400)
     services.set_push(_user(), False)
     flash(_("Web push is off on all your devices."), "success")
-    return _see_other("notifications.settings", "#push")
+    return see_other("notifications.settings", "#push")
 
 
 # --- mutes -----------------------------------------------------------------------------------
@@ -300,7 +297,7 @@ def _after_mute(anchor: str = "#mutes") -> Response:
     target = request.form.get("next", "")
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return redirect(target, code=303)
-    return _see_other("notifications.settings", anchor)
+    return see_other("notifications.settings", anchor)
 
 
 @bp.post("/me/notifications/mutes/actors/<int:actor_id>")
@@ -381,7 +378,7 @@ def mark_all_read() -> Response:
         items = services.inbox_items(_user())
         return _with_badge(render("notifications/inbox.html", "notifications/_inbox_list.html", items=items))
     flash(_("Everything is marked read."), "success")
-    return _see_other("notifications.inbox")
+    return see_other("notifications.inbox")
 
 
 @bp.get("/me/inbox/badge")

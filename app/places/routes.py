@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import segno
-from flask import abort, flash, g, jsonify, redirect, request, url_for
+from flask import abort, flash, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -16,17 +16,12 @@ from app.accounts.services import neighbourhoods
 from app.actors.roles import actor_role_required
 from app.actors.services import active_hashtags
 from app.extensions import API_LIMIT, configured_limit, db, limiter, person_key
-from app.htmx import render
+from app.htmx import render, see_other
 from app.models_common import utcnow
 from app.places import bp, cells, services
 from app.places.forms import ConfirmForm, KioskForm, PointForm
 from app.places.models import KioskToken
 from app.territories.context import current_territory, get_scoped_or_404
-
-
-def _see_other(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), 303)
-
 
 # --- near me ------------------------------------------------------------------------------------
 
@@ -72,7 +67,7 @@ def live_location() -> Response:
         else:
             services.turn_off_live_location(current_user)
             flash(_("Live location is off: your last position is deleted."), "success")
-        return _see_other("places.live_location")
+        return see_other("places.live_location")
     live_on = services.has_live_location_consent(current_user)
     live_cell = services.live_cell_of(current_user) if live_on else None
     return render(
@@ -128,7 +123,7 @@ def residence() -> Response:
         if ConfirmForm().validate_on_submit():
             services.clear_residence(current_user)
             flash(_("Your neighbourhood now stands for where you live."), "success")
-            return _see_other("places.residence")
+            return see_other("places.residence")
     elif form.validate_on_submit():
         try:
             services.set_residence(current_user, territory, form.lat.data, form.lon.data)
@@ -136,7 +131,7 @@ def residence() -> Response:
             form.lat.errors = [*form.lat.errors, str(error)]
         else:
             flash(_("Saved: only the area around your point is kept."), "success")
-            return _see_other("places.residence")
+            return see_other("places.residence")
     centre = services.residence_centre(current_user)
     return render(
         "places/residence.html",
@@ -185,7 +180,7 @@ def kiosk_revoke(kiosk_id: int) -> Response:
     if ConfirmForm().validate_on_submit():
         services.revoke_kiosk_token(token)
         flash(_("The screen's link no longer works."), "success")
-    return _see_other("places.kiosks")
+    return see_other("places.kiosks")
 
 
 def _kiosk_or_404(token: str) -> KioskToken:

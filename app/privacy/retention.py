@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.accounts.models import AccountToken, AuthSession, User
 from app.actors.models import Invitation
-from app.delivery.models import Delivery
+from app.delivery.models import RECIPIENT_LINK_LIFETIME, Delivery
 from app.extensions import db
 from app.mail import send_mail
 from app.models_common import utcnow
@@ -46,7 +46,6 @@ ERASE_AFTER_MONTHS = 24
 WARNING_NOTICE = timedelta(days=30)
 ACCOUNT_BATCH = 500
 
-DELIVERY_LINK_LIFETIME = timedelta(days=90)
 DELIVERY_BATCH = 5000
 DELIVERY_BATCHES_PER_RUN = 20
 
@@ -165,7 +164,7 @@ def unlink_old_deliveries(
     """Set ``user_id`` to NULL on deliveries older than 90 days, ``batch`` rows per transaction;
     returns how many."""
     table = Delivery.__table__
-    cutoff = now - DELIVERY_LINK_LIFETIME
+    cutoff = now - RECIPIENT_LINK_LIFETIME
     total = 0
     for _batch in range(batches):
         ids = (
@@ -242,10 +241,9 @@ def purge_invitations(now: datetime) -> int:
 
 
 def purge_data_exports(now: datetime) -> int:
-    from app.privacy import services
+    from app.privacy.services import purge_expired_exports
 
-    purge = getattr(services, "purge_expired_exports", None)
-    return int(purge(now)) if purge is not None else 0
+    return purge_expired_exports(now)
 
 
 def run_retention(now: datetime | None = None) -> dict[str, int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, send_file, session, url_for
+from flask import abort, flash, send_file, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
@@ -15,15 +15,12 @@ from werkzeug.wrappers import Response
 from app.accounts import services as accounts
 from app.accounts.forms import CONSENT_LABELS
 from app.accounts.routes import RATE_LIMIT
+from app.delivery.models import RECIPIENT_LINK_LIFETIME
 from app.extensions import API_LIMIT, limiter, person_key
-from app.htmx import render, wants_fragment
+from app.htmx import render, see_other, wants_fragment
 from app.models_common import utcnow
 from app.privacy import bp, services, tasks
 from app.privacy.forms import CHANNEL_LABELS, PURPOSE_EXPLANATIONS, DeleteAccountForm, ExportForm
-
-
-def _see_other(endpoint: str, anchor: str = "", **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values) + anchor, code=303)
 
 
 def _labels() -> dict[str, Any]:
@@ -42,12 +39,12 @@ def _centre(status: int = 200, fragment: str | None = None, **context: Any) -> R
         "privacy/centre.html",
         fragment,
         status=status,
-        consents=services.consents_of(user),
+        consents=accounts.consents_of(user),
         holdings=services.holdings(user),
         export=services.latest_export(user),
         now=utcnow(),
         live_minutes=services.live_cell_lifetime_minutes(),
-        delivery_days=services.DELIVERY_LINK_DAYS,
+        delivery_days=RECIPIENT_LINK_LIFETIME.days,
         **_labels(),
         **context,
     )
@@ -68,7 +65,9 @@ def withdraw_consent(consent_id: int) -> Response:
     consent = accounts.consent_of(current_user, consent_id)
     if consent is None:
         abort(404)
-    withdrawn = services.withdraw(current_user, consent)
+    # Withdrawing live location deletes the live cell in the same transaction
+    # (app.places.services' listener on Consent).
+    withdrawn = accounts.withdraw_consent(current_user, consent.id)
     if wants_fragment():
         return render(
             "privacy/centre.html",
@@ -76,12 +75,12 @@ def withdraw_consent(consent_id: int) -> Response:
             consent=consent,
             holdings=services.holdings(current_user),
             live_minutes=services.live_cell_lifetime_minutes(),
-            delivery_days=services.DELIVERY_LINK_DAYS,
+            delivery_days=RECIPIENT_LINK_LIFETIME.days,
             **_labels(),
         )
     if withdrawn:
         flash(_("Your consent is withdrawn."), "success")
-    return _see_other("privacy.centre", "#consents")
+    return see_other("privacy.centre", "#consents")
 
 
 # --- the data archive ------------------------------------------------------------------------
@@ -100,7 +99,7 @@ def request_export() -> Response:
             if wants_fragment():
                 return _centre(fragment="privacy/_export.html")
             flash(_("Your archive is being prepared."), "success")
-            return _see_other("privacy.centre", "#export")
+            return see_other("privacy.centre", "#export")
         form.password.errors.append(_("This is not your password."))
     return _centre(422, "privacy/_export.html", export_form=form)
 
@@ -111,7 +110,7 @@ def request_export() -> Response:
 def export_status() -> Response:
     """The progress of the latest export, polled (htmx) while it is being built."""
     if not wants_fragment():
-        return _see_other("privacy.centre", "#export")
+        return see_other("privacy.centre", "#export")
     return render(
         "privacy/_export.html",
         export=services.latest_export(current_user),
@@ -163,7 +162,7 @@ def delete_account() -> Response:
             if language:
                 session["language"] = language
             flash(_("Your account has been deleted."), "success")
-            return _see_other("feed.for_you")
+            return see_other("feed.for_you")
         form.password.errors.append(_("This is not your password."))
     return render(
         "privacy/delete.html",

@@ -46,30 +46,14 @@ EXPORT_LIFETIME = timedelta(days=7)
 # A queued or running export older than this is taken as stuck (worker gone) and replaced.
 EXPORT_STALE_AFTER = timedelta(minutes=30)
 FAILED_EXPORT_KEPT = timedelta(days=1)
-DELIVERY_LINK_DAYS = 90  # app.privacy.retention drops deliveries' link to the person after this
 
 
 # --- consents --------------------------------------------------------------------------------
 
 
-def consents_of(user: User) -> list[Consent]:
-    return accounts.consents_of(user)
-
-
 def withdrawable(consent: Consent) -> bool:
     """The terms end with the account itself; every other standing consent can be withdrawn."""
     return consent.withdrawn_at is None and consent.purpose != accounts.TERMS
-
-
-def withdraw(user: User, consent: Consent) -> bool:
-    """Withdraw one of the person's own consents. Live location goes through its own switch,
-    which also forgets the live cell at once."""
-    if consent.user_id != user.id or not withdrawable(consent):
-        return False
-    if consent.purpose == places.LIVE_LOCATION:
-        places.turn_off_live_location(user)
-        return True
-    return accounts.withdraw_consent(user, consent.id)
 
 
 # --- what the platform holds -----------------------------------------------------------------
