@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -34,6 +33,7 @@ from app.media.services import ImageError, store_image
 from app.models_common import utcnow
 from app.territories.context import current_territory
 from app.territories.models import Hashtag
+from app.timezones import local_date
 
 
 @bp.app_template_filter("actor_kind")
@@ -114,7 +114,7 @@ def page(slug: str) -> Response:
         open_now=services.is_open_now(actor, utcnow(), territory.timezone),
         has_hours=services.has_opening_hours(actor),
         weekdays=services.WEEKDAYS,
-        today=utcnow().astimezone(ZoneInfo(territory.timezone)).weekday(),
+        today=local_date(utcnow(), territory).weekday(),
         follower_count=services.follower_count(actor),
         following=services.is_following(current_user, actor),
         publications=services.recent_publications(actor),

@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import has_request_context, render_template, url_for
 from flask_babel import force_locale
@@ -27,6 +26,7 @@ from app.models_common import utcnow
 from app.publications.models import Publication
 from app.territories.models import Hashtag, Neighbourhood, Territory
 from app.text import normalise_hashtag, slugify
+from app.timezones import zone
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 INVITATION_LIFETIME = timedelta(days=7)
@@ -64,7 +64,7 @@ def is_open_now(actor: Actor, at: datetime, timezone: str | None = None) -> bool
     if timezone is None:
         territory = db.session.get(Territory, actor.territory_id)
         timezone = territory.timezone if territory else "Europe/Paris"
-    local = at.astimezone(ZoneInfo(timezone))
+    local = at.astimezone(zone(timezone))
     now = local.hour * 60 + local.minute
     hours = actor.opening_hours
     today = WEEKDAYS[local.weekday()]

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import time, tzinfo
+from datetime import time
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -31,13 +29,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.actors.models import Actor
 from app.campaigns.criteria import Criteria, CriteriaError, parse_criteria, population_label
 from app.campaigns.models import BODY_MAX, CHANNELS, TITLE_MAX
-from app.campaigns.schedule import zone_of
 from app.campaigns.services import CampaignDraft, Schedule, can_send_alerts, linkable_publications
 from app.i18n import LANGUAGE_NAMES
 from app.models_common import utcnow
+from app.territories.context import current_zone
 from app.territories.models import POPULATION_TYPES, Territory
+from app.timezones import DATETIME_LOCAL_FORMATS, local_date, parse_hhmm
 
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 # The push payload (title, text, link, actor, icon, token) must stay under 4 KB once encrypted;
 # these limits keep it well under.
 PAGE_LINK = "page"
@@ -46,10 +44,6 @@ PAGE_LINK = "page"
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-
-def _territory_zone() -> tzinfo:
-    return ZoneInfo(g.territory.timezone)
 
 
 def channel_label(channel: str) -> str:
@@ -121,7 +115,7 @@ class CampaignForm(FlaskForm):
         validate_choice=False,
     )
     send_at = DateTimeLocalField(
-        _l("Date and time"), validators=[Optional()], format=DATETIME_FORMATS, tz=_territory_zone,
+        _l("Date and time"), validators=[Optional()], format=DATETIME_LOCAL_FORMATS, tz=current_zone,
         invalid_value_message=_l("Please give a valid date and time."),
     )
     weekday = SelectField(_l("Every"), validate_choice=False, default="4")
@@ -276,7 +270,7 @@ class CampaignForm(FlaskForm):
                 if not self.repeat_until.errors:
                     self.repeat_until.errors = [_("Please say until when.")]
                 ok = False
-            elif self.repeat_until.data < now.astimezone(zone_of(self.territory)).date():
+            elif self.repeat_until.data < local_date(now, self.territory):
                 self.repeat_until.errors = [_("This date is already past.")]
                 ok = False
             if ok and self.schedule().kind == "weekly":
@@ -324,13 +318,11 @@ class CampaignForm(FlaskForm):
         self.channels.data = campaign.channels
         self.when.data = campaign.schedule_kind
         self.is_alert.data = campaign.is_alert
-        zone = zone_of(self.territory)
         if campaign.schedule_kind == "at" and campaign.send_at:
             self.send_at.data = campaign.send_at
         if campaign.schedule_kind == "weekly":
             self.weekday.data = str(campaign.repeat_weekday)
             if campaign.repeat_time:
-                hours, minutes = campaign.repeat_time.split(":")
-                self.at_time.data = time(int(hours), int(minutes))
+                self.at_time.data = parse_hhmm(campaign.repeat_time)
             if campaign.repeat_until:
-                self.repeat_until.data = campaign.repeat_until.astimezone(zone).date()
+                self.repeat_until.data = local_date(campaign.repeat_until, self.territory)

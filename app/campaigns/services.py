@@ -17,11 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from app.actors.models import Actor
 from app.campaigns.criteria import Criteria
 from app.campaigns.models import CHANNELS, Campaign, CampaignRun
-from app.campaigns.schedule import end_of_local_day, following_run, zone_of
+from app.campaigns.schedule import following_run
 from app.extensions import db
 from app.models_common import utcnow
 from app.publications.models import Publication
 from app.territories.models import Territory
+from app.timezones import end_of_local_day
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +90,9 @@ def first_run_at(territory: Territory, schedule: Schedule, now: datetime) -> dat
         return schedule.send_at
     if schedule.kind == "weekly":
         assert schedule.weekday is not None and schedule.at_time is not None
-        zone = zone_of(territory)
-        until = end_of_local_day(schedule.until, zone) if schedule.until else None
+        until = end_of_local_day(schedule.until, territory) if schedule.until else None
         return following_run(
-            schedule.weekday, schedule.at_time.strftime("%H:%M"), until, now, zone
+            schedule.weekday, schedule.at_time.strftime("%H:%M"), until, now, territory
         )
     return None
 
@@ -120,7 +120,7 @@ def save_campaign(
         schedule.at_time.strftime("%H:%M") if schedule.kind == "weekly" and schedule.at_time else None
     )
     campaign.repeat_until = (
-        end_of_local_day(schedule.until, zone_of(territory))
+        end_of_local_day(schedule.until, territory)
         if schedule.kind == "weekly" and schedule.until
         else None
     )
@@ -138,9 +138,8 @@ def schedule_campaign(campaign: Campaign, now: datetime | None = None) -> Campai
     if campaign.schedule_kind == "now":
         return start_run(campaign, now)
     if campaign.schedule_kind == "weekly":
-        zone = zone_of(territory)
         first = following_run(
-            campaign.repeat_weekday, campaign.repeat_time, campaign.repeat_until, now, zone
+            campaign.repeat_weekday, campaign.repeat_time, campaign.repeat_until, now, territory
         )
         if first is not None and campaign.send_at is None:
             campaign.send_at = first
@@ -228,7 +227,7 @@ def _advance(campaign: Campaign, occurrence: datetime) -> None:
         assert territory is not None
         following = following_run(
             campaign.repeat_weekday, campaign.repeat_time, campaign.repeat_until, occurrence,
-            zone_of(territory),
+            territory,
         )
     if following is not None:
         campaign.status = "scheduled"

@@ -8,17 +8,17 @@ to 10. Nothing here ever selects a person's id, name, e-mail or phone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 
 from app.actors.models import Actor
 from app.campaigns.models import CHANNELS, Campaign, CampaignRun
-from app.campaigns.schedule import local_to_utc, zone_of
 from app.delivery.models import Delivery
 from app.extensions import db
 from app.privacy import anonymity_floor, rounded_count, shown_count
 from app.territories.models import Territory
+from app.timezones import local_date, local_midnight
 
 PENDING_STATUSES = ("queued", "sending", "deferred")
 
@@ -177,11 +177,10 @@ class Week:
 def weekly_delivered(actor: Actor, territory: Territory, now: datetime, weeks: int = 12) -> list[Week]:
     """Messages of the actor's campaigns delivered in each of the last ``weeks`` local weeks
     (Monday to Sunday, the current one last): one GROUP BY over a CASE of week boundaries."""
-    zone = zone_of(territory)
-    today = now.astimezone(zone).date()
+    today = local_date(now, territory)
     monday = today - timedelta(days=today.weekday())
-    starts = [local_to_utc(monday - timedelta(weeks=weeks - 1 - i), time(0, 0), zone) for i in range(weeks)]
-    end = local_to_utc(monday + timedelta(weeks=1), time(0, 0), zone)
+    starts = [local_midnight(monday - timedelta(weeks=weeks - 1 - i), territory) for i in range(weeks)]
+    end = local_midnight(monday + timedelta(weeks=1), territory)
     bucket = case(
         *((Delivery.sent_at < boundary, index) for index, boundary in enumerate(starts[1:] + [end])),
         else_=weeks,

@@ -17,12 +17,12 @@ drain (app.delivery.services) loads what they need for a whole batch in a few qu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, tzinfo
-from types import SimpleNamespace
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
 from app.campaigns.models import INTERRUPTING_CHANNELS
 from app.notifications.models import DEFAULT_DAILY_CAP, DEFAULT_QUIET_END, DEFAULT_QUIET_START
+from app.notifications.quiet_hours import quiet_end
+from app.timezones import zone
 
 SEND = "send"
 DEFER = "defer"
@@ -58,68 +58,9 @@ class Person:
     run_already_sent: bool = False  # this run already reached them on an interrupting channel
 
 
-def zone(name: str | None) -> tzinfo:
-    try:
-        return ZoneInfo(name) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
-
-
-def local_midnight(now: datetime, tz: str | None) -> datetime:
-    """The start of ``now``'s day on the territory's wall clock, as an aware UTC datetime."""
-    local = now.astimezone(zone(tz))
-    midnight = datetime.combine(local.date(), time(0, 0), tzinfo=local.tzinfo)
-    return midnight.astimezone(UTC)
-
-
-def _hhmm(value: str | None) -> time | None:
-    if not value:
-        return None
-    try:
-        hours, minutes = value.strip().split(":")
-        return time(int(hours), int(minutes))
-    except ValueError:
-        return None
-
-
-def _quiet_helpers():  # type: ignore[no-untyped-def]
-    """Engineer B's helpers (app.notifications.services) when present, else ours."""
-    try:
-        from app.notifications.services import is_quiet_time, quiet_end
-    except ImportError:  # pragma: no cover - B's module is part of the app
-        return _is_quiet_time, _quiet_end
-    return is_quiet_time, quiet_end
-
-
-def _is_quiet_time(settings: object, tz: str | None, now: datetime) -> bool:
-    start, end = _hhmm(getattr(settings, "quiet_start", None)), _hhmm(getattr(settings, "quiet_end", None))
-    if start is None or end is None or start == end:
-        return False
-    moment = now.astimezone(zone(tz)).time().replace(tzinfo=None)
-    return start <= moment < end if start < end else (moment >= start or moment < end)
-
-
-def _quiet_end(settings: object, tz: str | None, now: datetime) -> datetime | None:
-    if not _is_quiet_time(settings, tz, now):
-        return None
-    end = _hhmm(getattr(settings, "quiet_end", None))
-    assert end is not None
-    local = now.astimezone(zone(tz))
-    day = local.date() + (timedelta(days=1) if local.time().replace(tzinfo=None) >= end else timedelta())
-    for offset in range(3):
-        candidate = datetime.combine(day + timedelta(days=offset), end, tzinfo=zone(tz)).astimezone(UTC)
-        if candidate > now:
-            return candidate
-    return None
-
-
 def quiet_until(person: Person, tz: str | None, now: datetime) -> datetime | None:
     """When the person's quiet hours end, if ``now`` is in them; else None."""
-    is_quiet, end_of = _quiet_helpers()
-    settings = SimpleNamespace(quiet_start=person.quiet_start, quiet_end=person.quiet_end)
-    if not is_quiet(settings, tz, now):
-        return None
-    return end_of(settings, tz, now)
+    return quiet_end(person, tz, now)
 
 
 def channel_accepted(person: Person, channel: str) -> bool:

@@ -47,6 +47,7 @@ from app.models_common import UTCDateTime, utcnow
 from app.notifications.models import InboxItem, Mute, NotificationSettings, PushSubscription
 from app.privacy import is_under_floor
 from app.territories.models import Territory
+from app.timezones import local_date, start_of_local_day
 
 log = logging.getLogger(__name__)
 
@@ -430,7 +431,7 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
         r.user_id for r in rows if r.user_id is not None and r.channel in INTERRUPTING_CHANNELS
     ]
     if capped_users and not ctx.is_alert:
-        since = policy.local_midnight(now, ctx.timezone)
+        since = start_of_local_day(now, ctx.timezone)
         for user_id, run_id in session.execute(
             select(D.c.user_id, D.c.run_id)
             .where(
@@ -768,7 +769,7 @@ def digest_territory(territory_id: int, now: datetime) -> int:
     territory = session.get(Territory, territory_id)
     if territory is None:
         return 0
-    since = policy.local_midnight(now, territory.timezone)
+    since = start_of_local_day(now, territory.timezone)
     held = session.execute(
         select(D.c.id, D.c.user_id, D.c.campaign_id, Campaign.title, Campaign.publication_id, Actor.name, Actor.slug)
         .join(Campaign, Campaign.id == D.c.campaign_id)
@@ -868,7 +869,7 @@ def _digest_email(
         text = render_template("delivery/mail/digest.txt", **context)
         html = render_template("delivery/mail/digest.html", **context)
         subject = _("Your daily digest") + f" — {territory.name}"
-    local_day = now.astimezone(policy.zone(territory.timezone)).date().isoformat()
+    local_day = local_date(now, territory).isoformat()
     message = build_message(
         user.email, subject, text, html, unsubscribe, message_id(f"digest-{user.id}-{local_day}", base_url)
     )

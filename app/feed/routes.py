@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app, request, url_for
 from flask_login import current_user
@@ -15,6 +14,7 @@ from app.feed.cards import cards_for, render_card
 from app.htmx import is_htmx, render
 from app.models_common import utcnow
 from app.territories.context import current_territory
+from app.timezones import local_date, zone
 
 
 def _page_arg() -> int:
@@ -98,7 +98,7 @@ def everything() -> Any:
 @bp.get("/agenda")
 def agenda() -> Any:
     territory = current_territory()
-    today = utcnow().astimezone(ZoneInfo(territory.timezone)).date()
+    today = local_date(utcnow(), territory)
     from_day = _date_arg("from") or today
     tag = request.args.get("tag", "")
     hashtag = services.find_hashtag(territory.id, tag) if tag else None
@@ -126,7 +126,7 @@ def agenda() -> Any:
         unknown_tag=bool(tag) and hashtag is None,
         next_url=next_url,
         publication_url=publication_url,
-        zone=ZoneInfo(territory.timezone),
+        zone=zone(territory),
     )
 
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Integer,
@@ -39,6 +38,7 @@ from app.extensions import db
 from app.models_common import UTCDateTime, utcnow
 from app.publications.models import Publication, PublicationHashtag
 from app.territories.models import Hashtag
+from app.timezones import local_date, local_midnight
 
 FEED_KINDS = ("news", "event", "offer")
 
@@ -625,10 +625,6 @@ class AgendaPage:
     next_from: date | None  # the first day of the next page, if there are more events
 
 
-def local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
-
-
 def agenda(
     territory_id: int,
     timezone: str,
@@ -640,8 +636,7 @@ def agenda(
     """Events from ``from_day`` (a local date), grouped by local day. A page holds about
     AGENDA_PAGE_EVENTS events but always whole days, so the next page starts on a new day."""
     now = now or utcnow()
-    zone = ZoneInfo(timezone)
-    start = local_midnight_utc(from_day, zone)
+    start = local_midnight(from_day, timezone)
     events = (
         select(Publication)
         .join(Actor, Actor.id == Publication.actor_id)
@@ -670,8 +665,8 @@ def agenda(
         found: list[Publication] = []
         next_from = None
     else:
-        last_day = first_starts[-1].astimezone(zone).date()
-        end = local_midnight_utc(last_day + timedelta(days=1), zone)
+        last_day = local_date(first_starts[-1], timezone)
+        end = local_midnight(last_day + timedelta(days=1), timezone)
         found = list(
             db.session.scalars(
                 ordered.where(Publication.starts_at >= start, Publication.starts_at < end)
@@ -698,7 +693,7 @@ def agenda(
     if ongoing:
         days[from_day] = ongoing
     for event in found:
-        local_day = event.starts_at.astimezone(zone).date()  # type: ignore[union-attr]
+        local_day = local_date(event.starts_at, timezone)  # type: ignore[arg-type]
         days.setdefault(local_day, []).append(event)
     return AgendaPage([AgendaDay(d, evs) for d, evs in sorted(days.items())], next_from)
 

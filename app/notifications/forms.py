@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Validat
 
 from app.accounts.forms import optional_int, strip
 from app.notifications.models import MAX_DAILY_CAP
-from app.notifications.services import parse_hhmm
+from app.timezones import parse_hhmm
 
 
 class LimitsForm(FlaskForm):

@@ -4,7 +4,7 @@ subscriptions, the SMS phone confirmation and the in-app inbox.
 Every switch of a channel, on or off, records a consent (purpose "notifications", with the
 channel), so the privacy centre shows when each was given and withdrawn.
 
-Shared with the delivery engine: ``settings_of``, ``is_quiet_time`` and ``quiet_end``."""
+Shared with the delivery engine: ``settings_of``; quiet hours are in ``quiet_hours``."""
 
 from __future__ import annotations
 
@@ -17,10 +17,9 @@ import secrets
 from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from flask_babel import force_locale
@@ -85,87 +84,6 @@ def settings_of(user: User | int) -> NotificationSettings:
     row = db.session.get(NotificationSettings, user_id)
     assert row is not None
     return row
-
-
-# --- quiet hours -----------------------------------------------------------------------------
-
-
-def _zone(tz: Any) -> tzinfo:
-    """A time zone from a zone name, a tzinfo, or anything with a ``timezone`` name (a territory)."""
-    if isinstance(tz, tzinfo):
-        return tz
-    name = tz if isinstance(tz, str) else getattr(tz, "timezone", None)
-    try:
-        return ZoneInfo(name) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
-
-
-def parse_hhmm(value: str | None) -> time | None:
-    """"21:00" -> time(21, 0); None or anything malformed -> None."""
-    if not value:
-        return None
-    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
-    return time(int(match.group(1)), int(match.group(2))) if match else None
-
-
-def _quiet_bounds(settings: NotificationSettings) -> tuple[time, time] | None:
-    start, end = parse_hhmm(settings.quiet_start), parse_hhmm(settings.quiet_end)
-    if start is None or end is None or start == end:
-        return None  # no quiet hours
-    return start, end
-
-
-def _in_period(moment: time, start: time, end: time) -> bool:
-    if start < end:
-        return start <= moment < end
-    return moment >= start or moment < end  # across midnight, e.g. 21:00-08:00
-
-
-def is_quiet_time(settings: NotificationSettings, tz: Any, now: datetime | None = None) -> bool:
-    """Whether ``now`` falls in the person's quiet hours, read on the territory's wall clock.
-    ``tz``: a zone name, a tzinfo or a territory."""
-    bounds = _quiet_bounds(settings)
-    if bounds is None:
-        return False
-    local = (now or utcnow()).astimezone(_zone(tz))
-    return _in_period(local.time().replace(tzinfo=None), *bounds)
-
-
-def _moments_showing(day: date, end: time, zone: tzinfo) -> list[datetime]:
-    """The UTC moments at which the wall clock first shows ``end`` on ``day``: one, two when
-    clocks go back (it is shown twice), or, when clocks go forward over it, the end of the gap."""
-    wall = datetime.combine(day, end)
-    moments = set()
-    for fold in (0, 1):
-        moment = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
-        if moment.astimezone(zone).replace(tzinfo=None) == wall:
-            moments.add(moment)
-    if not moments:  # skipped by a spring-forward gap: the first minute after it
-        probe = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)  # a moment before the gap
-        while probe.astimezone(zone).replace(tzinfo=None) < wall:
-            probe += timedelta(minutes=1)
-        moments.add(probe)
-    return sorted(moments)
-
-
-def quiet_end(settings: NotificationSettings, tz: Any, now: datetime | None = None) -> datetime | None:
-    """When the quiet period ``now`` falls in ends, as an aware UTC datetime; None when ``now``
-    is not in quiet hours (or there are none). ``tz``: a zone name, a tzinfo or a territory.
-    The end is the first moment still to come at which the wall clock shows the end time (on a
-    night when clocks go forward over it: when they land after it)."""
-    now = now or utcnow()
-    if not is_quiet_time(settings, tz, now):
-        return None
-    bounds = _quiet_bounds(settings)
-    assert bounds is not None
-    zone = _zone(tz)
-    day = now.astimezone(zone).date()
-    for offset in range(3):
-        for moment in _moments_showing(day + timedelta(days=offset), bounds[1], zone):
-            if moment > now:
-                return moment
-    return None  # not reached: the end time comes within two days
 
 
 # --- channels and consents -------------------------------------------------------------------

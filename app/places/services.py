@@ -12,11 +12,10 @@ import json
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from time import monotonic
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from shapely.geometry import Point
@@ -32,6 +31,7 @@ from app.places import cells
 from app.places.models import KioskToken, LiveCell
 from app.publications.models import Publication, PublicationHashtag
 from app.territories.models import Hashtag, Neighbourhood, Territory
+from app.timezones import local_day_bounds
 
 LIVE_LOCATION = "live_location"  # the consent's purpose
 LIVE_CELL_LIFETIME = timedelta(minutes=60)
@@ -370,13 +370,6 @@ def _int(value: Any) -> int:
         return 0
 
 
-def local_day_bounds(territory: Territory, now: datetime) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(territory.timezone)
-    day: date = now.astimezone(zone).date()
-    start = datetime.combine(day, time(0), zone)
-    return start, datetime.combine(day + timedelta(days=1), time(0), zone)
-
-
 UPCOMING_WINDOW = timedelta(hours=6)
 
 
@@ -386,7 +379,7 @@ def happening_publications(territory: Territory, now: datetime, hashtag: Hashtag
     (their own or their actor's). Late in the evening, what starts after midnight is still "on"."""
     from app.feed.services import EVENT_DEFAULT_DURATION, visible_criteria
 
-    _start, day_end = local_day_bounds(territory, now)
+    _start, day_end = local_day_bounds(now, territory)
     day_end = max(day_end, now + UPCOMING_WINDOW)
     query = (
         select(Publication)

@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from flask import current_app
@@ -39,6 +38,7 @@ from app.places import services as places
 from app.privacy.floor import anonymity_floor
 from app.privacy.models import DataExport
 from app.territories.models import Hashtag, Neighbourhood, Territory
+from app.timezones import zone
 
 log = logging.getLogger(__name__)
 
@@ -413,7 +413,7 @@ def _readme(user: User, territory: Territory | None, now: datetime) -> str:
             sections=[name for name, *_rest in SECTIONS],
             # In the territory's time zone: a worker has no request to take it from.
             generated_at=format_datetime(
-                now, "long", tzinfo=ZoneInfo(territory.timezone if territory else "Europe/Paris"),
+                now, "long", tzinfo=zone(territory.timezone if territory else "Europe/Paris"),
                 locale=language or "fr",
             ),
             lifetime_days=EXPORT_LIFETIME.days,

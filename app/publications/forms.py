@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
-from zoneinfo import ZoneInfo
-
 from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -30,22 +27,17 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.publications.services import resolve_hashtags
+from app.territories.context import current_zone
 from app.territories.models import POPULATION_TYPES
-
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-
-
-def territory_zone() -> tzinfo:
-    """Dates are typed in the territory's local time."""
-    return ZoneInfo(g.territory.timezone)
+from app.timezones import DATETIME_LOCAL_FORMATS
 
 
 def local_datetime_field(label: str, required: bool) -> DateTimeLocalField:
     return DateTimeLocalField(
         label,
         validators=[InputRequired(message=_l("Please give a date and time."))] if required else [Optional()],
-        format=DATETIME_FORMATS,
-        tz=territory_zone,
+        format=DATETIME_LOCAL_FORMATS,
+        tz=current_zone,  # dates are typed on the town's clock
         invalid_value_message=_l("Please give a valid date and time."),
     )
 

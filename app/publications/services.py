@@ -6,9 +6,7 @@ These functions are plain Python over the database session; routes only call the
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 
@@ -37,24 +35,6 @@ EDITABLE_FIELDS = (
     "is_welcome_offer",
     "welcome_population_types",
 )
-
-
-# --- Time zones -------------------------------------------------------------------------------
-
-def local_to_utc(value: datetime | None, timezone: str) -> datetime | None:
-    """A naive wall-clock time typed in the territory (datetime-local input) as aware UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(timezone))
-    return value.astimezone(UTC)
-
-
-def utc_to_local(value: datetime | None, timezone: str) -> datetime | None:
-    """Aware UTC as the naive wall-clock time a datetime-local input shows."""
-    if value is None:
-        return None
-    return value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, second=0, microsecond=0)
 
 
 # --- Hashtags ---------------------------------------------------------------------------------

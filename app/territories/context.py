@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import tzinfo
 from typing import Any, TypeVar
 
 from flask import abort, current_app, g, request
@@ -16,6 +17,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from app import changes
 from app.extensions import db
 from app.territories.models import Territory, TerritoryHost
+from app.timezones import zone
 
 T = TypeVar("T")
 
@@ -97,6 +99,11 @@ def resolve_territory() -> None:
 
 def current_territory() -> Territory:
     return g.territory  # type: ignore[no-any-return]
+
+
+def current_zone() -> tzinfo:
+    """The current territory's time zone: dates in forms are typed on the town's clock."""
+    return zone(current_territory())
 
 
 def scoped(model: type[T], *criteria: Any) -> Select[tuple[T]]:

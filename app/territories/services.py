@@ -7,7 +7,7 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 from flask_babel import gettext as _
 from shapely.geometry import shape
@@ -21,6 +21,7 @@ from app.i18n import SUPPORTED
 from app.models_common import utcnow
 from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryHost
 from app.text import normalise_hashtag, slugify
+from app.timezones import is_known_zone
 
 # The default catalogue: local life only. It deliberately contains NO tag about religion,
 # political opinions, trade-union membership, health or sexual life: following such a tag would
@@ -141,9 +142,7 @@ def colour_problem(value: str) -> str | None:
 def timezone_problem(value: str) -> str | None:
     if not value or value not in available_timezones():
         return _("Unknown time zone: use a name such as Europe/Paris or Europe/Brussels.")
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not is_known_zone(value):
         return _("Unknown time zone: use a name such as Europe/Paris or Europe/Brussels.")
     return None
 

@@ -10,6 +10,7 @@ from app.delivery import policy, services
 from app.delivery.models import Delivery
 from app.extensions import db
 from app.notifications.models import InboxItem, Mute
+from app.timezones import start_of_local_day
 from tests.delivery.conftest import make_campaign, make_citizens
 
 PARIS_SUMMER = 2  # UTC+2 in June
@@ -61,9 +62,9 @@ def test_channels_switched_off_or_muted_are_skipped():
 
 
 def test_local_midnight_in_the_territory_time_zone():
-    assert policy.local_midnight(paris(10, 1), "Europe/Paris") == paris(10, 0)
-    assert policy.local_midnight(paris(10, 23, 59), "Europe/Paris") == paris(10, 0)
-    assert policy.local_midnight(datetime(2026, 6, 10, 23, 0, tzinfo=UTC), "Europe/Paris") == paris(11, 0)
+    assert start_of_local_day(paris(10, 1), "Europe/Paris") == paris(10, 0)
+    assert start_of_local_day(paris(10, 23, 59), "Europe/Paris") == paris(10, 0)
+    assert start_of_local_day(datetime(2026, 6, 10, 23, 0, tzinfo=UTC), "Europe/Paris") == paris(11, 0)
 
 
 # --- through the drain, with a frozen clock ---------------------------------------------------

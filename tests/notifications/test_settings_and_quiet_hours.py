@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from app.extensions import db
 from app.notifications.models import NotificationSettings
-from app.notifications.services import is_quiet_time, quiet_end, settings_of
+from app.notifications.quiet_hours import is_quiet_time, quiet_end
+from app.notifications.services import settings_of
 from tests.notifications.conftest import post_form
 
 
