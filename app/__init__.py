@@ -1,10 +1,17 @@
-"""Territory: one local app for a whole town."""
+"""Territory: one local app for a whole town.
+
+``create_app`` builds the app from the core modules (this package's files) and the domains in
+``DOMAINS``, each a package of its own (README: Layout). A domain's ``__init__.py`` holds only its
+blueprint ``bp`` when it has pages; the factory imports its ``routes`` and registers it, and
+imports its ``tasks`` when it has background work (``load_tasks``, also the worker's entry)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import secrets
+from importlib import import_module
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +22,43 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from whitenoise import WhiteNoise
 
+from app import changes
 from app.config import ROOT, Config
 from app.extensions import babel, csrf, db, htmx_ext, limiter, login_manager
-from app.text import without_nul
+from app.htmx import is_htmx
+from app.i18n import LANGUAGE_NAMES, fast_gettext, select_locale, select_timezone
+from app.security import install_rate_limit_page, install_security_headers, static_file_headers
+from app.text import render_markdown, without_nul
 
-# The domains, registered in this order; each is a package with a blueprint ``bp``.
-DOMAINS = ("territories", "pwa", "media", "accounts", "actors", "publications", "feed", "admin",
-           "notifications", "campaigns", "delivery", "places", "privacy")
+# The domains, from the bottom layer up: a domain imports only from the core and from domains
+# listed before it (the import contracts in .importlinter check it; README: Layout).
+DOMAINS = (
+    "territories", "accounts", "releases", "media", "pwa", "actors", "publications", "profiles",
+    "feed", "places", "notifications", "campaigns", "delivery", "inbox", "kiosks", "welcome",
+    "privacy", "admin",
+)
+
+
+def _domain_module(domain: str, name: str) -> Any | None:
+    """``app.<domain>.<name>`` imported, or None when the domain has no such module."""
+    dotted = f"app.{domain}.{name}"
+    return import_module(dotted) if find_spec(dotted) is not None else None
+
+
+def load_tasks() -> None:
+    """Import every domain's ``tasks``: their tasks (periodic ones too) register on the queue."""
+    for domain in DOMAINS:
+        _domain_module(domain, "tasks")
+
+
+def _register_domains(app: Flask) -> None:
+    """Each domain's tables (``models``: the metadata then knows every table, which the account
+    erasure relies on), pages (``routes`` on its blueprint) and background work (``tasks``)."""
+    for domain in DOMAINS:
+        _domain_module(domain, "models")
+        if _domain_module(domain, "routes") is not None:
+            app.register_blueprint(import_module(f"app.{domain}").bp)
+    load_tasks()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -39,8 +76,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one INFO line per plug-in otherwise
     db.init_app(app)
-    from app import changes
-
     assert db.engine is not None
     changes.register_stamp(str(db.engine.url), app.config["INSTANCE_DIR"])
     csrf.init_app(app)
@@ -51,8 +86,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.session_protection = None  # our server-side sessions do better
-    from app.i18n import select_locale, select_timezone
-
     babel.init_app(
         app,
         locale_selector=select_locale,
@@ -61,16 +94,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
 
     _install_fast_gettext(app)
-    from app.accounts import sessions as _sessions  # noqa: F401  (registers the user loader)
+    # The domains are imported here, when an app is built, not when this package is: the core
+    # modules (app.config, app.geo...) stay cheap to import on their own.
+    from app.accounts import sessions
     from app.territories.context import resolve_territory
 
+    login_manager.user_loader(sessions.load_user)
     app.before_request(resolve_territory)
-    for name in DOMAINS:
-        module = __import__(f"app.{name}", fromlist=["bp"])
-        app.register_blueprint(module.bp)
-
-    from app.security import install_rate_limit_page, install_security_headers, static_file_headers
-
+    _register_domains(app)
+    _plug_domains()
     install_security_headers(app)
     install_rate_limit_page(app)
     _install_template_context(app)
@@ -86,6 +118,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["BEHIND_HTTPS_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     return app
+
+
+def _plug_domains() -> None:
+    """Where a lower domain hands work to a higher one: campaigns decide when an occurrence
+    starts, the delivery engine (a layer above) starts it."""
+    from app.campaigns.services import use_run_starter
+    from app.delivery.runs import start_run
+
+    use_run_starter(start_run)
 
 
 def _finish_config(app: Flask) -> None:
@@ -108,8 +149,6 @@ def _install_fast_gettext(app: Flask) -> None:
     """Templates' ``_()``: flask_babel's, without looking the translations up at every string."""
     from flask_babel import get_translations
 
-    from app.i18n import fast_gettext
-
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=fast_gettext,
         ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
@@ -123,7 +162,7 @@ def _install_template_context(app: Flask) -> None:
     from flask_babel import get_locale
 
     from app.actors.roles import acting_actor, memberships
-    from app.i18n import LANGUAGE_NAMES
+    from app.releases.floor import anonymity_floor
 
     @app.context_processor
     def _shell_context() -> dict[str, Any]:
@@ -139,9 +178,6 @@ def _install_template_context(app: Flask) -> None:
     app.jinja_env.globals["current_user"] = current_user
     app.jinja_env.globals["url_for"] = _memoized_url_for(app)
     app.jinja_env.filters["reject_none"] = lambda mapping: {k: v for k, v in mapping.items() if v is not None}
-    from app.privacy import anonymity_floor
-    from app.text import render_markdown
-
     app.jinja_env.globals["anonymity_floor"] = anonymity_floor
 
     app.jinja_env.filters["markdown"] = render_markdown
@@ -177,8 +213,6 @@ def _memoized_url_for(app: Flask) -> Any:
 
 
 def _install_error_pages(app: Flask) -> None:
-    from app.htmx import is_htmx
-
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
         code = error.code or 500

@@ -8,7 +8,11 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 
+from app.accounts.services import create_territory_with_admin, grant_platform_admin
 from app.config import ROOT
+from app.demo.load import load_demo
+from app.privacy.retention import run_retention
+from app.territories.services import TerritoryError
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -45,8 +49,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--lon", type=float, default=0.0)
     def territory_create(**options: object) -> None:
         """Create a territory, its default hashtag catalogue and its first admin."""
-        from app.territories.services import TerritoryError, create_territory_with_admin
-
         try:
             territory = create_territory_with_admin(**options)  # type: ignore[arg-type]
         except TerritoryError as error:
@@ -59,7 +61,6 @@ def register_cli(app: Flask) -> None:
     def platform_admin(email: str, territory_slug: str) -> None:
         """Make an existing account a platform administrator (and its territory's admin); it
         must then set up two-factor log-in before it can reach anything else."""
-        from app.accounts.services import grant_platform_admin
 
         try:
             user = grant_platform_admin(territory_slug, email)
@@ -78,7 +79,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--reset", is_flag=True, help="Delete the demo territories first")
     def demo_load(reset: bool) -> None:
         """Load the two demo territories (idempotent)."""
-        from app.demo import load_demo
 
         for line in load_demo(reset=reset):
             click.echo(line)
@@ -90,7 +90,6 @@ def register_cli(app: Flask) -> None:
     @privacy_group.command("retention")
     def privacy_retention() -> None:
         """Apply the retention rules now (the worker does it every hour)."""
-        from app.privacy.retention import run_retention
 
         for name, count in run_retention().items():
             click.echo(f"{name}: {count}")

@@ -7,9 +7,11 @@ from typing import Any
 from flask import Response, make_response, redirect, render_template, request, url_for
 
 
-def see_other(endpoint: str, anchor: str = "", **values: Any) -> Response:
-    """The answer to a POST that worked: 303 to ``endpoint`` (and ``anchor``), read with GET."""
-    return redirect(url_for(endpoint, **values) + anchor, code=303)
+def see_other(endpoint_or_path: str, anchor: str = "", **values: Any) -> Response:
+    """The answer to a POST that worked: 303 to ``endpoint`` (built with ``values``) or to a
+    path of this site already checked (``safe_next``), and ``anchor``; read with GET."""
+    target = endpoint_or_path if endpoint_or_path.startswith("/") else url_for(endpoint_or_path, **values)
+    return redirect(target + anchor, code=303)
 
 
 def is_htmx() -> bool:

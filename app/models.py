@@ -2,15 +2,17 @@
 
 from app.accounts.models import AccountToken, AuthSession, Consent, User, UserHashtag
 from app.actors.models import Actor, ActorHashtag, Follow, Invitation, Membership
-from app.campaigns.models import Campaign, CampaignRun
-from app.delivery.models import Delivery
+from app.campaigns.models import Campaign, CampaignRun, Delivery
+from app.delivery.models import InboxItem
 from app.extensions import Base
+from app.kiosks.models import KioskToken
 from app.media.models import Media
-from app.notifications.models import InboxItem, Mute, NotificationSettings, PushSubscription
-from app.places.models import KioskToken, LiveCell, WelcomeSent
+from app.notifications.models import Mute, NotificationSettings, PushSubscription
+from app.places.models import LiveCell
 from app.privacy.models import DataExport
 from app.publications.models import Publication, PublicationHashtag
 from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryHost
+from app.welcome.models import WelcomeSent
 
 __all__ = [
     "AccountToken", "Actor", "ActorHashtag", "AuthSession", "Base", "Campaign", "CampaignRun",

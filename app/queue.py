@@ -1,12 +1,13 @@
 """The background task queue (Huey): SQLite storage by default, Redis when REDIS_URL is set.
 
-The consumer imports this module (``huey_consumer app.queue.huey``); tasks get an app context
+The domains' ``tasks`` modules register their tasks on ``huey``; the consumer starts from
+``app.worker`` (``huey_consumer app.worker.huey``), which loads them all. Tasks get an app context
 through ``app_context()`` so they use the same configuration as the web process."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +30,12 @@ def make_huey() -> Huey:
 
 huey = make_huey()
 _worker_app: Flask | None = None
+_app_factory: list[Callable[[], Flask]] = []
+
+
+def use_app_factory(factory: Callable[[], Flask]) -> None:
+    """How a worker process makes its app (app.worker plugs ``create_app`` in)."""
+    _app_factory[:] = [factory]
 
 
 @contextmanager
@@ -39,17 +46,8 @@ def app_context() -> Iterator[Flask]:
         yield current_app._get_current_object()  # type: ignore[attr-defined]
         return
     if _worker_app is None:
-        from app import create_app
-
-        _worker_app = create_app()
+        if not _app_factory:
+            raise RuntimeError("start workers with huey_consumer app.worker.huey")
+        _worker_app = _app_factory[0]()
     with _worker_app.app_context():
         yield _worker_app
-
-
-# The domains' tasks register themselves on ``huey`` when imported: the consumer, which only
-# imports this module, must see them (periodic tasks especially).
-from app.campaigns import tasks as _campaigns_tasks  # noqa: E402,F401
-from app.delivery import tasks as _delivery_tasks  # noqa: E402,F401
-from app.places import tasks as _places_tasks  # noqa: E402,F401
-from app.privacy import retention as _privacy_retention  # noqa: E402,F401
-from app.privacy import tasks as _privacy_tasks  # noqa: E402,F401

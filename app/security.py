@@ -19,6 +19,9 @@ from flask_babel import ngettext
 from markupsafe import escape
 from werkzeug.exceptions import TooManyRequests
 
+from app.extensions import limiter
+from app.htmx import is_htmx
+
 # Endpoints that answer scripts: JSON (the push subscription API of push.js and the service
 # worker, the position check-in of location.js, the web app manifest) and what scripts fetch
 # or poll (the audience estimate, the kiosk's items, the inbox badge, a campaign's progress,
@@ -29,13 +32,13 @@ SCRIPT_ENDPOINTS = frozenset(
     {
         "campaigns.estimate_audience",
         "campaigns.progress",
-        "notifications.badge",
-        "notifications.open_message",
+        "inbox.badge",
+        "delivery.open_message",
         "notifications.push_resubscribe",
         "notifications.push_subscribe",
         "notifications.push_unsubscribe",
         "places.check_in",
-        "places.kiosk_items",
+        "kiosks.kiosk_items",
         "privacy.export_status",
         "pwa.manifest",
     }
@@ -90,8 +93,6 @@ def static_file_headers(headers: Any, _path: str, _url: str) -> None:
 
 def retry_after_seconds(error: TooManyRequests | None = None) -> int:
     """Seconds until the limit this request broke lets it through again (at least 1)."""
-    from app.extensions import limiter
-
     breached = limiter.current_limit
     if breached is not None:
         return max(1, math.ceil(breached.reset_at - time.time()))
@@ -114,8 +115,6 @@ def wait_message(seconds: int) -> str:
 def too_many_requests(error: TooManyRequests) -> Response:
     """A refused request: 429 with ``Retry-After``; JSON for a script, the fragment for htmx,
     otherwise the error page, each saying how long to wait."""
-    from app.htmx import is_htmx
-
     seconds = retry_after_seconds(error)
     message = wait_message(seconds)
     if request.is_json or request.accept_mimetypes.best == "application/json":

@@ -63,10 +63,10 @@ def generate(app, rng: random.Random) -> list[int]:  # type: ignore[no-untyped-d
     """Fill the database; returns the ids of citizens who consented to live location."""
     from sqlalchemy import insert
 
+    from app import geo
     from app.accounts.models import Consent, User
     from app.extensions import db
     from app.models import Base
-    from app.places import cells
     from app.places.models import LiveCell
     from app.territories.models import Neighbourhood, Territory, TerritoryHost
 
@@ -98,7 +98,7 @@ def generate(app, rng: random.Random) -> list[int]:  # type: ignore[no-untyped-d
                 "territory_id": territory.id, "email": f"citizen{n}@bench.example",
                 "password_hash": "!unusable", "display_name": "", "is_admin": False,
                 "neighbourhood_id": hood_ids[i * GRID + j],
-                "residence_cell": cells.cell_of(lat, lon, cells.RESIDENCE_RESOLUTION) if has_cell else None,
+                "residence_cell": geo.cell_of(lat, lon, geo.RESIDENCE_RESOLUTION) if has_cell else None,
                 "population_type": rng.choice(["resident", "tourist", "visitor", "second_home"]),
                 "created_at": now, "email_verified_at": now, "onboarded_at": now,
             })
@@ -111,7 +111,7 @@ def generate(app, rng: random.Random) -> list[int]:  # type: ignore[no-untyped-d
         for user_id in consenting[:LIVE_CELLS]:
             lat, lon = random_home(rng)
             live.append({"user_id": user_id, "territory_id": territory.id,
-                         "cell": cells.cell_of(lat, lon, cells.LIVE_RESOLUTION),
+                         "cell": geo.cell_of(lat, lon, geo.LIVE_RESOLUTION),
                          "seen_at": now - timedelta(minutes=rng.uniform(0, 90))})
         consents = [{"user_id": u, "purpose": "live_location", "channel": None, "detail": "bench",
                      "granted_at": now, "withdrawn_at": None} for u in consenting]
@@ -239,18 +239,18 @@ def main() -> None:
     consenting = generate(app, rng)
 
     from app.extensions import db
-    from app.places import services
+    from app.places import live, residence
     from app.territories.models import Territory
 
     with app.app_context():
         territory = db.session.query(Territory).one()
         now = datetime.now(UTC)
         presence_zones = [random_zone(rng, (300, 1000)) for _ in range(args.zones)]
-        presence, counts = median_ms(lambda z: services.count_present(territory, z, now), presence_zones)
+        presence, counts = median_ms(lambda z: live.count_present(territory, z, now), presence_zones)
         log(f"present in zone: median {statistics.median(counts):.0f} people")
         print(f"presence_count_median_ms: {presence:.1f}", flush=True)
         estimate_zones = [random_zone(rng, (500, 2000)) for _ in range(args.zones)]
-        estimate, counts = median_ms(lambda z: services.count_residents(territory, z), estimate_zones)
+        estimate, counts = median_ms(lambda z: residence.count_residents(territory, z), estimate_zones)
         log(f"lives in zone: median {statistics.median(counts):.0f} people")
         print(f"zone_estimate_median_ms: {estimate:.1f}", flush=True)
     if args.skip_load:

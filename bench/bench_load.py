@@ -17,7 +17,7 @@ it, the machine was busy with something else and the latencies are queueing, not
 The set-up is production's, on one machine: PostgreSQL (a database ``bench_load`` created for
 the run and dropped at the end), Redis (db 7, flushed before and after: the Huey queue),
 gunicorn with 2 workers, the delivery consumer (tests/support/delivery_worker.py, i.e.
-``huey_consumer app.queue.huey`` with 2 worker processes plus the test-only switch that lets it
+``huey_consumer app.worker.huey`` with 2 worker processes plus the test-only switch that lets it
 talk plain http to the local push service), and the local push service of bench-push
 (tests/support/push_service.py, in a process of its own: it checks the VAPID tokens and decrypts
 1 % of the messages with the subscribers' real P-256 keys).
@@ -473,7 +473,7 @@ def send_campaign(app: Any) -> tuple[int, datetime]:
 
 
 def deliveries_left(app: Any, run_id: int) -> int:
-    from app.delivery.models import Delivery
+    from app.campaigns.models import Delivery
     from app.extensions import db
 
     with app.app_context():
@@ -484,7 +484,7 @@ def deliveries_left(app: Any, run_id: int) -> int:
 
 def campaign_progress(app: Any, run_id: int) -> tuple[int, int, int, datetime | None]:
     """(deliveries left, deliveries sent, people reached on all their channels, last sent_at)."""
-    from app.delivery.models import Delivery
+    from app.campaigns.models import Delivery
     from app.extensions import db
 
     with app.app_context():
@@ -544,7 +544,7 @@ def main() -> None:
     parser.add_argument("--pages-only", action="store_true", help="only each page's server time, no load")
     args = parser.parse_args()
 
-    from app.delivery.vapid import vapid_key
+    from app.webpush import vapid_key
     from tests.support.push_service import SpawnedPushService, new_keys
 
     cleanup = Cleanup()

@@ -21,7 +21,7 @@ naive loop; >= 2,000 msg/s with 50 ms; <= 60 s for the campaign.
 - The naive loop is measured on a 2,000-subscriber sample (BENCH_NAIVE_SAMPLE) in one process.
 - The campaign: 100,000 citizens following an actor, each with push on and a subscription; the
   campaign goes to push and the in-app inbox (200,000 deliveries); two Huey consumer processes
-  (tests/support/delivery_worker.py = ``huey_consumer app.queue.huey`` plus the test-only
+  (tests/support/delivery_worker.py = ``huey_consumer app.worker.huey`` plus the test-only
   insecure-host switch) drain it; the clock stops at the last delivery recorded.
 """
 
@@ -97,7 +97,7 @@ def _sender_process(requests: list[Any], netloc: str, key_pem: bytes, subject: s
     from py_vapid import Vapid02
 
     from app.delivery.channels.push import PushSender, new_runner
-    from app.delivery.vapid import VapidSigner
+    from app.webpush import VapidSigner
 
     signer = VapidSigner(Vapid02.from_pem(key_pem), subject)
     sender = PushSender(signer, (), (netloc,), concurrency=CONCURRENCY)
@@ -255,9 +255,8 @@ def populate(app: Any, service: Any, pool: list[Any]) -> tuple[int, int]:
 def campaign_100k(service: Any, pool: list[Any]) -> float:
     from sqlalchemy import func, select, text
 
-    from app.campaigns.models import Campaign, CampaignRun
-    from app.delivery import services
-    from app.delivery.models import Delivery
+    from app.campaigns.models import Campaign, CampaignRun, Delivery
+    from app.delivery import runs as delivery_runs
     from app.extensions import db
     from app.models_common import utcnow
 
@@ -288,7 +287,7 @@ def campaign_100k(service: Any, pool: list[Any]) -> float:
             campaign = db.session.get(Campaign, campaign_id)
             started_at = utcnow()
             started = time.perf_counter()
-            run = services.start_run(campaign, started_at)
+            run = delivery_runs.start_run(campaign, started_at)
             run_id = run.id
             log(f"  start_run: {time.perf_counter() - started:.1f} s, {run.audience_size} people")
             deadline = time.monotonic() + 600
@@ -327,7 +326,7 @@ def campaign_100k(service: Any, pool: list[Any]) -> float:
 def main() -> None:
     from cryptography.hazmat.primitives import serialization
 
-    from app.delivery.vapid import vapid_key
+    from app.webpush import vapid_key
     from tests.support.push_service import SpawnedPushService, new_keys, pool_subscription
 
     app = make_app(WORKDIR / "sender.db")

@@ -146,7 +146,7 @@ def make_run(campaign: Any, scheduled_for: datetime | None = None, **fields: Any
 
 
 def make_delivery(run: Any, user: User, channel: str = "push", **fields: Any) -> Any:
-    from app.delivery.models import Delivery
+    from app.campaigns.models import Delivery
 
     fields.setdefault("status", "sent")
     fields.setdefault("sent_at", utcnow())
@@ -197,6 +197,6 @@ def make_push_subscription(user: User, endpoint: str, p256dh: str = "BAAA", auth
 
 def make_kiosk(actor: Actor, label: str = "Office window") -> tuple[Any, str]:
     """A screen link of ``actor`` (a tourism office): the row and the raw token of its URL."""
-    from app.places.services import create_kiosk_token
+    from app.kiosks.services import create_kiosk_token
 
     return create_kiosk_token(actor, label)

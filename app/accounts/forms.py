@@ -9,52 +9,12 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
-    SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.accounts.passwords import password_problems
-
-POPULATION_LABELS = {
-    "resident": _l("Resident"),
-    "seasonal_worker": _l("Seasonal worker"),
-    "second_home": _l("Second-home owner"),
-    "tourist": _l("Tourist"),
-    "visitor": _l("Visitor"),
-}
-
-CONSENT_LABELS = {
-    "terms": _l("Terms of use and privacy policy"),
-    "profile_targeting": _l(
-        "Personalisation with your interests, neighbourhood and population type"
-    ),
-    "notifications": _l("Messages from actors"),
-    "live_location": _l("Live location (an approximate area, kept one hour)"),
-}
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several choices as checkboxes (rendered by the ``checkboxes`` macro)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-def strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-def optional_int(value: Any) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(value)
-
-
-def optional_str(value: Any) -> str | None:
-    return value or None
+from app.forms import strip
 
 
 def _check_new_password(form: FlaskForm, field: PasswordField, email: str) -> None:
@@ -165,28 +125,4 @@ class DisableTwoFactorForm(FlaskForm):
         _l("Code from your app"),
         filters=[strip],
         validators=[DataRequired(_l("Enter the code.")), Length(max=40)],
-    )
-
-
-class HashtagsForm(FlaskForm):
-    hashtags = MultiCheckboxField(_l("Your interests"), coerce=int)
-
-
-class FollowForm(FlaskForm):
-    actors = MultiCheckboxField(_l("Actors to follow"), coerce=int)
-
-
-class PlaceForm(FlaskForm):
-    neighbourhood = SelectField(_l("Neighbourhood where you live"), coerce=optional_int)
-    population_type = SelectField(_l("You are here as"), coerce=optional_str)
-
-
-class ProfileForm(FlaskForm):
-    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=80)])
-    language = SelectField(_l("Language"), coerce=optional_str)
-    hashtags = MultiCheckboxField(_l("Your interests"), coerce=int)
-    neighbourhood = SelectField(_l("Neighbourhood where you live"), coerce=optional_int)
-    population_type = SelectField(_l("You are here as"), coerce=optional_str)
-    personalise = BooleanField(
-        _l("Use my interests, neighbourhood and population type to personalise what I see")
     )

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.accounts.sealing import seal, unseal
 from app.extensions import Base
 from app.models_common import UTCDateTime, utcnow
 
@@ -85,14 +86,10 @@ class User(UserMixin, Base):
     @property
     def totp_secret(self) -> str | None:
         """The TOTP secret in clear, unsealed with a key derived from ``SECRET_KEY``."""
-        from app.accounts.sealing import unseal
-
         return unseal(self.totp_secret_sealed, "totp") if self.totp_secret_sealed else None
 
     @totp_secret.setter
     def totp_secret(self, secret: str | None) -> None:
-        from app.accounts.sealing import seal
-
         self.totp_secret_sealed = seal(secret, "totp") if secret else None
 
     @property

@@ -8,24 +8,17 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, redirect, request, session, url_for
+from flask import abort, flash, g, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
-from werkzeug.wrappers import Response
 
 from app.accounts import bp, services, two_factor
 from app.accounts.forms import (
-    CONSENT_LABELS,
-    POPULATION_LABELS,
     ChangeEmailForm,
     ChangePasswordForm,
     DisableTwoFactorForm,
-    FollowForm,
     ForgotPasswordForm,
-    HashtagsForm,
     LoginForm,
-    PlaceForm,
-    ProfileForm,
     RegisterForm,
     ResetPasswordForm,
     TwoFactorCodeForm,
@@ -38,12 +31,10 @@ from app.accounts.sessions import (
     session_timeouts,
     start_session,
 )
-from app.actors.models import Actor
 from app.extensions import db, limiter
-from app.htmx import render
-from app.i18n import LANGUAGE_NAMES, SUPPORTED
-from app.territories.context import current_territory, get_scoped_or_404
-from app.territories.models import POPULATION_TYPES
+from app.htmx import render, see_other
+from app.i18n import SUPPORTED
+from app.territories.context import current_territory
 
 # Per client address; log-in is also limited per e-mail address (hashed: no address kept).
 RATE_LIMIT = "10 per minute; 50 per hour"
@@ -73,11 +64,6 @@ def safe_next(target: str | None, fallback: str) -> str:
     ):
         return fallback
     return target.rstrip("?") or fallback
-
-
-def see_other(endpoint_or_url: str, **values: Any) -> Response:
-    url = endpoint_or_url if endpoint_or_url.startswith("/") else url_for(endpoint_or_url, **values)
-    return redirect(url, code=303)
 
 
 def _log_in(user) -> None:  # type: ignore[no-untyped-def]
@@ -119,7 +105,7 @@ def register() -> Any:
             services.send_verification_mail(user)
             _log_in(user)
             flash(_("Welcome! We sent you an e-mail to confirm your address."), "success")
-            return see_other("accounts.onboarding")
+            return see_other("profiles.onboarding")
     return render("accounts/register.html", form=form, status=422 if form.errors else 200)
 
 
@@ -129,7 +115,7 @@ def verify_email(token: str) -> Any:
     if user is None:
         return render("accounts/invalid_link.html", status=400)
     flash(_("Thank you: your e-mail address is confirmed."), "success")
-    return see_other("accounts.profile" if current_user.is_authenticated else "accounts.login")
+    return see_other("profiles.profile" if current_user.is_authenticated else "accounts.login")
 
 
 @bp.post("/verify/resend")
@@ -141,7 +127,7 @@ def resend_verification() -> Any:
     else:
         services.send_verification_mail(current_user)
         flash(_("We sent you a new confirmation link. It works for 48 hours."), "success")
-    return see_other(safe_next(request.form.get("next"), url_for("accounts.profile")))
+    return see_other(safe_next(request.form.get("next"), url_for("profiles.profile")))
 
 
 # --- log in, log out -------------------------------------------------------------------------
@@ -338,7 +324,7 @@ def change_password() -> Any:
                 )
             else:
                 flash(_("Your password has been changed."), "success")
-            return see_other("accounts.profile")
+            return see_other("profiles.profile")
         form.current_password.errors.append(_("This is not your current password."))
     return render("accounts/change_password.html", form=form, status=422 if form.errors else 200)
 
@@ -366,7 +352,7 @@ def change_email() -> Any:
                 ),
                 "success",
             )
-            return see_other("accounts.profile")
+            return see_other("profiles.profile")
     return render("accounts/change_email.html", form=form, status=422 if form.errors else 200)
 
 
@@ -488,171 +474,6 @@ def new_recovery_codes() -> Any:
             return _recovery_codes_page(two_factor.new_recovery_codes(current_user))
         form.code.errors.append(_("This code is not valid. Type the code your app shows now."))
     return render("accounts/security.html", status=422, **_security_context(recovery_form=form))
-
-
-# --- onboarding ------------------------------------------------------------------------------
-
-
-def _hashtag_choices() -> list[tuple[int, str]]:
-    return [(h.id, h.label) for h in services.hashtag_catalogue(current_territory())]
-
-
-def _neighbourhood_choices() -> list[tuple[str, str]]:
-    return [("", _("I would rather not say"))] + [
-        (str(n.id), n.name) for n in services.neighbourhoods(current_territory())
-    ]
-
-
-def _population_choices() -> list[tuple[str, str]]:
-    return [("", _("I would rather not say"))] + [
-        (code, str(POPULATION_LABELS[code])) for code in POPULATION_TYPES
-    ]
-
-
-def _onboarding_form(step: str) -> Any:
-    if step == "interests":
-        form = HashtagsForm(data={"hashtags": [h.id for h in current_user.hashtags]})
-        form.hashtags.choices = _hashtag_choices()
-    elif step == "follow":
-        form = FollowForm()
-        form.actors.choices = [(a.id, a.name) for a in services.suggested_actors(current_user)]
-    else:
-        form = PlaceForm(
-            data={
-                "neighbourhood": current_user.neighbourhood_id,
-                "population_type": current_user.population_type,
-            }
-        )
-        form.neighbourhood.choices = _neighbourhood_choices()
-        form.population_type.choices = _population_choices()
-    return form
-
-
-def _save_onboarding_step(step: str, form: Any) -> None:
-    if step == "interests":
-        services.set_hashtags(current_user, form.hashtags.data or [])
-        if current_user.hashtags:
-            services.grant_consent(current_user, services.PROFILE_TARGETING, detail="onboarding")
-    elif step == "follow":
-        services.follow_actors(current_user, form.actors.data or [])
-    else:
-        services.set_place(current_user, form.neighbourhood.data, form.population_type.data)
-        if current_user.neighbourhood_id or current_user.population_type:
-            services.grant_consent(current_user, services.PROFILE_TARGETING, detail="onboarding")
-
-
-@bp.route("/welcome", defaults={"step": "interests"}, methods=["GET", "POST"])
-@bp.route("/welcome/<step>", methods=["GET", "POST"])
-@login_required
-def onboarding(step: str) -> Any:
-    if step not in ONBOARDING_STEPS:
-        abort(404)
-    form = _onboarding_form(step)
-    if request.method == "POST":
-        action = request.form.get("action", "next")
-        if action == "skip_all":
-            services.finish_onboarding(current_user)
-            return see_other("feed.for_you")
-        if action == "next":
-            if not form.validate_on_submit():
-                return render(
-                    "accounts/onboarding.html",
-                    form=form,
-                    step=step,
-                    steps=ONBOARDING_STEPS,
-                    status=422,
-                )
-            _save_onboarding_step(step, form)
-        index = ONBOARDING_STEPS.index(step)
-        if index + 1 < len(ONBOARDING_STEPS):
-            return see_other("accounts.onboarding", step=ONBOARDING_STEPS[index + 1])
-        services.finish_onboarding(current_user)
-        flash(_("All set! Here is what is happening around you."), "success")
-        return see_other("feed.for_you")
-    return render("accounts/onboarding.html", form=form, step=step, steps=ONBOARDING_STEPS)
-
-
-# --- profile, consents, follows --------------------------------------------------------------
-
-
-def _profile_form() -> ProfileForm:
-    user = current_user
-    form = ProfileForm(
-        data={
-            "display_name": user.display_name,
-            "language": user.language,
-            "hashtags": [h.id for h in user.hashtags],
-            "neighbourhood": user.neighbourhood_id,
-            "population_type": user.population_type,
-            "personalise": services.has_profile_targeting_consent(user),
-        }
-    )
-    form.language.choices = [("", _("As my browser asks"))] + [
-        (code, LANGUAGE_NAMES[code])
-        for code in current_territory().enabled_languages
-        if code in SUPPORTED
-    ]
-    form.hashtags.choices = _hashtag_choices()
-    form.neighbourhood.choices = _neighbourhood_choices()
-    form.population_type.choices = _population_choices()
-    return form
-
-
-def _profile_context(form: ProfileForm) -> dict[str, Any]:
-    return {
-        "form": form,
-        "consent_labels": CONSENT_LABELS,
-        "follows": services.followed_actors(current_user),
-        "consents": services.consents_of(current_user),
-    }
-
-
-@bp.route("/me", methods=["GET", "POST"])
-@login_required
-def profile() -> Any:
-    form = _profile_form()
-    if form.validate_on_submit():
-        services.update_profile(
-            current_user,
-            services.ProfileChoices(
-                display_name=form.display_name.data or "",
-                language=form.language.data,
-                hashtag_ids=form.hashtags.data or [],
-                neighbourhood_id=form.neighbourhood.data,
-                population_type=form.population_type.data,
-                personalise=form.personalise.data,
-            ),
-        )
-        if current_user.language:
-            session["language"] = current_user.language
-        flash(_("Your profile is saved."), "success")
-        return see_other("accounts.profile")
-    return render(
-        "accounts/profile.html", status=422 if form.errors else 200, **_profile_context(form)
-    )
-
-
-@bp.post("/me/consents/<int:consent_id>/withdraw")
-@login_required
-def withdraw_consent(consent_id: int) -> Any:
-    consent = services.consent_of(current_user, consent_id)
-    if consent is None:
-        abort(404)
-    if services.withdraw_consent(current_user, consent.id):
-        flash(_("Your consent is withdrawn."), "success")
-    return see_other(url_for("accounts.profile") + "#consents")
-
-
-@bp.post("/me/follows/<int:actor_id>/unfollow")
-@login_required
-def unfollow(actor_id: int) -> Any:
-    actor = get_scoped_or_404(Actor, actor_id)
-    services.unfollow_actor(current_user, actor.id)
-    if request.headers.get("HX-Request"):
-        return render(
-            "accounts/profile.html", "accounts/_follows.html", **_profile_context(_profile_form())
-        )
-    return see_other(url_for("accounts.profile") + "#follows")
 
 
 # --- language --------------------------------------------------------------------------------

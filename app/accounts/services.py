@@ -6,34 +6,40 @@ territory, and nothing of one territory's people is reachable from another."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
-from collections.abc import Iterable
 from contextlib import nullcontext
-from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.consents import TERMS
 from app.accounts.models import AccountToken, Consent, User
-from app.accounts.passwords import hash_password, needs_rehash, verify_password
+from app.accounts.passwords import hash_password, needs_rehash, password_problems, verify_password
 from app.accounts.sessions import revoke_all_sessions
-from app.actors.models import Actor, ActorHashtag, Follow
 from app.extensions import db
+from app.i18n import SUPPORTED
 from app.mail import send_mail
 from app.models_common import utcnow
-from app.territories.models import POPULATION_TYPES, Hashtag, Neighbourhood, Territory
+from app.territories.models import Territory, TerritoryHost
+from app.territories.services import (
+    SLUG,
+    TerritoryError,
+    ensure_hashtags,
+    hostnames_problem,
+    languages_problem,
+    parse_hostnames,
+    timezone_problem,
+)
 
 VERIFY_EMAIL = "verify_email"
 RESET_PASSWORD = "reset_password"
 TOKEN_LIFETIMES = {VERIFY_EMAIL: timedelta(hours=48), RESET_PASSWORD: timedelta(hours=1)}
 
-TERMS = "terms"
-PROFILE_TARGETING = "profile_targeting"
-NOTIFICATIONS = "notifications"  # with a channel: push, email or sms
 
 
 class EmailTaken(Exception):
@@ -285,216 +291,67 @@ def request_password_reset(territory: Territory, email: str) -> None:
         _send_account_mail(user, "reset_password", _("Reset your password"), link)
 
 
-# --- consents --------------------------------------------------------------------------------
-
-
-def active_consent(user: User, purpose: str, channel: str | None = None) -> Consent | None:
-    """The person's standing consent for ``purpose`` (and ``channel``, when one is given)."""
-    query = select(Consent).where(
-        Consent.user_id == user.id, Consent.purpose == purpose, Consent.withdrawn_at.is_(None)
+def create_territory_with_admin(
+    slug: str,
+    name: str,
+    hosts: tuple[str, ...] | list[str],
+    admin_email: str,
+    admin_password: str,
+    timezone: str = "Europe/Paris",
+    language: str = "fr",
+    lat: float = 0.0,
+    lon: float = 0.0,
+) -> Territory:
+    """A new territory with its host names, the default hashtag catalogue and its first
+    administrator (e-mail verified: the person running the command vouches for it)."""
+    slug = (slug or "").strip().lower()
+    if not SLUG.fullmatch(slug):
+        raise TerritoryError(_("The slug must be 3 to 60 lower-case letters, digits or dashes."))
+    if db.session.scalar(select(Territory).where(Territory.slug == slug)) is not None:
+        raise TerritoryError(_("A territory with the slug %(slug)s already exists.", slug=slug))
+    if not (name or "").strip():
+        raise TerritoryError(_("Give the territory a name."))
+    names = parse_hostnames(" ".join(hosts))
+    problem = hostnames_problem(None, names) or timezone_problem(timezone)
+    problem = problem or languages_problem(language, [language])
+    email = (admin_email or "").strip().lower()
+    if not problem and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        problem = _("The admin e-mail address is not valid.")
+    if not problem:
+        problems = password_problems(admin_password or "", email)
+        problem = problems[0] if problems else None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        problem = problem or _("The centre must be a latitude and a longitude in degrees.")
+    if problem:
+        raise TerritoryError(problem)
+    territory = Territory(
+        slug=slug,
+        name=name.strip(),
+        timezone=timezone,
+        default_language=language,
+        enabled_languages_csv=",".join(SUPPORTED),
+        center_lat=lat,
+        center_lon=lon,
     )
-    if channel is not None:
-        query = query.where(Consent.channel == channel)
-    return db.session.scalar(query.order_by(Consent.granted_at.desc()).limit(1))
-
-
-def has_profile_targeting_consent(user: User) -> bool:
-    """Whether hashtags, neighbourhood and population type may be used to personalise and target."""
-    return active_consent(user, PROFILE_TARGETING) is not None
-
-
-def grant_consent(
-    user: User, purpose: str, detail: str = "", channel: str | None = None
-) -> Consent:
-    consent = active_consent(user, purpose, channel)
-    if consent is None:
-        consent = Consent(user_id=user.id, purpose=purpose, channel=channel, detail=detail)
-        db.session.add(consent)
-        db.session.commit()
-    return consent
-
-
-def consent_of(user: User, consent_id: int) -> Consent | None:
-    """One of the person's own consents; anybody else's is not found."""
-    consent = db.session.get(Consent, consent_id)
-    return consent if consent is not None and consent.user_id == user.id else None
-
-
-def withdraw_consent(user: User, consent_id: int) -> bool:
-    """Withdraw one of the user's own consents (the record stays, with the date)."""
-    consent = db.session.get(Consent, consent_id)
-    if consent is None or consent.user_id != user.id or consent.withdrawn_at is not None:
-        return False
-    if consent.purpose == TERMS:  # the terms are withdrawn by deleting the account
-        return False
-    consent.withdrawn_at = utcnow()
-    db.session.commit()
-    if consent.purpose == NOTIFICATIONS:  # the channel the consent was for goes off with it
-        from app.notifications.services import consent_withdrawn
-
-        consent_withdrawn(user, consent.channel)
-    return True
-
-
-def consents_of(user: User) -> list[Consent]:
-    return list(
-        db.session.scalars(
-            select(Consent)
-            .where(Consent.user_id == user.id)
-            .order_by(Consent.granted_at.desc(), Consent.id.desc())
+    territory.hosts = [TerritoryHost(hostname=host) for host in names]
+    db.session.add(territory)
+    db.session.flush()
+    ensure_hashtags(territory)
+    db.session.add(
+        User(
+            territory_id=territory.id,
+            email=email,
+            password_hash=hash_password(admin_password),
+            display_name=_("Administrator"),
+            is_admin=True,
+            email_verified_at=utcnow(),
+            onboarded_at=utcnow(),
         )
     )
-
-
-# --- personalisation: hashtags, neighbourhood, population type, follows -----------------------
-
-
-def hashtag_catalogue(territory: Territory) -> list[Hashtag]:
-    return list(
-        db.session.scalars(
-            select(Hashtag)
-            .where(Hashtag.territory_id == territory.id, Hashtag.active.is_(True))
-            .order_by(Hashtag.tag)
-        )
-    )
-
-
-def neighbourhoods(territory: Territory) -> list[Neighbourhood]:
-    return list(
-        db.session.scalars(
-            select(Neighbourhood)
-            .where(Neighbourhood.territory_id == territory.id)
-            .order_by(Neighbourhood.name)
-        )
-    )
-
-
-def set_hashtags(user: User, hashtag_ids: Iterable[int]) -> None:
-    """Keep only ids of this territory's active catalogue."""
-    ids = set(hashtag_ids)
-    user.hashtags = [h for h in hashtag_catalogue(_territory_of(user)) if h.id in ids]
     db.session.commit()
-
-
-def set_place(user: User, neighbourhood_id: int | None, population_type: str | None) -> None:
-    hood = db.session.get(Neighbourhood, neighbourhood_id) if neighbourhood_id else None
-    user.neighbourhood_id = (
-        hood.id if hood is not None and hood.territory_id == user.territory_id else None
-    )
-    user.population_type = population_type if population_type in POPULATION_TYPES else None
-    db.session.commit()
-
-
-def has_personalisation(user: User) -> bool:
-    return bool(user.hashtags or user.neighbourhood_id or user.population_type)
-
-
-def _territory_of(user: User) -> Territory:
-    territory = db.session.get(Territory, user.territory_id)
-    assert territory is not None
     return territory
-
-
-def _follower_counts():  # type: ignore[no-untyped-def]
-    return (
-        select(Follow.actor_id, func.count().label("followers"))
-        .group_by(Follow.actor_id)
-        .subquery()
-    )
-
-
-def suggested_actors(user: User, limit: int = 12) -> list[Actor]:
-    """Verified actors sharing the person's hashtags (most followed first); else the most followed."""
-    counts = _follower_counts()
-    base = (
-        select(Actor)
-        .outerjoin(counts, counts.c.actor_id == Actor.id)
-        .where(Actor.territory_id == user.territory_id, Actor.status == "verified")
-        .order_by(func.coalesce(counts.c.followers, 0).desc(), Actor.name)
-        .limit(limit)
-    )
-    tag_ids = [h.id for h in user.hashtags]
-    if tag_ids:
-        matching = list(
-            db.session.scalars(
-                base.where(
-                    Actor.id.in_(
-                        select(ActorHashtag.actor_id).where(ActorHashtag.hashtag_id.in_(tag_ids))
-                    )
-                )
-            )
-        )
-        if matching:
-            return matching
-    return list(db.session.scalars(base))
-
-
-def followed_actors(user: User) -> list[Actor]:
-    return list(
-        db.session.scalars(
-            select(Actor)
-            .join(Follow, Follow.actor_id == Actor.id)
-            .where(Follow.user_id == user.id, Actor.territory_id == user.territory_id)
-            .order_by(Actor.name)
-        )
-    )
-
-
-def follow_actors(user: User, actor_ids: Iterable[int]) -> None:
-    """Follow these (verified, same-territory) actors; already followed ones are left alone."""
-    ids = set(actor_ids)
-    if not ids:
-        return
-    allowed = set(
-        db.session.scalars(
-            select(Actor.id).where(
-                Actor.id.in_(ids),
-                Actor.territory_id == user.territory_id,
-                Actor.status == "verified",
-            )
-        )
-    )
-    already = set(db.session.scalars(select(Follow.actor_id).where(Follow.user_id == user.id)))
-    for actor_id in allowed - already:
-        db.session.add(Follow(user_id=user.id, actor_id=actor_id))
-    db.session.commit()
-
-
-def unfollow_actor(user: User, actor_id: int) -> None:
-    db.session.execute(delete(Follow).where(Follow.user_id == user.id, Follow.actor_id == actor_id))
-    db.session.commit()
 
 
 def set_language(user: User, language: str | None) -> None:
     user.language = language
     db.session.commit()
-
-
-def finish_onboarding(user: User) -> None:
-    if user.onboarded_at is None:
-        user.onboarded_at = utcnow()
-        db.session.commit()
-
-
-@dataclass
-class ProfileChoices:
-    display_name: str
-    language: str | None
-    hashtag_ids: list[int]
-    neighbourhood_id: int | None
-    population_type: str | None
-    personalise: bool
-
-
-def update_profile(user: User, choices: ProfileChoices) -> None:
-    user.display_name = choices.display_name.strip()
-    territory = _territory_of(user)
-    user.language = choices.language if choices.language in territory.enabled_languages else None
-    db.session.commit()
-    set_hashtags(user, choices.hashtag_ids)
-    set_place(user, choices.neighbourhood_id, choices.population_type)
-    consent = active_consent(user, PROFILE_TARGETING)
-    if choices.personalise and consent is None:
-        grant_consent(user, PROFILE_TARGETING, detail="profile")
-    elif not choices.personalise and consent is not None:
-        withdraw_consent(user, consent.id)

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from flask import current_app, g
 from flask_login import login_user, logout_user
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import bindparam, select, update
 
 from app.accounts.models import AuthSession, User
-from app.extensions import db, login_manager
+from app.extensions import db
 from app.models_common import utcnow
 
 TOUCH_EVERY = timedelta(minutes=5)
@@ -89,26 +90,39 @@ def active_sessions(user: User, now: datetime | None = None) -> list[AuthSession
     return [auth for auth in rows if not is_expired(auth, user, now)]
 
 
+# Facts about the person read in the session's one query, named by the domains above that need
+# them (app.actors.roles: whether they are a member of any actor, which spares the role switcher
+# a query of its own for the many who are not): name -> a boolean SQL expression on AuthSession.
+_session_flags: dict[str, Callable[[], Any]] = {}
+
+
+def session_flag(name: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+    """Register a flag: ``load_user`` sets ``user.__dict__[name]`` from the expression."""
+
+    def register(expression: Callable[[], Any]) -> Callable[[], Any]:
+        _session_flags[name] = expression
+        _session_query.cache_clear()
+        return expression
+
+    return register
+
+
 @lru_cache(maxsize=1)
 def _session_query() -> Any:
-    """One query for the session, its user and whether the user is a member of any actor (the
-    role switcher then needs no query of its own for the many who are not); built once."""
-    from app.actors.models import Membership
-
+    """One query for the session, its user and the registered flags; built once."""
     return (
-        select(AuthSession, User, exists().where(Membership.user_id == AuthSession.user_id))
+        select(AuthSession, User, *(expression() for expression in _session_flags.values()))
         .join(User, User.id == AuthSession.user_id)
         .where(AuthSession.token_hash == bindparam("token_hash"))
     )
 
 
-@login_manager.user_loader
 def load_user(token: str) -> User | None:
     territory = getattr(g, "territory", None)
     if territory is None or not token:
         return None
     row = db.session.execute(_session_query(), {"token_hash": hash_token(token)}).first()
-    auth, user, has_memberships = row if row is not None else (None, None, False)
+    auth, user, *flags = row if row is not None else (None, None)
     now = utcnow()
     if (
         auth is None
@@ -126,7 +140,7 @@ def load_user(token: str) -> User | None:
         user.inactivity_warned_at = None
         db.session.commit()
     user.session_token = token
-    # Read by app.actors.roles.memberships(): False spares the memberships query.
-    user.__dict__["_has_memberships"] = bool(has_memberships)
+    for name, value in zip(_session_flags, flags, strict=True):
+        user.__dict__[name] = bool(value)
     g.auth_session = auth
     return user

@@ -36,6 +36,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.actors.models import ACTOR_KINDS, MEMBER_ROLES
 from app.actors.services import WEEKDAYS
+from app.forms import ConfirmForm
 
 KIND_LABELS = {
     "town_service": _l("Town service"),
@@ -201,14 +202,14 @@ class InviteForm(FlaskForm):
     role = SelectField(_l("Role"), choices=role_choices, default="editor")
 
 
-class MemberRoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=role_choices)
-
-
-class ConfirmForm(FlaskForm):
-    """A POST with nothing but its CSRF token (follow, remove, accept)."""
+class ReturningConfirmForm(ConfirmForm):
+    """A button (follow, remove, accept) that may say where to go back to."""
 
     next = HiddenField()
+
+
+class MemberRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=role_choices)
 
 
 class SwitchRoleForm(FlaskForm):

@@ -9,10 +9,12 @@ from typing import Any, TypeVar
 
 from flask import abort, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import event, select
+from sqlalchemy import event, exists, select
 from sqlalchemy.orm import object_session
 from sqlalchemy.orm.util import identity_key
 
+from app.accounts.models import AuthSession, User
+from app.accounts.sessions import session_flag
 from app.actors.models import Actor, Membership
 from app.extensions import db
 
@@ -43,11 +45,15 @@ def memberships() -> list[Membership]:
     return cached
 
 
+@session_flag("_has_memberships")
+def _member_of_any_actor() -> Any:
+    """Read with the session (app.accounts.sessions): False spares ``memberships()`` its query."""
+    return exists().where(Membership.user_id == AuthSession.user_id)
+
+
 @event.listens_for(Membership, "after_insert")
 def _membership_added(_mapper: Any, _connection: Any, membership: Membership) -> None:
     """A new membership counts at once: the user loader's "none" no longer holds."""
-    from app.accounts.models import User
-
     session = object_session(membership)
     user = session.identity_map.get(identity_key(User, membership.user_id)) if session else None
     if user is not None:

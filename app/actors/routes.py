@@ -15,17 +15,18 @@ from app.actors.forms import (
     ROLE_LABELS,
     ActorCreateForm,
     ActorEditForm,
-    ConfirmForm,
     DirectoryForm,
     InviteForm,
     MemberRoleForm,
     OpeningHoursForm,
+    ReturningConfirmForm,
     SwitchRoleForm,
     kind_choices,
 )
 from app.actors.models import Actor, Membership
 from app.actors.permissions import can_manage_members, can_view_actor
 from app.actors.roles import actor_role_required
+from app.actors.sections import dashboard_context, page_context
 from app.extensions import db
 from app.htmx import is_htmx
 from app.htmx import render as htmx_render
@@ -33,6 +34,7 @@ from app.media.services import ImageError, store_image
 from app.models_common import utcnow
 from app.territories.context import current_territory
 from app.territories.models import Hashtag
+from app.territories.services import active_hashtags
 from app.timezones import local_date
 
 
@@ -80,7 +82,7 @@ def directory() -> Response:
     form = DirectoryForm(request.args)
     form.kind.choices = [("", _("All kinds")), *kind_choices()]
     form.hashtag.choices = [("", _("All hashtags"))] + [
-        (h.tag, h.label) for h in services.active_hashtags(territory)
+        (h.tag, h.label) for h in active_hashtags(territory)
     ]
     form.neighbourhood.choices = [("", _("All neighbourhoods"))] + [
         (n.slug, n.name) for n in territory.neighbourhoods
@@ -117,14 +119,14 @@ def page(slug: str) -> Response:
         today=local_date(utcnow(), territory).weekday(),
         follower_count=services.follower_count(actor),
         following=services.is_following(current_user, actor),
-        publications=services.recent_publications(actor),
-        form=ConfirmForm(),
+        form=ReturningConfirmForm(),
         next_url=request.path,
+        **page_context(actor),
     )
 
 
 def _follow_response(actor: Actor, following: bool) -> Response:
-    form = ConfirmForm()
+    form = ReturningConfirmForm()
     next_url = _safe_next(form.next.data, url_for("actors.page", slug=actor.slug))
     if is_htmx():
         context = {
@@ -221,24 +223,19 @@ def switch_role() -> Response:
 @bp.get("/manage")
 @actor_role_required()
 def dashboard() -> Response:
-    from app.campaigns import stats as campaign_stats
-
     actor = g.actor
-    weeks = campaign_stats.weekly_delivered(actor, current_territory(), utcnow())
     return render(
         "actors/dashboard.html",
         actor=actor,
         follower_count=services.follower_count(actor),
-        publication_counts=services.publication_counts(actor),
         membership=g.membership,
-        campaign_weeks=weeks,
-        campaign_chart=campaign_stats.weekly_chart(weeks),
+        **dashboard_context(actor),
     )
 
 
 def _edit_form_choices(form: ActorEditForm) -> list[Hashtag]:
     territory = current_territory()
-    hashtags = services.active_hashtags(territory)
+    hashtags = active_hashtags(territory)
     form.neighbourhood.choices = [("", _("None"))] + [
         (str(n.id), n.name) for n in territory.neighbourhoods
     ]
@@ -336,7 +333,7 @@ def _members_page(invite_form: InviteForm | None = None, status: int = 200) -> R
         members=members,
         is_owner=is_owner,
         role_forms=role_forms,
-        confirm_form=ConfirmForm(formdata=None),
+        confirm_form=ReturningConfirmForm(formdata=None),
         invite_form=invite_form or InviteForm(formdata=None),
         invitations=services.pending_invitations(actor) if is_owner else [],
         status=status,
@@ -405,7 +402,7 @@ def remove_member(membership_id: int) -> Response:
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str) -> Response:
     territory = current_territory()
-    form = ConfirmForm()
+    form = ReturningConfirmForm()
     try:
         invitation = services.find_invitation(territory, token)
     except services.InvitationError as error:

@@ -23,7 +23,6 @@ from app.actors.models import Actor, ActorHashtag, Follow, Invitation, Membershi
 from app.extensions import db
 from app.mail import send_mail
 from app.models_common import utcnow
-from app.publications.models import Publication
 from app.territories.models import Hashtag, Neighbourhood, Territory
 from app.text import normalise_hashtag, slugify
 from app.timezones import zone
@@ -141,36 +140,12 @@ def search_directory(
     return DirectoryPage(actors=rows[:page_size], page=page, has_more=len(rows) > page_size)
 
 
-def active_hashtags(territory: Territory) -> list[Hashtag]:
-    return list(
-        db.session.scalars(
-            select(Hashtag)
-            .where(Hashtag.territory_id == territory.id, Hashtag.active.is_(True))
-            .order_by(Hashtag.tag)
-        )
-    )
-
-
 def find_actor(territory: Territory, slug: str) -> Actor | None:
     return db.session.scalar(
         select(Actor).where(Actor.territory_id == territory.id, Actor.slug == slug)
     )
 
 
-def recent_publications(actor: Actor, limit: int = 10) -> list[Publication]:
-    return list(
-        db.session.scalars(
-            select(Publication)
-            .where(
-                Publication.actor_id == actor.id,
-                Publication.territory_id == actor.territory_id,
-                Publication.status == "published",
-                Publication.moderated_at.is_(None),
-            )
-            .order_by(Publication.published_at.desc(), Publication.id.desc())
-            .limit(limit)
-        )
-    )
 
 
 # ---------------------------------------------------------------- following
@@ -480,14 +455,3 @@ def inviter_name(invitation: Invitation) -> str:
 
 
 # ---------------------------------------------------------------- dashboard
-
-
-def publication_counts(actor: Actor) -> dict[str, int]:
-    rows = db.session.execute(
-        select(Publication.status, func.count())
-        .where(Publication.actor_id == actor.id, Publication.territory_id == actor.territory_id)
-        .group_by(Publication.status)
-    )
-    counts = {"draft": 0, "published": 0, "archived": 0}
-    counts.update({status: count for status, count in rows})
-    return counts

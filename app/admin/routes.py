@@ -12,14 +12,16 @@ from werkzeug.wrappers import Response
 
 from app.accounts.models import User
 from app.actors.models import Actor
+from app.actors.services import reject_actor, verify_actor
 from app.admin import bp, services
+from app.admin.permissions import require_territory_admin
 from app.extensions import db
 from app.htmx import is_htmx, render, see_other
 from app.i18n import SUPPORTED
 from app.media.services import ImageError, store_image
 from app.publications.models import Publication
 from app.territories import services as territory_services
-from app.territories.context import current_territory, get_scoped_or_404, scoped
+from app.territories.context import current_territory, get_scoped_or_404, request_hostname, scoped
 from app.territories.forms import (
     AreaForm,
     HashtagForm,
@@ -28,6 +30,9 @@ from app.territories.forms import (
     SettingsForm,
 )
 from app.territories.models import Hashtag, Neighbourhood
+
+# Every page of this blueprint is the town admin's: checked before any view runs.
+bp.before_request(require_territory_admin)
 
 MAX_GEOJSON_BYTES = 2 * 1024 * 1024
 
@@ -110,8 +115,6 @@ def settings() -> Response:
 
 def _host_in_use_problem(territory: Any, hostnames: list[str]) -> str | None:
     """Removing the host name this page is served on would lock the admin out."""
-    from app.territories.context import request_hostname
-
     current = request_hostname()
     if current in {h.hostname for h in territory.hosts} and current not in hostnames:
         return _("Keep %(host)s: you are using it right now.", host=current)
@@ -267,12 +270,12 @@ def actors() -> Response:
 
 @bp.post("/admin/actors/<int:actor_id>/verify")
 def actor_verify(actor_id: int) -> Response:
-    return _decide(get_scoped_or_404(Actor, actor_id), services.verify)
+    return _decide(get_scoped_or_404(Actor, actor_id), verify_actor)
 
 
 @bp.post("/admin/actors/<int:actor_id>/reject")
 def actor_reject(actor_id: int) -> Response:
-    return _decide(get_scoped_or_404(Actor, actor_id), services.reject)
+    return _decide(get_scoped_or_404(Actor, actor_id), reject_actor)
 
 
 def _decide(actor: Actor, decision: Any) -> Response:

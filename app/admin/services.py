@@ -6,7 +6,6 @@ anonymity floor is shown as "fewer than N"."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -15,8 +14,8 @@ from app.accounts.models import User
 from app.actors.models import Actor, Follow
 from app.extensions import db
 from app.models_common import utcnow
-from app.privacy import anonymity_floor
 from app.publications.models import Publication
+from app.releases.floor import anonymity_floor
 from app.territories.models import Hashtag, Neighbourhood, Territory
 
 
@@ -95,36 +94,6 @@ def pending_actors(territory: Territory) -> list[Actor]:
             .order_by(Actor.created_at, Actor.id)
         )
     )
-
-
-def _actors_service(name: str) -> Any:
-    """The actors domain's own service when it exists (it may also notify the owners)."""
-    try:
-        from app.actors import services
-    except ImportError:
-        return None
-    return getattr(services, name, None)
-
-
-def verify(actor: Actor, admin: User) -> Actor:
-    service = _actors_service("verify_actor")
-    if service is not None:
-        service(actor, admin)
-    else:
-        actor.status = "verified"
-        actor.verified_at = utcnow()
-    db.session.commit()
-    return actor
-
-
-def reject(actor: Actor, admin: User) -> Actor:
-    service = _actors_service("reject_actor")
-    if service is not None:
-        service(actor, admin)
-    else:
-        actor.status = "rejected"
-    db.session.commit()
-    return actor
 
 
 # --- moderation -----------------------------------------------------------------------------

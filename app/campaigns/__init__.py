@@ -1,5 +1,3 @@
 from flask import Blueprint
 
 bp = Blueprint("campaigns", __name__)
-
-from app.campaigns import routes  # noqa: E402,F401

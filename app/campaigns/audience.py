@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.campaigns.criteria import Criteria, count_recipients
-from app.privacy import is_under_floor, shown_count
+from app.releases.floor import is_under_floor, shown_count
 from app.territories.models import Territory
 
 

@@ -23,6 +23,7 @@ same SQL and never load people into Python.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -31,14 +32,18 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, text
 
+from app import geo
+from app.accounts.consents import LIVE_LOCATION, PROFILE_TARGETING
 from app.accounts.models import Consent, User, UserHashtag
 from app.actors.models import Follow
 from app.extensions import db
 from app.i18n import LANGUAGE_NAMES
 from app.notifications.models import Mute
+from app.places.live import present_user_ids_query
+from app.places.residence import resident_user_ids_query
 from app.territories.models import POPULATION_TYPES, Hashtag, Neighbourhood, Territory
+from app.territories.services import check_area, in_territory
 
-PROFILE_TARGETING = "profile_targeting"  # app.accounts.services.PROFILE_TARGETING
 MAX_IDS = 200  # more values than this in one rule is not a real choice
 MAX_ID = 2**63 - 1  # ids are database integers: a bigger number is no id (and cannot be bound)
 
@@ -318,13 +323,8 @@ class LanguageRule(Rule):
 
 # --- zones: "present in this zone right now", "lives in this drawn zone" -----------------------
 
-LIVE_LOCATION = "live_location"  # app.places.services.LIVE_LOCATION
-
-
 def _zone_text(raw: Any) -> str:
     if isinstance(raw, Mapping):
-        import json
-
         return json.dumps(raw, separators=(",", ":"))
     if isinstance(raw, str):
         return raw
@@ -334,9 +334,6 @@ def _zone_text(raw: Any) -> str:
 def _parse_zone(data: Mapping[str, Any], territory: Territory, kind: str) -> dict[str, Any]:
     """A drawn zone (GeoJSON) checked like a publication's: valid, not self-intersecting,
     inside the town. Returns the normalised geometry."""
-    from app.places import services as places
-    from app.territories.services import check_area
-
     text = _zone_text(data.get("zone")).strip()
     if not text:
         raise CriteriaError(_("Draw the zone on the map or paste a GeoJSON Polygon."), kind)
@@ -347,20 +344,18 @@ def _parse_zone(data: Mapping[str, Any], territory: Territory, kind: str) -> dic
     assert geometry is not None
     if not territory.boundary_geojson:
         # No drawn boundary: every corner must be within the town's default reach.
-        shape = places.cells.as_geometry(geometry)
+        shape = geo.as_geometry(geometry)
         lon_min, lat_min, lon_max, lat_max = shape.bounds
         corners = ((lat_min, lon_min), (lat_min, lon_max), (lat_max, lon_min), (lat_max, lon_max))
-        if not all(places.in_territory(territory, lat, lon) for lat, lon in corners):
+        if not all(in_territory(territory, lat, lon) for lat, lon in corners):
             raise CriteriaError(_("The zone goes outside %(town)s.", town=territory.name), kind)
     return geometry
 
 
 def _parse_circle(data: Mapping[str, Any], territory: Territory, kind: str) -> tuple[float, float, int]:
-    from app.places import services as places
-
     try:
-        lat, lon = places.parse_point(data.get("lat"), data.get("lon"))
-    except places.PlaceError as error:
+        lat, lon = geo.parse_point(data.get("lat"), data.get("lon"))
+    except geo.PlaceError as error:
         raise CriteriaError(_("Give the latitude and longitude of the circle's centre.")
                             if data.get("lat") in (None, "") or data.get("lon") in (None, "")
                             else str(error), kind) from None
@@ -371,10 +366,10 @@ def _parse_circle(data: Mapping[str, Any], territory: Territory, kind: str) -> t
         radius = int(raw_radius)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
         raise CriteriaError(_("Type the radius as a whole number of metres, e.g. 300."), kind) from None
-    problem = places.radius_problem(radius)
+    problem = geo.radius_problem(radius)
     if problem:
         raise CriteriaError(problem, kind)
-    if not places.in_territory(territory, lat, lon):
+    if not in_territory(territory, lat, lon):
         raise CriteriaError(_("This point is outside %(town)s.", town=territory.name), kind)
     return lat, lon, radius
 
@@ -406,18 +401,13 @@ class PresentInZoneRule(Rule):
         return cls(zone=_zone_text(geometry))
 
     def geometry(self) -> Any:
-        from app.places import cells
-
         if self.zone:
-            return cells.as_geometry(self.zone)
+            return geo.as_geometry(self.zone)
         assert self.lat is not None and self.lon is not None and self.radius_m is not None
-        return cells.circle_zone(self.lat, self.lon, self.radius_m)
+        return geo.circle_zone(self.lat, self.lon, self.radius_m)
 
     def condition(self, ctx: QueryContext) -> ColumnElement[bool]:
-        from app.places import cells
-        from app.places.services import present_user_ids_query
-
-        zone_cells = cells.cells_with_centre_inside(self.geometry(), cells.LIVE_RESOLUTION)
+        zone_cells = geo.cells_with_centre_inside(self.geometry(), geo.LIVE_RESOLUTION)
         consented = (
             select(Consent.user_id)
             .where(Consent.user_id == User.id,
@@ -434,8 +424,6 @@ class PresentInZoneRule(Rule):
 
     def to_json(self) -> dict[str, Any]:
         if self.zone:
-            import json
-
             return {"kind": self.kind, "zone": json.loads(self.zone)}
         return {"kind": self.kind, "lat": self.lat, "lon": self.lon, "radius_m": self.radius_m}
 
@@ -454,8 +442,6 @@ class LivesInZoneRule(Rule):
         return cls(zone=_zone_text(_parse_zone(data, territory, cls.kind)))
 
     def condition(self, ctx: QueryContext) -> ColumnElement[bool]:
-        from app.places.services import resident_user_ids_query
-
         residents = resident_user_ids_query(ctx.territory, self.zone).subquery()
         return User.id.in_(select(residents.c[0]))
 
@@ -463,8 +449,6 @@ class LivesInZoneRule(Rule):
         return _("live in the drawn zone")
 
     def to_json(self) -> dict[str, Any]:
-        import json
-
         return {"kind": self.kind, "zone": json.loads(self.zone)}
 
 

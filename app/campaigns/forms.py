@@ -17,19 +17,24 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.actors.models import Actor
 from app.campaigns.criteria import Criteria, CriteriaError, parse_criteria, population_label
 from app.campaigns.models import BODY_MAX, CHANNELS, TITLE_MAX
-from app.campaigns.services import CampaignDraft, Schedule, can_send_alerts, linkable_publications
+from app.campaigns.services import (
+    CampaignDraft,
+    Schedule,
+    can_send_alerts,
+    first_run_at,
+    linkable_publications,
+)
+from app.forms import MultiCheckboxField
 from app.i18n import LANGUAGE_NAMES
 from app.models_common import utcnow
 from app.territories.context import current_zone
@@ -39,11 +44,6 @@ from app.timezones import DATETIME_LOCAL_FORMATS, local_date, parse_hhmm
 # The push payload (title, text, link, actor, icon, token) must stay under 4 KB once encrypted;
 # these limits keep it well under.
 PAGE_LINK = "page"
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def channel_label(channel: str) -> str:
@@ -274,8 +274,6 @@ class CampaignForm(FlaskForm):
                 self.repeat_until.errors = [_("This date is already past.")]
                 ok = False
             if ok and self.schedule().kind == "weekly":
-                from app.campaigns.services import first_run_at
-
                 if first_run_at(self.territory, self.schedule(), now) is None:
                     self.repeat_until.errors = [_("No such day before this date.")]
                     ok = False

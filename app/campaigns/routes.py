@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.accounts.services import hashtag_catalogue, neighbourhoods
 from app.actors.roles import actor_role_required
 from app.campaigns import bp, services, stats
 from app.campaigns.audience import AudienceEstimate, estimate
@@ -25,8 +24,9 @@ from app.campaigns.models import BODY_MAX, TITLE_MAX, Campaign
 from app.extensions import API_LIMIT, acting_actor_key, configured_limit, limiter, person_key
 from app.htmx import render
 from app.models_common import utcnow
-from app.privacy import anonymity_floor, shown_count
+from app.releases.floor import anonymity_floor, shown_count
 from app.territories.context import current_territory, get_scoped_or_404
+from app.territories.services import active_hashtags, neighbourhoods
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def _own_campaign_or_404(campaign_id: int) -> Campaign:
 def _form(**kwargs: Any) -> CampaignForm:
     territory = current_territory()
     return CampaignForm(
-        g.actor, territory, hashtag_catalogue(territory), neighbourhoods(territory), **kwargs
+        g.actor, territory, active_hashtags(territory), neighbourhoods(territory), **kwargs
     )
 
 

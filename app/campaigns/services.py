@@ -1,17 +1,18 @@
 """Campaigns: writing them, scheduling them, starting their runs.
 
-A run is started by ``app.delivery.services.start_run`` (which counts the audience again, refuses
+A run is started by ``app.delivery.runs.start_run`` (which counts the audience again, refuses
 it under the anonymity floor and materialises the deliveries); this module decides *when*.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.actors.models import Actor
@@ -165,11 +166,22 @@ def cancel_campaign(campaign: Campaign) -> bool:
     return True
 
 
-def start_run(campaign: Campaign, scheduled_for: datetime) -> CampaignRun:
-    """Hand the run to the delivery engine (app.delivery)."""
-    from app.delivery.services import start_run as delivery_start_run
+# --- sending: campaigns say *when*, the delivery engine (app.delivery, a layer up) *sends* -------
 
-    return delivery_start_run(campaign, scheduled_for)
+RunStarter = Callable[[Campaign, datetime], CampaignRun]
+_run_starter: list[RunStarter] = []
+
+
+def use_run_starter(starter: RunStarter) -> None:
+    """Plugged in by the app factory: how a due occurrence starts (app.delivery.runs.start_run)."""
+    _run_starter[:] = [starter]
+
+
+def start_run(campaign: Campaign, scheduled_for: datetime) -> CampaignRun:
+    """Start one occurrence now, through the plugged-in delivery engine."""
+    if not _run_starter:
+        raise RuntimeError("no delivery engine is plugged in (app.create_app plugs it)")
+    return _run_starter[0](campaign, scheduled_for)
 
 
 # --- the scheduler --------------------------------------------------------------------------
@@ -239,3 +251,50 @@ def _advance(campaign: Campaign, occurrence: datetime) -> None:
         if campaign.status == "scheduled" or campaign.schedule_kind == "weekly":
             campaign.status = "sent"
     db.session.commit()
+
+
+# --- system campaigns ------------------------------------------------------------------------
+
+
+# The first key of the PostgreSQL advisory locks that serialise making a publication's system
+# campaign (the second is the publication's id).
+SYSTEM_CAMPAIGN_LOCK = 0x57454C
+
+
+def system_campaign_run(publication: Publication, schedule_kind: str, channels: Iterable[str],
+                        now: datetime) -> CampaignRun:
+    """The one run of a publication's system campaign of ``schedule_kind`` (made on its first
+    use): the platform sends for the actor (a welcome offer to each person entering its zone),
+    each person adds their deliveries to this run, and the actor sees its reach among its
+    campaigns, aggregated like any other."""
+    territory = db.session.get(Territory, publication.territory_id)
+    assert territory is not None
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Two workers welcoming two people to the same offer at once would both find no campaign
+        # and make one each: the offer's lock, held until the transaction ends, lets one make it
+        # and the other find it. (SQLite writes one transaction at a time: the WelcomeSent
+        # insert before this already waits for the other.)
+        db.session.execute(select(func.pg_advisory_xact_lock(SYSTEM_CAMPAIGN_LOCK, publication.id)))
+    campaign = db.session.scalar(
+        select(Campaign).where(Campaign.publication_id == publication.id,
+                               Campaign.schedule_kind == schedule_kind)
+        .order_by(Campaign.id).limit(1)
+    )
+    if campaign is None:
+        campaign = Campaign(
+            territory_id=territory.id, actor_id=publication.actor_id, title=publication.title[:80],
+            body=(publication.summary or "")[:500], publication_id=publication.id,
+            schedule_kind=schedule_kind, status="sending", send_at=now,
+        )
+        campaign.channels = list(channels)
+        db.session.add(campaign)
+        db.session.flush()
+    run = db.session.scalar(
+        select(CampaignRun).where(CampaignRun.campaign_id == campaign.id).order_by(CampaignRun.id).limit(1)
+    )
+    if run is None:
+        run = CampaignRun(campaign_id=campaign.id, territory_id=territory.id, scheduled_for=now,
+                          started_at=now, status="sending")
+        db.session.add(run)
+        db.session.flush()
+    return run

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, func, select
 
 from app.actors.models import Actor
-from app.campaigns.models import CHANNELS, Campaign, CampaignRun
-from app.delivery.models import Delivery
+from app.actors.sections import dashboard_part
+from app.campaigns.models import CHANNELS, Campaign, CampaignRun, Delivery
 from app.extensions import db
-from app.privacy import anonymity_floor, rounded_count, shown_count
+from app.models_common import utcnow
+from app.releases.floor import anonymity_floor, rounded_count, shown_count
+from app.territories.context import current_territory
 from app.territories.models import Territory
 from app.timezones import local_date, local_midnight
 
@@ -214,3 +217,10 @@ def weekly_chart(weeks: list[Week]) -> Chart:
         bars.append(Bar(x=x, y=y, width=bar_width, height=h, label=week.start.isoformat(), shown=week.shown))
         x += bar_width + gap
     return Chart(bars=bars, width=x, height=CHART_HEIGHT, max_shown=str(top))
+
+
+@dashboard_part
+def _deliveries_on_dashboard(actor: Actor) -> dict[str, Any]:
+    """The dashboard's chart: what the actor's campaigns delivered, week by week."""
+    weeks = weekly_delivered(actor, current_territory(), utcnow())
+    return {"campaign_weeks": weeks, "campaign_chart": weekly_chart(weeks)}

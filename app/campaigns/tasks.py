@@ -6,6 +6,7 @@ import logging
 
 from huey import crontab
 
+from app.campaigns.services import run_due_campaigns
 from app.queue import app_context, huey
 
 log = logging.getLogger(__name__)
@@ -15,8 +16,6 @@ log = logging.getLogger(__name__)
 def start_due_campaigns() -> int:
     """Start each due occurrence once (app.campaigns.services.run_due_campaigns is safe when
     several workers run it at the same minute) and move weekly campaigns to their next one."""
-    from app.campaigns.services import run_due_campaigns
-
     with app_context():
         started = run_due_campaigns()
     if started:

@@ -1,4 +1,5 @@
-"""Absolute URLs carried by messages (open, click, mute, unsubscribe), built outside any request.
+"""Where a message leads, and the absolute URLs it carries (open, click, mute, unsubscribe),
+built outside any request.
 
 A worker has no request, hence no host: a territory's URLs use its first host name, the
 configured scheme (``PREFERRED_URL_SCHEME``; https in production) and ``PUBLIC_PORT`` when set.
@@ -11,17 +12,62 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from flask import current_app, g
+from flask import current_app, g, url_for
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from app.actors.models import Actor
+from app.campaigns.models import Campaign
+from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
-from app.notifications.tokens import delivery_token, unsubscribe_token
+from app.publications.models import Publication
 from app.territories.models import TerritoryHost
 
 _PLACEHOLDER = "TOKENPLACEHOLDER"
 _templates: dict[tuple[int, str, str], tuple[str, str]] = {}
+
+
+def setting(name: str, default: Any) -> Any:
+    """A delivery setting (DELIVERY_BATCH_SIZE...) of the running app, or its default."""
+    return current_app.config.get(name, default)
+
+
+def language_of(code: str | None, default: str) -> str:
+    """The language to write to a person in: theirs, else the territory's, else French."""
+    languages = current_app.config.get("LANGUAGES", ("fr", "nl", "en"))
+    return code if code in languages else (default if default in languages else "fr")
+
+
+def message_target(campaign: Campaign) -> tuple[str, dict[str, Any]]:
+    """Where a campaign's message leads (endpoint and values), always a page of this app in the
+    campaign's territory: the linked publication if it is the actor's and published, else the
+    actor's page, else the feed."""
+    publication = db.session.get(Publication, campaign.publication_id) if campaign.publication_id else None
+    if (
+        publication is not None
+        and publication.actor_id == campaign.actor_id
+        and publication.territory_id == campaign.territory_id
+        and publication.status == "published"
+    ):
+        return "publications.show", {"publication_id": publication.id}
+    actor = db.session.get(Actor, campaign.actor_id)
+    if actor is not None and actor.territory_id == campaign.territory_id:
+        return "actors.page", {"slug": actor.slug}
+    return "feed.for_you", {}
+
+
+def message_url(campaign: Campaign, base_url: str) -> str:
+    """``message_target`` as an absolute URL, for a message sent outside any request."""
+    endpoint, values = message_target(campaign)
+    return absolute_url(base_url, endpoint, **values)
+
+
+def message_path(campaign: Campaign) -> str:
+    """``message_target`` as a path of the current request's site."""
+    endpoint, values = message_target(campaign)
+    return url_for(endpoint, **values)
 
 
 def territory_base_url(territory_id: int) -> str:
@@ -67,14 +113,14 @@ def links_for(item: object) -> Links:
     base_url = item.message.base_url  # type: ignore[attr-defined]
     token = delivery_token(item.delivery_id)  # type: ignore[attr-defined]
     return Links(
-        open=token_url(base_url, "notifications.open_message", token),
-        click=token_url(base_url, "notifications.click", token),
-        mute=token_url(base_url, "notifications.mute_from_message", token),
+        open=token_url(base_url, "delivery.open_message", token),
+        click=token_url(base_url, "delivery.click", token),
+        mute=token_url(base_url, "delivery.mute_from_message", token),
     )
 
 
 def unsubscribe_url(base_url: str, user_id: int, channel: str) -> str:
-    return token_url(base_url, "notifications.unsubscribe", unsubscribe_token(user_id, channel))
+    return token_url(base_url, "delivery.unsubscribe", unsubscribe_token(user_id, channel))
 
 
 @contextmanager

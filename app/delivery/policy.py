@@ -1,7 +1,7 @@
 """What may be sent to a person now: daily cap, quiet hours, mutes, channels still accepted.
 
 Pure functions of their inputs (``now`` is passed in), so that tests freeze the clock. The
-drain (app.delivery.services) loads what they need for a whole batch in a few queries.
+drain (app.delivery.drain) loads what they need for a whole batch in a few queries.
 
 - The **daily cap** counts the distinct runs already *sent* to the person on an interrupting
   channel (push, e-mail, SMS) since local midnight (territory time zone), across all actors. A run

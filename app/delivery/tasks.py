@@ -10,36 +10,48 @@
 
 from __future__ import annotations
 
+import math
 import threading
 
 from huey import crontab
 
+from app.delivery import digest
+from app.delivery.drain import drain, runs_with_due_work
+from app.delivery.links import setting
 from app.queue import app_context, huey
 
 
 @huey.task(retries=2, retry_delay=5)
 def drain_run(run_id: int) -> int:
-    from app.delivery import services
-
     with app_context():
-        return services.drain(run_id)
+        return drain(run_id)
+
+
+def enqueue_drains(run_id: int, rows: int | None = None) -> int:
+    """Enqueue the drain tasks of a run: up to DELIVERY_DRAIN_TASKS, one per batch at most."""
+    batch = max(1, int(setting("DELIVERY_BATCH_SIZE", 500)))
+    wanted = max(1, int(setting("DELIVERY_DRAIN_TASKS", 2)))
+    count = wanted if rows is None else max(1, min(wanted, math.ceil(rows / batch)))
+    for _ in range(count):
+        drain_run(run_id)
+    return count
 
 
 @huey.periodic_task(crontab(minute="*"))
 def requeue_due() -> list[int]:
-    from app.delivery import services
-
+    """Enqueue drains for the runs with work due soon. Every minute, and when a consumer starts."""
     with app_context():
-        return services.requeue_due()
+        due = runs_with_due_work()
+        for run_id, rows in due:
+            enqueue_drains(run_id, rows)
+    return [run_id for run_id, _rows in due]
 
 
 @huey.periodic_task(crontab(minute="*/10"))
 @huey.lock_task("delivery-digests")
 def send_digests() -> int:
-    from app.delivery import services
-
     with app_context():
-        return services.send_digests()
+        return digest.send_digests()
 
 
 _started = threading.Lock()

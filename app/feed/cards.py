@@ -15,6 +15,9 @@ from flask import current_app, g
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from app.feed import lookups
+from app.feed.services import load_publications
+
 CARD_TEMPLATES = ["publications/_card.html", "feed/_card.html"]
 MAX_CARDS = 10_000
 
@@ -94,9 +97,6 @@ def cards_for(
     whose card is cached: what a card's key needs of a publication is itself kept (per
     territory, until its feed data changes: see app.feed.lookups). The others are loaded in
     one go (``load_publications``) and rendered."""
-    from app.feed import lookups
-    from app.feed.services import load_publications
-
     known = lookups.for_territory(territory_id).card_facts
     locale, zone, app_id = _context_key()
     cards: dict[int, Markup] = {}

@@ -26,16 +26,25 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, Select, String, bindparam, cast, func, select
+from sqlalchemy import Integer, Select, String, bindparam, cast, func, select, type_coerce
 
 from app import changes
 from app.actors.models import Actor
 from app.extensions import db
-from app.models_common import UTCDateTime
-from app.publications.models import Publication, PublicationHashtag
+from app.feed.ranking import SOON_HORIZON_HOURS
+from app.models_common import UTCDateTime, utcnow
+from app.publications.models import EVENT_DEFAULT_DURATION, Publication, PublicationHashtag
+from app.publications.services import current_criteria, visible_criteria
 
 LIST_SECONDS = 60.0
 MAX_ENTRIES = 50_000  # publications remembered per territory, beyond which all is dropped
+# Candidate look-ups, each bounded.
+CANDIDATES_PER_HASHTAG = 30
+MAX_HASHTAGS_LOOKED_UP = 10
+CANDIDATES_FOLLOWED = 60
+CANDIDATES_NEIGHBOURHOOD = 25
+CANDIDATES_SOON = 30
+CANDIDATES_RECENT = 50
 
 # Entry, one publication as the ranking sees it (a flat tuple: there are tens of thousands):
 # (id, actor_id, kind, actor_neighbourhood_id, hashtag ids, then published_at, starts_at,
@@ -46,7 +55,29 @@ _MICROSECOND = timedelta(microseconds=1)
 _NO_TAGS: tuple[int, ...] = ()
 
 
-def _micros(value: datetime | None) -> int | None:
+def as_utc(value: Any) -> datetime | None:
+    """A timestamp read raw (see ``CANDIDATE_COLUMNS``): SQLite gives text, PostgreSQL a datetime."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+# The columns the ranking needs. Timestamps are read raw and parsed by ``as_utc``: converting
+# a few hundred rows through the ORM's type layer cost more than everything else.
+CANDIDATE_COLUMNS = (
+    Publication.id,
+    Publication.actor_id,
+    Publication.kind,
+    type_coerce(Publication.published_at, String).label("published_at"),
+    type_coerce(Publication.starts_at, String).label("starts_at"),
+    type_coerce(Publication.ends_at, String).label("ends_at"),
+    type_coerce(Publication.valid_from, String).label("valid_from"),
+    type_coerce(Publication.valid_until, String).label("valid_until"),
+    Actor.neighbourhood_id,
+)
+
+
+def micros(value: datetime | None) -> int | None:
     return None if value is None else (value - _EPOCH) // _MICROSECOND
 
 
@@ -73,11 +104,11 @@ def make_entry(
         kind,
         actor_neighbourhood_id,
         tuple(hashtag_ids) or _NO_TAGS,
-        _micros(published_at),
-        _micros(starts_at),
-        _micros(ends_at),
-        _micros(valid_from),
-        _micros(valid_until),
+        micros(published_at),
+        micros(starts_at),
+        micros(ends_at),
+        micros(valid_from),
+        micros(valid_until),
     )
 
 
@@ -130,8 +161,6 @@ def clear() -> None:
 def _statement(kind: str, limit: int) -> Select[Any]:
     """One shared look-up, with bound parameters: the same rows as the candidates' query's
     branch of that kind (same criteria, order and limit)."""
-    from app.feed.services import _CANDIDATE_COLUMNS, current_criteria, visible_criteria
-
     now = bindparam("now", type_=UTCDateTime())
     event_cutoff = bindparam("event_cutoff", type_=UTCDateTime())
     # The publication's hashtag ids, as one "3,17,42" string (group_concat / string_agg).
@@ -143,7 +172,7 @@ def _statement(kind: str, limit: int) -> Select[Any]:
         .scalar_subquery()
     )
     query = (
-        select(*_CANDIDATE_COLUMNS, tags.label("tags"))
+        select(*CANDIDATE_COLUMNS, tags.label("tags"))
         .join(Actor, Actor.id == Publication.actor_id)
         .where(
             *visible_criteria(bindparam("territory_id", type_=Integer()), now),
@@ -187,8 +216,6 @@ def _statement(kind: str, limit: int) -> Select[Any]:
 def _fill(
     lookups: TerritoryLookups, territory_id: int, kind: str, key: Any, limit: int
 ) -> list[int]:
-    from app.feed.services import EVENT_DEFAULT_DURATION, SOON_HORIZON_HOURS, _as_utc
-    from app.models_common import utcnow
 
     now = utcnow()
     params: dict[str, Any] = {
@@ -209,11 +236,11 @@ def _fill(
                 publication_id,
                 row[1],
                 row[2],
-                _as_utc(row[3]),
-                _as_utc(row[4]),
-                _as_utc(row[5]),
-                _as_utc(row[6]),
-                _as_utc(row[7]),
+                as_utc(row[3]),
+                as_utc(row[4]),
+                as_utc(row[5]),
+                as_utc(row[6]),
+                as_utc(row[7]),
                 row[8],
                 sorted(int(tag) for tag in row[9].split(",")) if row[9] else (),
             )
@@ -257,19 +284,17 @@ def candidate_entries(
     depth: int,
 ) -> tuple[list[int], dict[int, Entry]]:
     """The person's candidate ids (each once) and the territory's entries."""
-    from app.feed import services as s
-
     lookups = for_territory(territory_id)
     ids: dict[int, None] = {}
     for tag in tag_ids:
         ids.update(
             dict.fromkeys(
-                shared_list(lookups, territory_id, "tag", tag, s.CANDIDATES_PER_HASHTAG * depth)
+                shared_list(lookups, territory_id, "tag", tag, CANDIDATES_PER_HASHTAG * depth)
             )
         )
     followed = sorted(followed_actor_ids)
     if followed:
-        limit = s.CANDIDATES_FOLLOWED * depth
+        limit = CANDIDATES_FOLLOWED * depth
         per_actor = [shared_list(lookups, territory_id, "actor", a, limit) for a in followed]
         ids.update(dict.fromkeys(newest_of(per_actor, limit)))
     if neighbourhood_id is not None:
@@ -280,14 +305,14 @@ def candidate_entries(
                     territory_id,
                     "neighbourhood",
                     neighbourhood_id,
-                    s.CANDIDATES_NEIGHBOURHOOD * depth,
+                    CANDIDATES_NEIGHBOURHOOD * depth,
                 )
             )
         )
     ids.update(
-        dict.fromkeys(shared_list(lookups, territory_id, "soon", 0, s.CANDIDATES_SOON * depth))
+        dict.fromkeys(shared_list(lookups, territory_id, "soon", 0, CANDIDATES_SOON * depth))
     )
     ids.update(
-        dict.fromkeys(shared_list(lookups, territory_id, "recent", 0, s.CANDIDATES_RECENT * depth))
+        dict.fromkeys(shared_list(lookups, territory_id, "recent", 0, CANDIDATES_RECENT * depth))
     )
     return list(ids), lookups.entries

@@ -14,6 +14,7 @@ from app.feed.cards import cards_for, render_card
 from app.htmx import is_htmx, render
 from app.models_common import utcnow
 from app.territories.context import current_territory
+from app.territories.services import active_hashtags, find_hashtag
 from app.timezones import local_date, zone
 
 
@@ -101,7 +102,7 @@ def agenda() -> Any:
     today = local_date(utcnow(), territory)
     from_day = _date_arg("from") or today
     tag = request.args.get("tag", "")
-    hashtag = services.find_hashtag(territory.id, tag) if tag else None
+    hashtag = find_hashtag(territory, tag) if tag else None
     page = services.agenda(
         territory.id,
         territory.timezone,
@@ -122,7 +123,7 @@ def agenda() -> Any:
         from_day=from_day,
         today=today,
         hashtag=hashtag,
-        hashtags=services.active_hashtags(territory.id),
+        hashtags=active_hashtags(territory),
         unknown_tag=bool(tag) and hashtag is None,
         next_url=next_url,
         publication_url=publication_url,

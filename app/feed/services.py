@@ -12,195 +12,57 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import (
     Integer,
     Select,
-    String,
-    and_,
     bindparam,
     exists,
     func,
     literal,
-    or_,
     select,
-    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import defaultload, selectinload
 
+from app.accounts.models import UserHashtag
 from app.actors.models import Actor, Follow
 from app.extensions import db
+from app.feed import lookups
+from app.feed.lookups import CANDIDATE_COLUMNS, as_utc, micros
+from app.feed.ranking import (
+    MAX_HASHTAG_MATCHES,
+    RECENCY_HALF_LIFE_HOURS,
+    SOON_HORIZON_HOURS,
+    WEIGHT_FOLLOWED,
+    WEIGHT_HASHTAG,
+    WEIGHT_NEIGHBOURHOOD,
+    WEIGHT_RECENCY,
+    WEIGHT_SOON,
+    WEIGHT_VALID_OFFER,
+    Candidate,
+    Profile,
+    rank,
+)
 from app.models_common import UTCDateTime, utcnow
-from app.publications.models import Publication, PublicationHashtag
+from app.publications.models import EVENT_DEFAULT_DURATION, Publication, PublicationHashtag
+from app.publications.services import current_criteria, visible_criteria
 from app.territories.models import Hashtag
 from app.timezones import local_date, local_midnight
 
 FEED_KINDS = ("news", "event", "offer")
 
-# Ranking weights: one matching hashtag or a followed actor outweighs a day of freshness, so that
-# what a person asked for comes first, and fresh unrelated news still fills the rest.
-WEIGHT_HASHTAG = 3.0  # per matching hashtag, up to MAX_HASHTAG_MATCHES
-MAX_HASHTAG_MATCHES = 2
-WEIGHT_FOLLOWED = 4.0
-WEIGHT_NEIGHBOURHOOD = 1.5
-WEIGHT_RECENCY = 3.0  # a publication of this very moment
-RECENCY_HALF_LIFE_HOURS = 72.0
-WEIGHT_SOON = 2.0  # an event starting now or an offer ending now
-SOON_HORIZON_HOURS = 7 * 24.0
-WEIGHT_VALID_OFFER = 1.0
-# Event without an end: still shown this long after it starts.
-EVENT_DEFAULT_DURATION = timedelta(hours=3)
 
-# Candidate look-ups, each bounded.
-CANDIDATES_PER_HASHTAG = 30
-MAX_HASHTAGS_LOOKED_UP = 10
-CANDIDATES_FOLLOWED = 60
-CANDIDATES_NEIGHBOURHOOD = 25
-CANDIDATES_SOON = 30
-CANDIDATES_RECENT = 50
-
-
-@dataclass(frozen=True)
-class Profile:
-    """What the ranking knows of a person: their interests, follows and neighbourhood."""
-
-    hashtag_ids: frozenset[int] = field(default_factory=frozenset)
-    followed_actor_ids: frozenset[int] = field(default_factory=frozenset)
-    neighbourhood_id: int | None = None
-
-
-class Candidate(NamedTuple):
-    """The few columns the ranking needs, without loading the full publication."""
-
-    id: int
-    actor_id: int
-    kind: str
-    published_at: datetime | None
-    starts_at: datetime | None
-    ends_at: datetime | None
-    valid_from: datetime | None
-    valid_until: datetime | None
-    actor_neighbourhood_id: int | None
-    matching_hashtags: int  # how many of the person's hashtags it carries
 
 
 # --- visibility -------------------------------------------------------------------------------
 
 
-def visible_criteria(territory_id: Any, now: Any = None) -> list[Any]:
-    """Where-clauses of a publication the public may see in a territory: published (and not
-    scheduled for later), not unpublished by the town, by a verified actor. The query must
-    join ``Actor``. Same rule as ``Publication.is_visible``."""
-    if now is None:
-        now = utcnow()
-    return [
-        Publication.territory_id == territory_id,
-        Publication.status == "published",
-        Publication.moderated_at.is_(None),
-        Publication.published_at <= now,
-        Actor.status == "verified",
-    ]
-
-
-def current_criteria(now: Any, event_cutoff: Any = None) -> Any:
-    """Not over yet: events not finished, offers still valid (news never expire).
-    ``event_cutoff`` is ``now - EVENT_DEFAULT_DURATION`` (given apart for bound parameters)."""
-    if event_cutoff is None:
-        event_cutoff = now - EVENT_DEFAULT_DURATION
-    return or_(
-        Publication.kind.not_in(("event", "offer")),
-        and_(
-            Publication.kind == "event",
-            or_(
-                Publication.ends_at >= now,
-                and_(
-                    Publication.ends_at.is_(None),
-                    or_(
-                        Publication.starts_at.is_(None),
-                        Publication.starts_at >= event_cutoff,
-                    ),
-                ),
-            ),
-        ),
-        and_(
-            Publication.kind == "offer",
-            or_(Publication.valid_until.is_(None), Publication.valid_until >= now),
-        ),
-    )
-
-
-def is_over(candidate: Candidate | Publication, now: datetime) -> bool:
-    """An event that has ended or an offer no longer valid."""
-    if candidate.kind == "event":
-        if candidate.ends_at is not None:
-            return candidate.ends_at < now
-        return (
-            candidate.starts_at is not None and candidate.starts_at + EVENT_DEFAULT_DURATION < now
-        )
-    if candidate.kind == "offer":
-        return candidate.valid_until is not None and candidate.valid_until < now
-    return False
-
-
 # --- ranking ----------------------------------------------------------------------------------
-
-
-def score_candidate(candidate: Candidate, profile: Profile, now: datetime) -> float | None:
-    """How well a publication fits a person now; ``None`` when it must not be shown (over)."""
-    if is_over(candidate, now):
-        return None
-    score = 0.0
-    score += WEIGHT_HASHTAG * min(candidate.matching_hashtags, MAX_HASHTAG_MATCHES)
-    if candidate.actor_id in profile.followed_actor_ids:
-        score += WEIGHT_FOLLOWED
-    if (
-        profile.neighbourhood_id is not None
-        and candidate.actor_neighbourhood_id == profile.neighbourhood_id
-    ):
-        score += WEIGHT_NEIGHBOURHOOD
-    if candidate.published_at is not None:
-        age_hours = max((now - candidate.published_at).total_seconds() / 3600.0, 0.0)
-        score += WEIGHT_RECENCY * math.pow(0.5, age_hours / RECENCY_HALF_LIFE_HOURS)
-    score += _timeliness(candidate, now)
-    return score
-
-
-def _timeliness(candidate: Candidate, now: datetime) -> float:
-    """Events starting soon (or under way) and offers valid now (more so near their end)."""
-    if candidate.kind == "event" and candidate.starts_at is not None:
-        hours_to_start = (candidate.starts_at - now).total_seconds() / 3600.0
-        if hours_to_start <= 0:
-            return WEIGHT_SOON  # under way
-        if hours_to_start < SOON_HORIZON_HOURS:
-            return WEIGHT_SOON * (1.0 - hours_to_start / SOON_HORIZON_HOURS)
-        return 0.0
-    if candidate.kind == "offer":
-        if candidate.valid_from is not None and candidate.valid_from > now:
-            return 0.0  # not yet valid
-        bonus = WEIGHT_VALID_OFFER
-        if candidate.valid_until is not None:
-            hours_left = (candidate.valid_until - now).total_seconds() / 3600.0
-            if hours_left < SOON_HORIZON_HOURS:
-                bonus += WEIGHT_SOON * 0.5 * (1.0 - hours_left / SOON_HORIZON_HOURS)
-        return bonus
-    return 0.0
-
-
-def rank(candidates: Iterable[Candidate], profile: Profile, now: datetime) -> list[int]:
-    """Candidate ids, best first; ties go to the newest publication."""
-    scored = []
-    for candidate in candidates:
-        score = score_candidate(candidate, profile, now)
-        if score is not None:
-            published = candidate.published_at.timestamp() if candidate.published_at else 0.0
-            scored.append((score, published, candidate.id))
-    scored.sort(reverse=True)
-    return [publication_id for _score, _published, publication_id in scored]
 
 
 def rank_entries(
@@ -210,9 +72,8 @@ def rank_entries(
     ``Candidate`` each: the same scores, in the same order of operations, from the timestamps
     as integer microseconds (whose differences divide exactly as ``timedelta.total_seconds()``
     does), so the same floats and the same order as ``rank(shared_candidates(...))``."""
-    from app.feed.lookups import _micros
 
-    now_us = _micros(now)
+    now_us = micros(now)
     assert now_us is not None
     mine = profile.hashtag_ids
     followed = profile.followed_actor_ids
@@ -289,8 +150,6 @@ def rank_entries(
 @lru_cache(maxsize=1)
 def _profile_statement() -> Any:
     """The person's hashtags and followed actors in one query (built once)."""
-    from app.accounts.models import UserHashtag
-
     user_id = bindparam("user_id", type_=Integer())
     return union_all(
         select(literal(0, Integer()), UserHashtag.hashtag_id).where(UserHashtag.user_id == user_id),
@@ -309,28 +168,6 @@ def profile_of(user: Any) -> Profile:
         followed_actor_ids=frozenset(followed),
         neighbourhood_id=user.neighbourhood_id,
     )
-
-
-def _as_utc(value: Any) -> datetime | None:
-    """A timestamp read raw (see ``_CANDIDATE_COLUMNS``): SQLite gives text, PostgreSQL a datetime."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-# The columns the ranking needs. Timestamps are read raw and parsed by ``_as_utc``: converting
-# a few hundred rows through the ORM's type layer cost more than everything else.
-_CANDIDATE_COLUMNS = (
-    Publication.id,
-    Publication.actor_id,
-    Publication.kind,
-    type_coerce(Publication.published_at, String).label("published_at"),
-    type_coerce(Publication.starts_at, String).label("starts_at"),
-    type_coerce(Publication.ends_at, String).label("ends_at"),
-    type_coerce(Publication.valid_from, String).label("valid_from"),
-    type_coerce(Publication.valid_until, String).label("valid_until"),
-    Actor.neighbourhood_id,
-)
 
 
 @lru_cache(maxsize=512)
@@ -367,7 +204,7 @@ def _candidate_statement(
             else literal(0, Integer())
         )
         return (
-            select(*_CANDIDATE_COLUMNS, matches.label("matches"))
+            select(*CANDIDATE_COLUMNS, matches.label("matches"))
             .join(Actor, Actor.id == Publication.actor_id)
             .where(*visible)
         )
@@ -381,7 +218,7 @@ def _candidate_statement(
                 .join(PublicationHashtag, PublicationHashtag.publication_id == Publication.id)
                 .where(PublicationHashtag.hashtag_id == bindparam(f"tag_{index}", type_=Integer()))
                 .order_by(PublicationHashtag.publication_id.desc())
-                .limit(CANDIDATES_PER_HASHTAG * depth)
+                .limit(lookups.CANDIDATES_PER_HASHTAG * depth)
             )
         )
     if has_follows:
@@ -390,7 +227,7 @@ def _candidate_statement(
                 base()
                 .where(Publication.actor_id.in_(bindparam("followed", expanding=True)))
                 .order_by(Publication.id.desc())
-                .limit(CANDIDATES_FOLLOWED * depth)
+                .limit(lookups.CANDIDATES_FOLLOWED * depth)
             )
         )
     if has_neighbourhood:
@@ -399,7 +236,7 @@ def _candidate_statement(
                 base()
                 .where(Actor.neighbourhood_id == bindparam("neighbourhood_id", type_=Integer()))
                 .order_by(Publication.published_at.desc())
-                .limit(CANDIDATES_NEIGHBOURHOOD * depth)
+                .limit(lookups.CANDIDATES_NEIGHBOURHOOD * depth)
             )
         )
     branches.append(
@@ -411,11 +248,11 @@ def _candidate_statement(
                 Publication.starts_at < soon_until,
             )
             .order_by(Publication.starts_at)
-            .limit(CANDIDATES_SOON * depth)
+            .limit(lookups.CANDIDATES_SOON * depth)
         )
     )
     branches.append(
-        branch(base().order_by(Publication.published_at.desc()).limit(CANDIDATES_RECENT * depth))
+        branch(base().order_by(Publication.published_at.desc()).limit(lookups.CANDIDATES_RECENT * depth))
     )
     return union_all(*branches)
 
@@ -426,7 +263,7 @@ def candidate_query(
     """One statement gathering the candidates, from bounded indexed look-ups, and its
     parameters; ``depth`` (the page asked for) widens each look-up so that later pages still
     have something to show. A publication found by several look-ups comes back several times."""
-    tags = sorted(profile.hashtag_ids)[:MAX_HASHTAGS_LOOKED_UP]
+    tags = sorted(profile.hashtag_ids)[:lookups.MAX_HASHTAGS_LOOKED_UP]
     params: dict[str, Any] = {
         "territory_id": territory_id,
         "now": now,
@@ -458,11 +295,11 @@ def load_candidates(
             row[0],
             row[1],
             row[2],
-            _as_utc(row[3]),
-            _as_utc(row[4]),
-            _as_utc(row[5]),
-            _as_utc(row[6]),
-            _as_utc(row[7]),
+            as_utc(row[3]),
+            as_utc(row[4]),
+            as_utc(row[5]),
+            as_utc(row[6]),
+            as_utc(row[7]),
             row[8],
             row[9],
         )
@@ -504,11 +341,10 @@ class FeedPage:
 def shared_candidates(territory_id: int, profile: Profile, depth: int = 1) -> list[Candidate]:
     """The same candidates as ``load_candidates``, put together from the per-process shared
     look-ups (``app.feed.lookups``) instead of one query per person."""
-    from app.feed import lookups
 
     ids, entries = lookups.candidate_entries(
         territory_id,
-        sorted(profile.hashtag_ids)[:MAX_HASHTAGS_LOOKED_UP],
+        sorted(profile.hashtag_ids)[:lookups.MAX_HASHTAGS_LOOKED_UP],
         profile.followed_actor_ids,
         profile.neighbourhood_id,
         depth,
@@ -537,14 +373,13 @@ def for_you_ids(
 ) -> RankedPage:
     """One page of the person's ranked feed, as publication ids. Without ``now`` (a live
     request) the candidates come from the shared look-ups; with it, from the query."""
-    from app.feed import lookups
 
     profile = profile_of(user)
     if now is None:
         now = utcnow()
         ids, entries = lookups.candidate_entries(
             territory_id,
-            sorted(profile.hashtag_ids)[:MAX_HASHTAGS_LOOKED_UP],
+            sorted(profile.hashtag_ids)[:lookups.MAX_HASHTAGS_LOOKED_UP],
             profile.followed_actor_ids,
             profile.neighbourhood_id,
             page,
@@ -696,22 +531,3 @@ def agenda(
         local_day = local_date(event.starts_at, timezone)  # type: ignore[arg-type]
         days.setdefault(local_day, []).append(event)
     return AgendaPage([AgendaDay(d, evs) for d, evs in sorted(days.items())], next_from)
-
-
-def find_hashtag(territory_id: int, tag: str) -> Hashtag | None:
-    tag = tag.strip().lstrip("#").lower()
-    if not tag:
-        return None
-    return db.session.scalar(
-        select(Hashtag).where(Hashtag.territory_id == territory_id, func.lower(Hashtag.tag) == tag)
-    )
-
-
-def active_hashtags(territory_id: int) -> list[Hashtag]:
-    return list(
-        db.session.scalars(
-            select(Hashtag)
-            .where(Hashtag.territory_id == territory_id, Hashtag.active.is_(True))
-            .order_by(Hashtag.tag)
-        )
-    )

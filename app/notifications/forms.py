@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
-from app.accounts.forms import optional_int, strip
+from app.forms import optional_int, strip
 from app.notifications.models import MAX_DAILY_CAP
 from app.timezones import parse_hhmm
 
@@ -44,9 +44,6 @@ class LimitsForm(FlaskForm):
 class EmailForm(FlaskForm):
     enabled = BooleanField(_l("Send me messages by e-mail"))
 
-
-class ConfirmForm(FlaskForm):
-    """A button that only needs the CSRF token (switching a channel off)."""
 
 
 class PhoneForm(FlaskForm):

@@ -1,10 +1,10 @@
-"""What a citizen chose about being notified, their push subscriptions, mutes and in-app inbox."""
+"""What a citizen chose about being notified: channels, limits, push subscriptions, mutes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Base
@@ -73,27 +73,3 @@ class Mute(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"))
     hashtag_id: Mapped[int | None] = mapped_column(ForeignKey("hashtag.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class InboxItem(Base):
-    """A message in a person's in-app inbox: a campaign, or the daily digest of what the cap held."""
-
-    __tablename__ = "inbox_item"
-    __table_args__ = (
-        Index("ix_inbox_user_unread", "user_id", "read_at"),
-        UniqueConstraint("delivery_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id", ondelete="CASCADE"))
-    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("delivery.id", ondelete="SET NULL"))
-    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="SET NULL"))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("actor.id", ondelete="SET NULL"))
-    kind: Mapped[str] = mapped_column(String(10), default="message")  # message | digest
-    title: Mapped[str] = mapped_column(String(120))
-    body: Mapped[str] = mapped_column(Text, default="")
-    url: Mapped[str] = mapped_column(String(255), default="")
-    is_alert: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -18,27 +18,25 @@ from werkzeug.wrappers import Response
 
 from app.accounts.models import User
 from app.actors.models import Actor
-from app.campaigns.models import Campaign
-from app.delivery.models import Delivery
-from app.delivery.vapid import vapid_public_key
 from app.extensions import API_LIMIT, csrf, db, limiter, person_key
-from app.htmx import is_htmx, render, see_other, wants_fragment
-from app.notifications import bp, services, tokens
+from app.forms import ConfirmForm
+from app.htmx import render, see_other, wants_fragment
+from app.notifications import bp, services
 from app.notifications.forms import (
     CodeForm,
-    ConfirmForm,
     EmailForm,
     LimitsForm,
     MuteHashtagForm,
     PhoneForm,
 )
 from app.notifications.models import DEFAULT_QUIET_END, DEFAULT_QUIET_START
+from app.sms import SmsError
 from app.territories.context import current_territory, get_scoped_or_404
 from app.territories.models import Hashtag
+from app.webpush import vapid_public_key
 
 PAGE = "notifications/settings.html"
 SMS_RATE_LIMIT = "5 per hour"
-UNSUBSCRIBABLE = ("email", "sms")
 
 
 def _user() -> User:
@@ -146,8 +144,6 @@ def save_email() -> Response:
 @login_required
 @limiter.limit(SMS_RATE_LIMIT)
 def sms_send_code() -> Response:
-    from app.delivery.channels.sms import SmsError
-
     form = PhoneForm()
     if form.validate_on_submit():
         try:
@@ -337,155 +333,6 @@ def unmute_hashtag(hashtag_id: int) -> Response:
     services.unmute_hashtag(_user(), hashtag.id)
     _mute_flash(_("Messages about %(tag)s can reach you again.", tag=hashtag.label))
     return _after_mute()
-
-
-# --- the inbox -------------------------------------------------------------------------------
-
-
-def _with_badge(response: Response) -> Response:
-    """Append the unread badge as an out-of-band swap to an htmx response."""
-    from flask import render_template
-
-    if is_htmx():
-        badge = render_template("notifications/_badge.html", oob=True)
-        response.set_data(response.get_data(as_text=True) + badge)
-    return response
-
-
-@bp.get("/me/inbox")
-@login_required
-def inbox() -> Response:
-    items = services.inbox_items(_user())
-    return render("notifications/inbox.html", "notifications/_inbox_list.html", items=items)
-
-
-@bp.get("/me/inbox/<int:inbox_item_id>")
-@login_required
-def inbox_item(inbox_item_id: int) -> Response:
-    item = services.inbox_item_of(_user(), inbox_item_id)
-    if item is None or item.territory_id != current_territory().id:
-        abort(404)
-    services.open_inbox_item(item)
-    response = render("notifications/item.html", "notifications/_inbox_item.html", item=item, opened=True)
-    return _with_badge(response)
-
-
-@bp.post("/me/inbox/read")
-@login_required
-def mark_all_read() -> Response:
-    services.mark_all_read(_user())
-    if wants_fragment():
-        items = services.inbox_items(_user())
-        return _with_badge(render("notifications/inbox.html", "notifications/_inbox_list.html", items=items))
-    flash(_("Everything is marked read."), "success")
-    return see_other("notifications.inbox")
-
-
-@bp.get("/me/inbox/badge")
-@login_required
-@limiter.limit(API_LIMIT, key_func=person_key)
-def badge() -> Response:
-    """The unread badge alone, polled by the header."""
-    from flask import make_response, render_template
-
-    response = make_response(render_template("notifications/_badge.html"))
-    response.headers["Cache-Control"] = "no-store"
-    response.vary.add("HX-Request")
-    return response
-
-
-@bp.app_template_global()
-def inbox_unread_count() -> int:
-    """For the header's badge: the logged-in person's unread items (0 for anybody else)."""
-    if not current_user.is_authenticated:
-        return 0
-    return services.unread_count(_user())
-
-
-# --- what messages link to -------------------------------------------------------------------
-
-
-def _delivery_or_404(token: str) -> Delivery:
-    delivery_id = tokens.read_delivery_token(token)
-    delivery = db.session.get(Delivery, delivery_id) if delivery_id is not None else None
-    if delivery is None or delivery.territory_id != current_territory().id:
-        abort(404)
-    return delivery
-
-
-@bp.post("/n/open/<token>")
-@csrf.exempt
-@limiter.limit(API_LIMIT, key_func=person_key)
-def open_message(token: str) -> Response:
-    """The service worker's notificationclick: the push was opened (recorded once)."""
-    delivery = _delivery_or_404(token)
-    services.record_open(delivery.id)
-    db.session.commit()
-    return Response(status=204)
-
-
-@bp.get("/r/<token>")
-def click(token: str) -> Response:
-    """A link in a message: record the click, then go to the campaign's page on this site."""
-    delivery = _delivery_or_404(token)
-    campaign = db.session.get(Campaign, delivery.campaign_id)
-    if campaign is None or campaign.territory_id != delivery.territory_id:
-        abort(404)
-    services.record_click(delivery.id)
-    response = redirect(services.campaign_path(campaign), code=303)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-def _message_actor(delivery: Delivery) -> Actor:
-    campaign = db.session.get(Campaign, delivery.campaign_id)
-    actor = db.session.get(Actor, campaign.actor_id) if campaign is not None else None
-    if actor is None or actor.territory_id != delivery.territory_id:
-        abort(404)
-    return actor
-
-
-@bp.route("/n/mute/<token>", methods=["GET", "POST"])
-@csrf.exempt
-def mute_from_message(token: str) -> Response:
-    """"Mute this actor" from a push action (the service worker POSTs) or a confirmation page."""
-    delivery = _delivery_or_404(token)
-    user = services.delivery_user(delivery)
-    if user is None:
-        abort(404)
-    actor = _message_actor(delivery)
-    if request.method == "POST":
-        services.mute_actor(user, actor)
-        if request.headers.get("Sec-Fetch-Dest") == "empty" and not is_htmx():
-            return Response(status=204)  # the service worker's fetch
-        return render("notifications/muted.html", actor=actor, done=True, token=token)
-    return render(
-        "notifications/muted.html",
-        actor=actor,
-        done=services.is_actor_muted(user, actor.id),
-        token=token,
-    )
-
-
-@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
-@csrf.exempt
-def unsubscribe(token: str) -> Response:
-    """One-click unsubscribe (RFC 8058: the mail client POSTs without any token of ours) and
-    the page the e-mail's link opens, with a button."""
-    value = tokens.read_unsubscribe_token(token)
-    if value is None or value[1] not in UNSUBSCRIBABLE:
-        abort(404)
-    user = db.session.get(User, value[0])
-    if user is None or user.territory_id != current_territory().id:
-        abort(404)
-    channel = value[1]
-    if request.method == "POST":
-        services.switch_off(user, channel, detail="unsubscribe link")
-        return render("notifications/unsubscribed.html", channel=channel, done=True, token=token)
-    enabled = services.channel_enabled(services.settings_of(user), channel)
-    db.session.commit()
-    return render("notifications/unsubscribed.html", channel=channel, done=not enabled, token=token)
 
 
 @bp.app_template_global()

@@ -28,11 +28,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.accounts import services as accounts
+from app.accounts import consents
+from app.accounts.consents import NOTIFICATIONS
 from app.accounts.models import User
 from app.actors.models import Actor
-from app.campaigns.models import Campaign
-from app.delivery.models import Delivery
 from app.extensions import db
 from app.models_common import utcnow
 from app.notifications.models import (
@@ -40,14 +39,14 @@ from app.notifications.models import (
     DEFAULT_QUIET_END,
     DEFAULT_QUIET_START,
     MAX_DAILY_CAP,
-    InboxItem,
     Mute,
     NotificationSettings,
     PushSubscription,
 )
+from app.sms import send_sms
 from app.territories.models import Hashtag
+from app.webpush import push_host_allowed
 
-NOTIFICATIONS = "notifications"  # the consent purpose; the channel says which one
 SWITCHABLE_CHANNELS = ("push", "email", "sms")
 
 PHONE_CODE_LIFETIME = timedelta(minutes=10)
@@ -99,11 +98,11 @@ class ChannelError(Exception):
 
 def _record_consent(user: User, channel: str, on: bool, detail: str = "") -> None:
     if on:
-        accounts.grant_consent(user, NOTIFICATIONS, detail=detail, channel=channel)
+        consents.grant_consent(user, NOTIFICATIONS, detail=detail, channel=channel)
         return
-    consent = accounts.active_consent(user, NOTIFICATIONS, channel=channel)
+    consent = consents.active_consent(user, NOTIFICATIONS, channel=channel)
     if consent is not None:
-        accounts.withdraw_consent(user, consent.id)
+        consents.withdraw_consent(user, consent.id)
 
 
 def channel_enabled(settings: NotificationSettings, channel: str) -> bool:
@@ -156,9 +155,13 @@ def switch_off(user: User, channel: str, detail: str) -> None:
         set_push(user, False, detail)
 
 
-def consent_withdrawn(user: User, channel: str | None) -> None:
-    """The person withdrew a notifications consent from the privacy centre: the channel goes off
-    (the consent itself is already withdrawn)."""
+@consents.consent_withdrawn.connect
+def _channel_consent_withdrawn(user: User, consent: Any, **_extra: Any) -> None:
+    """The person withdrew a notifications consent (privacy centre, profile): the channel goes
+    off (the consent itself is already withdrawn)."""
+    if consent.purpose != NOTIFICATIONS:
+        return
+    channel = consent.channel
     settings = settings_of(user)
     if channel == "email":
         settings.email_enabled = False
@@ -224,8 +227,6 @@ def _code_hash(user_id: int, phone: str, code: str) -> str:
 def send_phone_code(user: User, raw_phone: str, now: datetime | None = None) -> str:
     """Send a 6-digit code to the number, valid 10 minutes and for 5 tries; returns the E.164
     number. Only a keyed hash of the code is kept."""
-    from app.delivery.channels.sms import send_sms
-
     phone = normalise_phone(raw_phone)
     now = now or utcnow()
     code = f"{secrets.randbelow(1_000_000):06d}"
@@ -320,21 +321,6 @@ def _b64url_bytes(value: Any) -> bytes | None:
 
 def _b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def push_host_allowed(host: str) -> bool:
-    """Exact host names, or sub-domains of entries written with a leading dot."""
-    host = host.lower().rstrip(".")
-    for entry in current_app.config.get("PUSH_ALLOWED_HOSTS", ()):
-        entry = entry.strip().lower()
-        if not entry:
-            continue
-        if entry.startswith("."):
-            if host.endswith(entry) and len(host) > len(entry):
-                return True
-        elif host == entry:
-            return True
-    return False
 
 
 def _is_p256_point(raw: bytes) -> bool:
@@ -510,115 +496,3 @@ def muted_hashtags(user: User) -> list[Hashtag]:
             .order_by(Hashtag.tag)
         )
     )
-
-
-# --- the inbox -------------------------------------------------------------------------------
-
-
-def inbox_items(user: User, limit: int = 50, before_id: int | None = None) -> list[InboxItem]:
-    query = (
-        select(InboxItem)
-        .where(InboxItem.user_id == user.id, InboxItem.territory_id == user.territory_id)
-        .order_by(InboxItem.created_at.desc(), InboxItem.id.desc())
-        .limit(limit)
-    )
-    if before_id is not None:
-        query = query.where(InboxItem.id < before_id)
-    return list(db.session.scalars(query))
-
-
-def unread_count(user: User) -> int:
-    return int(
-        db.session.scalar(
-            select(func.count())
-            .select_from(InboxItem)
-            .where(InboxItem.user_id == user.id, InboxItem.read_at.is_(None))
-        )
-        or 0
-    )
-
-
-def inbox_item_of(user: User, item_id: int) -> InboxItem | None:
-    """One of the person's own items; anybody else's is not found."""
-    item = db.session.get(InboxItem, item_id)
-    if item is None or item.user_id != user.id or item.territory_id != user.territory_id:
-        return None
-    return item
-
-
-def open_inbox_item(item: InboxItem, now: datetime | None = None) -> bool:
-    """Mark the item read and record the open of its delivery (once). True if it was unread."""
-    now = now or utcnow()
-    was_unread = item.read_at is None
-    if was_unread:
-        item.read_at = now
-    if item.delivery_id is not None:
-        record_open(item.delivery_id, now)
-    db.session.commit()
-    return was_unread
-
-
-def mark_all_read(user: User, now: datetime | None = None) -> int:
-    now = now or utcnow()
-    # Marking everything read is not opening each message: the deliveries' opens stay unrecorded.
-    result = db.session.execute(
-        update(InboxItem)
-        .where(InboxItem.user_id == user.id, InboxItem.read_at.is_(None))
-        .values(read_at=now)
-    )
-    db.session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-# --- what messages link to: opens, clicks, mutes, unsubscribes ------------------------------
-
-
-def record_open(delivery_id: int, now: datetime | None = None) -> bool:
-    """Set the delivery's opened_at, only the first time (a conditional update: two opens at
-    once record one). The caller commits."""
-    result = db.session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.opened_at.is_(None))
-        .values(opened_at=now or utcnow())
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def record_click(delivery_id: int, now: datetime | None = None) -> None:
-    """The first click; a click is also an open."""
-    now = now or utcnow()
-    db.session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.clicked_at.is_(None))
-        .values(clicked_at=now)
-    )
-    record_open(delivery_id, now)
-    db.session.commit()
-
-
-def campaign_path(campaign: Campaign) -> str:
-    """Where a campaign's message leads, always a page of this app: the linked publication if
-    it is published and the actor's, else the actor's page."""
-    from flask import url_for
-
-    from app.publications.models import Publication
-
-    publication = db.session.get(Publication, campaign.publication_id) if campaign.publication_id else None
-    if (
-        publication is not None
-        and publication.actor_id == campaign.actor_id
-        and publication.territory_id == campaign.territory_id
-        and publication.status == "published"
-    ):
-        return url_for("publications.show", publication_id=publication.id)
-    actor = db.session.get(Actor, campaign.actor_id)
-    if actor is not None and actor.territory_id == campaign.territory_id:
-        return url_for("actors.page", slug=actor.slug)
-    return url_for("feed.for_you")
-
-
-def delivery_user(delivery: Delivery) -> User | None:
-    if delivery.user_id is None:
-        return None
-    user = db.session.get(User, delivery.user_id)
-    return user if user is not None and user.territory_id == delivery.territory_id else None

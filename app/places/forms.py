@@ -1,15 +1,11 @@
-"""Forms of places: a picked point (residence, "Near me"), the screens of the tourism office."""
+"""Forms of places: a picked point (residence, "Near me")."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FloatField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange
-
-
-class ConfirmForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
+from wtforms import FloatField
+from wtforms.validators import InputRequired, NumberRange
 
 
 class PointForm(FlaskForm):
@@ -22,12 +18,4 @@ class PointForm(FlaskForm):
         _l("Longitude"),
         validators=[InputRequired(message=_l("Pick a point on the map or type a longitude.")),
                     NumberRange(min=-180, max=180, message=_l("Between -180 and 180."))],
-    )
-
-
-class KioskForm(FlaskForm):
-    label = StringField(
-        _l("Where the screen is"),
-        validators=[InputRequired(message=_l("Name the screen, e.g. \"Office window\".")),
-                    Length(max=80, message=_l("At most %(max)d characters."))],
     )

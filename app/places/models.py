@@ -1,15 +1,14 @@
-"""Places: the short-lived live cell of a person, the welcome offers already sent, and the
-tokens of the tourism office's screens."""
+"""Places: the short-lived live cell of a person."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, ForeignKey, Index
+from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Base
-from app.models_common import UTCDateTime, utcnow
+from app.models_common import UTCDateTime
 
 
 class LiveCell(Base):
@@ -28,37 +27,3 @@ class LiveCell(Base):
     territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id", ondelete="CASCADE"))
     cell: Mapped[int] = mapped_column(BigInteger)  # H3 index, resolution 9
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-
-
-class WelcomeSent(Base):
-    """A welcome offer already sent to a person: each welcome offer reaches a person once."""
-
-    __tablename__ = "welcome_sent"
-    __table_args__ = (UniqueConstraint("user_id", "publication_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    publication_id: Mapped[int] = mapped_column(
-        ForeignKey("publication.id", ondelete="CASCADE"), index=True
-    )
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class KioskToken(Base):
-    """The secret link of a tourism office's screen (``/kiosk/<token>``); only its hash is kept."""
-
-    __tablename__ = "kiosk_token"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id", ondelete="CASCADE"))
-    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    label: Mapped[str] = mapped_column(String(80), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    actor = relationship("Actor")
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None

@@ -24,8 +24,10 @@ from sqlalchemy import Table, delete, func, inspect, select, update
 
 from app.accounts.models import AuthSession, User
 from app.actors.models import Actor, Invitation
-from app.extensions import db
+from app.extensions import Base, db
 from app.models_common import utcnow
+from app.privacy.exports import exports_dir
+from app.privacy.models import DataExport
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +37,7 @@ USER_TABLE = "user_account"
 def user_references() -> list[tuple[Table, str, bool]]:
     """(table, column, set to NULL rather than delete) of every column that references a person,
     dependent tables first."""
-    from app.models import Base  # every domain's models, so that the metadata is complete
-
+    # The app factory loads every domain's models: the metadata holds every table.
     found = []
     for table in reversed(Base.metadata.sorted_tables):
         for key in table.foreign_keys:
@@ -88,9 +89,6 @@ def erase_account(user: User, now: datetime | None = None) -> None:
 
 def _export_files(user_id: int) -> list[Path]:
     """The archive files of the person's data exports (deleted after the commit)."""
-    from app.privacy.models import DataExport
-    from app.privacy.services import exports_dir
-
     names = db.session.scalars(select(DataExport.file_name).where(DataExport.user_id == user_id))
     directory = exports_dir()
     return [directory / Path(name).name for name in names]

@@ -23,19 +23,20 @@ from datetime import datetime, timedelta
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
-from huey import crontab
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.accounts.models import AccountToken, AuthSession, User
 from app.actors.models import Invitation
-from app.delivery.models import RECIPIENT_LINK_LIFETIME, Delivery
+from app.campaigns.models import RECIPIENT_LINK_LIFETIME, Delivery
+from app.delivery.links import absolute_url, language, territory_base_url
 from app.extensions import db
 from app.mail import send_mail
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings
+from app.places.live import purge_expired_live_cells
 from app.privacy.erasure import erase_account
-from app.queue import app_context, huey
+from app.privacy.exports import purge_expired_exports
 from app.territories.models import Territory
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,6 @@ def warn_inactive_accounts(now: datetime, limit: int = ACCOUNT_BATCH) -> int:
 
 
 def _send_warning(person: User, territory: Territory) -> None:
-    from app.delivery.links import absolute_url, language, territory_base_url
-
     code = person.language if person.language in territory.enabled_languages else None
     code = code or territory.default_language
     context = {
@@ -241,15 +240,11 @@ def purge_invitations(now: datetime) -> int:
 
 
 def purge_data_exports(now: datetime) -> int:
-    from app.privacy.services import purge_expired_exports
-
     return purge_expired_exports(now)
 
 
 def run_retention(now: datetime | None = None) -> dict[str, int]:
     """Every retention rule, once; returns how many rows each touched (no personal data)."""
-    from app.places.services import purge_expired_live_cells
-
     now = now or utcnow()
     return {
         "accounts_warned": warn_inactive_accounts(now),
@@ -262,13 +257,3 @@ def run_retention(now: datetime | None = None) -> dict[str, int]:
         "data_exports": purge_data_exports(now),
         "live_cells": purge_expired_live_cells(now),
     }
-
-
-@huey.periodic_task(crontab(minute="23"))
-@huey.lock_task("privacy-retention")
-def enforce_retention() -> dict[str, int]:
-    """Every hour: the retention rules (a run that overlaps the previous one is skipped)."""
-    with app_context():
-        counts = run_retention(utcnow())
-    log.info("retention enforced", extra=counts)
-    return counts

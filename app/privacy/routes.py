@@ -12,14 +12,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
+from app.accounts import consents
 from app.accounts import services as accounts
-from app.accounts.forms import CONSENT_LABELS
+from app.accounts.consents import CONSENT_LABELS
 from app.accounts.routes import RATE_LIMIT
-from app.delivery.models import RECIPIENT_LINK_LIFETIME
+from app.campaigns.models import RECIPIENT_LINK_LIFETIME
 from app.extensions import API_LIMIT, limiter, person_key
 from app.htmx import render, see_other, wants_fragment
 from app.models_common import utcnow
-from app.privacy import bp, services, tasks
+from app.privacy import bp, exports, services, tasks
+from app.privacy.erasure import erase_account
 from app.privacy.forms import CHANNEL_LABELS, PURPOSE_EXPLANATIONS, DeleteAccountForm, ExportForm
 
 
@@ -39,9 +41,9 @@ def _centre(status: int = 200, fragment: str | None = None, **context: Any) -> R
         "privacy/centre.html",
         fragment,
         status=status,
-        consents=accounts.consents_of(user),
+        consents=consents.consents_of(user),
         holdings=services.holdings(user),
-        export=services.latest_export(user),
+        export=exports.latest_export(user),
         now=utcnow(),
         live_minutes=services.live_cell_lifetime_minutes(),
         delivery_days=RECIPIENT_LINK_LIFETIME.days,
@@ -62,12 +64,12 @@ def centre() -> Response:
 @bp.post("/me/privacy/consents/<int:consent_id>/withdraw")
 @login_required
 def withdraw_consent(consent_id: int) -> Response:
-    consent = accounts.consent_of(current_user, consent_id)
+    consent = consents.consent_of(current_user, consent_id)
     if consent is None:
         abort(404)
     # Withdrawing live location deletes the live cell in the same transaction
-    # (app.places.services' listener on Consent).
-    withdrawn = accounts.withdraw_consent(current_user, consent.id)
+    # (app.places' listener on Consent).
+    withdrawn = consents.withdraw_consent(current_user, consent.id)
     if wants_fragment():
         return render(
             "privacy/centre.html",
@@ -93,7 +95,7 @@ def request_export() -> Response:
     form = ExportForm()
     if form.validate_on_submit():
         if accounts.check_password(current_user, form.password.data):
-            export, created = services.request_export(current_user)
+            export, created = exports.request_export(current_user)
             if created:
                 tasks.build_export(export.id)
             if wants_fragment():
@@ -113,7 +115,7 @@ def export_status() -> Response:
         return see_other("privacy.centre", "#export")
     return render(
         "privacy/_export.html",
-        export=services.latest_export(current_user),
+        export=exports.latest_export(current_user),
         export_form=ExportForm(formdata=None),
         now=utcnow(),
     )
@@ -122,10 +124,10 @@ def export_status() -> Response:
 @bp.get("/me/privacy/export/<int:export_id>/download")
 @login_required
 def download_export(export_id: int) -> Response:
-    export = services.export_of(current_user, export_id)
+    export = exports.export_of(current_user, export_id)
     if export is None or not export.is_downloadable(utcnow()):
         abort(404)
-    path = services.export_path(export)
+    path = exports.export_path(export)
     if not path.is_file():
         abort(404)
     assert export.ready_at is not None
@@ -152,8 +154,6 @@ def delete_account() -> Response:
     form = DeleteAccountForm()
     if form.validate_on_submit():
         if accounts.check_password(current_user, form.password.data):
-            from app.privacy.erasure import erase_account
-
             user = current_user._get_current_object()  # type: ignore[attr-defined]
             erase_account(user)
             logout_user()

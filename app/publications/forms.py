@@ -12,7 +12,6 @@ from wtforms import (
     DateTimeLocalField,
     FloatField,
     IntegerField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -24,11 +23,13 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.forms import MultiCheckboxField
+from app.geo import normalised_zone, radius_problem
 from app.publications.services import resolve_hashtags
 from app.territories.context import current_zone
-from app.territories.models import POPULATION_TYPES
+from app.territories.models import POPULATION_LABELS, POPULATION_TYPES
+from app.territories.services import check_area
 from app.timezones import DATETIME_LOCAL_FORMATS
 
 
@@ -107,9 +108,6 @@ class PlaceMixin:
     zone_geojson = TextAreaField(_l("…or a drawn zone (optional)"), render_kw={"rows": 4})
 
     def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
-        from app.places.services import normalised_zone, radius_problem
-        from app.territories.services import check_area
-
         valid: bool = super().validate(extra_validators)  # type: ignore[misc]
         lat, lon, radius, zone = self.lat, self.lon, self.radius_m, self.zone_geojson
         if not (lat.errors or lon.errors) and (lat.data is None) != (lon.data is None):
@@ -160,14 +158,7 @@ class EventForm(PlaceMixin, PublicationForm):
             raise ValidationError(_l("The end must be after the start."))
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 def population_choices() -> list[tuple[str, str]]:
-    from app.accounts.forms import POPULATION_LABELS
-
     return [(kind, str(POPULATION_LABELS[kind])) for kind in POPULATION_TYPES]
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +10,8 @@ from app.models_common import UTCDateTime, utcnow
 
 PUBLICATION_KINDS = ("news", "event", "offer")
 PUBLICATION_STATUSES = ("draft", "published", "archived")
+# An event without an end: still on (in feeds, near me, the agenda) this long after it starts.
+EVENT_DEFAULT_DURATION = timedelta(hours=3)
 
 
 class Publication(Base):

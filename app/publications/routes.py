@@ -23,6 +23,7 @@ from app.publications.forms import FORMS, KIND_FIELDS, PublicationForm
 from app.publications.models import PUBLICATION_KINDS, PUBLICATION_STATUSES, Publication
 from app.publications.permissions import can_edit, can_view
 from app.territories.context import current_territory, get_scoped_or_404
+from app.territories.services import active_hashtags
 
 
 def _own_publication_or_404(publication_id: int) -> Publication:
@@ -170,7 +171,7 @@ def _form_page(form: PublicationForm, kind: str, publication: Publication | None
         form=form,
         kind=kind,
         publication=publication,
-        catalogue=services.active_hashtags(current_territory()),
+        catalogue=active_hashtags(current_territory()),
         status=status,
     )
 

@@ -8,12 +8,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 
+from app import geo
 from app.actors.models import Actor
+from app.actors.sections import dashboard_part, page_part
 from app.extensions import db
 from app.models_common import utcnow
-from app.publications.models import PUBLICATION_KINDS, PUBLICATION_STATUSES, Publication
+from app.publications.models import (
+    EVENT_DEFAULT_DURATION,
+    PUBLICATION_KINDS,
+    PUBLICATION_STATUSES,
+    Publication,
+)
+from app.territories.context import current_territory
 from app.territories.models import Hashtag, Territory
 from app.text import normalise_hashtag
 
@@ -47,16 +55,6 @@ def split_hashtags(text: str | None) -> list[str]:
         if tag and tag != "item" and tag not in tags:
             tags.append(tag)
     return tags
-
-
-def active_hashtags(territory: Territory) -> list[Hashtag]:
-    return list(
-        db.session.scalars(
-            select(Hashtag)
-            .where(Hashtag.territory_id == territory.id, Hashtag.active.is_(True))
-            .order_by(Hashtag.tag)
-        )
-    )
 
 
 def resolve_hashtags(territory: Territory, text: str | None) -> tuple[list[Hashtag], list[str]]:
@@ -177,8 +175,6 @@ def visible_publications_query(territory: Territory | None = None) -> Select[tup
     """A SELECT of the publications the public may see in the current (or given) territory:
     published, not moderated, by a verified actor. Unordered: callers add their order and limit."""
     if territory is None:
-        from app.territories.context import current_territory
-
         territory = current_territory()
     return (
         select(Publication)
@@ -228,3 +224,97 @@ def status_counts(actor: Actor) -> dict[str, int]:
     counts = {status: 0 for status in PUBLICATION_STATUSES}
     counts.update({status: count for status, count in rows})
     return counts
+
+
+def publication_zone(publication: Publication) -> Any | None:
+    """The zone where a publication applies: its drawn polygon, else its circle, else none."""
+    if publication.zone_geojson:
+        return geo.as_geometry(publication.zone_geojson)
+    if publication.radius_m and publication.lat is not None and publication.lon is not None:
+        return geo.circle_zone(publication.lat, publication.lon, publication.radius_m)
+    return None
+
+
+# --- on the actor's pages -------------------------------------------------------------------
+
+
+def recent_publications(actor: Actor, limit: int = 10) -> list[Publication]:
+    return list(
+        db.session.scalars(
+            select(Publication)
+            .where(
+                Publication.actor_id == actor.id,
+                Publication.territory_id == actor.territory_id,
+                Publication.status == "published",
+                Publication.moderated_at.is_(None),
+            )
+            .order_by(Publication.published_at.desc(), Publication.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def publication_counts(actor: Actor) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Publication.status, func.count())
+        .where(Publication.actor_id == actor.id, Publication.territory_id == actor.territory_id)
+        .group_by(Publication.status)
+    )
+    counts = {"draft": 0, "published": 0, "archived": 0}
+    counts.update({status: count for status, count in rows})
+    return counts
+
+
+@page_part
+def _recent_on_actor_page(actor: Actor) -> dict[str, Any]:
+    return {"publications": recent_publications(actor)}
+
+
+@dashboard_part
+def _counts_on_dashboard(actor: Actor) -> dict[str, Any]:
+    return {"publication_counts": publication_counts(actor)}
+
+
+# --- what the public may see -------------------------------------------------------------
+
+
+def visible_criteria(territory_id: Any, now: Any = None) -> list[Any]:
+    """Where-clauses of a publication the public may see in a territory: published (and not
+    scheduled for later), not unpublished by the town, by a verified actor. The query must
+    join ``Actor``. Same rule as ``Publication.is_visible``."""
+    if now is None:
+        now = utcnow()
+    return [
+        Publication.territory_id == territory_id,
+        Publication.status == "published",
+        Publication.moderated_at.is_(None),
+        Publication.published_at <= now,
+        Actor.status == "verified",
+    ]
+
+
+def current_criteria(now: Any, event_cutoff: Any = None) -> Any:
+    """Not over yet: events not finished, offers still valid (news never expire).
+    ``event_cutoff`` is ``now - EVENT_DEFAULT_DURATION`` (given apart for bound parameters)."""
+    if event_cutoff is None:
+        event_cutoff = now - EVENT_DEFAULT_DURATION
+    return or_(
+        Publication.kind.not_in(("event", "offer")),
+        and_(
+            Publication.kind == "event",
+            or_(
+                Publication.ends_at >= now,
+                and_(
+                    Publication.ends_at.is_(None),
+                    or_(
+                        Publication.starts_at.is_(None),
+                        Publication.starts_at >= event_cutoff,
+                    ),
+                ),
+            ),
+        ),
+        and_(
+            Publication.kind == "offer",
+            or_(Publication.valid_until.is_(None), Publication.valid_until >= now),
+        ),
+    )

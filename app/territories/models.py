@@ -4,6 +4,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -12,6 +13,13 @@ from app.models_common import UTCDateTime, utcnow
 
 # Population types a citizen may declare; the order is the one shown in forms.
 POPULATION_TYPES = ("resident", "seasonal_worker", "second_home", "tourist", "visitor")
+POPULATION_LABELS = {
+    "resident": _l("Resident"),
+    "seasonal_worker": _l("Seasonal worker"),
+    "second_home": _l("Second-home owner"),
+    "tourist": _l("Tourist"),
+    "visitor": _l("Visitor"),
+}
 
 
 class Territory(Base):

@@ -10,15 +10,15 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from flask_babel import gettext as _
-from shapely.geometry import shape
+from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 from sqlalchemy import select
 
-from app.accounts.models import User
 from app.extensions import db
+from app.geo import distance_m, prepared_area
 from app.i18n import SUPPORTED
-from app.models_common import utcnow
+from app.security import tile_source
 from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryHost
 from app.text import normalise_hashtag, slugify
 from app.timezones import is_known_zone
@@ -62,6 +62,8 @@ HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,58}[a-z0-9]")
 MAX_GEOMETRY_POINTS = 5000
+# Without a drawn boundary, a territory reaches this far from its centre.
+DEFAULT_REACH_M = 50_000
 
 
 class TerritoryError(ValueError):
@@ -157,8 +159,6 @@ def languages_problem(default: str, enabled: list[str]) -> str | None:
 
 def tile_url_problem(value: str) -> str | None:
     """An empty URL (no background map) or an https template with {z}, {x} and {y}."""
-    from app.security import tile_source
-
     value = (value or "").strip()
     if not value:
         return None
@@ -341,64 +341,39 @@ def set_boundary(territory: Territory, geometry: dict[str, Any] | None) -> None:
 # --- creating a territory -------------------------------------------------------------------
 
 
-def create_territory_with_admin(
-    slug: str,
-    name: str,
-    hosts: tuple[str, ...] | list[str],
-    admin_email: str,
-    admin_password: str,
-    timezone: str = "Europe/Paris",
-    language: str = "fr",
-    lat: float = 0.0,
-    lon: float = 0.0,
-) -> Territory:
-    """A new territory with its host names, the default hashtag catalogue and its first
-    administrator (e-mail verified: the person running the command vouches for it)."""
-    from app.accounts.passwords import hash_password, password_problems
+def in_territory(territory: Territory, lat: float, lon: float) -> bool:
+    """Inside the territory's boundary; without one, within 50 km of its centre."""
+    if territory.boundary_geojson:
+        return bool(prepared_area(territory.boundary_geojson).covers(Point(lon, lat)))
+    return distance_m(lat, lon, territory.center_lat, territory.center_lon) <= DEFAULT_REACH_M
 
-    slug = (slug or "").strip().lower()
-    if not SLUG.fullmatch(slug):
-        raise TerritoryError(_("The slug must be 3 to 60 lower-case letters, digits or dashes."))
-    if db.session.scalar(select(Territory).where(Territory.slug == slug)) is not None:
-        raise TerritoryError(_("A territory with the slug %(slug)s already exists.", slug=slug))
-    if not (name or "").strip():
-        raise TerritoryError(_("Give the territory a name."))
-    names = parse_hostnames(" ".join(hosts))
-    problem = hostnames_problem(None, names) or timezone_problem(timezone)
-    problem = problem or languages_problem(language, [language])
-    email = (admin_email or "").strip().lower()
-    if not problem and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-        problem = _("The admin e-mail address is not valid.")
-    if not problem:
-        problems = password_problems(admin_password or "", email)
-        problem = problems[0] if problems else None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        problem = problem or _("The centre must be a latitude and a longitude in degrees.")
-    if problem:
-        raise TerritoryError(problem)
-    territory = Territory(
-        slug=slug,
-        name=name.strip(),
-        timezone=timezone,
-        default_language=language,
-        enabled_languages_csv=",".join(SUPPORTED),
-        center_lat=lat,
-        center_lon=lon,
+
+# --- the hashtag catalogue and the neighbourhoods -----------------------------------------------
+
+
+def active_hashtags(territory: Territory | int) -> list[Hashtag]:
+    """The territory's catalogue as people choose from it: the active hashtags, by name."""
+    territory_id = territory if isinstance(territory, int) else territory.id
+    return list(db.session.scalars(
+        select(Hashtag).where(Hashtag.territory_id == territory_id, Hashtag.active.is_(True))
+        .order_by(Hashtag.tag)
+    ))
+
+
+def find_hashtag(territory: Territory | int, tag: str | None) -> Hashtag | None:
+    """The active hashtag of the catalogue named ``tag`` ("#Bio", "bio"...), if any."""
+    tag = normalise_hashtag(tag or "")
+    if not tag:
+        return None
+    territory_id = territory if isinstance(territory, int) else territory.id
+    return db.session.scalar(
+        select(Hashtag).where(Hashtag.territory_id == territory_id, Hashtag.tag == tag,
+                              Hashtag.active.is_(True))
     )
-    territory.hosts = [TerritoryHost(hostname=host) for host in names]
-    db.session.add(territory)
-    db.session.flush()
-    ensure_hashtags(territory)
-    db.session.add(
-        User(
-            territory_id=territory.id,
-            email=email,
-            password_hash=hash_password(admin_password),
-            display_name=_("Administrator"),
-            is_admin=True,
-            email_verified_at=utcnow(),
-            onboarded_at=utcnow(),
-        )
-    )
-    db.session.commit()
-    return territory
+
+
+def neighbourhoods(territory: Territory) -> list[Neighbourhood]:
+    return list(db.session.scalars(
+        select(Neighbourhood).where(Neighbourhood.territory_id == territory.id)
+        .order_by(Neighbourhood.name)
+    ))

@@ -1,9 +1,9 @@
 from sqlalchemy import select
 
-from app.accounts import services
 from app.accounts.models import Consent, User
 from app.actors.models import Follow
 from app.extensions import db
+from app.profiles import services
 from tests.accounts.conftest import post_form
 from tests.factories import (
     login_as,

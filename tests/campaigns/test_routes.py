@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from app.campaigns.models import Campaign, CampaignRun
-from app.delivery.models import Delivery
+from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.extensions import db
 from app.models_common import utcnow
 from tests.campaigns.conftest import Town, add_citizens, csrf_token

@@ -10,11 +10,10 @@ from sqlalchemy import func, select
 
 from app.campaigns import services
 from app.campaigns.criteria import parse_criteria
-from app.campaigns.models import Campaign, CampaignRun
+from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.campaigns.schedule import following_run, next_weekly, weekly_occurrences
 from app.campaigns.services import CampaignDraft, Schedule
 from app.campaigns.tasks import start_due_campaigns
-from app.delivery.models import Delivery
 from app.extensions import db
 from app.timezones import end_of_local_day, local_to_utc
 from tests.campaigns.conftest import Town, add_citizens

@@ -10,9 +10,8 @@ from sqlalchemy import select, update
 
 from app.campaigns import services
 from app.campaigns.criteria import parse_criteria
-from app.campaigns.models import Campaign, CampaignRun
+from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.campaigns.services import CampaignDraft, Schedule
-from app.delivery.models import Delivery
 from app.extensions import db
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings

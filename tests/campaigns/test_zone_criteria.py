@@ -11,14 +11,13 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select, update
 
+from app import geo
 from app.accounts.models import Consent, User
 from app.campaigns.audience import estimate
 from app.campaigns.criteria import CriteriaError, count_recipients, parse_criteria
-from app.campaigns.models import CampaignRun
-from app.delivery.models import Delivery
+from app.campaigns.models import CampaignRun, Delivery
 from app.extensions import db
 from app.models_common import utcnow
-from app.places import cells
 from app.places.models import LiveCell
 from tests.campaigns.conftest import Town, add_citizens, csrf_token
 from tests.factories import login_as
@@ -44,7 +43,7 @@ def present(town: Town, count: int, at: tuple[float, float] = MARKET, minutes_ag
     users = add_citizens(town.territory, count, consent=False, name_prefix="Walker")
     seen = utcnow() - timedelta(minutes=minutes_ago)
     for user in users:
-        db.session.add(LiveCell(user_id=user.id, territory_id=town.territory.id, cell=cells.cell_of(*at), seen_at=seen))
+        db.session.add(LiveCell(user_id=user.id, territory_id=town.territory.id, cell=geo.cell_of(*at), seen_at=seen))
         if consent:
             db.session.add(Consent(user_id=user.id, purpose="live_location"))
     db.session.commit()
@@ -99,9 +98,9 @@ def test_lives_in_zone_uses_residence_cells_and_the_profile_consent(town: Town) 
     no_consent = add_citizens(town.territory, 2, consent=False)
     outside = add_citizens(town.territory, 3)
     for user in inside + no_consent:
-        user.residence_cell = cells.cell_of(*MARKET)
+        user.residence_cell = geo.cell_of(*MARKET)
     for user in outside:
-        user.residence_cell = cells.cell_of(*FAR)
+        user.residence_cell = geo.cell_of(*FAR)
     db.session.commit()
     rule = criteria(town, {"kind": "lives_in_zone", "zone": json.dumps(ZONE)})
     assert count_recipients(town.territory, town.actor.id, rule) == 4

@@ -24,7 +24,7 @@ HARDENING = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 # Pages that set their own, stricter Referrer-Policy.
-NO_REFERRER = {"places.kiosk", "notifications.click"}
+NO_REFERRER = {"kiosks.kiosk", "delivery.click"}
 
 
 def assert_hardened(response: Any, where: str) -> None:

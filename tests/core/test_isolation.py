@@ -19,10 +19,10 @@ from werkzeug.routing import Rule
 from app.accounts import services as account_services
 from app.accounts.models import Consent
 from app.actors import services as actor_services
+from app.delivery.models import InboxItem
+from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
 from app.media.models import Media
-from app.notifications.models import InboxItem
-from app.notifications.tokens import delivery_token, unsubscribe_token
 from app.territories.models import Territory
 from tests.factories import (
     PASSWORD,
@@ -52,11 +52,11 @@ REFUSAL = {"accounts.verify_email": 400, "accounts.reset_password": 400}
 def _export_of(user: Any) -> int | None:
     """A ready data archive of ``user`` (the privacy centre's), if the app has them."""
     try:
-        from app.privacy import services as privacy_services
+        from app.privacy import exports as privacy_exports
     except ImportError:
         return None
-    export, _created = privacy_services.request_export(user)
-    privacy_services.build_export(export.id)
+    export, _created = privacy_exports.request_export(user)
+    privacy_exports.build_export(export.id)
     return export.id
 
 
@@ -111,15 +111,15 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
             },
             # Tokens name objects too: each token route gets the token of its own kind.
             "tokens": {
-                "places.kiosk": kiosk_token,
-                "places.kiosk_items": kiosk_token,
+                "kiosks.kiosk": kiosk_token,
+                "kiosks.kiosk_items": kiosk_token,
                 "actors.accept_invitation": invitation_token,
                 "accounts.verify_email": account_services.issue_token(admin, account_services.VERIFY_EMAIL),
                 "accounts.reset_password": account_services.issue_token(admin, account_services.RESET_PASSWORD),
-                "notifications.open_message": message_token,
-                "notifications.click": message_token,
-                "notifications.mute_from_message": message_token,
-                "notifications.unsubscribe": unsubscribe_token(admin.id, "email"),
+                "delivery.open_message": message_token,
+                "delivery.click": message_token,
+                "delivery.mute_from_message": message_token,
+                "delivery.unsubscribe": unsubscribe_token(admin.id, "email"),
             },
         }
     return worlds
@@ -155,7 +155,7 @@ def _csrf(client, host: str) -> str:
 def test_object_routes_exist_to_be_checked(app):
     rules = _object_rules(app)
     assert len(rules) >= 30
-    assert {"places.kiosk", "notifications.click", "campaigns.show", "media.file"} <= {r.endpoint for r in rules}
+    assert {"kiosks.kiosk", "delivery.click", "campaigns.show", "media.file"} <= {r.endpoint for r in rules}
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])

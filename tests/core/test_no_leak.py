@@ -30,22 +30,22 @@ from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from app import geo
+from app import sms as sms_module
 from app.accounts import services as account_services
 from app.accounts.models import Consent, User, UserHashtag
-from app.accounts.routes import ONBOARDING_STEPS
 from app.actors import services as actor_services
 from app.actors.models import Actor, Follow
-from app.campaigns.models import Campaign
-from app.delivery import services as delivery_services
-from app.delivery.channels import sms as sms_module
-from app.delivery.models import Delivery
+from app.campaigns.models import Campaign, Delivery
+from app.delivery import runs as delivery_runs
+from app.delivery.models import InboxItem
+from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
 from app.media.models import Media
 from app.models_common import utcnow
-from app.notifications.models import InboxItem, NotificationSettings
-from app.notifications.tokens import delivery_token, unsubscribe_token
-from app.places import cells
+from app.notifications.models import NotificationSettings
 from app.places.models import LiveCell
+from app.profiles.routes import ONBOARDING_STEPS
 from app.territories.models import Territory
 from tests.factories import (
     login_as,
@@ -205,7 +205,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
     for cell in live_cells:
         markers |= _cell_markers(cell)
     # The shop's and the office's own places are theirs to show: they must not be markers.
-    own = _cell_markers(cells.cell_of(*ACTOR_AT)) | _cell_markers(cells.cell_of(43.1733, 5.6044))
+    own = _cell_markers(geo.cell_of(*ACTOR_AT)) | _cell_markers(geo.cell_of(43.1733, 5.6044))
     assert not own & markers, "move the shop: its own cell is one of a citizen's"
 
     # The shop's campaign reaches them all, through the delivery engine.
@@ -216,7 +216,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
     db.session.add(campaign)
     db.session.commit()
     g.__dict__.clear()  # the worker's context: none of the last request's territory or user
-    run = delivery_services.start_run(campaign, utcnow())
+    run = delivery_runs.start_run(campaign, utcnow())
     assert run.status != "refused"
     assert push_service.errors == []
     assert len(push_service.wait_for(len(endpoints))) == len(endpoints)
@@ -266,17 +266,17 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "step": list(ONBOARDING_STEPS),
     }
     endpoint_fills: dict[tuple[str, str], list[Any]] = {
-        ("places.kiosk", "token"): [kiosk_token],
-        ("places.kiosk_items", "token"): [kiosk_token],
+        ("kiosks.kiosk", "token"): [kiosk_token],
+        ("kiosks.kiosk_items", "token"): [kiosk_token],
         ("actors.accept_invitation", "token"): [invitation_token],
         # The crawler's own account links.
         ("accounts.verify_email", "token"): [account_services.issue_token(owner, account_services.VERIFY_EMAIL)],
         ("accounts.reset_password", "token"): [account_services.issue_token(owner, account_services.RESET_PASSWORD)],
         # A citizen's message links, forwarded: they act without a log-in, so they must not
         # show whose they are.
-        ("notifications.click", "token"): [delivery_token(reader_delivery.id)],
-        ("notifications.mute_from_message", "token"): [delivery_token(reader_delivery.id)],
-        ("notifications.unsubscribe", "token"): [unsubscribe_token(reader.id, "email")],
+        ("delivery.click", "token"): [delivery_token(reader_delivery.id)],
+        ("delivery.mute_from_message", "token"): [delivery_token(reader_delivery.id)],
+        ("delivery.unsubscribe", "token"): [unsubscribe_token(reader.id, "email")],
     }
     queries: dict[str, list[dict[str, Any]]] = {
         "actors.directory": [{"q": "boul"}, {"hashtag": bio.id}, {"neighbourhood": hood.id}, {"kind": "merchant"}, {"page": 2}],
@@ -306,13 +306,13 @@ def _seed(app: Flask, push_service: PushService) -> Town:
 def _exports_of(*people: User) -> list[int]:
     """Each crawler's own data archive, built (the privacy centre's download)."""
     try:
-        from app.privacy import services as privacy_services
+        from app.privacy import exports as privacy_exports
     except ImportError:  # no data exports yet
         return []
     ids = []
     for person in people:
-        export, _created = privacy_services.request_export(person)
-        privacy_services.build_export(export.id)
+        export, _created = privacy_exports.request_export(person)
+        privacy_exports.build_export(export.id)
         ids.append(export.id)
     return ids
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from app import sms as sms_module
 from app.accounts.models import User
 from app.actors.models import Actor, Follow
 from app.campaigns.models import Campaign
-from app.delivery.channels import sms as sms_module
 from app.extensions import db
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings, PushSubscription

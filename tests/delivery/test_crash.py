@@ -15,9 +15,10 @@ import pytest
 from huey import RedisHuey, SqliteHuey
 from sqlalchemy import func, select
 
+from app.campaigns.models import Delivery
 from app.config import ROOT
-from app.delivery import services
-from app.delivery.models import Delivery
+from app.delivery import runs as delivery_runs
+from app.delivery import tasks as delivery_tasks
 from app.extensions import db
 from app.models_common import utcnow
 from app.notifications.models import PushSubscription
@@ -64,7 +65,7 @@ def test_killed_worker_then_restarted_sends_each_message_exactly_once(
     redis_url = os.environ.get("TEST_REDIS_URL", "")
     people = make_citizens(territory, actor, RECIPIENTS, push_service=push_service)
     campaign = make_campaign(actor, channels=("push",), title="Market day", body="Saturday, 8 to 13.")
-    run = services.start_run(campaign, utcnow(), enqueue=False)
+    run = delivery_runs.start_run(campaign, utcnow(), enqueue=False)
     assert _counts(run.id) == {"queued": RECIPIENTS}
     push_service.delay = 0.05  # a 50 ms round trip: the worker is killed with pushes in flight
 
@@ -91,7 +92,7 @@ def test_killed_worker_then_restarted_sends_each_message_exactly_once(
     huey._immediate, huey.storage = False, shared.storage
     try:
         shared.storage.flush_queue()
-        services.enqueue_drains(run.id, RECIPIENTS)
+        delivery_tasks.enqueue_drains(run.id, RECIPIENTS)
     finally:
         huey._immediate, huey.storage = saved
 

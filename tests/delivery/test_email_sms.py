@@ -15,12 +15,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from app.delivery import services
-from app.delivery.channels.sms import SmsError, send_sms
-from app.delivery.models import Delivery
+from app.campaigns.models import Delivery
+from app.delivery import runs as delivery_runs
 from app.extensions import db
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings
+from app.sms import SmsError, send_sms
 from tests.delivery.conftest import make_campaign, make_citizens
 
 
@@ -52,7 +52,7 @@ def test_email_with_one_click_unsubscribe(app, client, territory, actor, smtp_se
     people = make_citizens(territory, actor, 11, email=True)
     people[0].language = "fr"
     db.session.commit()
-    run = services.start_run(make_campaign(actor, channels=("email",), title="Pain frais"), utcnow())
+    run = delivery_runs.start_run(make_campaign(actor, channels=("email",), title="Pain frais"), utcnow())
 
     assert len(smtp_server.messages) == 11
     assert len(smtp_server.sessions) == 1  # one SMTP connection for the batch
@@ -98,7 +98,7 @@ def test_smtp_temporary_error_is_retried_with_the_same_message_id(app, territory
 
     smtp_server.handle_DATA = flaky
     make_citizens(territory, actor, 11, email=True)
-    run = services.start_run(make_campaign(actor, channels=("email",)), utcnow())
+    run = delivery_runs.start_run(make_campaign(actor, channels=("email",)), utcnow())
     assert len(smtp_server.messages) == 11
     assert len({m["Message-ID"] for m in smtp_server.messages}) == 11
     assert {d.status for d in db.session.scalars(select(Delivery).where(Delivery.run_id == run.id))} == {"sent"}
@@ -143,7 +143,7 @@ def sms_provider(app):
 def test_sms_through_the_provider_api(app, territory, actor, sms_provider):
     people = make_citizens(territory, actor, 11, sms=True)
     sms_provider.statuses = [503, 429]
-    run = services.start_run(make_campaign(actor, channels=("sms",), title="Water cut"), utcnow())
+    run = delivery_runs.start_run(make_campaign(actor, channels=("sms",), title="Water cut"), utcnow())
     deliveries = {d.user_id: d for d in db.session.scalars(select(Delivery).where(Delivery.run_id == run.id))}
     assert {d.status for d in deliveries.values()} == {"sent"}
     assert len(sms_provider.received) == 13  # 11 + two retried
@@ -172,7 +172,7 @@ def test_send_sms_for_confirmation_codes(app, sms_provider):
 
 
 def test_sms_memory_and_console_backends(app, capsys):
-    from app.delivery.channels.sms import sms_outbox
+    from app.sms import sms_outbox
 
     app.config["SMS_BACKEND"] = "memory"
     send_sms("+33600000000", "hello", "k1")

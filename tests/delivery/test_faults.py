@@ -32,13 +32,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
 from app.actors.models import Actor
-from app.campaigns.models import Campaign, CampaignRun
+from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.config import ROOT
-from app.delivery import services
-from app.delivery.models import Delivery
+from app.delivery import drain as delivery_drain
+from app.delivery import runs as delivery_runs
+from app.delivery.models import InboxItem
 from app.extensions import db
 from app.models_common import utcnow
-from app.notifications.models import InboxItem, PushSubscription
+from app.notifications.models import PushSubscription
 from app.territories.models import Territory
 from tests.delivery.conftest import make_campaign, make_citizens
 from tests.factories import login_as, make_member, make_user
@@ -417,8 +418,8 @@ def test_outcomes_of_pushes_already_sent_wait_for_the_database_instead_of_being_
     app, territory, actor, push_service, monkeypatch
 ):
     people = make_citizens(territory, actor, 12, push_service=push_service)
-    run = services.start_run(make_campaign(actor, channels=("push",), title=TITLE), utcnow(), enqueue=False)
-    record, failures = services.record, []
+    run = delivery_runs.start_run(make_campaign(actor, channels=("push",), title=TITLE), utcnow(), enqueue=False)
+    record, failures = delivery_drain.record, []
 
     def record_after_a_restart(*args: Any, **kwargs: Any) -> dict[str, int]:
         if not failures:  # the database restarts while the batch is on the wire
@@ -426,8 +427,8 @@ def test_outcomes_of_pushes_already_sent_wait_for_the_database_instead_of_being_
             raise OperationalError("UPDATE delivery ...", {}, ConnectionError("server closed the connection"))
         return record(*args, **kwargs)
 
-    monkeypatch.setattr(services, "record", record_after_a_restart)
-    services.drain(run.id)
+    monkeypatch.setattr(delivery_drain, "record", record_after_a_restart)
+    delivery_drain.drain(run.id)
 
     assert failures == [1]
     assert _read(lambda: _statuses(run.id)) == {("push", "sent"): len(people)}

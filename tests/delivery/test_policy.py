@@ -6,10 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from app.delivery import policy, services
-from app.delivery.models import Delivery
+from app.campaigns.models import Delivery
+from app.delivery import digest as delivery_digest
+from app.delivery import drain as delivery_drain
+from app.delivery import policy
+from app.delivery import runs as delivery_runs
+from app.delivery.models import InboxItem
 from app.extensions import db
-from app.notifications.models import InboxItem, Mute
+from app.notifications.models import Mute
 from app.timezones import start_of_local_day
 from tests.delivery.conftest import make_campaign, make_citizens
 
@@ -72,8 +76,8 @@ def test_local_midnight_in_the_territory_time_zone():
 
 def _run(actor, now, **fields):
     campaign = make_campaign(actor, channels=("email", "inbox"), **fields)
-    run = services.start_run(campaign, now, now=now, enqueue=False)
-    services.drain(run.id, clock=lambda: now)
+    run = delivery_runs.start_run(campaign, now, now=now, enqueue=False)
+    delivery_drain.drain(run.id, clock=lambda: now)
     return run
 
 
@@ -110,9 +114,9 @@ def test_daily_cap_defers_to_the_digest_and_alerts_bypass_it(app, territory, act
 
     # The digest of the 10th (run at 18:00 on the 10th): one per person, idempotent.
     outbox.clear()
-    assert services.send_digests(paris(10, 17, 59)) == 0
-    assert services.send_digests(paris(10, 18, 5)) == 11
-    assert services.send_digests(paris(10, 18, 15)) == 0
+    assert delivery_digest.send_digests(paris(10, 17, 59)) == 0
+    assert delivery_digest.send_digests(paris(10, 18, 5)) == 11
+    assert delivery_digest.send_digests(paris(10, 18, 15)) == 0
     digests = db.session.scalars(select(InboxItem).where(InboxItem.kind == "digest")).all()
     assert sorted(d.user_id for d in digests) == sorted(p.id for p in people)
     assert all("Three" in d.body and "Four" in d.body and "Two" not in d.body for d in digests)
@@ -131,9 +135,9 @@ def test_quiet_hours_wait_for_their_end(app, territory, actor, outbox):
     db.session.refresh(run)
     assert run.status == "sent"  # nothing left to send before morning
     # The periodic task finds them due at 08:00 and a drain sends them.
-    assert services.requeue_due(paris(11, 7, 0)) == []
+    assert delivery_drain.runs_with_due_work(paris(11, 7, 0)) == []
     morning = paris(11, 8, 1)
-    services.drain(run.id, clock=lambda: morning)
+    delivery_drain.drain(run.id, clock=lambda: morning)
     assert _statuses(run.id) == [("email", "sent", None, 11), ("inbox", "sent", None, 11)]
     assert len(outbox) == 11
 
@@ -149,10 +153,10 @@ def test_muting_the_actor_after_the_run_started_skips(app, territory, actor, out
     people = make_citizens(territory, actor, 12, email=True)
     now = paris(10, 12)
     campaign = make_campaign(actor, channels=("email", "inbox"))
-    run = services.start_run(campaign, now, now=now, enqueue=False)
+    run = delivery_runs.start_run(campaign, now, now=now, enqueue=False)
     db.session.add(Mute(user_id=people[0].id, actor_id=actor.id))
     db.session.commit()
-    services.drain(run.id, clock=lambda: now + timedelta(minutes=1))
+    delivery_drain.drain(run.id, clock=lambda: now + timedelta(minutes=1))
     muted = _statuses(run.id)
     assert ("email", "skipped", "muted", 1) in muted and ("inbox", "skipped", "muted", 1) in muted
     assert len(outbox) == 11 and people[0].email not in {m["To"] for m in outbox}

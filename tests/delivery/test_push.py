@@ -7,14 +7,14 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from app.delivery import services
-from app.delivery.channels.push import PushSender, endpoint_allowed, topic_for
-from app.delivery.models import Delivery
-from app.delivery.vapid import VapidSigner, vapid_key, vapid_public_key
+from app.campaigns.models import Delivery
+from app.delivery import runs as delivery_runs
+from app.delivery.channels.push import PushSender, topic_for
+from app.delivery.tokens import read_delivery_token
 from app.extensions import db
 from app.models_common import utcnow
 from app.notifications.models import PushSubscription
-from app.notifications.tokens import read_delivery_token
+from app.webpush import VapidSigner, endpoint_allowed, vapid_key, vapid_public_key
 from tests.delivery.conftest import make_campaign, make_citizens, subscribe
 from tests.support.push_service import verify_vapid
 
@@ -51,7 +51,7 @@ def test_vapid_header_is_signed_once_per_origin_until_near_expiry(app):
 def test_campaign_push_decrypts_to_the_text_with_valid_vapid_and_headers(app, territory, actor, push_service):
     people = make_citizens(territory, actor, 12, push_service=push_service)
     campaign = make_campaign(actor, channels=("push", "inbox"), title="Fresh bread", body="Warm croissants until 9.")
-    run = services.start_run(campaign, utcnow())
+    run = delivery_runs.start_run(campaign, utcnow())
 
     received = push_service.received
     assert push_service.errors == []
@@ -86,7 +86,7 @@ def test_campaign_push_decrypts_to_the_text_with_valid_vapid_and_headers(app, te
 
 def test_alert_is_sent_with_high_urgency(app, territory, actor, push_service):
     make_citizens(territory, actor, 11, push_service=push_service)
-    services.start_run(make_campaign(actor, channels=("push",), is_alert=True), utcnow())
+    delivery_runs.start_run(make_campaign(actor, channels=("push",), is_alert=True), utcnow())
     assert {r.headers["Urgency"] for r in push_service.received} == {"high"}
 
 
@@ -94,7 +94,7 @@ def test_server_error_then_success_is_retried_with_backoff(app, territory, actor
     people = make_citizens(territory, actor, 11, push_service=push_service)
     flaky = db.session.scalar(select(PushSubscription).where(PushSubscription.user_id == people[0].id))
     push_service.script(flaky.endpoint, [500, 503])
-    run = services.start_run(make_campaign(actor, channels=("push",)), utcnow())
+    run = delivery_runs.start_run(make_campaign(actor, channels=("push",)), utcnow())
 
     tries = push_service.received_for(flaky.endpoint)
     assert [r.status for r in tries] == [500, 503, 201]
@@ -109,7 +109,7 @@ def test_429_waits_for_retry_after(app, territory, actor, push_service):
     people = make_citizens(territory, actor, 11, push_service=push_service)
     busy = db.session.scalar(select(PushSubscription).where(PushSubscription.user_id == people[3].id))
     push_service.script(busy.endpoint, [(429, {"Retry-After": "2"})])
-    run = services.start_run(make_campaign(actor, channels=("push",)), utcnow())
+    run = delivery_runs.start_run(make_campaign(actor, channels=("push",)), utcnow())
     tries = push_service.received_for(busy.endpoint)
     assert [r.status for r in tries] == [429, 201]
     assert tries[1].at - tries[0].at >= 1.9
@@ -125,7 +125,7 @@ def test_gone_subscription_is_deleted(app, territory, actor, push_service):
     )
     push_service.script(dead.endpoint, [410])
     push_service.script(second.endpoint, [404])
-    run = services.start_run(make_campaign(actor, channels=("push",)), utcnow())
+    run = delivery_runs.start_run(make_campaign(actor, channels=("push",)), utcnow())
     remaining = set(db.session.scalars(select(PushSubscription.id)))
     assert dead.id not in remaining and second.id not in remaining
     assert len(remaining) == 10
@@ -139,7 +139,7 @@ def test_client_errors_fail_without_retry(app, territory, actor, push_service, s
     people = make_citizens(territory, actor, 11, push_service=push_service)
     sub = db.session.scalar(select(PushSubscription).where(PushSubscription.user_id == people[0].id))
     push_service.script(sub.endpoint, [status])
-    run = services.start_run(make_campaign(actor, channels=("push",)), utcnow())
+    run = delivery_runs.start_run(make_campaign(actor, channels=("push",)), utcnow())
     assert len(push_service.received_for(sub.endpoint)) == 1
     delivery = db.session.scalar(select(Delivery).where(Delivery.run_id == run.id, Delivery.user_id == people[0].id))
     assert (delivery.status, delivery.last_error) == ("failed", str(status))
@@ -151,7 +151,7 @@ def test_endpoint_not_on_the_allow_list_is_never_contacted(app, territory, actor
         rogue = db.session.scalar(select(PushSubscription).where(PushSubscription.user_id == people[0].id))
         rogue.endpoint = other.make_subscription()["endpoint"]
         db.session.commit()
-        run = services.start_run(make_campaign(actor, channels=("push",)), utcnow())
+        run = delivery_runs.start_run(make_campaign(actor, channels=("push",)), utcnow())
         assert other.received == []
     assert len(push_service.received) == 10
     delivery = db.session.scalar(select(Delivery).where(Delivery.run_id == run.id, Delivery.user_id == people[0].id))
@@ -175,7 +175,7 @@ def test_endpoint_allow_list_rules():
 
 def test_payload_over_4kb_is_refused_without_a_request(app, push_service):
     from app.delivery.channels.push import PushRequest
-    from app.delivery.vapid import signer
+    from app.webpush import signer
 
     sub = push_service.make_subscription()
     sender = PushSender(signer(), (), (push_service.netloc,))
@@ -193,7 +193,7 @@ def test_payload_over_4kb_is_refused_without_a_request(app, push_service):
 def test_no_delivery_left_behind(app, territory, actor, push_service):
     make_citizens(territory, actor, 15, push_service=push_service)
     app.config["DELIVERY_BATCH_SIZE"] = 4  # several batches, several drains
-    run = services.start_run(make_campaign(actor, channels=("push", "inbox")), utcnow())
+    run = delivery_runs.start_run(make_campaign(actor, channels=("push", "inbox")), utcnow())
     counts = dict(db.session.execute(select(Delivery.status, func.count()).where(Delivery.run_id == run.id).group_by(Delivery.status)).all())
     assert counts == {"sent": 30}
     assert len(push_service.received) == 15 and len({r.topic for r in push_service.received}) == 15

@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from app.delivery import services
-from app.delivery.models import Delivery
+from app.campaigns.models import Delivery
+from app.delivery import runs as delivery_runs
+from app.delivery.models import InboxItem
 from app.extensions import db
 from app.models_common import utcnow
-from app.notifications.models import InboxItem, NotificationSettings
+from app.notifications.models import NotificationSettings
 from tests.delivery.conftest import make_campaign, make_citizens, make_person
 
 
@@ -27,7 +28,7 @@ def test_one_row_per_person_and_accepted_channel(app, territory, actor):
     db.session.commit()
     campaign = make_campaign(actor, channels=("push", "email", "sms", "inbox"))
 
-    run = services.start_run(campaign, utcnow(), enqueue=False)
+    run = delivery_runs.start_run(campaign, utcnow(), enqueue=False)
 
     assert run.status == "sending" and campaign.status == "sending"
     assert run.audience_size == 13
@@ -44,12 +45,12 @@ def test_starting_twice_or_materialising_twice_is_harmless(app, territory, actor
     make_citizens(territory, actor, 12)
     campaign = make_campaign(actor, channels=("inbox",))
     when = utcnow()
-    run = services.start_run(campaign, when, enqueue=False)
-    again = services.start_run(campaign, when, enqueue=False)
+    run = delivery_runs.start_run(campaign, when, enqueue=False)
+    again = delivery_runs.start_run(campaign, when, enqueue=False)
     assert again.id == run.id
     from app.campaigns.criteria import parse_criteria
 
-    inserted = services.materialise(run, campaign, territory, parse_criteria(campaign.criteria, territory), utcnow())
+    inserted = delivery_runs.materialise(run, campaign, territory, parse_criteria(campaign.criteria, territory), utcnow())
     db.session.commit()
     assert inserted == 0
     assert len(_rows(run.id)) == 12
@@ -58,7 +59,7 @@ def test_starting_twice_or_materialising_twice_is_harmless(app, territory, actor
 def test_under_the_floor_is_refused_and_writes_nothing(app, territory, actor):
     make_citizens(territory, actor, 10)
     campaign = make_campaign(actor, channels=("push", "inbox"))
-    run = services.start_run(campaign, utcnow())
+    run = delivery_runs.start_run(campaign, utcnow())
     assert run.status == "refused"
     assert _rows(run.id) == []
     assert db.session.scalar(select(func.count()).select_from(InboxItem)) == 0
@@ -72,7 +73,7 @@ def test_the_count_is_checked_again_at_send_time(app, territory, actor):
 
     db.session.execute(Follow.__table__.delete().where(Follow.user_id == people[0].id))
     db.session.commit()
-    run = services.start_run(campaign, utcnow() + timedelta(minutes=5))
+    run = delivery_runs.start_run(campaign, utcnow() + timedelta(minutes=5))
     assert run.status == "refused"
     assert _rows(run.id) == []
 
@@ -80,7 +81,7 @@ def test_the_count_is_checked_again_at_send_time(app, territory, actor):
 def test_inbox_run_is_drained_to_the_end(app, territory, actor):
     people = make_citizens(territory, actor, 12)
     campaign = make_campaign(actor, channels=("inbox",))
-    run = services.start_run(campaign, utcnow())  # tests run Huey immediately
+    run = delivery_runs.start_run(campaign, utcnow())  # tests run Huey immediately
     assert run.status == "sent" and run.finished_at is not None
     assert campaign.status == "sent"
     items = db.session.scalars(select(InboxItem).order_by(InboxItem.user_id)).all()

@@ -24,8 +24,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.accounts.models import Consent, User, UserHashtag
-from app.campaigns.models import Campaign
-from app.delivery.models import Delivery
+from app.campaigns.models import Campaign, Delivery
 from app.extensions import db
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings, PushSubscription

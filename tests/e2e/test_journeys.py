@@ -174,7 +174,7 @@ def test_following_and_unfollowing_on_the_actor_page_updates_it_in_place(
 ):
     from app.extensions import db
     from app.models_common import utcnow
-    from app.privacy import anonymity_floor
+    from app.releases.floor import anonymity_floor
     from app.territories.models import Territory
     from tests.factories import make_actor, make_follow, make_user
 

@@ -8,8 +8,8 @@ import time
 import pytest
 from sqlalchemy import select
 
+from app import geo
 from app.extensions import db
-from app.places import cells
 from app.places.models import LiveCell
 from tests.e2e.conftest import log_in
 
@@ -48,7 +48,7 @@ def test_citizen_opts_in_sees_the_map_and_opts_out(context, page, live_server, l
     page.locator("[data-live-location-state=on]").wait_for()
     # location.js reports the position; only its coarse cell is kept.
     stored = wait_for(lambda: live_cell_of(live_db, seed.ids["citizen"]))
-    assert stored == (cells.cell_of(MARKET_SQUARE["latitude"], MARKET_SQUARE["longitude"]), seed.ids["coast"])
+    assert stored == (geo.cell_of(MARKET_SQUARE["latitude"], MARKET_SQUARE["longitude"]), seed.ids["coast"])
 
     page.goto(live_server.url("/near?from=live"))
     page.locator("#near-map.has-map .leaflet-marker-icon").first.wait_for()

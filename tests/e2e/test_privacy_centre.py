@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from app.extensions import db
-from app.privacy import services
+from app.privacy import exports
 from app.privacy import tasks as privacy_tasks
 from app.privacy.models import DataExport
 from app.territories.models import Territory
@@ -56,7 +56,7 @@ def test_citizen_downloads_their_data_after_watching_the_progress(
     )
 
     with live_db():
-        assert services.build_export(queued[0])
+        assert exports.build_export(queued[0])
     link = page.locator("#export a.export-download")
     link.wait_for()
     assert page.locator("#export progress").count() == 0  # polling stopped with the bar

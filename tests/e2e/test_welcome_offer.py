@@ -11,14 +11,16 @@ import time
 import pytest
 from sqlalchemy import func, select, update
 
+from app import geo
 from app.accounts.models import Consent
 from app.extensions import db
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings, PushSubscription
 from app.notifications.services import endpoint_hash
-from app.places import cells, services
-from app.places.models import LiveCell, WelcomeSent
+from app.places.models import LiveCell
 from app.publications.models import Publication
+from app.welcome import services as welcome_services
+from app.welcome.models import WelcomeSent
 from tests.e2e.conftest import log_in, wait_for_service_worker
 from tests.e2e.test_push_settings import FAKE_PUSH
 from tests.factories import make_actor, make_publication, make_user
@@ -78,7 +80,7 @@ def welcome(live_db, seed):  # type: ignore[no-untyped-def]
     with live_db():  # leave the other browser tests a town without this offer
         db.session.execute(update(Publication).where(Publication.id == ids["offer"]).values(status="archived"))
         db.session.commit()
-        services.forget_welcome_zones()
+        welcome_services.forget_welcome_zones()
 
 
 
@@ -123,7 +125,7 @@ def test_tourist_on_the_market_square_gets_the_welcome_offer_once(
     page.goto(live_server.url("/near/location"))
     page.locator("button[name=action][value=on]").click()
     page.locator("[data-live-location-state=on]").wait_for()
-    market_cell = cells.cell_of(MARKET_SQUARE["latitude"], MARKET_SQUARE["longitude"])
+    market_cell = geo.cell_of(MARKET_SQUARE["latitude"], MARKET_SQUARE["longitude"])
     assert wait_for(lambda: live_cell(live_db, welcome["tourist"]) == market_cell)
     received = push_service.wait_for(1)
     assert len(received) == 1 and not push_service.errors, push_service.errors
@@ -134,7 +136,7 @@ def test_tourist_on_the_market_square_gets_the_welcome_offer_once(
     assert page.locator(".near-list").get_by_text(OFFER_TITLE).first.is_visible()
 
     # Away, then back: not sent again.
-    far_cell = cells.cell_of(FAR_AWAY["latitude"], FAR_AWAY["longitude"])
+    far_cell = geo.cell_of(FAR_AWAY["latitude"], FAR_AWAY["longitude"])
     check_in_from(page, live_server, context, FAR_AWAY)
     assert wait_for(lambda: live_cell(live_db, welcome["tourist"]) == far_cell)
     check_in_from(page, live_server, context, MARKET_SQUARE)

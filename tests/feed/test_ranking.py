@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from app.feed.services import Candidate, Profile, rank, score_candidate
+from app.feed.ranking import Candidate, Profile, rank, score_candidate
 
 NOW = datetime(2030, 6, 14, 12, 0, tzinfo=UTC)
 

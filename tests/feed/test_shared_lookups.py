@@ -8,7 +8,7 @@ import pytest
 
 from app import changes
 from app.extensions import db
-from app.feed import lookups, services
+from app.feed import lookups, ranking, services
 from app.models_common import utcnow
 from tests.factories import (
     login_as,
@@ -31,8 +31,8 @@ def small_limits(monkeypatch):  # type: ignore[no-untyped-def]
         "CANDIDATES_SOON",
         "CANDIDATES_RECENT",
     ):
-        monkeypatch.setattr(services, name, 3)
-    monkeypatch.setattr(services, "MAX_HASHTAGS_LOOKED_UP", 2)
+        monkeypatch.setattr(lookups, name, 3)
+    monkeypatch.setattr(lookups, "MAX_HASHTAGS_LOOKED_UP", 2)
     services._candidate_statement.cache_clear()
     lookups.clear()
     yield
@@ -97,11 +97,11 @@ def test_shared_look_ups_rank_exactly_as_the_query(app, territory, small_limits)
             by_query = services.load_candidates(territory.id, profile, now, depth=depth)
             shared = services.shared_candidates(territory.id, profile, depth=depth)
             assert sorted(shared) == sorted(by_query)
-            ranked = services.rank(by_query, profile, now)
-            assert services.rank(shared, profile, now) == ranked
+            ranked = ranking.rank(by_query, profile, now)
+            assert ranking.rank(shared, profile, now) == ranked
             ids, entries = lookups.candidate_entries(
                 territory.id,
-                sorted(profile.hashtag_ids)[: services.MAX_HASHTAGS_LOOKED_UP],
+                sorted(profile.hashtag_ids)[: lookups.MAX_HASHTAGS_LOOKED_UP],
                 profile.followed_actor_ids,
                 profile.neighbourhood_id,
                 depth,
@@ -115,7 +115,7 @@ def test_ranking_entries_gives_the_same_order_and_scores_as_ranking_candidates()
     from datetime import UTC, datetime
 
     from app.feed.lookups import make_entry
-    from app.feed.services import Candidate, Profile
+    from app.feed.ranking import Candidate, Profile
 
     rng = random.Random(2026)
     now = datetime(2026, 3, 29, 1, 30, 15, 123457, tzinfo=UTC)
@@ -152,7 +152,7 @@ def test_ranking_entries_gives_the_same_order_and_scores_as_ranking_candidates()
         built = [
             Candidate(*columns, len(tags & profile.hashtag_ids)) for columns, tags in candidates
         ]
-        assert services.rank_entries(list(entries), entries, profile, now) == services.rank(
+        assert services.rank_entries(list(entries), entries, profile, now) == ranking.rank(
             built, profile, now
         )
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask.testing import FlaskClient
 
-from app.delivery.channels import sms as sms_module
+from app import sms as sms_module
 from tests.factories import login_as, make_territory, make_user
 
 PUSH_HOST = "push.test.local"

@@ -9,7 +9,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from app.accounts import services as accounts
+from app.accounts import consents
 from app.accounts.models import Consent
 from app.extensions import db
 from app.models_common import utcnow
@@ -72,9 +72,9 @@ def test_withdrawing_the_consent_in_the_privacy_centre_switches_the_channel_off(
 
 
 def test_the_existing_consent_helpers_still_work_without_a_channel(citizen):
-    accounts.grant_consent(citizen, accounts.PROFILE_TARGETING, detail="profile")
-    assert accounts.has_profile_targeting_consent(citizen)
-    assert accounts.active_consent(citizen, accounts.PROFILE_TARGETING).channel is None
+    consents.grant_consent(citizen, consents.PROFILE_TARGETING, detail="profile")
+    assert consents.has_profile_targeting_consent(citizen)
+    assert consents.active_consent(citizen, consents.PROFILE_TARGETING).channel is None
 
 
 # --- SMS -------------------------------------------------------------------------------------

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from app.delivery.models import InboxItem
 from app.extensions import db
 from app.models_common import utcnow
-from app.notifications.models import InboxItem
 from tests.factories import login_as, make_actor, make_campaign, make_delivery, make_run, make_user
 from tests.notifications.conftest import csrf_token
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.accounts.models import Consent
+from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
 from app.notifications import services
 from app.notifications.models import NotificationSettings
-from app.notifications.tokens import delivery_token, unsubscribe_token
 from tests.factories import (
     make_actor,
     make_campaign,

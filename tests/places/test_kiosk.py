@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
+from app.kiosks.models import KioskToken
 from app.models_common import utcnow
-from app.places.models import KioskToken
 from tests.factories import (
     login_as,
     make_actor,

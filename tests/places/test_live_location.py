@@ -8,11 +8,13 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, text
 
+from app import geo
+from app.accounts import consents
 from app.accounts.models import Consent
 from app.extensions import db
 from app.models import Base
 from app.models_common import utcnow
-from app.places import cells, services
+from app.places import live
 from app.places.models import LiveCell
 from app.places.tasks import purge_live_cells
 from tests.places.conftest import (
@@ -56,9 +58,9 @@ def test_stored_position_is_the_coarse_cell_never_the_coordinates(citizen_client
     row = rows[0]
     assert set(row) == {"user_id", "territory_id", "cell", "seen_at"}
     assert row["user_id"] == town.citizen.id and row["territory_id"] == town.territory.id
-    assert row["cell"] == cells.cell_of(*MARKET_SQUARE) == cells.cell_of(43.1753, 5.6052)
+    assert row["cell"] == geo.cell_of(*MARKET_SQUARE) == geo.cell_of(43.1753, 5.6052)
     # The cell's centre is not the point sent.
-    centre = cells.cell_centre(row["cell"])
+    centre = geo.cell_centre(row["cell"])
     assert centre != MARKET_SQUARE
     # No column of any table holds the coordinates sent, nor does the log.
     needles = ("43.175", "5.604", "5.605")
@@ -75,7 +77,7 @@ def test_a_new_check_in_replaces_the_previous_cell(citizen_client, town):
     post_position(citizen_client, *MARKET_SQUARE, token=token)
     assert post_position(citizen_client, *FAR_BEACH, token=token).status_code == 200
     rows = live_rows()
-    assert [r["cell"] for r in rows] == [cells.cell_of(*FAR_BEACH)]
+    assert [r["cell"] for r in rows] == [geo.cell_of(*FAR_BEACH)]
 
 
 def test_check_in_without_consent_is_refused_and_nothing_is_stored(citizen_client, town):
@@ -115,7 +117,7 @@ def test_turning_live_location_off_deletes_the_cell_at_once(citizen_client, town
     response = citizen_client.post("/near/location", data={"csrf_token": csrf_from(page), "action": "off"})
     assert response.status_code == 303
     assert live_rows() == []
-    consent = db.session.scalar(select(Consent).where(Consent.purpose == services.LIVE_LOCATION))
+    consent = db.session.scalar(select(Consent).where(Consent.purpose == consents.LIVE_LOCATION))
     assert consent is not None and consent.withdrawn_at is not None  # the record stays, dated
     assert post_position(citizen_client, *MARKET_SQUARE).status_code == 403
 
@@ -123,7 +125,7 @@ def test_turning_live_location_off_deletes_the_cell_at_once(citizen_client, town
 def test_withdrawing_in_the_privacy_centre_deletes_the_cell_too(citizen_client, town):
     turn_on(citizen_client)
     post_position(citizen_client, *MARKET_SQUARE)
-    consent = db.session.scalar(select(Consent).where(Consent.purpose == services.LIVE_LOCATION))
+    consent = db.session.scalar(select(Consent).where(Consent.purpose == consents.LIVE_LOCATION))
     profile = citizen_client.get("/me").get_data(as_text=True)
     assert "Live location (an approximate area, kept one hour)" in profile
     response = citizen_client.post(f"/me/consents/{consent.id}/withdraw", data={"csrf_token": csrf_from(profile)})
@@ -133,16 +135,16 @@ def test_withdrawing_in_the_privacy_centre_deletes_the_cell_too(citizen_client, 
 
 def test_a_cell_older_than_60_minutes_no_longer_counts_and_is_purged(app, town):
     now = utcnow()
-    services.turn_on_live_location(town.citizen)
-    services.check_in(town.citizen, town.territory, *HARBOUR, now=now - timedelta(minutes=59))
+    live.turn_on_live_location(town.citizen)
+    live.check_in(town.citizen, town.territory, *HARBOUR, now=now - timedelta(minutes=59))
     zone = square(HARBOUR[1], HARBOUR[0], 0.01)
-    assert services.count_present(town.territory, zone, now) == 1
-    assert services.live_cell_of(town.citizen, now) is not None
+    assert live.count_present(town.territory, zone, now) == 1
+    assert live.live_cell_of(town.citizen, now) is not None
     later = now + timedelta(minutes=2)  # the cell is now 61 minutes old
-    assert services.count_present(town.territory, zone, later) == 0
-    assert services.live_cell_of(town.citizen, later) is None
-    assert services.purge_expired_live_cells(now) == 0  # 59 minutes: kept
-    assert services.purge_expired_live_cells(later) == 1
+    assert live.count_present(town.territory, zone, later) == 0
+    assert live.live_cell_of(town.citizen, later) is None
+    assert live.purge_expired_live_cells(now) == 0  # 59 minutes: kept
+    assert live.purge_expired_live_cells(later) == 1
     assert live_rows() == []
 
 
@@ -150,8 +152,8 @@ def test_the_periodic_task_purges_expired_cells_only(app, town):
     from tests.factories import make_user
 
     other = make_user(town.territory)
-    services.check_in(town.citizen, town.territory, *HARBOUR, now=utcnow() - timedelta(minutes=61))
-    services.check_in(other, town.territory, *HARBOUR, now=utcnow() - timedelta(minutes=5))
+    live.check_in(town.citizen, town.territory, *HARBOUR, now=utcnow() - timedelta(minutes=61))
+    live.check_in(other, town.territory, *HARBOUR, now=utcnow() - timedelta(minutes=5))
     assert purge_live_cells.call_local() == 1
     assert [r["user_id"] for r in live_rows()] == [other.id]
     assert db.session.scalar(select(func.count()).select_from(LiveCell)) == 1

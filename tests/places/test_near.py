@@ -6,9 +6,10 @@ import json
 import re
 from datetime import timedelta
 
+from app import geo
 from app.extensions import db
 from app.models_common import utcnow
-from app.places import cells, services
+from app.places import live
 from tests.factories import (
     login_as,
     make_actor,
@@ -70,14 +71,14 @@ def test_near_from_a_neighbourhood_and_from_the_live_cell(client, town):
     html = client.get(f"/near?neighbourhood={hood.id}").get_data(as_text=True)
     assert "Around the centre of Plage." in html
     assert titles(html)[0] == "Beach volley tonight"
-    services.turn_on_live_location(town.citizen)
-    services.check_in(town.citizen, town.territory, *HARBOUR)
+    live.turn_on_live_location(town.citizen)
+    live.check_in(town.citizen, town.territory, *HARBOUR)
     login_as(client, town.citizen)
     html = client.get("/near?from=live").get_data(as_text=True)
     assert "Around your current position (approximate)." in html
     assert titles(html)[:2] == ["Two scoops for one", "Glacier du Port"]
     # The page shows the cell's centre, never a precise point of the person.
-    lat, lon = cells.cell_centre(cells.cell_of(*HARBOUR))
+    lat, lon = geo.cell_centre(geo.cell_of(*HARBOUR))
     assert f'data-lat="{lat:.5f}"' in html
 
 

@@ -12,16 +12,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app import geo
 from app.accounts.models import Consent
-from app.campaigns.models import Campaign
-from app.delivery.models import Delivery
+from app.campaigns.models import Campaign, Delivery
+from app.delivery.models import InboxItem
 from app.extensions import db
 from app.models_common import utcnow
-from app.notifications.models import InboxItem, Mute, NotificationSettings, PushSubscription
-from app.places import services
-from app.places.models import WelcomeSent
+from app.notifications.models import Mute, NotificationSettings, PushSubscription
+from app.places import live
 from app.publications.models import Publication
-from app.territories.models import Territory
+from app.welcome import services as welcome
+from app.welcome.models import WelcomeSent
 from tests.factories import login_as, make_actor, make_publication, make_user
 from tests.places.conftest import FAR_BEACH, MARKET_SQUARE, post_position, square
 
@@ -41,7 +42,7 @@ def offer(office):  # type: ignore[no-untyped-def]
         lat=MARKET_SQUARE[0], lon=MARKET_SQUARE[1], radius_m=200, is_welcome_offer=True,
         welcome_population_types="tourist,visitor",
     )
-    services.forget_welcome_zones()
+    welcome.forget_welcome_zones()
     return publication
 
 
@@ -92,8 +93,8 @@ def test_entering_the_zone_sends_the_offer_once_through_the_delivery_engine(clie
 
 
 def test_sending_twice_at_once_records_the_offer_once(town, offer, tourist):
-    services.check_in(tourist, town.territory, *MARKET_SQUARE)
-    assert services.send_welcome_offer(tourist.id, offer.id) is False  # already sent
+    live.check_in(tourist, town.territory, *MARKET_SQUARE)
+    assert welcome.send_welcome_offer(tourist.id, offer.id) is False  # already sent
     assert db.session.scalar(select(func.count()).select_from(WelcomeSent)) == 1
     assert len(inbox_titles(tourist.id)) == 1
 
@@ -108,13 +109,13 @@ def test_a_drawn_zone_matches_the_exact_point_on_its_border_cells(town, office, 
     lat, lon = MARKET_SQUARE
     publication = make_publication(office, "Zone dessinée", kind="offer", is_welcome_offer=True,
                                    zone_geojson=json.dumps(square(lon, lat, 0.002)))
-    services.forget_welcome_zones()
-    zone = next(z for z in services.welcome_zones(town.territory.id) if z.publication_id == publication.id)
+    welcome.forget_welcome_zones()
+    zone = next(z for z in welcome.welcome_zones(town.territory.id) if z.publication_id == publication.id)
     assert zone.border  # a drawn square cuts hexagons
-    assert services.welcome_offers_at(tourist, town.territory, lat, lon, services.cells.cell_of(lat, lon), utcnow()) \
+    assert welcome.welcome_offers_at(tourist, town.territory, lat, lon, geo.cell_of(lat, lon), utcnow()) \
         == [publication.id]
     outside = (lat, lon + 0.0025)  # just east of the square, maybe in one of its border cells
-    assert services.welcome_offers_at(tourist, town.territory, *outside, services.cells.cell_of(*outside), utcnow()) == []
+    assert welcome.welcome_offers_at(tourist, town.territory, *outside, geo.cell_of(*outside), utcnow()) == []
 
 
 def test_only_the_population_types_welcomed_and_with_the_profile_consent(client, town, offer, tourist):
@@ -125,7 +126,7 @@ def test_only_the_population_types_welcomed_and_with_the_profile_consent(client,
     db.session.add(Consent(user_id=resident.id, purpose="profile_targeting"))
     db.session.commit()
     for user in (resident, unconsenting):
-        services.check_in(user, town.territory, *MARKET_SQUARE)
+        live.check_in(user, town.territory, *MARKET_SQUARE)
         assert inbox_titles(user.id) == []
     assert db.session.scalar(select(func.count()).select_from(WelcomeSent)) == 0
 
@@ -133,11 +134,11 @@ def test_only_the_population_types_welcomed_and_with_the_profile_consent(client,
 def test_an_offer_for_everyone_needs_no_profile_consent(town, office):
     make_publication(office, "Pour tous", kind="offer", lat=MARKET_SQUARE[0], lon=MARKET_SQUARE[1],
                      radius_m=100, is_welcome_offer=True, welcome_population_types="")
-    services.forget_welcome_zones()
+    welcome.forget_welcome_zones()
     visitor = make_user(town.territory)
     db.session.add(Consent(user_id=visitor.id, purpose="live_location"))
     db.session.commit()
-    services.check_in(visitor, town.territory, *MARKET_SQUARE)
+    live.check_in(visitor, town.territory, *MARKET_SQUARE)
     assert inbox_titles(visitor.id) == ["Pour tous"]
 
 
@@ -146,15 +147,15 @@ def test_an_ended_draft_or_ordinary_offer_is_not_sent(town, office, tourist):
     make_publication(office, "Finie", kind="offer", is_welcome_offer=True, valid_until=utcnow() - timedelta(hours=1), **point)
     make_publication(office, "Brouillon", kind="offer", status="draft", is_welcome_offer=True, **point)
     make_publication(office, "Ordinaire", kind="offer", **point)
-    services.forget_welcome_zones()
-    services.check_in(tourist, town.territory, *MARKET_SQUARE)
+    welcome.forget_welcome_zones()
+    live.check_in(tourist, town.territory, *MARKET_SQUARE)
     assert inbox_titles(tourist.id) == []
 
 
 def test_a_person_who_muted_the_actor_is_skipped_by_the_delivery_engine(town, offer, office, tourist):
     db.session.add(Mute(user_id=tourist.id, actor_id=office.id))
     db.session.commit()
-    services.check_in(tourist, town.territory, *MARKET_SQUARE)
+    live.check_in(tourist, town.territory, *MARKET_SQUARE)
     assert inbox_titles(tourist.id) == []
     assert set(deliveries(tourist.id).values()) == {("skipped", "muted")}
 
@@ -163,7 +164,7 @@ def test_quiet_hours_hold_the_push_until_morning(town, offer, tourist):
     settings = db.session.get(NotificationSettings, tourist.id)
     settings.daily_cap, settings.quiet_start, settings.quiet_end = 5, "00:00", "23:59"
     db.session.commit()
-    services.check_in(tourist, town.territory, *MARKET_SQUARE)
+    live.check_in(tourist, town.territory, *MARKET_SQUARE)
     assert deliveries(tourist.id)["push"] == ("deferred", "quiet_hours")
     assert inbox_titles(tourist.id) == [OFFER_TITLE]
 
@@ -172,7 +173,7 @@ def test_without_live_location_consent_nothing_is_sent(town, offer):
     other = make_user(town.territory, population_type="tourist")
     db.session.add(Consent(user_id=other.id, purpose="profile_targeting"))
     db.session.commit()
-    assert services.send_welcome_offer(other.id, offer.id) is False  # no live-location consent
+    assert welcome.send_welcome_offer(other.id, offer.id) is False  # no live-location consent
 
 
 def test_near_me_shows_the_welcome_offer_around_the_live_cell(client, town, offer, tourist):
@@ -184,7 +185,7 @@ def test_near_me_shows_the_welcome_offer_around_the_live_cell(client, town, offe
 def test_the_check_in_path_asks_no_query_outside_welcome_zones(app, town, offer, tourist):
     from sqlalchemy import event
 
-    services.welcome_zones(town.territory.id)  # warm the per-process cache
+    welcome.welcome_zones(town.territory.id)  # warm the per-process cache
     statements: list[str] = []
     engine = db.session.get_bind()
 
@@ -193,8 +194,8 @@ def test_the_check_in_path_asks_no_query_outside_welcome_zones(app, town, offer,
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        cell = services.cells.cell_of(*FAR_BEACH)
-        assert services.welcome_offers_at(tourist, town.territory, *FAR_BEACH, cell, utcnow()) == []
+        cell = geo.cell_of(*FAR_BEACH)
+        assert welcome.welcome_offers_at(tourist, town.territory, *FAR_BEACH, cell, utcnow()) == []
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert statements == []
@@ -207,14 +208,13 @@ def test_two_workers_welcoming_at_once_make_one_campaign_for_the_offer(app, town
     """The first worker has made the offer's campaign and not committed yet; the second, welcoming
     someone else at that instant, waits for it and adds to the same run."""
     now = utcnow()
-    first = services._welcome_run(offer, town.territory, now)  # its transaction stays open
+    first = welcome.welcome_run(offer, now)  # its transaction stays open
     found: dict[str, int] = {}
 
     def second_worker() -> None:
         with app.app_context():
             publication = db.session.get(Publication, offer.id)
-            territory = db.session.get(Territory, town.territory.id)
-            found["run"] = services._welcome_run(publication, territory, now).id
+            found["run"] = welcome.welcome_run(publication, now).id
             db.session.commit()
 
     worker = threading.Thread(target=second_worker)

@@ -9,9 +9,12 @@ from datetime import timedelta
 import pytest
 from shapely.geometry import Polygon, shape
 
+from app import geo
 from app.extensions import db
 from app.models_common import utcnow
-from app.places import cells, services
+from app.places import live
+from app.places import residence as homes
+from app.publications import services as publication_services
 from app.publications.models import Publication
 from tests.factories import login_as, make_actor, make_member, make_neighbourhood, make_user
 from tests.places.conftest import FAR_BEACH, HARBOUR, MARKET_SQUARE, csrf_token, square
@@ -24,8 +27,8 @@ def hexagon(cell: int) -> Polygon:
 
 
 def test_zone_cells_split_inner_cells_from_border_cells():
-    zone = cells.circle_zone(*HARBOUR, 600)
-    inner, border = cells.zone_cells(zone)
+    zone = geo.circle_zone(*HARBOUR, 600)
+    inner, border = geo.zone_cells(zone)
     assert inner and border and not inner & border
     for cell in inner:
         assert zone.buffer(1e-9).contains(hexagon(cell))
@@ -35,17 +38,17 @@ def test_zone_cells_split_inner_cells_from_border_cells():
     # The cells cover the zone, and the point test agrees with shapely.
     assert zone.difference(shape({"type": "MultiPolygon", "coordinates": [
         [list(hexagon(c).exterior.coords)] for c in inner | border]})).area < 1e-12
-    assert cells.point_in_zone(*HARBOUR, zone, inner)
-    assert not cells.point_in_zone(*FAR_BEACH, zone, inner)
+    assert geo.point_in_zone(*HARBOUR, zone, inner)
+    assert not geo.point_in_zone(*FAR_BEACH, zone, inner)
 
 
 def test_circle_zone_has_the_radius_asked():
-    zone = cells.circle_zone(43.17, 5.6, 500)
+    zone = geo.circle_zone(43.17, 5.6, 500)
     lon, lat = zone.exterior.coords[0]
-    assert abs(cells.distance_m(43.17, 5.6, lat, lon) - 500) < 1
+    assert abs(geo.distance_m(43.17, 5.6, lat, lon) - 500) < 1
     import math
 
-    metres_per_degree = math.pi * cells.EARTH_RADIUS_M / 180
+    metres_per_degree = math.pi * geo.EARTH_RADIUS_M / 180
     area_m2 = zone.area * metres_per_degree ** 2 * math.cos(math.radians(43.17))
     assert abs(area_m2 / (math.pi * 500 ** 2) - 1) < 0.01
 
@@ -56,14 +59,14 @@ def test_present_in_zone_counts_fresh_cells_inside_only(town):
     outside = make_user(town.territory)
     stale = make_user(town.territory)
     for user in inside:
-        services.check_in(user, town.territory, *MARKET_SQUARE, now=now - timedelta(minutes=10))
-    services.check_in(outside, town.territory, *FAR_BEACH, now=now)
-    services.check_in(stale, town.territory, *MARKET_SQUARE, now=now - timedelta(minutes=90))
-    zone = cells.circle_zone(*MARKET_SQUARE, 400)
-    ids = set(db.session.scalars(services.present_user_ids_query(
-        town.territory, cells.cells_with_centre_inside(zone), now)))
+        live.check_in(user, town.territory, *MARKET_SQUARE, now=now - timedelta(minutes=10))
+    live.check_in(outside, town.territory, *FAR_BEACH, now=now)
+    live.check_in(stale, town.territory, *MARKET_SQUARE, now=now - timedelta(minutes=90))
+    zone = geo.circle_zone(*MARKET_SQUARE, 400)
+    ids = set(db.session.scalars(live.present_user_ids_query(
+        town.territory, geo.cells_with_centre_inside(zone), now)))
     assert ids == {u.id for u in inside}
-    assert services.count_present(town.territory, zone, now) == 3
+    assert live.count_present(town.territory, zone, now) == 3
 
 
 def test_lives_in_drawn_zone_uses_residence_cells_then_neighbourhood_centres(town):
@@ -71,16 +74,16 @@ def test_lives_in_drawn_zone_uses_residence_cells_then_neighbourhood_centres(tow
     hood.geojson = json.dumps(square(5.6085, 43.1765, 0.002))
     db.session.commit()
     picked = make_user(town.territory)
-    services.set_residence(picked, town.territory, *HARBOUR)
+    homes.set_residence(picked, town.territory, *HARBOUR)
     by_hood = make_user(town.territory, neighbourhood_id=hood.id)
     picked_elsewhere = make_user(town.territory, neighbourhood_id=hood.id)  # its point wins
-    services.set_residence(picked_elsewhere, town.territory, *FAR_BEACH)
+    homes.set_residence(picked_elsewhere, town.territory, *FAR_BEACH)
     make_user(town.territory)  # no point, no neighbourhood: never in a zone
     zone = square(5.608, 43.176, 0.004)
-    ids = set(db.session.scalars(services.resident_user_ids_query(town.territory, zone)))
+    ids = set(db.session.scalars(homes.resident_user_ids_query(town.territory, zone)))
     assert ids == {picked.id, by_hood.id}
-    assert services.count_residents(town.territory, zone) == 2
-    assert services.count_residents(town.territory, square(5.64, 43.15, 0.003)) == 1
+    assert homes.count_residents(town.territory, zone) == 2
+    assert homes.count_residents(town.territory, square(5.64, 43.15, 0.003)) == 1
 
 
 def test_residence_keeps_a_cell_not_the_point(citizen_client, town):
@@ -88,7 +91,7 @@ def test_residence_keeps_a_cell_not_the_point(citizen_client, town):
     response = citizen_client.post("/me/residence", data={"csrf_token": token, "lat": "43.17512345", "lon": "5.60498765"})
     assert response.status_code == 303
     db.session.refresh(town.citizen)
-    assert town.citizen.residence_cell == cells.cell_of(*MARKET_SQUARE, cells.RESIDENCE_RESOLUTION)
+    assert town.citizen.residence_cell == geo.cell_of(*MARKET_SQUARE, geo.RESIDENCE_RESOLUTION)
     outside = citizen_client.post("/me/residence", data={"csrf_token": token, "lat": "43.3", "lon": "5.4"})
     assert outside.status_code == 422
     assert b"outside La Ciotat" in outside.data
@@ -176,7 +179,7 @@ def test_a_welcome_offer_with_a_drawn_zone_is_stored(shop_client, town):
     assert offer.welcome_population_types == "tourist,visitor"
     assert json.loads(offer.zone_geojson) == zone
     assert offer.radius_m is None
-    assert services.publication_zone(offer).equals(shape(zone))
+    assert publication_services.publication_zone(offer).equals(shape(zone))
     edit = shop_client.get(f"/manage/publications/{offer.id}/edit").get_data(as_text=True)
     import re
 
@@ -189,6 +192,6 @@ def test_an_offer_with_a_radius_is_stored(shop_client, town):
     assert response.status_code == 303
     offer = db.session.query(Publication).one()
     assert offer.radius_m == 300 and offer.zone_geojson is None and not offer.is_welcome_offer
-    zone = services.publication_zone(offer)
+    zone = publication_services.publication_zone(offer)
     assert zone.contains(shape({"type": "Point", "coordinates": [5.608, 43.1768]}))
     assert not zone.contains(shape({"type": "Point", "coordinates": [5.608, 43.18]}))

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.accounts.models import Consent, User
+from app.delivery.models import InboxItem
 from app.extensions import db
-from app.notifications.models import InboxItem, PushSubscription
-from app.places import services as places
+from app.notifications.models import PushSubscription
+from app.places import live as live_location
 from app.places.models import LiveCell
 from tests.accounts.conftest import csrf_token, post_form
 from tests.factories import (
@@ -57,7 +58,7 @@ def test_the_centre_lists_every_consent_in_plain_words_with_its_dates(client, ci
     terms = consent(citizen, "terms")
     push = consent(citizen, "notifications", "push")
     old = consent(citizen, "profile_targeting")
-    places.turn_on_live_location(citizen)
+    live_location.turn_on_live_location(citizen)
     old.withdrawn_at = old.granted_at
     db.session.commit()
     login_as(client, citizen)
@@ -103,8 +104,8 @@ def test_withdrawing_without_javascript_comes_back_to_the_centre(client, citizen
 
 
 def test_withdrawing_live_location_deletes_the_live_cell_at_once(client, territory, citizen):
-    live = places.turn_on_live_location(citizen)
-    places.check_in(citizen, territory, *TOWN_CENTRE)
+    live = live_location.turn_on_live_location(citizen)
+    live_location.check_in(citizen, territory, *TOWN_CENTRE)
     login_as(client, citizen)
     assert "A live position cell" in client.get("/me/privacy").get_data(as_text=True)
 

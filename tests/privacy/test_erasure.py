@@ -8,20 +8,23 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.accounts import consents
 from app.accounts import services as accounts
 from app.accounts.models import User, UserHashtag
 from app.actors.models import Actor, Invitation, Membership
+from app.campaigns.models import Delivery
 from app.campaigns.stats import channel_figures, run_progress
-from app.delivery import services as delivery
-from app.delivery.models import Delivery
+from app.delivery import runs as delivery_runs
+from app.delivery import tracking
+from app.delivery.models import InboxItem
 from app.extensions import db
 from app.models import Base
 from app.models_common import utcnow
-from app.notifications import services as notifications
-from app.notifications.models import InboxItem, Mute, NotificationSettings, PushSubscription
-from app.places.models import LiveCell, WelcomeSent
-from app.privacy import services as privacy
+from app.notifications.models import Mute, NotificationSettings, PushSubscription
+from app.places.models import LiveCell
+from app.privacy import exports
 from app.privacy.erasure import erase_account
+from app.welcome.models import WelcomeSent
 from tests.delivery.conftest import make_campaign, make_citizens
 from tests.factories import (
     login_as,
@@ -125,8 +128,8 @@ def _seed_person(territory, bakery):  # type: ignore[no-untyped-def]
         LiveCell(user_id=person.id, territory_id=territory.id, cell=LIVE_CELL, seen_at=utcnow())
     )
     db.session.commit()
-    accounts.grant_consent(person, accounts.PROFILE_TARGETING)
-    accounts.grant_consent(person, accounts.NOTIFICATIONS, channel="email")
+    consents.grant_consent(person, consents.PROFILE_TARGETING)
+    consents.grant_consent(person, consents.NOTIFICATIONS, channel="email")
     accounts.issue_token(person, accounts.VERIFY_EMAIL)
 
     # Their own shop, of which they are the only owner, with what they made in it.
@@ -157,7 +160,7 @@ def test_erased_person_leaves_nothing_and_campaign_statistics_stay(app, client, 
 
     # A campaign reaches them and the others; some open it, some click, the person too.
     campaign = make_campaign(bakery, channels=("email", "sms", "inbox"))
-    run = delivery.start_run(campaign, utcnow())
+    run = delivery_runs.start_run(campaign, utcnow())
     assert run.status == "sent"
     person_deliveries = db.session.scalars(
         select(Delivery.id).where(Delivery.user_id == person.id)
@@ -166,10 +169,10 @@ def test_erased_person_leaves_nothing_and_campaign_statistics_stay(app, client, 
     for delivery_id in [*person_deliveries, *db.session.scalars(
         select(Delivery.id).where(Delivery.user_id.in_([p.id for p in others[:4]]))
     )]:
-        notifications.record_click(delivery_id)
+        tracking.record_click(delivery_id)
     assert db.session.scalar(select(func.count()).where(InboxItem.user_id == person.id)) == 1
-    export, _new = privacy.request_export(person)
-    archive = privacy.export_path(export)
+    export, _new = exports.request_export(person)
+    archive = exports.export_path(export)
     archive.write_bytes(b"PK archive of the person")
     before = _aggregates(campaign, run, territory)
     login_as(client, person)

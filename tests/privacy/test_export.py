@@ -14,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app import geo
 from app.accounts.models import Consent
+from app.delivery.models import InboxItem
 from app.extensions import db
-from app.notifications.models import InboxItem, NotificationSettings, PushSubscription
-from app.places import cells
-from app.places import services as places
+from app.notifications.models import NotificationSettings, PushSubscription
+from app.places import live
+from app.privacy import exports as privacy_exports
 from app.privacy import services
 from app.privacy.models import DataExport
 from tests.accounts.conftest import csrf_token, post_form
@@ -58,7 +60,7 @@ def lea(territory):  # type: ignore[no-untyped-def]
     hood = make_neighbourhood(territory, "Vieux Port")
     user = make_user(territory, email="lea@example.org", display_name="Léa", language="en",
                      neighbourhood_id=hood.id, population_type="resident",
-                     residence_cell=cells.cell_of(*TOWN_CENTRE))
+                     residence_cell=geo.cell_of(*TOWN_CENTRE))
     user.hashtags = [make_hashtag(territory, "bio"), make_hashtag(territory, "theatre")]
     bakery = make_actor(territory, "Bakery")
     make_follow(user, bakery)
@@ -69,8 +71,8 @@ def lea(territory):  # type: ignore[no-untyped-def]
     push_subscription(user, LEA_ENDPOINT)
     db.session.add(NotificationSettings(user_id=user.id, sms_enabled=True, phone="+33612345678"))
     db.session.commit()
-    places.turn_on_live_location(user)
-    places.check_in(user, territory, *TOWN_CENTRE)
+    live.turn_on_live_location(user)
+    live.check_in(user, territory, *TOWN_CENTRE)
     return user
 
 
@@ -95,7 +97,7 @@ def exports() -> list[DataExport]:
 
 
 def archive_of(export: DataExport) -> dict[str, str]:
-    with zipfile.ZipFile(services.export_path(export)) as archive:
+    with zipfile.ZipFile(privacy_exports.export_path(export)) as archive:
         return {name: archive.read(name).decode("utf-8") for name in archive.namelist()}
 
 
@@ -120,7 +122,7 @@ def test_the_archive_holds_json_and_csv_of_the_persons_data_and_nobody_elses(cli
     assert (export.user_id, export.territory_id) == (lea.id, lea.territory_id)
     assert export.status == "ready" and export.progress == 100
     assert export.expires_at - export.ready_at == timedelta(days=7)
-    assert export.size == services.export_path(export).stat().st_size
+    assert export.size == privacy_exports.export_path(export).stat().st_size
     assert "lea" not in export.file_name and str(lea.id) != export.file_name.split(".")[0]
 
     files = archive_of(export)
@@ -131,7 +133,7 @@ def test_the_archive_holds_json_and_csv_of_the_persons_data_and_nobody_elses(cli
     assert data["account"]["display_name"] == "Léa"
     assert data["profile"]["neighbourhood"] == "Vieux Port"
     assert data["profile"]["population_type"] == "resident"
-    assert data["profile"]["residence_cell"] == format(cells.cell_of(*TOWN_CENTRE), "x")
+    assert data["profile"]["residence_cell"] == format(geo.cell_of(*TOWN_CENTRE), "x")
     assert [h["hashtag"] for h in data["hashtags"]] == ["#bio", "#theatre"]
     assert [f["actor"] for f in data["follows"]] == ["Bakery"]
     assert {c["purpose"] for c in data["consents"]} == {"terms", "live_location"}
@@ -142,7 +144,7 @@ def test_the_archive_holds_json_and_csv_of_the_persons_data_and_nobody_elses(cli
     assert data["push_subscriptions"][0]["push_service"] == "https://fcm.googleapis.com"
     assert data["push_subscriptions"][0]["endpoint"] == LEA_ENDPOINT
     assert data["notification_settings"]["phone"] == "+33612345678"
-    assert data["live_location"]["cell"] == format(cells.cell_of(*TOWN_CENTRE), "x")
+    assert data["live_location"]["cell"] == format(geo.cell_of(*TOWN_CENTRE), "x")
 
     account = list(csv.DictReader(io.StringIO(files["account.csv"].lstrip("\ufeff"))))
     assert account[0]["email"] == "lea@example.org"
@@ -183,7 +185,7 @@ def test_text_written_by_an_actor_cannot_run_as_a_spreadsheet_formula(client, te
 
 
 def test_the_progress_is_polled_until_the_link_appears(client, lea):
-    export, created = services.request_export(lea, now=NOON)  # queued, not built yet
+    export, created = privacy_exports.request_export(lea, now=NOON)  # queued, not built yet
     assert created
     login_as(client, lea)
     poll = {"HX-Request": "true"}
@@ -193,7 +195,7 @@ def test_the_progress_is_polled_until_the_link_appears(client, lea):
     assert '<progress id="export-progress" max="100" value="0">' in waiting
     assert "/download" not in waiting
 
-    assert services.build_export(export.id)
+    assert privacy_exports.build_export(export.id)
 
     ready = client.get("/me/privacy/export/status", headers=poll).get_data(as_text=True)
     assert "hx-trigger" not in ready  # polling stops
@@ -203,13 +205,13 @@ def test_the_progress_is_polled_until_the_link_appears(client, lea):
 
 
 def test_the_page_shows_the_progress_then_the_download_link(client, lea):
-    export, _created = services.request_export(lea, now=NOON)
+    export, _created = privacy_exports.request_export(lea, now=NOON)
     login_as(client, lea)
 
     page = client.get("/me/privacy").get_data(as_text=True)
     assert 'hx-trigger="every 2s"' in page and 'name="password"' not in page
 
-    services.build_export(export.id)
+    privacy_exports.build_export(export.id)
     page = client.get("/me/privacy").get_data(as_text=True)
     assert "hx-trigger" not in page.split('id="export"')[1]
     assert f"/me/privacy/export/{export.id}/download" in page
@@ -254,22 +256,22 @@ def test_the_archive_is_not_found_after_seven_days(client, lea):
     ask_for_export(client)
     [export] = exports()
     export.ready_at -= timedelta(days=7, seconds=1)
-    export.expires_at = export.ready_at + services.EXPORT_LIFETIME
+    export.expires_at = export.ready_at + privacy_exports.EXPORT_LIFETIME
     db.session.commit()
 
     assert client.get(f"/me/privacy/export/{export.id}/download").status_code == 404
 
 
 def test_purge_removes_the_expired_archives_file_and_row(app, lea):
-    export, _created = services.request_export(lea, now=NOON)
-    services.build_export(export.id, now=NOON)
-    path = services.export_path(export)
+    export, _created = privacy_exports.request_export(lea, now=NOON)
+    privacy_exports.build_export(export.id, now=NOON)
+    path = privacy_exports.export_path(export)
     assert path.is_file()
 
-    assert services.purge_expired_exports(NOON + timedelta(days=6, hours=23)) == 0
+    assert privacy_exports.purge_expired_exports(NOON + timedelta(days=6, hours=23)) == 0
     assert path.is_file()
 
-    assert services.purge_expired_exports(NOON + timedelta(days=7)) == 1
+    assert privacy_exports.purge_expired_exports(NOON + timedelta(days=7)) == 1
     assert not path.exists()
     assert exports() == []
 
@@ -278,7 +280,7 @@ def test_a_new_request_replaces_the_older_archive(client, lea):
     login_as(client, lea)
     ask_for_export(client)
     [first] = exports()
-    first_path = services.export_path(first)
+    first_path = privacy_exports.export_path(first)
     db.session.expunge(first)
 
     ask_for_export(client)
@@ -289,19 +291,19 @@ def test_a_new_request_replaces_the_older_archive(client, lea):
 
 
 def test_only_one_export_is_in_progress_at_a_time(app, lea):
-    first, created = services.request_export(lea, now=NOON)
-    again, created_again = services.request_export(lea, now=NOON + timedelta(minutes=1))
+    first, created = privacy_exports.request_export(lea, now=NOON)
+    again, created_again = privacy_exports.request_export(lea, now=NOON + timedelta(minutes=1))
 
     assert created and not created_again and again.id == first.id
     assert db.session.scalar(select(func.count()).select_from(DataExport)) == 1
 
 
 def test_a_replaced_export_stops_building_and_leaves_no_file(app, lea, monkeypatch):
-    export, _created = services.request_export(lea, now=NOON)
-    export_id, path = export.id, services.export_path(export)
+    export, _created = privacy_exports.request_export(lea, now=NOON)
+    export_id, path = export.id, privacy_exports.export_path(export)
 
     def replaced_meanwhile(user, now):  # type: ignore[no-untyped-def]
-        services.delete_exports_of(user)
+        privacy_exports.delete_exports_of(user)
         return []
 
     name, columns, _collect, single = services.SECTIONS[2]
@@ -309,7 +311,7 @@ def test_a_replaced_export_stops_building_and_leaves_no_file(app, lea, monkeypat
     sections[2] = (name, columns, replaced_meanwhile, single)
     monkeypatch.setattr(services, "SECTIONS", tuple(sections))
 
-    assert services.build_export(export_id) is False
+    assert privacy_exports.build_export(export_id) is False
     assert not path.exists() and not path.with_suffix(".part").exists()
     assert exports() == []
 
@@ -323,6 +325,6 @@ def test_the_readme_dates_the_archive_in_the_towns_time_zone_and_language(app, t
     person.language = "fr"
     db.session.commit()
 
-    readme = services._readme(person, territory, datetime(2025, 3, 14, 23, 30, tzinfo=UTC))
+    readme = privacy_exports._readme(person, territory, datetime(2025, 3, 14, 23, 30, tzinfo=UTC))
 
     assert "14 mars 2025" in readme and "19:30:00" in readme

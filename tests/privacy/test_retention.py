@@ -11,20 +11,20 @@ from sqlalchemy import func, select
 
 from app.accounts.models import AccountToken, AuthSession, User
 from app.actors.models import Actor, Invitation
+from app.campaigns.models import Delivery
 from app.campaigns.stats import channel_figures
-from app.delivery.models import Delivery
 from app.extensions import db
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings
 from app.places.models import LiveCell
 from app.privacy import retention
 from app.privacy.retention import (
-    enforce_retention,
     erase_inactive_accounts,
     months_before,
     run_retention,
     warn_inactive_accounts,
 )
+from app.privacy.tasks import enforce_retention
 from tests.accounts.conftest import log_in
 from tests.factories import (
     PASSWORD,

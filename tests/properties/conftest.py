@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 import pytest
 from flask import Flask
 
+from app import geo
 from app.accounts.models import Consent, User
 from app.actors.models import Actor, Follow
 from app.extensions import db
 from app.models_common import utcnow
-from app.places import cells
 from app.places.models import LiveCell
 from app.territories.models import Hashtag, Neighbourhood, Territory
 from tests.campaigns.conftest import add_citizens
@@ -80,7 +80,7 @@ def _town(slug: str, host: str, boundary: dict | None, follows: Actor | None = N
                           population_type="resident", language="fr")
     people += add_citizens(territory, 6, hashtags=tags[:1], neighbourhood=hoods[1], population_type="tourist",
                            language="nl")
-    centre_cell = cells.cell_of(*CENTRE)
+    centre_cell = geo.cell_of(*CENTRE)
     for person in people[:10]:
         person.residence_cell = centre_cell
         db.session.add(LiveCell(user_id=person.id, territory_id=territory.id, cell=centre_cell, seen_at=utcnow()))

@@ -22,7 +22,7 @@ from app.campaigns.criteria import (
     recipients_query,
 )
 from app.extensions import db
-from app.privacy import anonymity_floor
+from app.releases.floor import anonymity_floor
 from tests.properties.conftest import BOUNDARY, CENTRE, Towns, square
 
 SETTINGS = settings(max_examples=120, deadline=None, derandomize=True,

@@ -28,9 +28,9 @@ from app import create_app
 from app.accounts.models import Consent, User
 from app.actors.models import Actor, Membership
 from app.campaigns.models import Campaign
+from app.delivery.models import InboxItem
 from app.extensions import csrf, db, limiter
-from app.notifications.models import InboxItem
-from app.places.models import KioskToken
+from app.kiosks.models import KioskToken
 from app.publications.models import Publication
 from app.territories.models import Hashtag, Neighbourhood, Territory
 from tests.campaigns.conftest import add_citizens

@@ -1,4 +1,4 @@
-"""A real delivery worker for tests and benchmarks: ``huey_consumer app.queue.huey`` with the
+"""A real delivery worker for tests and benchmarks: ``huey_consumer app.worker.huey`` with the
 test-only settings a local push service needs (it speaks plain http on 127.0.0.1).
 
     python -m tests.support.delivery_worker --insecure-host 127.0.0.1:PORT [--workers 2]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.accounts.passwords import verify_password
 from app.actors.models import ACTOR_KINDS, Actor, Follow, Membership
-from app.demo import DEMO_PASSWORD
+from app.demo.data import DEMO_PASSWORD
 from app.extensions import db
 from app.publications.models import Publication
 from app.territories.models import Hashtag, Neighbourhood, Territory

@@ -95,23 +95,3 @@ def backoff(attempts: int, base: float = BACKOFF_BASE, cap: float = BACKOFF_MAX)
     """Exponential back-off with full jitter: a random wait in [base*2^(n-1)/2, base*2^(n-1)]."""
     ceiling = min(cap, base * (2 ** max(0, attempts - 1)))
     return ceiling / 2 + random.random() * ceiling / 2
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """A ``Retry-After`` header: seconds, or an HTTP date. None when absent or unreadable."""
-    import time
-    from email.utils import parsedate_to_datetime
-
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    now = time.time() if now is None else now
-    return max(0.0, when.timestamp() - now)

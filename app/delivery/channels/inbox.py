@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from app.delivery.channels import Item, Outcome, sent
+from app.delivery.models import InboxItem
 from app.extensions import db
 from app.models_common import utcnow
-from app.notifications.models import InboxItem
 
 
 def insert_ignoring_duplicates(table, rows: list[dict]) -> None:  # type: ignore[no-untyped-def]

@@ -30,7 +30,6 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 import uvloop
@@ -48,11 +47,13 @@ from app.delivery.channels import (
     Outcome,
     failed,
     gone,
-    parse_retry_after,
     retry,
     sent,
 )
-from app.delivery.vapid import VapidSigner, b64url_decode, origin_of, signer
+from app.delivery.links import language as in_language
+from app.delivery.links import links_for
+from app.http import parse_retry_after
+from app.webpush import VapidSigner, b64url_decode, endpoint_allowed, origin_of, signer
 
 # The push services' limit is 4096 bytes of encrypted body: 86 bytes of header (salt, record
 # size, key id), the 16-byte tag and the padding delimiter leave this much for the JSON.
@@ -82,37 +83,6 @@ class PushStats:
     gone: int = 0
     refused_hosts: int = 0
     status_counts: dict[int, int] = field(default_factory=dict)
-
-
-def endpoint_allowed(
-    endpoint: str, allowed_hosts: Iterable[str], insecure_hosts: Iterable[str] = ()
-) -> bool:
-    """Whether ``endpoint`` may be contacted: https on an allowed host (``"host"`` exactly, or
-    ``".domain"`` for its sub-domains), default port; or exactly a test-only insecure
-    ``host:port``."""
-    try:
-        parts = urlsplit(endpoint)
-        port = parts.port
-    except ValueError:
-        return False
-    if parts.username or parts.password or not parts.hostname or parts.fragment:
-        return False
-    netloc = parts.netloc.lower()
-    if parts.scheme in ("http", "https") and netloc in {h.lower() for h in insecure_hosts}:
-        return True
-    if parts.scheme != "https" or port not in (None, 443):
-        return False
-    host = parts.hostname.lower().rstrip(".")
-    for allowed in allowed_hosts:
-        allowed = allowed.strip().lower()
-        if not allowed:
-            continue
-        if allowed.startswith("."):
-            if host.endswith(allowed) and len(host) > len(allowed):
-                return True
-        elif host == allowed:
-            return True
-    return False
 
 
 def topic_for(key: str) -> str:
@@ -310,8 +280,6 @@ class PushSender:
 
 
 def build_payload(item: Item, labels: dict[str, str]) -> bytes:
-    from app.delivery.links import links_for
-
     message = item.message
     links = links_for(item)
     data: dict[str, Any] = {
@@ -333,8 +301,6 @@ def build_payload(item: Item, labels: dict[str, str]) -> bytes:
 
 def action_labels(language: str) -> dict[str, str]:
     from flask_babel import gettext as _
-
-    from app.delivery.links import language as in_language
 
     with in_language(language):
         return {"open": _("Open"), "mute": _("Mute this actor")}

@@ -1,80 +1,19 @@
-"""SMS through a provider's HTTP API (``SMS_BACKEND=http``), the console (``make run``) or
-memory (tests read ``sms_outbox``).
-
-The provider adapter POSTs ``{"to": ..., "text": ...}`` as JSON to ``SMS_PROVIDER_URL`` with the
-token as a Bearer credential and an ``Idempotency-Key`` header (the delivery's key): a retry after
-a time-out or a worker's crash is recognised by the provider and not sent twice.
-"""
+"""The SMS channel: a campaign's message as a short text with its link, through app.sms (the
+delivery's key is the provider's ``Idempotency-Key``)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
-from typing import Any
 
 import requests
-from flask import current_app
+from flask_babel import gettext as _
 
-from app.delivery.channels import Item, Outcome, failed, parse_retry_after, retry, sent
-
-# Messages kept by the "memory" backend: dicts {to, text, idempotency_key}.
-sms_outbox: list[dict[str, Any]] = []
-
-TIMEOUT = 10.0  # seconds
-
-
-class SmsError(Exception):
-    """The provider refused or could not be reached. ``retryable``: a time-out, a 5xx or a 429
-    (``retry_after`` seconds, when the provider said); otherwise the message is refused."""
-
-    def __init__(self, error: str, retryable: bool, retry_after: float | None = None) -> None:
-        super().__init__(error)
-        self.error = error
-        self.retryable = retryable
-        self.retry_after = retry_after
-
-
-def send_sms(
-    to: str,
-    text: str,
-    idempotency_key: str | None = None,
-    session: requests.Session | None = None,
-) -> None:
-    """Send one SMS to an E.164 number; raise ``SmsError`` when the provider does not take it."""
-    config = current_app.config
-    backend = config["SMS_BACKEND"]
-    if backend == "memory":
-        sms_outbox.append({"to": to, "text": text, "idempotency_key": idempotency_key})
-        return
-    if backend == "console":
-        print(f"----- SMS to {to} -----\n{text}\n-----", file=sys.stdout, flush=True)
-        return
-    if backend != "http":
-        raise SmsError("unknown backend", retryable=False)
-    headers = {"Authorization": f"Bearer {config['SMS_PROVIDER_TOKEN']}"}
-    if idempotency_key:
-        headers["Idempotency-Key"] = idempotency_key
-    poster = session or requests
-    try:
-        response = poster.post(
-            config["SMS_PROVIDER_URL"], json={"to": to, "text": text}, headers=headers, timeout=TIMEOUT
-        )
-    except requests.RequestException as exc:  # time-out, refused connection...
-        raise SmsError(type(exc).__name__, retryable=True) from None
-    status = response.status_code
-    response.close()
-    if 200 <= status < 300:
-        return
-    if status == 429:
-        raise SmsError("429", retryable=True, retry_after=parse_retry_after(response.headers.get("Retry-After")))
-    raise SmsError(str(status), retryable=status >= 500)
+from app.delivery.channels import Item, Outcome, failed, retry, sent
+from app.delivery.links import language, links_for
+from app.sms import SmsError, send_sms
 
 
 def sms_text(item: Item, click_url: str) -> str:
-    from flask_babel import gettext as _
-
-    from app.delivery.links import language
-
     message = item.message
     with language(item.language):
         prefix = _("Alert") + " · " if message.is_alert else ""
@@ -85,8 +24,6 @@ class SmsChannel:
     name = "sms"
 
     def send_batch(self, items: Sequence[Item]) -> list[Outcome]:
-        from app.delivery.links import links_for
-
         outcomes: list[Outcome] = []
         with requests.Session() as session:  # one keep-alive connection for the batch
             for item in items:

@@ -1,0 +1,555 @@
+"""Draining a run: claim a batch of its deliveries, apply the policy, send through the channels,
+record the outcomes; until none is left.
+
+A drain claims a batch in a short transaction of its own, committed before anything is sent:
+``UPDATE delivery SET status='sending', lease_until=now+lease, attempts=attempts+1 WHERE id IN
+(SELECT ... LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING id``. On SQLite writes are serialised
+(WAL and a busy timeout), so two processes never claim the same row; on PostgreSQL SKIP LOCKED
+lets them take different rows. It then applies the policy (app.delivery.policy), sends through
+the channels and records the outcomes, one UPDATE per outcome group. A worker killed mid-batch
+leaves rows in "sending" whose lease expires; they are claimed again and sent with the same
+idempotency key (push Topic and tag, e-mail Message-ID, SMS Idempotency-Key).
+
+A drain outlives a database restart or fail-over: each of its database steps is tried again
+(rolled back, then after a pause) while the database is unreachable, up to
+DELIVERY_DATABASE_PATIENCE_SECONDS. Above all the outcomes of a batch already sent are kept
+until they can be written, rather than sent again once the lease expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.exc import OperationalError
+
+from app.accounts.models import User
+from app.actors.models import Actor
+from app.campaigns.models import INTERRUPTING_CHANNELS, Campaign, CampaignRun, Delivery
+from app.delivery import policy
+from app.delivery.channels import GONE, RETRY, SENT, Item, Message, Outcome, backoff
+from app.delivery.channels.email import EmailChannel
+from app.delivery.channels.inbox import InboxChannel
+from app.delivery.channels.push import PushChannel
+from app.delivery.channels.sms import SmsChannel
+from app.delivery.links import (
+    absolute_url,
+    language_of,
+    message_url,
+    setting,
+    territory_base_url,
+)
+from app.extensions import db
+from app.models_common import UTCDateTime, utcnow
+from app.notifications.models import Mute, NotificationSettings, PushSubscription
+from app.territories.models import Territory
+from app.timezones import start_of_local_day
+
+log = logging.getLogger(__name__)
+
+D = Delivery.__table__
+S = NotificationSettings.__table__
+
+MAX_ATTEMPTS = 8
+T = TypeVar("T")
+
+
+def _retrying(operation: Callable[[], T]) -> T:
+    """``operation()`` (a database step that can run again: a read, a claim, writes guarded
+    by the row's status), tried again while the database is unreachable (OperationalError: a
+    restart, a fail-over) for up to DELIVERY_DATABASE_PATIENCE_SECONDS."""
+    deadline = time.monotonic() + float(setting("DELIVERY_DATABASE_PATIENCE_SECONDS", 60.0))
+    pause = 0.1
+    while True:
+        try:
+            return operation()
+        except OperationalError as exc:
+            db.session.rollback()
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("database unreachable, trying again", extra={"error": type(exc.orig).__name__})
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+
+@dataclass
+class RunContext:
+    run_id: int
+    campaign_id: int
+    actor_id: int
+    territory_id: int
+    timezone: str
+    default_language: str
+    is_alert: bool
+    repeats: bool
+    hashtag_ids: tuple[int, ...]
+    message: Message
+
+
+def load_context(run_id: int) -> RunContext | None:
+    run = db.session.get(CampaignRun, run_id)
+    if run is None:
+        return None
+    campaign = db.session.get(Campaign, run.campaign_id)
+    territory = db.session.get(Territory, run.territory_id)
+    if campaign is None or territory is None:
+        return None
+    actor = db.session.get(Actor, campaign.actor_id)
+    base_url = territory_base_url(territory.id)
+    icon = absolute_url(base_url, "pwa.icon", size=192)
+    hashtag_ids: tuple[int, ...] = ()
+    for rule in campaign.criteria.get("rules", []):
+        if isinstance(rule, dict) and rule.get("kind") == "hashtags":
+            hashtag_ids = tuple(int(i) for i in rule.get("ids", []) if str(i).isdigit())
+    message = Message(
+        campaign_id=campaign.id,
+        run_id=run.id,
+        actor_id=campaign.actor_id,
+        actor_name=actor.name if actor else "",
+        title=campaign.title,
+        body=campaign.body or "",
+        link=message_url(campaign, base_url),
+        is_alert=bool(campaign.is_alert),
+        territory_id=territory.id,
+        territory_name=territory.name,
+        base_url=base_url,
+        icon_url=icon,
+        badge_url=icon,
+    )
+    return RunContext(
+        run_id=run.id,
+        campaign_id=campaign.id,
+        actor_id=campaign.actor_id,
+        territory_id=territory.id,
+        timezone=territory.timezone,
+        default_language=territory.default_language,
+        is_alert=bool(campaign.is_alert),
+        repeats=campaign.schedule_kind == "weekly",
+        hashtag_ids=hashtag_ids,
+        message=message,
+    )
+
+
+def claim_batch(run_id: int, size: int, lease_seconds: float, now: datetime) -> list[int]:
+    """Claim up to ``size`` deliveries of the run in a short transaction, committed on return:
+    first expired leases (a dead worker's), then due retries and deferrals, then queued rows."""
+    session = db.session
+    session.commit()  # the claim must open its own transaction (SQLite: write lock at once)
+    lease_until = now + timedelta(seconds=lease_seconds)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    claimed: list[int] = []
+    for condition in (
+        and_(D.c.status == "sending", D.c.lease_until < now),
+        and_(D.c.status == "deferred", D.c.next_attempt_at <= now),
+        D.c.status == "queued",
+    ):
+        wanted = size - len(claimed)
+        if wanted <= 0:
+            break
+        pick = select(D.c.id).where(D.c.run_id == run_id, condition).order_by(D.c.id).limit(wanted)
+        if postgres:
+            pick = pick.with_for_update(skip_locked=True)
+        statement = (
+            update(D)
+            .where(D.c.id.in_(pick.scalar_subquery()))
+            .values(status="sending", lease_until=lease_until, attempts=D.c.attempts + 1)
+            .returning(D.c.id)
+        )
+        claimed.extend(session.execute(statement).scalars())
+    session.commit()
+    return sorted(claimed)
+
+
+@dataclass
+class Plan:
+    """What the policy decided for a batch: items to send per channel, rows to record now."""
+
+    to_send: dict[str, list[Item]]
+    decided: list[tuple[int, str, str | None, datetime | None]]  # id, status, reason, next
+
+
+def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
+    session = db.session
+    rows = session.execute(
+        select(
+            D.c.id,
+            D.c.user_id,
+            D.c.channel,
+            D.c.attempts,
+            User.email,
+            User.email_verified_at,
+            User.language,
+            S.c.user_id.label("settings_user"),
+            S.c.push_enabled,
+            S.c.email_enabled,
+            S.c.sms_enabled,
+            S.c.phone,
+            S.c.daily_cap,
+            S.c.quiet_start,
+            S.c.quiet_end,
+        )
+        .select_from(D.outerjoin(User.__table__, User.id == D.c.user_id).outerjoin(S, S.c.user_id == D.c.user_id))
+        .where(D.c.id.in_(ids))
+    ).all()
+    people: dict[int, policy.Person] = {}
+    languages: dict[int, str] = {}
+    emails: dict[int, str | None] = {}
+    decided: list[tuple[int, str, str | None, datetime | None]] = []
+    for row in rows:
+        if row.user_id is None or row.user_id in people:
+            continue
+        person = policy.Person(user_id=row.user_id, email_verified=row.email_verified_at is not None)
+        if row.settings_user is not None:
+            person.push_enabled = bool(row.push_enabled)
+            person.email_enabled = bool(row.email_enabled)
+            person.sms_enabled = bool(row.sms_enabled)
+            person.phone = row.phone
+            person.daily_cap = row.daily_cap if row.daily_cap is not None else person.daily_cap
+            person.quiet_start = row.quiet_start
+            person.quiet_end = row.quiet_end
+        people[row.user_id] = person
+        languages[row.user_id] = language_of(row.language, ctx.default_language)
+        emails[row.user_id] = row.email
+    user_ids = list(people)
+
+    # Push subscriptions of the people with a push delivery in the batch.
+    push_users = {r.user_id for r in rows if r.channel == "push" and r.user_id is not None}
+    subscriptions: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if push_users:
+        for sub in session.execute(
+            select(
+                PushSubscription.id,
+                PushSubscription.user_id,
+                PushSubscription.endpoint,
+                PushSubscription.p256dh,
+                PushSubscription.auth,
+            ).where(PushSubscription.user_id.in_(push_users))
+        ):
+            subscriptions[sub.user_id].append(
+                {"id": sub.id, "endpoint": sub.endpoint, "p256dh": sub.p256dh, "auth": sub.auth}
+            )
+    for user_id, subs in subscriptions.items():
+        people[user_id].has_push_subscription = bool(subs)
+
+    # Mutes made since the run started (the audience query left out the earlier ones).
+    if user_ids:
+        muted_what = Mute.actor_id == ctx.actor_id
+        if ctx.hashtag_ids:
+            muted_what = or_(muted_what, Mute.hashtag_id.in_(ctx.hashtag_ids))
+        for user_id in session.scalars(
+            select(Mute.user_id).where(Mute.user_id.in_(user_ids), muted_what).distinct()
+        ):
+            people[user_id].muted = True
+
+    # Daily cap: distinct runs sent today on interrupting channels, per person.
+    capped_users = [
+        r.user_id for r in rows if r.user_id is not None and r.channel in INTERRUPTING_CHANNELS
+    ]
+    if capped_users and not ctx.is_alert:
+        since = start_of_local_day(now, ctx.timezone)
+        for user_id, run_id in session.execute(
+            select(D.c.user_id, D.c.run_id)
+            .where(
+                D.c.user_id.in_(set(capped_users)),
+                D.c.channel.in_(INTERRUPTING_CHANNELS),
+                D.c.status == "sent",
+                D.c.sent_at >= since,
+            )
+            .group_by(D.c.user_id, D.c.run_id)
+        ):
+            if run_id == ctx.run_id:
+                people[user_id].run_already_sent = True
+            else:
+                people[user_id].runs_sent_today += 1
+
+    to_send: dict[str, list[Item]] = defaultdict(list)
+    for row in rows:
+        person = people.get(row.user_id) if row.user_id is not None else None
+        if person is None:
+            decided.append((row.id, "skipped", "no_channel", None))
+            continue
+        decision = policy.decide(
+            row.channel, person, is_alert=ctx.is_alert, tz=ctx.timezone, now=now
+        )
+        if decision.action == policy.SKIP:
+            decided.append((row.id, "skipped", decision.reason, None))
+        elif decision.action == policy.DEFER:
+            decided.append((row.id, "deferred", decision.reason, decision.until))
+        else:
+            to_send[row.channel].append(
+                Item(
+                    delivery_id=row.id,
+                    user_id=row.user_id,
+                    channel=row.channel,
+                    attempts=row.attempts,
+                    message=ctx.message,
+                    language=languages[row.user_id],
+                    email=emails[row.user_id],
+                    phone=person.phone,
+                    subscriptions=subscriptions.get(row.user_id, []),
+                )
+            )
+    return Plan(to_send=dict(to_send), decided=decided)
+
+
+CHANNEL_CLASSES: dict[str, Callable[[], Any]] = {
+    "push": PushChannel, "email": EmailChannel, "sms": SmsChannel, "inbox": InboxChannel,
+}
+
+
+class Channels:
+    """The channels a drain uses, made on first use and closed at the end."""
+
+    def __init__(self) -> None:
+        self._channels: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        channel = self._channels.get(name)
+        if channel is None:
+            factory = CHANNEL_CLASSES.get(name)
+            if factory is None:
+                raise ValueError(name)
+            channel = factory()
+            self._channels[name] = channel
+        return channel
+
+    def close(self) -> None:
+        for channel in self._channels.values():
+            close = getattr(channel, "close", None)
+            if close is not None:
+                close()
+        self._channels.clear()
+
+
+def record(
+    results: Iterable[tuple[Item, Outcome]],
+    decided: list[tuple[int, str, str | None, datetime | None]],
+    gone_subscriptions: list[int],
+    now: datetime,
+) -> dict[str, int]:
+    """Write the outcomes of a batch, one UPDATE per outcome group, in one short transaction.
+    Only rows still in "sending" are touched (a row whose lease expired and that another worker
+    took again is that worker's to record)."""
+    session = db.session
+    retry_base = float(setting("DELIVERY_RETRY_BASE_SECONDS", 30.0))
+    sent_ids: list[int] = []
+    groups: dict[tuple[str, str | None, str | None], list[int]] = defaultdict(list)
+    timed: list[dict[str, Any]] = []
+    counts: dict[str, int] = defaultdict(int)
+    for item, outcome in results:
+        counts[outcome.kind] += 1
+        if outcome.kind == SENT:
+            sent_ids.append(item.delivery_id)
+        elif outcome.kind == GONE:
+            groups[("failed", "gone", (outcome.error or "410")[:80])].append(item.delivery_id)
+        elif outcome.kind == RETRY and item.attempts < MAX_ATTEMPTS:
+            wait = outcome.after if outcome.after is not None else backoff(item.attempts, base=retry_base)
+            timed.append(
+                {
+                    "b_id": item.delivery_id,
+                    "b_status": "deferred",
+                    "b_reason": None,
+                    "b_next": now + timedelta(seconds=wait),
+                    "b_error": (outcome.error or "retry")[:80],
+                }
+            )
+        else:  # FAILED, or a retry after too many attempts
+            groups[("failed", None, (outcome.error or "failed")[:80])].append(item.delivery_id)
+    for delivery_id, status, reason, until in decided:
+        counts[f"{status}:{reason}"] += 1
+        if until is None:
+            groups[(status, reason, None)].append(delivery_id)
+        else:
+            timed.append(
+                {"b_id": delivery_id, "b_status": status, "b_reason": reason, "b_next": until, "b_error": None}
+            )
+    sending = D.c.status == "sending"
+    if sent_ids:
+        session.execute(
+            update(D)
+            .where(D.c.id.in_(sent_ids), sending)
+            .values(status="sent", sent_at=now, reason=None, lease_until=None, next_attempt_at=None, last_error=None)
+        )
+    for (status, reason, error), ids in groups.items():
+        session.execute(
+            update(D)
+            .where(D.c.id.in_(ids), sending)
+            .values(status=status, reason=reason, last_error=error, lease_until=None, next_attempt_at=None)
+        )
+    if timed:
+        session.execute(
+            update(D)
+            .where(D.c.id == bindparam("b_id"), sending)
+            .values(
+                status=bindparam("b_status"),
+                reason=bindparam("b_reason"),
+                next_attempt_at=bindparam("b_next", type_=UTCDateTime()),
+                last_error=bindparam("b_error"),
+                lease_until=None,
+            )
+            .execution_options(synchronize_session=False),
+            timed,
+        )
+    if gone_subscriptions:
+        session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone_subscriptions)))
+    session.commit()
+    return dict(counts)
+
+
+def process_batch(
+    ctx: RunContext,
+    ids: list[int],
+    channels: Channels,
+    now: datetime,
+    clock: Callable[[], datetime] = utcnow,
+) -> dict[str, int]:
+    def planned() -> Plan:
+        plan = plan_batch(ctx, ids, now)
+        db.session.commit()  # end the read; sending may take a while
+        return plan
+
+    plan = _retrying(planned)
+    results: list[tuple[Item, Outcome]] = []
+    gone_subscriptions: list[int] = []
+    for name, items in plan.to_send.items():
+        channel = channels.get(name)
+        if name == "inbox":  # database writes only, made once (unique delivery_id)
+            outcomes = _retrying(partial(channel.send_batch, items))
+        else:
+            outcomes = channel.send_batch(items)
+        results.extend(zip(items, outcomes, strict=True))
+        if name == "push":
+            gone_subscriptions.extend(channel.gone_subscriptions)
+            channel.gone_subscriptions.clear()
+    return _retrying(lambda: record(results, plan.decided, gone_subscriptions, clock()))
+
+
+def _pending_condition() -> Any:
+    """Rows that keep a run "sending": queued, claimed, or waiting for a retry."""
+    return or_(
+        D.c.status.in_(("queued", "sending")),
+        and_(D.c.status == "deferred", D.c.reason.is_(None)),
+    )
+
+
+def finish_if_done(run_id: int, now: datetime) -> bool:
+    """Mark the run sent (and the campaign, unless it repeats) when nothing is left to send;
+    quiet-hours and cap deferrals do not hold it (they wait for the morning or the digest)."""
+    session = db.session
+    pending = session.scalar(select(D.c.id).where(D.c.run_id == run_id, _pending_condition()).limit(1))
+    if pending is not None:
+        return False
+    session.commit()
+    done = session.execute(
+        update(CampaignRun.__table__)
+        .where(CampaignRun.__table__.c.id == run_id, CampaignRun.__table__.c.status == "sending")
+        .values(status="sent", finished_at=now)
+    )
+    if done.rowcount:  # type: ignore[attr-defined]
+        run = session.get(CampaignRun, run_id)
+        campaign = session.get(Campaign, run.campaign_id) if run else None
+        if campaign is not None and campaign.schedule_kind != "weekly":
+            session.execute(
+                update(Campaign.__table__)
+                .where(Campaign.__table__.c.id == campaign.id, Campaign.__table__.c.status == "sending")
+                .values(status="sent", updated_at=now)
+            )
+    session.commit()
+    return True
+
+
+def _committed(value: T) -> T:
+    db.session.commit()
+    return value
+
+
+def next_due(run_id: int) -> datetime | None:
+    """When a row of the run becomes claimable again (a retry, an expired lease)."""
+    session = db.session
+    retry_at = session.scalar(
+        select(func.min(D.c.next_attempt_at)).where(
+            D.c.run_id == run_id, D.c.status == "deferred", D.c.next_attempt_at.is_not(None)
+        )
+    )
+    lease_at = session.scalar(
+        select(func.min(D.c.lease_until)).where(D.c.run_id == run_id, D.c.status == "sending")
+    )
+    found = [t for t in (retry_at, lease_at) if t is not None]
+    return min(found) if found else None
+
+
+def drain(
+    run_id: int,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    max_wait: float | None = None,
+) -> int:
+    """Send a run's deliveries until none is left to claim; wait for due retries and expired
+    leases up to ``max_wait`` seconds (DELIVERY_MAX_WAIT_SECONDS), then leave the rest to the
+    periodic task. Returns the number of deliveries processed."""
+    def loaded() -> RunContext | None:
+        ctx = load_context(run_id)
+        db.session.commit()
+        return ctx
+
+    ctx = _retrying(loaded)
+    if ctx is None:
+        return 0
+    size = max(1, int(setting("DELIVERY_BATCH_SIZE", 500)))
+    lease = float(setting("DELIVERY_LEASE_SECONDS", 120))
+    if max_wait is None:
+        max_wait = float(setting("DELIVERY_MAX_WAIT_SECONDS", 30.0))
+    channels = Channels()
+    processed = 0
+    waited = 0.0
+    try:
+        while True:
+            now = clock()
+            ids = _retrying(partial(claim_batch, run_id, size, lease, now))
+            if ids:
+                process_batch(ctx, ids, channels, now, clock)
+                processed += len(ids)
+                continue
+            if _retrying(partial(finish_if_done, run_id, now)):
+                break
+            due = _retrying(lambda: _committed(next_due(run_id)))
+            if due is None:
+                break
+            wait = (due - clock()).total_seconds()
+            if wait > max_wait or waited > 4 * max_wait:
+                break
+            pause = min(max(wait, 0.0) + 0.05, 5.0)
+            time.sleep(pause)
+            waited += pause
+    finally:
+        channels.close()
+        db.session.commit()
+    return processed
+
+
+def runs_with_due_work(now: datetime | None = None) -> list[tuple[int, int]]:
+    """(run, rows) of the runs with queued rows, retries or deferrals due soon, or leases
+    expiring soon (their drains wait for them)."""
+    now = now or utcnow()
+    horizon = now + timedelta(seconds=float(setting("DELIVERY_MAX_WAIT_SECONDS", 30.0)))
+    session = db.session
+    rows = session.execute(
+        select(D.c.run_id, func.count())
+        .where(
+            or_(
+                D.c.status == "queued",
+                and_(D.c.status == "deferred", D.c.next_attempt_at <= horizon),
+                and_(D.c.status == "sending", D.c.lease_until <= horizon),
+            )
+        )
+        .group_by(D.c.run_id)
+    ).all()
+    session.commit()
+    return [(run_id, count) for run_id, count in rows]

@@ -1,0 +1,69 @@
+"""The in-app inbox: a person's messages, newest first; opening one marks it read and records
+the open of its delivery (once)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from app.accounts.models import User
+from app.delivery.models import InboxItem
+from app.delivery.tracking import record_open
+from app.extensions import db
+from app.models_common import utcnow
+
+
+def inbox_items(user: User, limit: int = 50, before_id: int | None = None) -> list[InboxItem]:
+    query = (
+        select(InboxItem)
+        .where(InboxItem.user_id == user.id, InboxItem.territory_id == user.territory_id)
+        .order_by(InboxItem.created_at.desc(), InboxItem.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        query = query.where(InboxItem.id < before_id)
+    return list(db.session.scalars(query))
+
+
+def unread_count(user: User) -> int:
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(InboxItem)
+            .where(InboxItem.user_id == user.id, InboxItem.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def inbox_item_of(user: User, item_id: int) -> InboxItem | None:
+    """One of the person's own items; anybody else's is not found."""
+    item = db.session.get(InboxItem, item_id)
+    if item is None or item.user_id != user.id or item.territory_id != user.territory_id:
+        return None
+    return item
+
+
+def open_inbox_item(item: InboxItem, now: datetime | None = None) -> bool:
+    """Mark the item read and record the open of its delivery (once). True if it was unread."""
+    now = now or utcnow()
+    was_unread = item.read_at is None
+    if was_unread:
+        item.read_at = now
+    if item.delivery_id is not None:
+        record_open(item.delivery_id, now)
+    db.session.commit()
+    return was_unread
+
+
+def mark_all_read(user: User, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    # Marking everything read is not opening each message: the deliveries' opens stay unrecorded.
+    result = db.session.execute(
+        update(InboxItem)
+        .where(InboxItem.user_id == user.id, InboxItem.read_at.is_(None))
+        .values(read_at=now)
+    )
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,174 @@
+"""Near me: what is open, on offer and on today around a point (the live position, a picked
+point, the neighbourhood or the town's centre), nearest first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from shapely.geometry import Point
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import joinedload, lazyload
+
+from app import geo
+from app.actors.models import Actor, ActorHashtag
+from app.actors.services import is_open_now
+from app.extensions import db
+from app.geo import PlaceError, parse_point
+from app.models_common import utcnow
+from app.places.live import has_live_location_consent, live_cell_of
+from app.places.residence import neighbourhood_centre
+from app.publications.models import EVENT_DEFAULT_DURATION, Publication, PublicationHashtag
+from app.publications.services import publication_zone, visible_criteria
+from app.territories.models import Hashtag, Neighbourhood, Territory
+from app.territories.services import in_territory
+from app.timezones import local_day_bounds
+
+NEAR_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where "Near me" measures from; ``source`` says which: live, point, neighbourhood, centre."""
+
+    lat: float
+    lon: float
+    source: str
+    neighbourhood: Neighbourhood | None = None
+
+
+@dataclass
+class NearItem:
+    kind: str  # place | offer | event
+    title: str
+    lat: float
+    lon: float
+    distance_m: float
+    actor: Actor
+    publication: Publication | None = None
+    in_zone: bool = False
+
+
+def resolve_origin(territory: Territory, user: Any, *, lat: Any = None, lon: Any = None,
+                   neighbourhood_id: Any = None, live: bool = False,
+                   now: datetime | None = None) -> tuple[Origin, str | None]:
+    """The origin asked for (a picked point, a neighbourhood, the live cell), else the best
+    one known (live cell, own neighbourhood, the town's centre); and a problem to show."""
+    problem = None
+    if lat not in (None, "") or lon not in (None, ""):
+        try:
+            lat_f, lon_f = parse_point(lat, lon)
+            if in_territory(territory, lat_f, lon_f):
+                return Origin(lat_f, lon_f, "point"), None
+            problem = _("This point is outside %(town)s.", town=territory.name)
+        except PlaceError as error:
+            problem = str(error)
+    if neighbourhood_id not in (None, ""):
+        hood = db.session.get(Neighbourhood, _int(neighbourhood_id))
+        centre = neighbourhood_centre(hood) if hood and hood.territory_id == territory.id else None
+        if hood is not None and centre is not None and hood.territory_id == territory.id:
+            return Origin(centre[0], centre[1], "neighbourhood", hood), problem
+        problem = problem or _("This neighbourhood has no drawn area.")
+    authenticated = bool(getattr(user, "is_authenticated", False))
+    if authenticated and has_live_location_consent(user):
+        live_cell = live_cell_of(user, now)
+        if live_cell is not None:
+            c_lat, c_lon = geo.cell_centre(live_cell.cell)
+            return Origin(c_lat, c_lon, "live"), problem
+        if live:
+            problem = problem or _("Your position is not known yet: allow the location in your browser.")
+    if authenticated and user.neighbourhood_id:
+        hood = db.session.get(Neighbourhood, user.neighbourhood_id)
+        centre = neighbourhood_centre(hood) if hood else None
+        if centre is not None:
+            return Origin(centre[0], centre[1], "neighbourhood", hood), problem
+    return Origin(territory.center_lat, territory.center_lon, "centre"), problem
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+UPCOMING_WINDOW = timedelta(hours=6)
+
+
+def happening_publications(territory: Territory, now: datetime, hashtag: Hashtag | None = None,
+                           limit: int = 500) -> list[Publication]:
+    """Visible offers valid now and events of today or of the next hours (not over), with a place
+    (their own or their actor's). Late in the evening, what starts after midnight is still "on"."""
+    _start, day_end = local_day_bounds(now, territory)
+    day_end = max(day_end, now + UPCOMING_WINDOW)
+    query = (
+        select(Publication)
+        .join(Actor, Actor.id == Publication.actor_id)
+        .where(
+            *visible_criteria(territory.id, now),
+            or_(Publication.lat.is_not(None), Actor.lat.is_not(None)),
+            or_(
+                and_(
+                    Publication.kind == "offer",
+                    or_(Publication.valid_from.is_(None), Publication.valid_from <= now),
+                    or_(Publication.valid_until.is_(None), Publication.valid_until >= now),
+                ),
+                and_(
+                    Publication.kind == "event",
+                    Publication.starts_at < day_end,
+                    or_(
+                        Publication.ends_at >= now,
+                        and_(Publication.ends_at.is_(None),
+                             Publication.starts_at >= now - EVENT_DEFAULT_DURATION),
+                    ),
+                ),
+            ),
+        )
+        # The near list and the map show neither hashtags: not loaded (a third of the page's cost).
+        .options(lazyload(Publication.hashtags), joinedload(Publication.actor).lazyload(Actor.hashtags))
+        .order_by(Publication.id.desc())
+        .limit(limit)
+    )
+    if hashtag is not None:
+        query = query.where(
+            exists().where(PublicationHashtag.publication_id == Publication.id,
+                           PublicationHashtag.hashtag_id == hashtag.id)
+        )
+    return list(db.session.scalars(query).unique())
+
+
+def open_places(territory: Territory, now: datetime, hashtag: Hashtag | None = None) -> list[Actor]:
+    query = select(Actor).where(
+        Actor.territory_id == territory.id, Actor.status == "verified", Actor.lat.is_not(None),
+        Actor.lon.is_not(None), Actor.opening_hours_json.not_in(("", "{}")),
+    ).options(lazyload(Actor.hashtags))
+    if hashtag is not None:
+        query = query.where(
+            exists().where(ActorHashtag.actor_id == Actor.id, ActorHashtag.hashtag_id == hashtag.id)
+        )
+    return [a for a in db.session.scalars(query) if is_open_now(a, now, territory.timezone)]
+
+
+def near_items(territory: Territory, origin: Origin, now: datetime | None = None,
+               hashtag: Hashtag | None = None, limit: int = NEAR_LIMIT) -> list[NearItem]:
+    """What is open, on offer and on today around ``origin``, nearest first."""
+    now = now or utcnow()
+    items: list[NearItem] = []
+    for actor in open_places(territory, now, hashtag):
+        items.append(NearItem("place", actor.name, actor.lat, actor.lon,
+                              geo.distance_m(origin.lat, origin.lon, actor.lat, actor.lon), actor))
+    for publication in happening_publications(territory, now, hashtag):
+        lat = publication.lat if publication.lat is not None else publication.actor.lat
+        lon = publication.lon if publication.lon is not None else publication.actor.lon
+        zone = publication_zone(publication)
+        items.append(NearItem(
+            publication.kind, publication.title, lat, lon,
+            geo.distance_m(origin.lat, origin.lon, lat, lon), publication.actor, publication,
+            in_zone=bool(zone is not None and zone.covers(Point(origin.lon, origin.lat))),
+        ))
+    items.sort(key=lambda item: (item.distance_m, item.kind, item.title))
+    return items[:limit]
+
+

@@ -1,0 +1,1 @@
+"""Welcome offers (no pages of their own: an offer is made welcome on its form)."""
