@@ -1,7 +1,9 @@
 /* Territory's service worker, served at /service-worker.js (scope "/").
  *
  * - The app shell (styles, scripts, icons, manifest, the offline page) is cached on install and
- *   served from the cache, refreshed in the background. Bump VERSION to replace it at once.
+ *   served from the cache, refreshed in the background. SHELL and VERSION are filled in by the app
+ *   as it serves this file (app/pwa/assets.py), from the list base.html links and a hash of those
+ *   files: a deploy that changes any of them changes this script, which installs a new cache.
  * - Public pages (the feeds, the agenda, the directory, actor and publication pages) are fetched
  *   from the network first; a copy of the last MAX_PAGES is kept to be shown offline.
  * - Anything else offline shows the offline page. POSTs, htmx requests and private pages (/me,
@@ -15,31 +17,15 @@
  */
 "use strict";
 
-const VERSION = "2026-05-2";
+const SHELL = /* shell: filled in as served */ [];
+const VERSION = /* version: filled in as served */ "unversioned";
 const SHELL_CACHE = "shell-" + VERSION;
+const SHELL_PATHS = new Set(SHELL.map((url) => new URL(url, self.location.origin).pathname));
 const PAGES_CACHE = "pages";
 const MEDIA_CACHE = "media";
 const MAX_PAGES = 30;
 const MAX_MEDIA = 60;
 const OFFLINE_URL = "/offline";
-
-const SHELL = [
-  "/static/css/app.css",
-  "/static/css/accounts.css",
-  "/static/css/actors.css",
-  "/static/css/publications.css",
-  "/static/css/feed.css",
-  "/static/css/admin.css",
-  "/static/css/notifications.css",
-  "/theme.css",
-  "/static/js/app.js",
-  "/static/js/push.js",
-  "/static/vendor/htmx-2.0.11/htmx.min.js",
-  "/manifest.webmanifest",
-  "/icons/192.png",
-  "/icons/512.png",
-  "/icons/maskable-512.png",
-];
 
 // Public pages worth keeping for offline reading (path only; the query string is part of the key).
 const PAGE_PATTERNS = [
@@ -126,12 +112,8 @@ function isPublicPage(url) {
 }
 
 function isShellAsset(url) {
-  return (
-    url.pathname.startsWith("/static/") ||
-    url.pathname.startsWith("/icons/") ||
-    url.pathname === "/theme.css" ||
-    url.pathname === "/manifest.webmanifest"
-  );
+  // The shell's own URLs (whatever their ?v=), and the other static files and icons.
+  return SHELL_PATHS.has(url.pathname) || url.pathname.startsWith("/static/") || url.pathname.startsWith("/icons/");
 }
 
 function isStorablePage(response) {

@@ -1,4 +1,5 @@
-"""The installable app: manifest, icons, service worker (served at the site root) and offline page."""
+"""The installable app: manifest, icons, the shell's stylesheet bundle, the service worker
+(served at the site root) and the offline page."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import json
 
 from flask import Response, abort, render_template, request
 
-from app.config import ROOT
 from app.extensions import API_LIMIT, limiter, person_key
-from app.pwa import bp
+from app.pwa import assets, bp
 from app.pwa.services import ICON_SIZES, build_manifest, icon_png
 from app.territories.context import current_territory
 
-SERVICE_WORKER_DIR = ROOT / "service-worker"
+# base.html's <link> and <script> tags come from the shell's one list.
+bp.add_app_template_global(assets.head_urls, "shell_head_urls")
 
 
 @bp.get("/manifest.webmanifest")
@@ -47,11 +48,26 @@ def maskable_icon() -> Response:
     return _png(icon_png(current_territory(), 512, maskable=True))
 
 
+@bp.get("/styles.css")
+def stylesheet() -> Response:
+    """Every page's styles in one file. Its URL carries the bundle's hash, so the current one is
+    kept for a year; an old or missing hash (a page from before a deploy) gets the current
+    styles, revalidated each time."""
+    shell = assets.shell()
+    response = Response(shell.stylesheet, mimetype="text/css")
+    if request.args.get("v") == shell.stylesheet_hash:
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        response.headers["Cache-Control"] = "no-cache"
+    response.set_etag(shell.stylesheet_hash)
+    return response.make_conditional(request)
+
+
 @bp.get("/service-worker.js")
 def service_worker() -> Response:
-    # Read whole (a few kB): the browser revalidates it on every check for an update.
-    source = (SERVICE_WORKER_DIR / "service-worker.js").read_bytes()
-    response = Response(source, mimetype="text/javascript")
+    # The browser revalidates it on every check for an update: a new version of any shell file
+    # changes the filled-in version, hence these bytes, and the worker installs again.
+    response = Response(assets.service_worker_script(), mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()

@@ -117,18 +117,6 @@ def test_service_worker_is_served_from_the_root_and_never_stale(client):
     assert "const VERSION" in body and "/offline" in body
 
 
-def test_every_app_shell_file_the_worker_precaches_exists(client):
-    """A missing shell file would make the worker's install fail, and the app not installable."""
-    make_territory()
-    body = client.get("/service-worker.js").get_data(as_text=True)
-    shell = re.search(r"const SHELL = \[(.*?)\];", body, re.S).group(1)
-    urls = re.findall(r'"(/[^"]*)"', shell) + ["/offline"]
-    assert "/static/css/app.css" in urls and "/theme.css" in urls
-    for url in urls:
-        with client.get(url) as response:
-            assert response.status_code == 200, url
-
-
 def test_offline_page_is_branded_and_translated(client):
     make_territory("montgenevre", "Montgenèvre")
     english = client.get("/offline", headers={"Accept-Language": "en"})

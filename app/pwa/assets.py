@@ -1,0 +1,147 @@
+"""The app shell's files, listed once: ``base.html`` links them, the service worker precaches
+them and names its cache after a hash of their contents, so the two cannot drift apart.
+
+The stylesheets reach the browser as one bundle, ``/styles.css?v=<hash of the bundle>``: with
+``hx-boost`` a link swaps the page's <body> and keeps the <head> the first page loaded, so a
+stylesheet that only some pages linked in their own <head> was missing when they were reached by
+a link. Each script keeps its own URL, with ``?v=<hash of the file>`` so that a deploy never
+meets a copy the browser kept under ``/static/``'s max-age.
+
+Everything here is read once per process, on first use; a change to the files takes effect
+when the app restarts, as WhiteNoise's list of static files does."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app, request, url_for
+
+from app.config import ROOT
+
+# In cascade order: each sheet may override those before it. Paths under static/.
+STYLESHEETS = (
+    "css/app.css",
+    "css/accounts.css",
+    "css/actors.css",
+    "css/publications.css",
+    "css/feed.css",
+    "css/admin.css",
+    "css/notifications.css",
+    "css/places.css",
+    "css/campaigns.css",
+    "css/privacy.css",
+)
+SCRIPTS = (
+    "vendor/htmx-2.0.11/htmx.min.js",
+    "js/app.js",
+    "js/push.js",
+    "js/near.js",
+    "js/zone-editor.js",
+)
+# Linked only for a logged-in person (the position check-in), precached for everyone.
+LOGGED_IN_SCRIPTS = ("js/location.js",)
+
+# Drawn per territory by the app rather than read from files: the worker keeps them with the
+# shell and refreshes them in the background; their changes do not need a new cache.
+TERRITORY_SHELL: tuple[tuple[str, dict[str, int]], ...] = (
+    ("territories.theme_css", {}),
+    ("pwa.manifest", {}),
+    ("pwa.icon", {"size": 192}),
+    ("pwa.icon", {"size": 512}),
+    ("pwa.maskable_icon", {}),
+)
+
+SERVICE_WORKER = ROOT / "service-worker" / "service-worker.js"
+# The two values service-worker.js leaves for the app to fill in as it serves it.
+SHELL_SLOT = "/* shell: filled in as served */ []"
+VERSION_SLOT = '/* version: filled in as served */ "unversioned"'
+
+
+@dataclass(frozen=True)
+class Shell:
+    stylesheet: bytes  # every sheet of STYLESHEETS, in order
+    stylesheet_hash: str
+    fingerprints: dict[str, str]  # script path -> hash of its content
+    version: str  # names the worker's cache: changes with any listed file
+    worker_source: str
+    # The head's URLs by (script root, logged in): the same on every page, built once.
+    head_urls: dict[tuple[str, bool], tuple[str, list[str]]] = field(default_factory=dict)
+
+
+def _digest(data: bytes, length: int = 12) -> str:
+    return hashlib.sha256(data).hexdigest()[:length]
+
+
+def _fill_once(source: str, slot: str, value: str) -> str:
+    if source.count(slot) != 1:
+        raise RuntimeError(f"the service worker's source must hold {slot!r} exactly once")
+    return source.replace(slot, value)
+
+
+def build_shell(static_root: Path, worker: Path = SERVICE_WORKER) -> Shell:
+    """Read the listed files under ``static_root``: the bundle, each script's fingerprint and
+    the version, a hash over every file's name and content and the per-territory endpoints."""
+    files = {name: (static_root / name).read_bytes() for name in (*STYLESHEETS, *SCRIPTS, *LOGGED_IN_SCRIPTS)}
+    stylesheet = b"".join(b"/* %s */\n%s\n" % (name.encode(), files[name].rstrip()) for name in STYLESHEETS)
+    everything = hashlib.sha256(repr(TERRITORY_SHELL).encode())
+    for name, content in files.items():
+        everything.update(b"%s\0%d\0%s" % (name.encode(), len(content), content))
+    source = worker.read_text(encoding="utf-8")
+    _fill_once(_fill_once(source, SHELL_SLOT, "[]"), VERSION_SLOT, '""')  # fails now, not when served
+    return Shell(
+        stylesheet=stylesheet,
+        stylesheet_hash=_digest(stylesheet),
+        fingerprints={name: _digest(files[name]) for name in (*SCRIPTS, *LOGGED_IN_SCRIPTS)},
+        version=everything.hexdigest()[:16],
+        worker_source=source,
+    )
+
+
+# Where an app keeps its shell: built once, on first use, for as long as the app runs.
+SHELL_KEY = "pwa.shell"
+_build_lock = threading.Lock()
+
+
+def shell() -> Shell:
+    """This app's shell, built from its static folder the first time it is asked for."""
+    extensions = current_app.extensions
+    built = extensions.get(SHELL_KEY)
+    if built is None:
+        with _build_lock:
+            built = extensions.get(SHELL_KEY)
+            if built is None:
+                built = build_shell(Path(current_app.static_folder or ROOT / "static"))
+                extensions[SHELL_KEY] = built
+    return built  # type: ignore[no-any-return]
+
+
+def head_urls(logged_in: bool) -> tuple[str, list[str]]:
+    """What every page's <head> links: the stylesheet bundle and the scripts, in order."""
+    built = shell()
+    key = (request.script_root, logged_in)
+    urls = built.head_urls.get(key)
+    if urls is None:
+        names = (*SCRIPTS, *LOGGED_IN_SCRIPTS) if logged_in else SCRIPTS
+        urls = (
+            url_for("pwa.stylesheet", v=built.stylesheet_hash),
+            [url_for("static", filename=name, v=built.fingerprints[name]) for name in names],
+        )
+        built.head_urls[key] = urls
+    return urls
+
+
+def precache_urls() -> list[str]:
+    """What the service worker stores on install: what base.html links for someone logged in,
+    the territory's theme and manifest, and the icons the manifest names."""
+    stylesheet, scripts = head_urls(logged_in=True)
+    return [stylesheet, *scripts, *(url_for(endpoint, **values) for endpoint, values in TERRITORY_SHELL)]
+
+
+def service_worker_script() -> str:
+    """service-worker.js with this shell's URLs and version filled in."""
+    source = _fill_once(shell().worker_source, SHELL_SLOT, json.dumps(precache_urls()))
+    return _fill_once(source, VERSION_SLOT, json.dumps(shell().version))
