@@ -134,7 +134,7 @@ def test_every_stylesheet_is_in_the_bundle_and_no_page_links_its_own():
         for path in TEMPLATES.rglob("*.html")
         if re.search(r'rel="stylesheet"|\.css\b', path.read_text(encoding="utf-8"))
     }
-    assert linking == {"base.html", "places/kiosk.html", "places/_macros.html"}  # _macros: Leaflet's, loaded by near.js
+    assert linking == {"base.html", "kiosks/kiosk.html", "places/_macros.html"}  # _macros: Leaflet's, loaded by near.js
     assert not [path for path in TEMPLATES.rglob("*.html") if "block head" in path.read_text(encoding="utf-8")]
 
 
