@@ -130,3 +130,6 @@ limiter = RateLimiter(key_func=get_remote_address, default_limits=[])
 # Every endpoint that answers scripts (JSON, polled fragments): per address. See
 # app.security.SCRIPT_ENDPOINTS.
 API_LIMIT = configured_limit("RATELIMIT_API")
+# Forms that check a password or send a message (log-in, registration, reset, export, erasure),
+# per client address.
+PASSWORD_FORM_LIMIT = "10 per minute; 50 per hour"

@@ -13,6 +13,7 @@ import re
 import time
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_babel import ngettext
@@ -153,3 +154,20 @@ def install_security_headers(app: Flask) -> None:
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         return response
+
+
+def safe_next(target: str | None, fallback: str, within: str = "/") -> str:
+    """Where to go back to after a form: only a path of this site (starting with ``within``),
+    never another host, scheme or protocol-relative URL (no open redirect); else ``fallback``."""
+    target = (target or "").strip()
+    parts = urlsplit(target)
+    if (
+        not target.startswith(within)
+        or target.startswith("//")
+        or "\\" in target
+        or parts.scheme
+        or parts.netloc
+        or any(ord(c) < 32 for c in target)
+    ):
+        return fallback
+    return target.rstrip("?") or fallback

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import abort, flash, g, request, session, url_for
 from flask_babel import gettext as _
@@ -31,13 +30,12 @@ from app.accounts.sessions import (
     session_timeouts,
     start_session,
 )
-from app.extensions import db, limiter
+from app.extensions import PASSWORD_FORM_LIMIT, db, limiter
 from app.htmx import render, see_other
 from app.i18n import SUPPORTED
+from app.security import safe_next
 from app.territories.context import current_territory
 
-# Per client address; log-in is also limited per e-mail address (hashed: no address kept).
-RATE_LIMIT = "10 per minute; 50 per hour"
 ONBOARDING_STEPS = ("interests", "follow", "about")
 # A log-in waiting for its second factor: kept in the (signed) cookie session this long, and
 # nothing more than whose it is; no server-side session exists until the code is given.
@@ -48,22 +46,6 @@ PENDING_LOGIN_SECONDS = 5 * 60
 def _email_key() -> str:
     email = services.normalise_email(request.form.get("email", ""))
     return "email:" + hashlib.sha256(f"{request.host}|{email}".encode()).hexdigest()
-
-
-def safe_next(target: str | None, fallback: str) -> str:
-    """Only a path on this site: never another host, scheme or protocol-relative URL."""
-    target = (target or "").strip()
-    parts = urlsplit(target)
-    if (
-        not target.startswith("/")
-        or target.startswith("//")
-        or "\\" in target
-        or parts.scheme
-        or parts.netloc
-        or any(ord(c) < 32 for c in target)
-    ):
-        return fallback
-    return target.rstrip("?") or fallback
 
 
 def _log_in(user) -> None:  # type: ignore[no-untyped-def]
@@ -81,7 +63,7 @@ def _log_in(user) -> None:  # type: ignore[no-untyped-def]
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(RATE_LIMIT, methods=["POST"])
+@limiter.limit(PASSWORD_FORM_LIMIT, methods=["POST"])
 def register() -> Any:
     if current_user.is_authenticated:
         return see_other("feed.for_you")
@@ -120,7 +102,7 @@ def verify_email(token: str) -> Any:
 
 @bp.post("/verify/resend")
 @login_required
-@limiter.limit(RATE_LIMIT)
+@limiter.limit(PASSWORD_FORM_LIMIT)
 def resend_verification() -> Any:
     if current_user.email_verified:
         flash(_("Your e-mail address is already confirmed."), "success")
@@ -134,8 +116,8 @@ def resend_verification() -> Any:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(RATE_LIMIT, methods=["POST"])
-@limiter.limit(RATE_LIMIT, methods=["POST"], key_func=_email_key)
+@limiter.limit(PASSWORD_FORM_LIMIT, methods=["POST"])
+@limiter.limit(PASSWORD_FORM_LIMIT, methods=["POST"], key_func=_email_key)
 def login() -> Any:
     form = LoginForm(next=request.args.get("next", ""))
     if current_user.is_authenticated and request.method == "GET":
@@ -197,8 +179,8 @@ def _pending_login_key() -> str:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(RATE_LIMIT, methods=["POST"])
-@limiter.limit(RATE_LIMIT, methods=["POST"], key_func=_pending_login_key)
+@limiter.limit(PASSWORD_FORM_LIMIT, methods=["POST"])
+@limiter.limit(PASSWORD_FORM_LIMIT, methods=["POST"], key_func=_pending_login_key)
 def login_code() -> Any:
     user = _pending_login_user()
     if user is None:
@@ -265,7 +247,7 @@ def logout() -> Any:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(RATE_LIMIT, methods=["POST"])
+@limiter.limit(PASSWORD_FORM_LIMIT, methods=["POST"])
 def forgot_password() -> Any:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -282,7 +264,7 @@ def forgot_password() -> Any:
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(RATE_LIMIT, methods=["POST"])
+@limiter.limit(PASSWORD_FORM_LIMIT, methods=["POST"])
 def reset_password(token: str) -> Any:
     row = services.valid_token(current_territory(), token, services.RESET_PASSWORD)
     if row is None:
@@ -331,7 +313,7 @@ def change_password() -> Any:
 
 @bp.route("/me/email", methods=["GET", "POST"])
 @login_required
-@limiter.limit(RATE_LIMIT, methods=["POST"])
+@limiter.limit(PASSWORD_FORM_LIMIT, methods=["POST"])
 def change_email() -> Any:
     form = ChangeEmailForm()
     if form.validate_on_submit():
@@ -424,7 +406,7 @@ def two_factor_setup() -> Any:
 
 @bp.post("/me/security/two-factor")
 @login_required
-@limiter.limit(RATE_LIMIT)
+@limiter.limit(PASSWORD_FORM_LIMIT)
 def two_factor_enable() -> Any:
     if not two_factor.may_enrol(current_user):
         abort(404)
@@ -443,7 +425,7 @@ def two_factor_enable() -> Any:
 
 @bp.post("/me/security/two-factor/disable")
 @login_required
-@limiter.limit(RATE_LIMIT)
+@limiter.limit(PASSWORD_FORM_LIMIT)
 def two_factor_disable() -> Any:
     if not current_user.two_factor_enabled:
         return see_other("accounts.security")
@@ -464,7 +446,7 @@ def two_factor_disable() -> Any:
 
 @bp.post("/me/security/recovery-codes")
 @login_required
-@limiter.limit(RATE_LIMIT)
+@limiter.limit(PASSWORD_FORM_LIMIT)
 def new_recovery_codes() -> Any:
     if not current_user.two_factor_enabled:
         return see_other("accounts.security")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import abort, g
 from sqlalchemy import select
 
 from app.actors.models import Actor, Membership
@@ -39,3 +40,11 @@ def can_view_actor(user: Any, actor: Actor) -> bool:
 
 def can_manage_members(membership: Membership | None) -> bool:
     return membership is not None and membership.role == "owner"
+
+
+def acting_actor_membership_or_404(membership_id: int) -> Membership:
+    """A membership of the actor the person acts as; any other is not found."""
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.actor_id != g.actor.id:
+        abort(404)
+    return membership

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -23,15 +23,19 @@ from app.actors.forms import (
     SwitchRoleForm,
     kind_choices,
 )
-from app.actors.models import Actor, Membership
-from app.actors.permissions import can_manage_members, can_view_actor
+from app.actors.models import Actor
+from app.actors.permissions import (
+    acting_actor_membership_or_404,
+    can_manage_members,
+    can_view_actor,
+)
 from app.actors.roles import actor_role_required
 from app.actors.sections import dashboard_context, page_context
 from app.extensions import db
-from app.htmx import is_htmx
-from app.htmx import render as htmx_render
+from app.htmx import fragment_or_see_other, render, see_other, with_oob
 from app.media.services import ImageError, store_image
 from app.models_common import utcnow
+from app.security import safe_next
 from app.territories.context import current_territory
 from app.territories.models import Hashtag
 from app.territories.services import active_hashtags
@@ -48,22 +52,8 @@ def member_role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
 
 
-def render(page: str, fragment: str | None = None, status: int = 200, **context: Any) -> Response:
-    """A boosted navigation wants the whole page even though it is an htmx request."""
-    if getattr(request, "htmx", None) and request.htmx.boosted:  # type: ignore[attr-defined]
-        fragment = None
-    return htmx_render(page, fragment, status=status, **context)
-
-
 def _user() -> Any:
     return current_user._get_current_object()  # type: ignore[attr-defined]
-
-
-def _safe_next(value: str | None, default: str) -> str:
-    """Only a path on this site: never an open redirect."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return default
 
 
 def _visible_actor_or_404(slug: str) -> Actor:
@@ -127,27 +117,17 @@ def page(slug: str) -> Response:
 
 def _follow_response(actor: Actor, following: bool) -> Response:
     form = ReturningConfirmForm()
-    next_url = _safe_next(form.next.data, url_for("actors.page", slug=actor.slug))
-    if is_htmx():
-        context = {
-            "actor": actor,
-            "following": following,
-            "follower_count": services.follower_count(actor),
-            "next_url": next_url,
-        }
-        body = render_template("actors/_follow_button.html", **context) + render_template(
-            "actors/_follower_count.html", oob=True, **context
-        )
-        response = make_response(body)
-        response.vary.add("HX-Request")
-        return response
-    flash(
-        _("You now follow %(name)s.", name=actor.name)
-        if following
-        else _("You no longer follow %(name)s.", name=actor.name),
-        "success",
-    )
-    return redirect(next_url, code=303)
+    next_url = safe_next(form.next.data, url_for("actors.page", slug=actor.slug))
+    context = {
+        "actor": actor,
+        "following": following,
+        "follower_count": services.follower_count(actor),
+        "next_url": next_url,
+    }
+    message = (_("You now follow %(name)s.", name=actor.name) if following
+               else _("You no longer follow %(name)s.", name=actor.name))
+    response = fragment_or_see_other("actors/_follow_button.html", next_url, message, **context)
+    return with_oob(response, "actors/_follower_count.html", **context)
 
 
 @bp.post("/actors/<slug>/follow")
@@ -192,7 +172,7 @@ def create() -> Response:
             ),
             "success",
         )
-        return redirect(url_for("actors.dashboard"), code=303)
+        return see_other("actors.dashboard")
     status = 422 if form.is_submitted() else 200
     return render("actors/create.html", form=form, status=status)
 
@@ -213,8 +193,8 @@ def switch_role() -> Response:
     except PermissionError:
         abort(403)
     if actor is None:
-        return redirect(url_for("feed.for_you"), code=303)
-    return redirect(url_for("actors.dashboard"), code=303)
+        return see_other("feed.for_you")
+    return see_other("actors.dashboard")
 
 
 # ---------------------------------------------------------------- the actor's tools
@@ -306,7 +286,7 @@ def edit() -> Response:
             **images,
         )
         flash(_("The page is saved."), "success")
-        return redirect(url_for("actors.edit"), code=303)
+        return see_other("actors.edit")
     status = 422 if form.is_submitted() else 200
     return render(
         "actors/edit.html", form=form, actor=actor, weekdays=services.WEEKDAYS, status=status
@@ -354,20 +334,13 @@ def invite() -> Response:
         return _members_page(form, status=422)
     services.invite(g.actor, _user(), form.email.data, form.role.data)
     flash(_("The invitation is sent to %(email)s.", email=form.email.data), "success")
-    return redirect(url_for("actors.members"), code=303)
-
-
-def _membership_of_acting_actor_or_404(membership_id: int) -> Membership:
-    membership = db.session.get(Membership, membership_id)
-    if membership is None or membership.actor_id != g.actor.id:
-        abort(404)
-    return membership
+    return see_other("actors.members")
 
 
 @bp.post("/manage/members/<int:membership_id>/role")
 @actor_role_required("owner")
 def change_member_role(membership_id: int) -> Response:
-    membership = _membership_of_acting_actor_or_404(membership_id)
+    membership = acting_actor_membership_or_404(membership_id)
     form = MemberRoleForm(prefix=f"member-{membership.id}")
     if not form.validate_on_submit():
         abort(400)
@@ -376,24 +349,24 @@ def change_member_role(membership_id: int) -> Response:
         flash(_("The role is changed."), "success")
     except services.MembershipError as error:
         flash(str(error), "error")
-    return redirect(url_for("actors.members"), code=303)
+    return see_other("actors.members")
 
 
 @bp.post("/manage/members/<int:membership_id>/remove")
 @actor_role_required("owner")
 def remove_member(membership_id: int) -> Response:
-    membership = _membership_of_acting_actor_or_404(membership_id)
+    membership = acting_actor_membership_or_404(membership_id)
     leaving = membership.user_id == current_user.id
     try:
         services.remove_member(membership)
     except services.MembershipError as error:
         flash(str(error), "error")
-        return redirect(url_for("actors.members"), code=303)
+        return see_other("actors.members")
     if leaving:
         flash(_("You are no longer a member of %(name)s.", name=g.actor.name), "success")
-        return redirect(url_for("feed.for_you"), code=303)
+        return see_other("feed.for_you")
     flash(_("The member is removed."), "success")
-    return redirect(url_for("actors.members"), code=303)
+    return see_other("actors.members")
 
 
 # ---------------------------------------------------------------- invitations
@@ -420,7 +393,7 @@ def accept_invitation(token: str) -> Response:
             _("Welcome to %(name)s: you now act as this actor.", name=membership.actor.name),
             "success",
         )
-        return redirect(url_for("actors.dashboard"), code=303)
+        return see_other("actors.dashboard")
     return render(
         "actors/invitation.html",
         problem=None,

@@ -16,7 +16,7 @@ from app.actors.services import reject_actor, verify_actor
 from app.admin import bp, services
 from app.admin.permissions import require_territory_admin
 from app.extensions import db
-from app.htmx import is_htmx, render, see_other
+from app.htmx import fragment_or_see_other, render, see_other
 from app.i18n import SUPPORTED
 from app.media.services import ImageError, store_image
 from app.publications.models import Publication
@@ -198,10 +198,7 @@ def neighbourhood_delete(neighbourhood_id: int) -> Response:
     name = hood.name
     db.session.delete(hood)
     db.session.commit()
-    if is_htmx():
-        return Response("", status=200)
-    flash(_("%(name)s is deleted.", name=name), "success")
-    return see_other("admin.neighbourhoods")
+    return fragment_or_see_other(None, "admin.neighbourhoods", _("%(name)s is deleted.", name=name))
 
 
 @bp.route("/admin/boundary", methods=["GET", "POST"])
@@ -254,9 +251,7 @@ def hashtag_reactivate(hashtag_id: int) -> Response:
 def _set_hashtag_active(hashtag_id: int, active: bool) -> Response:
     hashtag = get_scoped_or_404(Hashtag, hashtag_id)
     territory_services.set_hashtag_active(hashtag, active)
-    if is_htmx():
-        return render("admin/_hashtag_row.html", hashtag=hashtag)
-    return see_other("admin.hashtags")
+    return fragment_or_see_other("admin/_hashtag_row.html", "admin.hashtags", hashtag=hashtag)
 
 
 # --- actors ---------------------------------------------------------------------------------
@@ -281,13 +276,11 @@ def actor_reject(actor_id: int) -> Response:
 def _decide(actor: Actor, decision: Any) -> Response:
     if actor.status == "pending":
         decision(actor, _admin())
-    if is_htmx():
-        return render("admin/_actor_row.html", actor=actor)
-    if actor.status == "verified":
-        flash(_("%(name)s is verified: its page is public.", name=actor.name), "success")
-    elif actor.status == "rejected":
-        flash(_("%(name)s is rejected.", name=actor.name), "success")
-    return see_other("admin.actors")
+    message = {
+        "verified": _("%(name)s is verified: its page is public.", name=actor.name),
+        "rejected": _("%(name)s is rejected.", name=actor.name),
+    }.get(actor.status)
+    return fragment_or_see_other("admin/_actor_row.html", "admin.actors", message, actor=actor)
 
 
 # --- moderation -----------------------------------------------------------------------------
@@ -316,10 +309,9 @@ def publication_unpublish(publication_id: int) -> Response:
         return _moderation_done(publication, _("“%(title)s” is unpublished.", title=publication.title))
     if not form.errors:
         form.reason.errors = [_("Say why it is unpublished: the actor will read it.")]
-    if is_htmx():
-        return render("admin/_publication_row.html", publication=publication, form=form, status=422)
     publications = services.recent_publications(current_territory())
-    return render("admin/moderation.html", status=422, publications=publications,
+    return render("admin/moderation.html", "admin/_publication_row.html", status=422,
+                  publication=publication, form=form, publications=publications,
                   forms=_moderation_forms(publications, **{f"p{publication.id}": form}))
 
 
@@ -331,9 +323,7 @@ def publication_restore(publication_id: int) -> Response:
 
 
 def _moderation_done(publication: Publication, message: str) -> Response:
-    if is_htmx():
-        return render("admin/_publication_row.html", publication=publication,
-                      form=ModerationForm(prefix=f"p{publication.id}", formdata=None))
-    flash(message, "success")
-    return see_other("admin.moderation")
+    return fragment_or_see_other("admin/_publication_row.html", "admin.moderation", message,
+                                 publication=publication,
+                                 form=ModerationForm(prefix=f"p{publication.id}", formdata=None))
 

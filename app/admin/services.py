@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.accounts.models import User
@@ -15,16 +14,8 @@ from app.actors.models import Actor, Follow
 from app.extensions import db
 from app.models_common import utcnow
 from app.publications.models import Publication
-from app.releases.floor import anonymity_floor
+from app.releases.floor import count_label
 from app.territories.models import Hashtag, Neighbourhood, Territory
-
-
-def count_label(count: int, floor: int | None = None) -> str:
-    """An aggregate as the town may see it: small counts are not shown exactly."""
-    floor = max(floor or 0, anonymity_floor())
-    if count < floor:
-        return _("fewer than %(floor)d", floor=floor)
-    return str(count)
 
 
 @dataclass
@@ -40,7 +31,6 @@ class Overview:
 
 
 def overview(territory: Territory) -> Overview:
-    floor = territory.anonymity_floor or 11
     citizens = db.session.scalar(
         select(func.count()).select_from(User).where(User.territory_id == territory.id)
     ) or 0
@@ -73,8 +63,8 @@ def overview(territory: Territory) -> Overview:
         .where(Hashtag.territory_id == territory.id, Hashtag.active.is_(True))
     ) or 0
     return Overview(
-        citizens=count_label(citizens, floor),
-        followers=count_label(followers, floor),
+        citizens=count_label(citizens, territory),
+        followers=count_label(followers, territory),
         actors_verified=actor_counts.get("verified", 0),
         actors_pending=actor_counts.get("pending", 0),
         publications={kind: publication_counts.get(kind, 0) for kind in ("news", "event", "offer")},

@@ -531,7 +531,7 @@ def recipients_query(territory: Territory, actor_id: int, criteria: Criteria) ->
 
 
 def count_recipients(territory: Territory, actor_id: int, criteria: Criteria) -> int:
-    """The exact size of the audience. Internal: shown only through app.privacy.shown_count."""
+    """The exact size of the audience. Internal: shown only through app.releases.floor.shown_count."""
     query = recipients_query(territory, actor_id, criteria).subquery()
     session = db.session
     if session.get_bind().dialect.name == "postgresql":

@@ -27,10 +27,10 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.actors.models import Actor
 from app.campaigns.criteria import Criteria, CriteriaError, parse_criteria, population_label
 from app.campaigns.models import BODY_MAX, CHANNELS, TITLE_MAX
+from app.campaigns.permissions import can_send_alerts
 from app.campaigns.services import (
     CampaignDraft,
     Schedule,
-    can_send_alerts,
     first_run_at,
     linkable_publications,
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import flash, g, request
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,21 +21,15 @@ from app.campaigns.audience import AudienceEstimate, estimate
 from app.campaigns.criteria import CriteriaError, parse_criteria
 from app.campaigns.forms import CampaignForm, channel_label, weekday_names
 from app.campaigns.models import BODY_MAX, TITLE_MAX, Campaign
+from app.campaigns.permissions import can_send_alerts, own_campaign_or_404
 from app.extensions import API_LIMIT, acting_actor_key, configured_limit, limiter, person_key
-from app.htmx import render
+from app.htmx import render, see_other
 from app.models_common import utcnow
-from app.releases.floor import anonymity_floor, shown_count
-from app.territories.context import current_territory, get_scoped_or_404
+from app.releases.floor import anonymity_floor
+from app.territories.context import current_territory
 from app.territories.services import active_hashtags, neighbourhoods
 
 log = logging.getLogger(__name__)
-
-
-def _own_campaign_or_404(campaign_id: int) -> Campaign:
-    campaign = get_scoped_or_404(Campaign, campaign_id)
-    if campaign.actor_id != g.actor.id:
-        abort(404)
-    return campaign
 
 
 def _form(**kwargs: Any) -> CampaignForm:
@@ -67,10 +61,10 @@ def new() -> Response:
 @bp.route("/manage/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
 @actor_role_required()
 def edit(campaign_id: int) -> Response:
-    campaign = _own_campaign_or_404(campaign_id)
+    campaign = own_campaign_or_404(campaign_id)
     if campaign.status not in services.EDITABLE_STATUSES:
         flash(_("This campaign went out: it can no longer be changed."), "error")
-        return redirect(url_for(".show", campaign_id=campaign.id), 303)
+        return see_other(".show", campaign_id=campaign.id)
     form = _form()
     if request.method == "GET":
         form.fill_from(campaign)
@@ -94,7 +88,7 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Response:
             campaign = services.save_campaign(g.actor, current_user.id, form.draft(), campaign)
             if not sending:
                 flash(_("Draft saved."), "success")
-                return redirect(url_for(".manage"), 303)
+                return see_other(".manage")
             return _send(campaign)
     elif campaign is not None and form.criteria is None:
         try:
@@ -107,7 +101,7 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Response:
         form=form,
         campaign=campaign,
         audience=audience,
-        can_alert=services.can_send_alerts(g.actor),
+        can_alert=can_send_alerts(g.actor),
         title_max=TITLE_MAX,
         body_max=BODY_MAX,
         status=422 if request.method == "POST" else 200,
@@ -122,7 +116,7 @@ def _send(campaign: Campaign) -> Response:
         flash(_("The campaign is on its way."), "success")
     elif campaign.status == "scheduled":
         flash(_("The campaign is scheduled."), "success")
-    return redirect(url_for(".show", campaign_id=campaign.id), 303)
+    return see_other(".show", campaign_id=campaign.id)
 
 
 def _floor() -> int:
@@ -150,7 +144,7 @@ def estimate_audience() -> Response:
 @bp.get("/manage/campaigns/<int:campaign_id>")
 @actor_role_required()
 def show(campaign_id: int) -> Response:
-    campaign = _own_campaign_or_404(campaign_id)
+    campaign = own_campaign_or_404(campaign_id)
     territory = current_territory()
     figures = stats.channel_figures(campaign, territory)
     return render(
@@ -169,7 +163,7 @@ def show(campaign_id: int) -> Response:
 @actor_role_required()
 @limiter.limit(API_LIMIT, key_func=person_key)
 def progress(campaign_id: int) -> Response:
-    campaign = _own_campaign_or_404(campaign_id)
+    campaign = own_campaign_or_404(campaign_id)
     return render(
         "campaigns/_progress.html",
         "campaigns/_progress.html",
@@ -188,12 +182,12 @@ def _progress_of(campaign: Campaign) -> stats.Progress | None:
 @bp.post("/manage/campaigns/<int:campaign_id>/cancel")
 @actor_role_required()
 def cancel(campaign_id: int) -> Response:
-    campaign = _own_campaign_or_404(campaign_id)
+    campaign = own_campaign_or_404(campaign_id)
     if services.cancel_campaign(campaign):
         flash(_("The campaign is cancelled."), "success")
     else:
         flash(_("This campaign can no longer be cancelled."), "error")
-    return redirect(url_for(".show", campaign_id=campaign.id), 303)
+    return see_other(".show", campaign_id=campaign.id)
 
 
 def _criteria_lines(campaign: Campaign) -> list[str]:
@@ -244,11 +238,6 @@ def campaign_series_label(series: str) -> str:
 def format_campaign_time(value: Any) -> str:
     """A moment in the territory's time zone (flask_babel's zone is the territory's)."""
     return format_datetime(value, "medium") if value else ""
-
-
-@bp.app_template_global()
-def campaign_shown_count(count: int) -> str:
-    return shown_count(count or 0, current_territory())
 
 
 @bp.app_template_global()

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from app.actors.models import Actor
 from app.campaigns.criteria import Criteria
 from app.campaigns.models import CHANNELS, Campaign, CampaignRun
+from app.campaigns.permissions import can_send_alerts
 from app.campaigns.schedule import following_run
 from app.extensions import db
 from app.models_common import utcnow
@@ -28,11 +29,6 @@ from app.timezones import end_of_local_day
 log = logging.getLogger(__name__)
 
 EDITABLE_STATUSES = ("draft", "scheduled")
-
-
-def can_send_alerts(actor: Actor) -> bool:
-    """Civic alerts are for the town's own services, once the town has verified them."""
-    return actor.kind == "town_service" and actor.is_verified
 
 
 def actor_campaigns(actor: Actor) -> list[Campaign]:

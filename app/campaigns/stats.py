@@ -1,7 +1,7 @@
 """What an actor may see of its campaigns: aggregates of Delivery rows, at or above the floor.
 
 Every figure comes from a GROUP BY over the deliveries (no row is loaded), and goes out through
-app.privacy.shown_count: under the anonymity floor it reads "fewer than 11", above it is rounded
+app.releases.floor.shown_count: under the anonymity floor it reads "fewer than 11", above it is rounded
 to 10. Nothing here ever selects a person's id, name, e-mail or phone.
 """
 

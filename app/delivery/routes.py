@@ -3,28 +3,20 @@ click (then go to the message's page), mute the actor, unsubscribe a channel (RF
 
 from __future__ import annotations
 
-from flask import abort, redirect, request
+from flask import abort, request
 from werkzeug.wrappers import Response
 
 from app.accounts.models import User
-from app.actors.models import Actor
-from app.campaigns.models import Campaign, Delivery
+from app.campaigns.models import Campaign
 from app.delivery import bp, tokens, tracking
 from app.delivery.links import message_path
+from app.delivery.permissions import message_actor_or_404, message_delivery_or_404
 from app.extensions import API_LIMIT, csrf, db, limiter, person_key
-from app.htmx import is_htmx, render
+from app.htmx import is_htmx, render, see_other
 from app.notifications import services as notifications
 from app.territories.context import current_territory
 
 UNSUBSCRIBABLE = ("email", "sms")
-
-
-def _delivery_or_404(token: str) -> Delivery:
-    delivery_id = tokens.read_delivery_token(token)
-    delivery = db.session.get(Delivery, delivery_id) if delivery_id is not None else None
-    if delivery is None or delivery.territory_id != current_territory().id:
-        abort(404)
-    return delivery
 
 
 @bp.post("/n/open/<token>")
@@ -32,7 +24,7 @@ def _delivery_or_404(token: str) -> Delivery:
 @limiter.limit(API_LIMIT, key_func=person_key)
 def open_message(token: str) -> Response:
     """The service worker's notificationclick: the push was opened (recorded once)."""
-    delivery = _delivery_or_404(token)
+    delivery = message_delivery_or_404(token)
     tracking.record_open(delivery.id)
     db.session.commit()
     return Response(status=204)
@@ -41,34 +33,26 @@ def open_message(token: str) -> Response:
 @bp.get("/r/<token>")
 def click(token: str) -> Response:
     """A link in a message: record the click, then go to the campaign's page on this site."""
-    delivery = _delivery_or_404(token)
+    delivery = message_delivery_or_404(token)
     campaign = db.session.get(Campaign, delivery.campaign_id)
     if campaign is None or campaign.territory_id != delivery.territory_id:
         abort(404)
     tracking.record_click(delivery.id)
-    response = redirect(message_path(campaign), code=303)
+    response = see_other(message_path(campaign))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
-
-
-def _message_actor(delivery: Delivery) -> Actor:
-    campaign = db.session.get(Campaign, delivery.campaign_id)
-    actor = db.session.get(Actor, campaign.actor_id) if campaign is not None else None
-    if actor is None or actor.territory_id != delivery.territory_id:
-        abort(404)
-    return actor
 
 
 @bp.route("/n/mute/<token>", methods=["GET", "POST"])
 @csrf.exempt
 def mute_from_message(token: str) -> Response:
     """"Mute this actor" from a push action (the service worker POSTs) or a confirmation page."""
-    delivery = _delivery_or_404(token)
+    delivery = message_delivery_or_404(token)
     user = tracking.delivery_user(delivery)
     if user is None:
         abort(404)
-    actor = _message_actor(delivery)
+    actor = message_actor_or_404(delivery)
     if request.method == "POST":
         notifications.mute_actor(user, actor)
         if request.headers.get("Sec-Fetch-Dest") == "empty" and not is_htmx():

@@ -11,7 +11,7 @@ from werkzeug.routing import BuildError
 
 from app.feed import bp, services
 from app.feed.cards import cards_for, render_card
-from app.htmx import is_htmx, render
+from app.htmx import render
 from app.models_common import utcnow
 from app.territories.context import current_territory
 from app.territories.services import active_hashtags, find_hashtag
@@ -21,14 +21,6 @@ from app.timezones import local_date, zone
 def _page_arg() -> int:
     page = request.args.get("page", 1, type=int) or 1
     return min(max(page, 1), 50)
-
-
-def _fragment(name: str) -> str | None:
-    """The fragment to return alone: only for an htmx request of a region ("load more"), never
-    for a boosted navigation, which needs the whole page."""
-    if is_htmx() and not request.htmx.boosted:  # type: ignore[attr-defined]
-        return name
-    return None
 
 
 def publication_url(publication: Any) -> str | None:
@@ -64,7 +56,7 @@ def for_you() -> Any:
     next_url = url_for("feed.for_you", page=page + 1) if has_more else None
     return render(
         "feed/for_you.html",
-        _fragment("feed/_items.html"),
+        "feed/_items.html",
         cards=cards,
         next_url=next_url,
         has_hashtags=has_hashtags,
@@ -88,7 +80,7 @@ def everything() -> Any:
     next_url = url_for("feed.everything", kind=kind, page=page + 1) if feed.has_more else None
     return render(
         "feed/everything.html",
-        _fragment("feed/_items.html"),
+        "feed/_items.html",
         cards=_cards(feed),
         kind=kind,
         kinds=services.FEED_KINDS,
@@ -118,7 +110,7 @@ def agenda() -> Any:
     )
     return render(
         "feed/agenda.html",
-        _fragment("feed/_agenda_days.html"),
+        "feed/_agenda_days.html",
         agenda=page,
         from_day=from_day,
         today=today,

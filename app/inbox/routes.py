@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, make_response, render_template
+from flask import flash
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.accounts.models import User
 from app.extensions import API_LIMIT, limiter, person_key
-from app.htmx import is_htmx, render, see_other, wants_fragment
+from app.htmx import render, render_fragment, see_other, wants_fragment, with_oob
 from app.inbox import bp, services
-from app.territories.context import current_territory
+from app.inbox.permissions import own_item_or_404
 
 
 def _user() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
-def _with_badge(response: Response) -> Response:
-    """Append the unread badge as an out-of-band swap to an htmx response."""
-    if is_htmx():
-        badge = render_template("inbox/_badge.html", oob=True)
-        response.set_data(response.get_data(as_text=True) + badge)
-    return response
 
 
 @bp.get("/me/inbox")
@@ -36,23 +28,21 @@ def index() -> Response:
 @bp.get("/me/inbox/<int:inbox_item_id>")
 @login_required
 def item(inbox_item_id: int) -> Response:
-    found = services.inbox_item_of(_user(), inbox_item_id)
-    if found is None or found.territory_id != current_territory().id:
-        abort(404)
+    found = own_item_or_404(inbox_item_id)
     services.open_inbox_item(found)
     response = render("inbox/item.html", "inbox/_inbox_item.html", item=found, opened=True)
-    return _with_badge(response)
+    return with_oob(response, "inbox/_badge.html")
 
 
 @bp.post("/me/inbox/read")
 @login_required
 def mark_all_read() -> Response:
     services.mark_all_read(_user())
-    if wants_fragment():
-        items = services.inbox_items(_user())
-        return _with_badge(render("inbox/inbox.html", "inbox/_inbox_list.html", items=items))
-    flash(_("Everything is marked read."), "success")
-    return see_other("inbox.index")
+    if not wants_fragment():
+        flash(_("Everything is marked read."), "success")
+        return see_other("inbox.index")
+    response = render_fragment("inbox/_inbox_list.html", items=services.inbox_items(_user()))
+    return with_oob(response, "inbox/_badge.html")
 
 
 @bp.get("/me/inbox/badge")
@@ -60,9 +50,8 @@ def mark_all_read() -> Response:
 @limiter.limit(API_LIMIT, key_func=person_key)
 def badge() -> Response:
     """The unread badge alone, polled by the header."""
-    response = make_response(render_template("inbox/_badge.html"))
+    response = render_fragment("inbox/_badge.html")
     response.headers["Cache-Control"] = "no-store"
-    response.vary.add("HX-Request")
     return response
 
 

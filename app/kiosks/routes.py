@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import segno
-from flask import abort, flash, g, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -18,20 +18,15 @@ from app.htmx import render, see_other
 from app.kiosks import bp, services
 from app.kiosks.forms import KioskForm
 from app.kiosks.models import KioskToken
+from app.kiosks.permissions import own_screen_or_404, tourism_office_or_404
 from app.models_common import utcnow
-from app.territories.context import current_territory, get_scoped_or_404
-
-
-def _tourism_office() -> Any:
-    if g.actor.kind != "tourism_office":
-        abort(404)
-    return g.actor
+from app.territories.context import current_territory
 
 
 @bp.route("/manage/screens", methods=["GET", "POST"])
 @actor_role_required()
 def manage() -> Response:
-    actor = _tourism_office()
+    actor = tourism_office_or_404()
     form = KioskForm()
     new_link = None
     status = 200
@@ -50,10 +45,7 @@ def manage() -> Response:
 @bp.post("/manage/screens/<int:kiosk_id>/revoke")
 @actor_role_required()
 def revoke(kiosk_id: int) -> Response:
-    token = get_scoped_or_404(KioskToken, kiosk_id)
-    actor = _tourism_office()
-    if token.actor_id != actor.id:
-        abort(404)
+    token = own_screen_or_404(kiosk_id)
     if ConfirmForm().validate_on_submit():
         services.revoke_kiosk_token(token)
         flash(_("The screen's link no longer works."), "success")

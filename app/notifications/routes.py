@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, flash, jsonify, redirect, request
+from flask import abort, flash, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -30,6 +30,7 @@ from app.notifications.forms import (
     PhoneForm,
 )
 from app.notifications.models import DEFAULT_QUIET_END, DEFAULT_QUIET_START
+from app.security import safe_next
 from app.sms import SmsError
 from app.territories.context import current_territory, get_scoped_or_404
 from app.territories.models import Hashtag
@@ -290,10 +291,8 @@ def _mute_flash(message: str) -> None:
 def _after_mute(anchor: str = "#mutes") -> Response:
     if wants_fragment():
         return _page(200, "notifications/_mutes.html")
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return redirect(target, code=303)
-    return see_other("notifications.settings", anchor)
+    fallback = url_for("notifications.settings") + anchor
+    return see_other(safe_next(request.form.get("next"), fallback))
 
 
 @bp.post("/me/notifications/mutes/actors/<int:actor_id>")

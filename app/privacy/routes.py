@@ -15,14 +15,15 @@ from werkzeug.wrappers import Response
 from app.accounts import consents
 from app.accounts import services as accounts
 from app.accounts.consents import CONSENT_LABELS
-from app.accounts.routes import RATE_LIMIT
+from app.accounts.permissions import own_consent_or_404
 from app.campaigns.models import RECIPIENT_LINK_LIFETIME
-from app.extensions import API_LIMIT, limiter, person_key
+from app.extensions import API_LIMIT, PASSWORD_FORM_LIMIT, limiter, person_key
 from app.htmx import render, see_other, wants_fragment
 from app.models_common import utcnow
 from app.privacy import bp, exports, services, tasks
 from app.privacy.erasure import erase_account
 from app.privacy.forms import CHANNEL_LABELS, PURPOSE_EXPLANATIONS, DeleteAccountForm, ExportForm
+from app.privacy.permissions import own_downloadable_export_or_404
 
 
 def _labels() -> dict[str, Any]:
@@ -64,9 +65,7 @@ def centre() -> Response:
 @bp.post("/me/privacy/consents/<int:consent_id>/withdraw")
 @login_required
 def withdraw_consent(consent_id: int) -> Response:
-    consent = consents.consent_of(current_user, consent_id)
-    if consent is None:
-        abort(404)
+    consent = own_consent_or_404(consent_id)
     # Withdrawing live location deletes the live cell in the same transaction
     # (app.places' listener on Consent).
     withdrawn = consents.withdraw_consent(current_user, consent.id)
@@ -90,7 +89,7 @@ def withdraw_consent(consent_id: int) -> Response:
 
 @bp.post("/me/privacy/export")
 @login_required
-@limiter.limit(RATE_LIMIT)
+@limiter.limit(PASSWORD_FORM_LIMIT)
 def request_export() -> Response:
     form = ExportForm()
     if form.validate_on_submit():
@@ -124,9 +123,7 @@ def export_status() -> Response:
 @bp.get("/me/privacy/export/<int:export_id>/download")
 @login_required
 def download_export(export_id: int) -> Response:
-    export = exports.export_of(current_user, export_id)
-    if export is None or not export.is_downloadable(utcnow()):
-        abort(404)
+    export = own_downloadable_export_or_404(export_id)
     path = exports.export_path(export)
     if not path.is_file():
         abort(404)
@@ -149,7 +146,7 @@ def download_export(export_id: int) -> Response:
 
 @bp.route("/me/privacy/delete", methods=["GET", "POST"])
 @login_required
-@limiter.limit(RATE_LIMIT, methods=["POST"])
+@limiter.limit(PASSWORD_FORM_LIMIT, methods=["POST"])
 def delete_account() -> Response:
     form = DeleteAccountForm()
     if form.validate_on_submit():

@@ -11,8 +11,9 @@ from flask_login import current_user, login_required
 
 from app.accounts import consents
 from app.accounts.consents import CONSENT_LABELS, PROFILE_TARGETING
+from app.accounts.permissions import own_consent_or_404
 from app.actors.models import Actor
-from app.htmx import render, see_other
+from app.htmx import render, render_fragment, see_other, wants_fragment
 from app.i18n import LANGUAGE_NAMES, SUPPORTED
 from app.profiles import bp, services
 from app.profiles.forms import FollowForm, HashtagsForm, PlaceForm, ProfileForm
@@ -168,9 +169,7 @@ def profile() -> Any:
 @bp.post("/me/consents/<int:consent_id>/withdraw")
 @login_required
 def withdraw_consent(consent_id: int) -> Any:
-    consent = consents.consent_of(current_user, consent_id)
-    if consent is None:
-        abort(404)
+    consent = own_consent_or_404(consent_id)
     if consents.withdraw_consent(current_user, consent.id):
         flash(_("Your consent is withdrawn."), "success")
     return see_other("profiles.profile", "#consents")
@@ -181,8 +180,6 @@ def withdraw_consent(consent_id: int) -> Any:
 def unfollow(actor_id: int) -> Any:
     actor = get_scoped_or_404(Actor, actor_id)
     services.unfollow_actor(current_user, actor.id)
-    if request.headers.get("HX-Request"):
-        return render(
-            "profiles/profile.html", "profiles/_follows.html", **_profile_context(_profile_form())
-        )
-    return see_other("profiles.profile", "#follows")
+    if not wants_fragment():
+        return see_other("profiles.profile", "#follows")
+    return render_fragment("profiles/_follows.html", **_profile_context(_profile_form()))

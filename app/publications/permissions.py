@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import abort, g
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.actors.models import MEMBER_ROLES, Membership
 from app.extensions import db
 from app.publications.models import Publication
+from app.territories.context import get_scoped_or_404
 
 
 def is_member(user: Any, publication: Publication) -> bool:
@@ -33,3 +36,12 @@ def can_edit(user: Any, publication: Publication) -> bool:
 def can_view(user: Any, publication: Publication) -> bool:
     """The public sees visible publications; the actor's members also see drafts and the rest."""
     return publication.is_visible or is_member(user, publication)
+
+
+def own_publication_or_404(publication_id: int) -> Publication:
+    """A publication of the actor the person acts as, which they may edit; any other is not
+    found."""
+    publication = get_scoped_or_404(Publication, publication_id)
+    if publication.actor_id != g.actor.id or not can_edit(current_user, publication):
+        abort(404)
+    return publication

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, request, url_for
 from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,22 +15,16 @@ from werkzeug.wrappers import Response
 
 from app.actors.roles import actor_role_required
 from app.extensions import db
-from app.htmx import is_htmx, render
+from app.htmx import fragment_or_see_other, render, see_other
 from app.media.services import ImageError, store_image
 from app.models_common import utcnow
 from app.publications import bp, services
 from app.publications.forms import FORMS, KIND_FIELDS, PublicationForm
 from app.publications.models import PUBLICATION_KINDS, PUBLICATION_STATUSES, Publication
-from app.publications.permissions import can_edit, can_view
+from app.publications.permissions import can_edit, can_view, own_publication_or_404
+from app.security import safe_next
 from app.territories.context import current_territory, get_scoped_or_404
 from app.territories.services import active_hashtags
-
-
-def _own_publication_or_404(publication_id: int) -> Publication:
-    publication = get_scoped_or_404(Publication, publication_id)
-    if publication.actor_id != g.actor.id or not can_edit(current_user, publication):
-        abort(404)
-    return publication
 
 
 @bp.get("/manage/publications")
@@ -72,14 +66,14 @@ def new() -> Response:
                 _("Published.") if publication.status == "published" else _("Draft saved."),
                 "success",
             )
-            return redirect(url_for(".manage"), 303)
+            return see_other(".manage")
     return _form_page(form, kind, None)
 
 
 @bp.route("/manage/publications/<int:publication_id>/edit", methods=["GET", "POST"])
 @actor_role_required()
 def edit(publication_id: int) -> Response:
-    publication = _own_publication_or_404(publication_id)
+    publication = own_publication_or_404(publication_id)
     form = FORMS[publication.kind](obj=publication if request.method == "GET" else None)
     if request.method == "GET":
         form.hashtags.data = " ".join(h.label for h in publication.hashtags)
@@ -100,22 +94,21 @@ def edit(publication_id: int) -> Response:
                 flash(_("Published."), "success")
             else:
                 flash(_("Changes saved."), "success")
-            return redirect(url_for(".manage"), 303)
+            return see_other(".manage")
     return _form_page(form, publication.kind, publication)
 
 
 @bp.post("/manage/publications/<int:publication_id>/status")
 @actor_role_required()
 def set_status(publication_id: int) -> Response:
-    publication = _own_publication_or_404(publication_id)
+    publication = own_publication_or_404(publication_id)
     status = request.form.get("status", "")
     if status not in PUBLICATION_STATUSES:
         abort(400)
     services.set_status(publication, status)
-    if is_htmx() and not request.htmx.boosted:  # type: ignore[attr-defined]
-        return render("publications/_manage_row.html", publication=publication)
-    flash(_STATUS_MESSAGES[status](), "success")
-    return redirect(_safe_next() or url_for(".manage"), 303)
+    back = safe_next(request.form.get("next"), url_for(".manage"), within="/manage/publications")
+    return fragment_or_see_other("publications/_manage_row.html", back, _STATUS_MESSAGES[status](),
+                                 publication=publication)
 
 
 _STATUS_MESSAGES = {
@@ -123,14 +116,6 @@ _STATUS_MESSAGES = {
     "archived": lambda: _("Archived."),
     "draft": lambda: _("Moved back to drafts."),
 }
-
-
-def _safe_next() -> str | None:
-    """Back to the list tab the button was pressed on (a local path only)."""
-    target = request.form.get("next", "")
-    if target.startswith("/manage/publications") and "//" not in target and "\\" not in target:
-        return target
-    return None
 
 
 @bp.get("/p/<int:publication_id>")
