@@ -35,6 +35,7 @@ from app.htmx import render, see_other
 from app.i18n import SUPPORTED
 from app.security import safe_next
 from app.territories.context import current_territory
+from app.territories.scoping import same_territory
 
 ONBOARDING_STEPS = ("interests", "follow", "about")
 # A log-in waiting for its second factor: kept in the (signed) cookie session this long, and
@@ -166,7 +167,7 @@ def _pending_login_user() -> User | None:
     if pending.get("territory") != current_territory().id:
         return None
     user = db.session.get(User, pending.get("user"))
-    if user is None or user.territory_id != current_territory().id or not user.two_factor_enabled:
+    if user is None or not same_territory(user, current_territory()) or not user.two_factor_enabled:
         return None
     return user
 

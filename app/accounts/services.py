@@ -26,6 +26,7 @@ from app.i18n import SUPPORTED
 from app.mail import send_mail
 from app.models_common import utcnow
 from app.territories.models import Territory, TerritoryHost
+from app.territories.scoping import belongs, scoped
 from app.territories.services import (
     SLUG,
     TerritoryError,
@@ -60,7 +61,7 @@ def normalise_email(email: str) -> str:
 
 def find_user(territory: Territory, email: str) -> User | None:
     return db.session.scalar(
-        select(User).where(User.territory_id == territory.id, User.email == normalise_email(email))
+        scoped(User, territory, User.email == normalise_email(email))
     )
 
 
@@ -129,7 +130,7 @@ def change_email(user: User, new_email: str, password: str) -> None:
     if new_email == user.email:
         raise SameEmail
     taken = db.session.scalar(
-        select(User.id).where(User.territory_id == user.territory_id, User.email == new_email)
+        select(User.id).where(belongs(User, user), User.email == new_email)
     )
     if taken is not None:
         raise EmailTaken(new_email)
@@ -214,7 +215,7 @@ def valid_token(territory: Territory, token: str, purpose: str) -> AccountToken 
         .where(
             AccountToken.token_hash == _hash(token),
             AccountToken.purpose == purpose,
-            User.territory_id == territory.id,
+            belongs(User, territory),
         )
     )
     if row is None or row.used_at is not None or row.expires_at <= utcnow():

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select, update
 from app.accounts.models import AuthSession, User
 from app.extensions import db
 from app.models_common import utcnow
+from app.territories.scoping import same_territory
 
 TOUCH_EVERY = timedelta(minutes=5)
 
@@ -128,11 +129,11 @@ def load_user(token: str) -> User | None:
         auth is None
         or user is None
         or auth.revoked_at is not None
-        or auth.territory_id != territory.id
+        or not same_territory(auth, territory)
         or is_expired(auth, user, now)
     ):
         return None
-    if user.territory_id != territory.id:
+    if not same_territory(user, territory):
         return None
     if now - auth.last_seen_at > TOUCH_EVERY:
         auth.last_seen_at = now

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.actors.models import Actor, Membership
 from app.extensions import db
+from app.territories.scoping import same_territory
 
 
 def is_member(user: Any, actor: Actor) -> bool:
@@ -29,7 +30,7 @@ def is_territory_admin(user: Any, actor: Actor) -> bool:
         user is not None
         and getattr(user, "is_authenticated", False)
         and user.is_admin
-        and user.territory_id == actor.territory_id
+        and same_territory(user, actor)
     )
 
 

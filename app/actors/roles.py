@@ -17,6 +17,7 @@ from app.accounts.models import AuthSession, User
 from app.accounts.sessions import session_flag
 from app.actors.models import Actor, Membership
 from app.extensions import db
+from app.territories.scoping import belongs
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,7 +37,7 @@ def memberships() -> list[Membership]:
             db.session.scalars(
                 select(Membership)
                 .join(Actor)
-                .where(Membership.user_id == current_user.id, Actor.territory_id == g.territory.id)
+                .where(Membership.user_id == current_user.id, belongs(Actor, g.territory))
                 .order_by(Actor.name)
             )
         )

@@ -24,6 +24,7 @@ from app.extensions import db
 from app.mail import send_mail
 from app.models_common import utcnow
 from app.territories.models import Hashtag, Neighbourhood, Territory
+from app.territories.scoping import belongs, same_territory, scoped
 from app.text import normalise_hashtag, slugify
 from app.timezones import zone
 
@@ -105,7 +106,7 @@ def search_directory(
     page_size: int = DIRECTORY_PAGE_SIZE,
 ) -> DirectoryPage:
     """Verified actors of ``territory`` matching the text (name or summary) and the filters."""
-    query = select(Actor).where(Actor.territory_id == territory.id, Actor.status == "verified")
+    query = scoped(Actor, territory, Actor.status == "verified")
     text = text.strip()
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -120,13 +121,13 @@ def search_directory(
                 select(ActorHashtag.actor_id)
                 .join(Hashtag, Hashtag.id == ActorHashtag.hashtag_id)
                 .where(
-                    Hashtag.territory_id == territory.id, Hashtag.tag == normalise_hashtag(hashtag)
+                    belongs(Hashtag, territory), Hashtag.tag == normalise_hashtag(hashtag)
                 )
             )
         )
     if neighbourhood:
         query = query.join(Neighbourhood, Neighbourhood.id == Actor.neighbourhood_id).where(
-            Neighbourhood.territory_id == territory.id, Neighbourhood.slug == neighbourhood
+            belongs(Neighbourhood, territory), Neighbourhood.slug == neighbourhood
         )
     page = max(page, 1)
     rows = list(
@@ -142,7 +143,7 @@ def search_directory(
 
 def find_actor(territory: Territory, slug: str) -> Actor | None:
     return db.session.scalar(
-        select(Actor).where(Actor.territory_id == territory.id, Actor.slug == slug)
+        scoped(Actor, territory, Actor.slug == slug)
     )
 
 
@@ -179,7 +180,7 @@ def unique_slug(territory: Territory, name: str, exclude_id: int | None = None) 
     base = slugify(name, max_length=120)
     slug, n = base, 1
     while True:
-        query = select(Actor.id).where(Actor.territory_id == territory.id, Actor.slug == slug)
+        query = select(Actor.id).where(belongs(Actor, territory), Actor.slug == slug)
         if exclude_id is not None:
             query = query.where(Actor.id != exclude_id)
         if slug not in RESERVED_SLUGS and db.session.scalar(query) is None:
@@ -244,7 +245,7 @@ def reject_actor(actor: Actor, admin: User, reason: str = "") -> Actor:
 
 
 def _check_admin(actor: Actor, admin: User) -> None:
-    if not admin.is_admin or admin.territory_id != actor.territory_id:
+    if not admin.is_admin or not same_territory(admin, actor):
         raise PermissionError("only an administrator of the actor's territory may do this")
 
 
@@ -277,7 +278,7 @@ def _mail_owners(actor: Actor, template: str, _subject: Any, **context: Any) -> 
 
 def _notify_admins_of_new_actor(territory: Territory, actor: Actor) -> None:
     admins = db.session.scalars(
-        select(User).where(User.territory_id == territory.id, User.is_admin.is_(True))
+        scoped(User, territory, User.is_admin.is_(True))
     )
     admin_url = _external_url("admin.index")
     for admin in admins:
@@ -306,7 +307,7 @@ def set_acting_actor(auth_session: AuthSession, user: User, actor_id: int | None
             .where(
                 Membership.user_id == user.id,
                 Membership.actor_id == actor_id,
-                Actor.territory_id == user.territory_id,
+                belongs(Actor, user),
             )
         )
         if membership is None:
@@ -417,7 +418,7 @@ def find_invitation(territory: Territory, token: str) -> Invitation:
     invitation = db.session.scalar(
         select(Invitation)
         .join(Actor, Actor.id == Invitation.actor_id)
-        .where(Invitation.token_hash == hash_token(token), Actor.territory_id == territory.id)
+        .where(Invitation.token_hash == hash_token(token), belongs(Actor, territory))
     )
     if invitation is None:
         raise InvitationError("invalid")
@@ -430,7 +431,7 @@ def find_invitation(territory: Territory, token: str) -> Invitation:
 
 def accept_invitation(territory: Territory, token: str, user: User) -> Membership:
     invitation = find_invitation(territory, token)
-    if user.territory_id != territory.id:
+    if not same_territory(user, territory):
         raise InvitationError("invalid")
     membership = db.session.scalar(
         select(Membership).where(

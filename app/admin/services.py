@@ -16,6 +16,7 @@ from app.models_common import utcnow
 from app.publications.models import Publication
 from app.releases.floor import count_label
 from app.territories.models import Hashtag, Neighbourhood, Territory
+from app.territories.scoping import belongs, scoped
 
 
 @dataclass
@@ -32,35 +33,35 @@ class Overview:
 
 def overview(territory: Territory) -> Overview:
     citizens = db.session.scalar(
-        select(func.count()).select_from(User).where(User.territory_id == territory.id)
+        select(func.count()).select_from(User).where(belongs(User, territory))
     ) or 0
     followers = db.session.scalar(
         select(func.count(func.distinct(Follow.user_id))).join(Actor, Actor.id == Follow.actor_id)
-        .where(Actor.territory_id == territory.id)
+        .where(belongs(Actor, territory))
     ) or 0
     actor_counts = dict(
         db.session.execute(
-            select(Actor.status, func.count()).where(Actor.territory_id == territory.id).group_by(Actor.status)
+            select(Actor.status, func.count()).where(belongs(Actor, territory)).group_by(Actor.status)
         ).all()
     )
     publication_counts = dict(
         db.session.execute(
             select(Publication.kind, func.count())
-            .where(Publication.territory_id == territory.id, Publication.status == "published",
+            .where(belongs(Publication, territory), Publication.status == "published",
                    Publication.moderated_at.is_(None))
             .group_by(Publication.kind)
         ).all()
     )
     moderated = db.session.scalar(
         select(func.count()).select_from(Publication)
-        .where(Publication.territory_id == territory.id, Publication.moderated_at.is_not(None))
+        .where(belongs(Publication, territory), Publication.moderated_at.is_not(None))
     ) or 0
     neighbourhoods = db.session.scalar(
-        select(func.count()).select_from(Neighbourhood).where(Neighbourhood.territory_id == territory.id)
+        select(func.count()).select_from(Neighbourhood).where(belongs(Neighbourhood, territory))
     ) or 0
     hashtags = db.session.scalar(
         select(func.count()).select_from(Hashtag)
-        .where(Hashtag.territory_id == territory.id, Hashtag.active.is_(True))
+        .where(belongs(Hashtag, territory), Hashtag.active.is_(True))
     ) or 0
     return Overview(
         citizens=count_label(citizens, territory),
@@ -80,7 +81,7 @@ def overview(territory: Territory) -> Overview:
 def pending_actors(territory: Territory) -> list[Actor]:
     return list(
         db.session.scalars(
-            select(Actor).where(Actor.territory_id == territory.id, Actor.status == "pending")
+            scoped(Actor, territory, Actor.status == "pending")
             .order_by(Actor.created_at, Actor.id)
         )
     )
@@ -93,7 +94,7 @@ def recent_publications(territory: Territory, limit: int = 50) -> list[Publicati
     return list(
         db.session.scalars(
             select(Publication)
-            .where(Publication.territory_id == territory.id, Publication.status != "draft")
+            .where(belongs(Publication, territory), Publication.status != "draft")
             .order_by(Publication.published_at.desc().nulls_last(), Publication.id.desc())
             .limit(limit)
         )

@@ -42,6 +42,7 @@ from app.notifications.models import Mute
 from app.places.live import present_user_ids_query
 from app.places.residence import resident_user_ids_query
 from app.territories.models import POPULATION_TYPES, Hashtag, Neighbourhood, Territory
+from app.territories.scoping import belongs
 from app.territories.services import check_area, in_territory
 
 MAX_IDS = 200  # more values than this in one rule is not a real choice
@@ -146,7 +147,7 @@ class HashtagsRule(Rule):
             db.session.execute(
                 select(Hashtag.id, Hashtag.tag).where(
                     Hashtag.id.in_(ids),
-                    Hashtag.territory_id == territory.id,
+                    belongs(Hashtag, territory),
                     Hashtag.active.is_(True),
                 )
             ).all()
@@ -235,7 +236,7 @@ class NeighbourhoodsRule(Rule):
         found = dict(
             db.session.execute(
                 select(Neighbourhood.id, Neighbourhood.name).where(
-                    Neighbourhood.id.in_(ids), Neighbourhood.territory_id == territory.id
+                    Neighbourhood.id.in_(ids), belongs(Neighbourhood, territory)
                 )
             ).all()
         )
@@ -518,7 +519,7 @@ def recipients_query(territory: Territory, actor_id: int, criteria: Criteria) ->
     """``SELECT user_account.id`` of the people the criteria reach, in this territory only,
     without those who muted the actor or one of the criteria's hashtags."""
     ctx = QueryContext(territory=territory, actor_id=actor_id)
-    conditions: list[ColumnElement[bool]] = [User.territory_id == territory.id]
+    conditions: list[ColumnElement[bool]] = [belongs(User, territory)]
     conditions += [rule.condition(ctx) for rule in criteria.rules]
     if criteria.profile_based:
         conditions.append(consent_condition())

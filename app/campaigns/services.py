@@ -24,6 +24,7 @@ from app.extensions import db
 from app.models_common import utcnow
 from app.publications.models import Publication
 from app.territories.models import Territory
+from app.territories.scoping import belongs
 from app.timezones import end_of_local_day
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def actor_campaigns(actor: Actor) -> list[Campaign]:
     return list(
         db.session.scalars(
             select(Campaign)
-            .where(Campaign.actor_id == actor.id, Campaign.territory_id == actor.territory_id)
+            .where(Campaign.actor_id == actor.id, belongs(Campaign, actor))
             .order_by(Campaign.created_at.desc(), Campaign.id.desc())
         )
     )
@@ -48,7 +49,7 @@ def linkable_publications(actor: Actor) -> list[Publication]:
             select(Publication)
             .where(
                 Publication.actor_id == actor.id,
-                Publication.territory_id == actor.territory_id,
+                belongs(Publication, actor),
                 Publication.status == "published",
                 Publication.moderated_at.is_(None),  # hidden by the town: not a link target
             )

@@ -21,6 +21,7 @@ from app.models_common import utcnow
 from app.releases.floor import anonymity_floor, rounded_count, shown_count
 from app.territories.context import current_territory
 from app.territories.models import Territory
+from app.territories.scoping import belongs
 from app.timezones import local_date, local_midnight
 
 PENDING_STATUSES = ("queued", "sending", "deferred")
@@ -194,7 +195,7 @@ def weekly_delivered(actor: Actor, territory: Territory, now: datetime, weeks: i
         .join(Campaign, Campaign.id == Delivery.campaign_id)
         .where(
             Campaign.actor_id == actor.id,
-            Delivery.territory_id == territory.id,
+            belongs(Delivery, territory),
             Delivery.status == "sent",
             Delivery.sent_at >= starts[0],
             Delivery.sent_at < end,

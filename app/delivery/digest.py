@@ -31,6 +31,7 @@ from app.extensions import db
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings
 from app.territories.models import Territory
+from app.territories.scoping import belongs
 from app.timezones import local_date, start_of_local_day
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def digest_territory(territory_id: int, now: datetime) -> int:
         .join(Campaign, Campaign.id == D.c.campaign_id)
         .join(Actor, Actor.id == Campaign.actor_id)
         .where(
-            D.c.territory_id == territory_id,
+            belongs(D.c, territory_id),
             D.c.status == "deferred",
             D.c.reason == "cap",
             D.c.user_id.is_not(None),

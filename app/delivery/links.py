@@ -24,6 +24,7 @@ from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
 from app.publications.models import Publication
 from app.territories.models import TerritoryHost
+from app.territories.scoping import belongs, same_territory
 
 _PLACEHOLDER = "TOKENPLACEHOLDER"
 _templates: dict[tuple[int, str, str], tuple[str, str]] = {}
@@ -48,12 +49,12 @@ def message_target(campaign: Campaign) -> tuple[str, dict[str, Any]]:
     if (
         publication is not None
         and publication.actor_id == campaign.actor_id
-        and publication.territory_id == campaign.territory_id
+        and same_territory(publication, campaign)
         and publication.status == "published"
     ):
         return "publications.show", {"publication_id": publication.id}
     actor = db.session.get(Actor, campaign.actor_id)
-    if actor is not None and actor.territory_id == campaign.territory_id:
+    if actor is not None and same_territory(actor, campaign):
         return "actors.page", {"slug": actor.slug}
     return "feed.for_you", {}
 
@@ -73,7 +74,7 @@ def message_path(campaign: Campaign) -> str:
 def territory_base_url(territory_id: int) -> str:
     host = db.session.scalar(
         select(TerritoryHost.hostname)
-        .where(TerritoryHost.territory_id == territory_id)
+        .where(belongs(TerritoryHost, territory_id))
         .order_by(TerritoryHost.id)
         .limit(1)
     ) or "localhost"

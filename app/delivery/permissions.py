@@ -10,12 +10,13 @@ from app.campaigns.models import Campaign, Delivery
 from app.delivery.tokens import read_delivery_token
 from app.extensions import db
 from app.territories.context import current_territory
+from app.territories.scoping import same_territory
 
 
 def message_delivery_or_404(token: str) -> Delivery:
     delivery_id = read_delivery_token(token)
     delivery = db.session.get(Delivery, delivery_id) if delivery_id is not None else None
-    if delivery is None or delivery.territory_id != current_territory().id:
+    if delivery is None or not same_territory(delivery, current_territory()):
         abort(404)
     return delivery
 
@@ -23,6 +24,6 @@ def message_delivery_or_404(token: str) -> Delivery:
 def message_actor_or_404(delivery: Delivery) -> Actor:
     campaign = db.session.get(Campaign, delivery.campaign_id)
     actor = db.session.get(Actor, campaign.actor_id) if campaign is not None else None
-    if actor is None or actor.territory_id != delivery.territory_id:
+    if actor is None or not same_territory(actor, delivery):
         abort(404)
     return actor

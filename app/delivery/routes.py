@@ -15,6 +15,7 @@ from app.extensions import API_LIMIT, csrf, db, limiter, person_key
 from app.htmx import is_htmx, render, see_other
 from app.notifications import services as notifications
 from app.territories.context import current_territory
+from app.territories.scoping import same_territory
 
 UNSUBSCRIBABLE = ("email", "sms")
 
@@ -35,7 +36,7 @@ def click(token: str) -> Response:
     """A link in a message: record the click, then go to the campaign's page on this site."""
     delivery = message_delivery_or_404(token)
     campaign = db.session.get(Campaign, delivery.campaign_id)
-    if campaign is None or campaign.territory_id != delivery.territory_id:
+    if campaign is None or not same_territory(campaign, delivery):
         abort(404)
     tracking.record_click(delivery.id)
     response = see_other(message_path(campaign))
@@ -75,7 +76,7 @@ def unsubscribe(token: str) -> Response:
     if value is None or value[1] not in UNSUBSCRIBABLE:
         abort(404)
     user = db.session.get(User, value[0])
-    if user is None or user.territory_id != current_territory().id:
+    if user is None or not same_territory(user, current_territory()):
         abort(404)
     channel = value[1]
     if request.method == "POST":

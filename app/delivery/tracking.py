@@ -11,6 +11,7 @@ from app.accounts.models import User
 from app.campaigns.models import Delivery
 from app.extensions import db
 from app.models_common import utcnow
+from app.territories.scoping import same_territory
 
 
 def record_open(delivery_id: int, now: datetime | None = None) -> bool:
@@ -40,4 +41,4 @@ def delivery_user(delivery: Delivery) -> User | None:
     if delivery.user_id is None:
         return None
     user = db.session.get(User, delivery.user_id)
-    return user if user is not None and user.territory_id == delivery.territory_id else None
+    return user if user is not None and same_territory(user, delivery) else None

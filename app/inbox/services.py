@@ -12,12 +12,13 @@ from app.delivery.models import InboxItem
 from app.delivery.tracking import record_open
 from app.extensions import db
 from app.models_common import utcnow
+from app.territories.scoping import belongs, same_territory
 
 
 def inbox_items(user: User, limit: int = 50, before_id: int | None = None) -> list[InboxItem]:
     query = (
         select(InboxItem)
-        .where(InboxItem.user_id == user.id, InboxItem.territory_id == user.territory_id)
+        .where(InboxItem.user_id == user.id, belongs(InboxItem, user))
         .order_by(InboxItem.created_at.desc(), InboxItem.id.desc())
         .limit(limit)
     )
@@ -40,7 +41,7 @@ def unread_count(user: User) -> int:
 def inbox_item_of(user: User, item_id: int) -> InboxItem | None:
     """One of the person's own items; anybody else's is not found."""
     item = db.session.get(InboxItem, item_id)
-    if item is None or item.user_id != user.id or item.territory_id != user.territory_id:
+    if item is None or item.user_id != user.id or not same_territory(item, user):
         return None
     return item
 

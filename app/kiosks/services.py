@@ -15,6 +15,7 @@ from app.kiosks.models import KioskToken
 from app.models_common import utcnow
 from app.places.near import NearItem, Origin, near_items
 from app.territories.models import Territory
+from app.territories.scoping import same_territory
 
 KIOSK_LIMIT = 12
 KIOSK_REACH_M = 5000
@@ -54,7 +55,7 @@ def find_kiosk(territory: Territory, raw: str) -> KioskToken | None:
     if not raw or len(raw) > 100:
         return None
     token = db.session.scalar(select(KioskToken).where(KioskToken.token_hash == _token_hash(raw)))
-    if token is None or token.revoked_at is not None or token.territory_id != territory.id:
+    if token is None or token.revoked_at is not None or not same_territory(token, territory):
         return None
     actor = db.session.get(Actor, token.actor_id)
     if actor is None or actor.status != "verified" or actor.kind != "tourism_office":

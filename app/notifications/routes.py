@@ -34,6 +34,7 @@ from app.security import safe_next
 from app.sms import SmsError
 from app.territories.context import current_territory, get_scoped_or_404
 from app.territories.models import Hashtag
+from app.territories.scoping import belongs
 from app.webpush import vapid_public_key
 
 PAGE = "notifications/settings.html"
@@ -68,7 +69,7 @@ def _hashtag_form(formdata: Any = None) -> MuteHashtagForm:
         (h.id, h.label)
         for h in db.session.scalars(
             select(Hashtag)
-            .where(Hashtag.territory_id == current_territory().id, Hashtag.active.is_(True))
+            .where(belongs(Hashtag, current_territory()), Hashtag.active.is_(True))
             .order_by(Hashtag.tag)
         )
         if h.id not in muted

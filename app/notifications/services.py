@@ -45,6 +45,7 @@ from app.notifications.models import (
 )
 from app.sms import send_sms
 from app.territories.models import Hashtag
+from app.territories.scoping import belongs, same_territory
 from app.webpush import push_host_allowed
 
 SWITCHABLE_CHANNELS = ("push", "email", "sms")
@@ -442,7 +443,7 @@ def subscription_count(user: User) -> int:
 
 
 def mute_actor(user: User, actor: Actor) -> None:
-    if actor.territory_id != user.territory_id or is_actor_muted(user, actor.id):
+    if not same_territory(actor, user) or is_actor_muted(user, actor.id):
         return
     db.session.add(Mute(user_id=user.id, actor_id=actor.id))
     db.session.commit()
@@ -461,7 +462,7 @@ def is_actor_muted(user: User, actor_id: int) -> bool:
 
 
 def mute_hashtag(user: User, hashtag: Hashtag) -> None:
-    if hashtag.territory_id != user.territory_id:
+    if not same_territory(hashtag, user):
         return
     exists = db.session.scalar(
         select(Mute.id).where(Mute.user_id == user.id, Mute.hashtag_id == hashtag.id)
@@ -481,7 +482,7 @@ def muted_actors(user: User) -> list[Actor]:
         db.session.scalars(
             select(Actor)
             .join(Mute, Mute.actor_id == Actor.id)
-            .where(Mute.user_id == user.id, Actor.territory_id == user.territory_id)
+            .where(Mute.user_id == user.id, belongs(Actor, user))
             .order_by(Actor.name)
         )
     )
@@ -492,7 +493,7 @@ def muted_hashtags(user: User) -> list[Hashtag]:
         db.session.scalars(
             select(Hashtag)
             .join(Mute, Mute.hashtag_id == Hashtag.id)
-            .where(Mute.user_id == user.id, Hashtag.territory_id == user.territory_id)
+            .where(Mute.user_id == user.id, belongs(Hashtag, user))
             .order_by(Hashtag.tag)
         )
     )

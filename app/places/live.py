@@ -21,6 +21,7 @@ from app.geo import PlaceError, parse_point
 from app.models_common import utcnow
 from app.places.models import LiveCell
 from app.territories.models import Territory
+from app.territories.scoping import belongs
 from app.territories.services import in_territory
 
 _signals = Namespace()
@@ -141,7 +142,7 @@ def present_user_ids_query(territory: Territory, zone_cells: Any, now: datetime 
     ``geo.cells_with_centre_inside``: no exact point is kept, so a border cell counts by its
     centre). An indexed look-up on (territory, cell, seen_at)."""
     return select(LiveCell.user_id).where(
-        LiveCell.territory_id == territory.id,
+        belongs(LiveCell, territory),
         LiveCell.cell.in_(sorted(int(c) for c in zone_cells)),
         LiveCell.seen_at > fresh_after(now),
     )

@@ -23,6 +23,7 @@ from app.places.residence import neighbourhood_centre
 from app.publications.models import EVENT_DEFAULT_DURATION, Publication, PublicationHashtag
 from app.publications.services import publication_zone, visible_criteria
 from app.territories.models import Hashtag, Neighbourhood, Territory
+from app.territories.scoping import belongs, same_territory
 from app.territories.services import in_territory
 from app.timezones import local_day_bounds
 
@@ -67,8 +68,8 @@ def resolve_origin(territory: Territory, user: Any, *, lat: Any = None, lon: Any
             problem = str(error)
     if neighbourhood_id not in (None, ""):
         hood = db.session.get(Neighbourhood, _int(neighbourhood_id))
-        centre = neighbourhood_centre(hood) if hood and hood.territory_id == territory.id else None
-        if hood is not None and centre is not None and hood.territory_id == territory.id:
+        centre = neighbourhood_centre(hood) if hood and same_territory(hood, territory) else None
+        if hood is not None and centre is not None and same_territory(hood, territory):
             return Origin(centre[0], centre[1], "neighbourhood", hood), problem
         problem = problem or _("This neighbourhood has no drawn area.")
     authenticated = bool(getattr(user, "is_authenticated", False))
@@ -141,7 +142,7 @@ def happening_publications(territory: Territory, now: datetime, hashtag: Hashtag
 
 def open_places(territory: Territory, now: datetime, hashtag: Hashtag | None = None) -> list[Actor]:
     query = select(Actor).where(
-        Actor.territory_id == territory.id, Actor.status == "verified", Actor.lat.is_not(None),
+        belongs(Actor, territory), Actor.status == "verified", Actor.lat.is_not(None),
         Actor.lon.is_not(None), Actor.opening_hours_json.not_in(("", "{}")),
     ).options(lazyload(Actor.hashtags))
     if hashtag is not None:

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.geo import PlaceError, parse_point
 from app.places.live import count_ids
 from app.territories.models import Neighbourhood, Territory
+from app.territories.scoping import belongs, scoped
 from app.territories.services import in_territory
 
 
@@ -25,14 +26,14 @@ def resident_user_ids_query(territory: Territory, geometry: Any) -> Select[Any]:
     zone = geo.as_geometry(geometry)
     zone_cells = geo.cells_with_centre_inside(zone, geo.RESIDENCE_RESOLUTION)
     by_cell = select(User.id).where(
-        User.territory_id == territory.id,
+        belongs(User, territory),
         User.residence_cell.in_(sorted(zone_cells)),
     )
     hood_ids = [hood.id for hood in neighbourhoods_with_centre_in(territory, zone)]
     if not hood_ids:
         return by_cell
     by_neighbourhood = select(User.id).where(
-        User.territory_id == territory.id,
+        belongs(User, territory),
         User.residence_cell.is_(None),
         User.neighbourhood_id.in_(hood_ids),
     )
@@ -58,7 +59,7 @@ def _area_centre(geojson_text: str) -> tuple[float, float]:
 
 def neighbourhoods_with_centre_in(territory: Territory, zone: Any) -> list[Neighbourhood]:
     hoods = db.session.scalars(
-        select(Neighbourhood).where(Neighbourhood.territory_id == territory.id,
+        scoped(Neighbourhood, territory,
                                     Neighbourhood.geojson.is_not(None))
     )
     found = []

@@ -28,6 +28,7 @@ from app.extensions import Base, db
 from app.models_common import utcnow
 from app.privacy.exports import exports_dir
 from app.privacy.models import DataExport
+from app.territories.scoping import belongs
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def erase_account(user: User, now: datetime | None = None) -> None:
     session.execute(
         delete(Invitation.__table__).where(
             func.lower(Invitation.email) == email.lower(),
-            Invitation.actor_id.in_(select(Actor.id).where(Actor.territory_id == territory_id)),
+            Invitation.actor_id.in_(select(Actor.id).where(belongs(Actor, territory_id))),
         )
     )
     session.execute(delete(User.__table__).where(User.id == user_id))

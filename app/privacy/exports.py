@@ -25,6 +25,7 @@ from app.privacy import services
 from app.privacy.models import DataExport
 from app.releases.floor import anonymity_floor
 from app.territories.models import Territory
+from app.territories.scoping import belongs, same_territory
 from app.timezones import zone
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def _unlink(path: Path) -> None:
 def latest_export(user: User) -> DataExport | None:
     return db.session.scalar(
         select(DataExport)
-        .where(DataExport.user_id == user.id, DataExport.territory_id == user.territory_id)
+        .where(DataExport.user_id == user.id, belongs(DataExport, user))
         .order_by(DataExport.created_at.desc(), DataExport.id.desc())
         .limit(1)
     )
@@ -61,7 +62,7 @@ def latest_export(user: User) -> DataExport | None:
 def export_of(user: User, export_id: int) -> DataExport | None:
     """One of the person's own exports (in their territory); anybody else's is not found."""
     export = db.session.get(DataExport, export_id)
-    if export is None or export.user_id != user.id or export.territory_id != user.territory_id:
+    if export is None or export.user_id != user.id or not same_territory(export, user):
         return None
     return export
 

@@ -27,6 +27,7 @@ from app.extensions import db
 from app.notifications.models import Mute, NotificationSettings, PushSubscription
 from app.places import live
 from app.territories.models import POPULATION_LABELS, Hashtag, Neighbourhood, Territory
+from app.territories.scoping import belongs
 
 # --- consents --------------------------------------------------------------------------------
 
@@ -71,7 +72,7 @@ def holdings(user: User, now: datetime | None = None) -> Holdings:
             select(func.count())
             .select_from(Follow)
             .join(Actor, Actor.id == Follow.actor_id)
-            .where(Follow.user_id == uid, Actor.territory_id == user.territory_id)
+            .where(Follow.user_id == uid, belongs(Actor, user))
         ),
         push_devices=_count(
             select(func.count()).select_from(PushSubscription).where(PushSubscription.user_id == uid)
@@ -145,7 +146,7 @@ def _follows(user: User, now: datetime) -> list[dict[str, Any]]:
     rows = db.session.execute(
         select(Actor.name, Follow.created_at)
         .join(Follow, Follow.actor_id == Actor.id)
-        .where(Follow.user_id == user.id, Actor.territory_id == user.territory_id)
+        .where(Follow.user_id == user.id, belongs(Actor, user))
         .order_by(Actor.name)
     )
     return [{"actor": name, "followed_since": _when(since)} for name, since in rows]

@@ -15,6 +15,7 @@ from app.actors.models import Actor, ActorHashtag, Follow
 from app.extensions import db
 from app.models_common import utcnow
 from app.territories.models import POPULATION_TYPES, Neighbourhood, Territory
+from app.territories.scoping import belongs, same_territory
 from app.territories.services import active_hashtags
 
 
@@ -28,7 +29,7 @@ def set_hashtags(user: User, hashtag_ids: Iterable[int]) -> None:
 def set_place(user: User, neighbourhood_id: int | None, population_type: str | None) -> None:
     hood = db.session.get(Neighbourhood, neighbourhood_id) if neighbourhood_id else None
     user.neighbourhood_id = (
-        hood.id if hood is not None and hood.territory_id == user.territory_id else None
+        hood.id if hood is not None and same_territory(hood, user) else None
     )
     user.population_type = population_type if population_type in POPULATION_TYPES else None
     db.session.commit()
@@ -58,7 +59,7 @@ def suggested_actors(user: User, limit: int = 12) -> list[Actor]:
     base = (
         select(Actor)
         .outerjoin(counts, counts.c.actor_id == Actor.id)
-        .where(Actor.territory_id == user.territory_id, Actor.status == "verified")
+        .where(belongs(Actor, user), Actor.status == "verified")
         .order_by(func.coalesce(counts.c.followers, 0).desc(), Actor.name)
         .limit(limit)
     )
@@ -83,7 +84,7 @@ def followed_actors(user: User) -> list[Actor]:
         db.session.scalars(
             select(Actor)
             .join(Follow, Follow.actor_id == Actor.id)
-            .where(Follow.user_id == user.id, Actor.territory_id == user.territory_id)
+            .where(Follow.user_id == user.id, belongs(Actor, user))
             .order_by(Actor.name)
         )
     )
@@ -98,7 +99,7 @@ def follow_actors(user: User, actor_ids: Iterable[int]) -> None:
         db.session.scalars(
             select(Actor.id).where(
                 Actor.id.in_(ids),
-                Actor.territory_id == user.territory_id,
+                belongs(Actor, user),
                 Actor.status == "verified",
             )
         )

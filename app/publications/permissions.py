@@ -12,13 +12,14 @@ from app.actors.models import MEMBER_ROLES, Membership
 from app.extensions import db
 from app.publications.models import Publication
 from app.territories.context import get_scoped_or_404
+from app.territories.scoping import same_territory
 
 
 def is_member(user: Any, publication: Publication) -> bool:
     """``user`` is an owner or editor of the publication's actor (same territory)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    if user.territory_id != publication.territory_id:
+    if not same_territory(user, publication):
         return False
     role = db.session.scalar(
         select(Membership.role).where(

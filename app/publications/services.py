@@ -23,6 +23,7 @@ from app.publications.models import (
 )
 from app.territories.context import current_territory
 from app.territories.models import Hashtag, Territory
+from app.territories.scoping import belongs
 from app.text import normalise_hashtag
 
 # The fields a form may set on a publication (kind, actor, status are set otherwise).
@@ -66,7 +67,7 @@ def resolve_hashtags(territory: Territory, text: str | None) -> tuple[list[Hasht
         h.tag: h
         for h in db.session.scalars(
             select(Hashtag).where(
-                Hashtag.territory_id == territory.id,
+                belongs(Hashtag, territory),
                 Hashtag.active.is_(True),
                 Hashtag.tag.in_(wanted),
             )
@@ -180,7 +181,7 @@ def visible_publications_query(territory: Territory | None = None) -> Select[tup
         select(Publication)
         .join(Actor, Actor.id == Publication.actor_id)
         .where(
-            Publication.territory_id == territory.id,
+            belongs(Publication, territory),
             Publication.status == "published",
             Publication.moderated_at.is_(None),
             Actor.status == "verified",
@@ -205,7 +206,7 @@ def actor_publications(actor: Actor, status: str | None = None) -> list[Publicat
     """The actor's own list for its tools: ``status`` one of the statuses, or None for the
     current ones (drafts and published), most recently changed first."""
     query = select(Publication).where(
-        Publication.territory_id == actor.territory_id, Publication.actor_id == actor.id
+        belongs(Publication, actor), Publication.actor_id == actor.id
     )
     if status in PUBLICATION_STATUSES:
         query = query.where(Publication.status == status)
@@ -218,7 +219,7 @@ def actor_publications(actor: Actor, status: str | None = None) -> list[Publicat
 def status_counts(actor: Actor) -> dict[str, int]:
     rows = db.session.execute(
         select(Publication.status, func.count())
-        .where(Publication.territory_id == actor.territory_id, Publication.actor_id == actor.id)
+        .where(belongs(Publication, actor), Publication.actor_id == actor.id)
         .group_by(Publication.status)
     )
     counts = {status: 0 for status in PUBLICATION_STATUSES}
@@ -244,7 +245,7 @@ def recent_publications(actor: Actor, limit: int = 10) -> list[Publication]:
             select(Publication)
             .where(
                 Publication.actor_id == actor.id,
-                Publication.territory_id == actor.territory_id,
+                belongs(Publication, actor),
                 Publication.status == "published",
                 Publication.moderated_at.is_(None),
             )
@@ -257,7 +258,7 @@ def recent_publications(actor: Actor, limit: int = 10) -> list[Publication]:
 def publication_counts(actor: Actor) -> dict[str, int]:
     rows = db.session.execute(
         select(Publication.status, func.count())
-        .where(Publication.actor_id == actor.id, Publication.territory_id == actor.territory_id)
+        .where(Publication.actor_id == actor.id, belongs(Publication, actor))
         .group_by(Publication.status)
     )
     counts = {"draft": 0, "published": 0, "archived": 0}
@@ -285,7 +286,7 @@ def visible_criteria(territory_id: Any, now: Any = None) -> list[Any]:
     if now is None:
         now = utcnow()
     return [
-        Publication.territory_id == territory_id,
+        belongs(Publication, territory_id),
         Publication.status == "published",
         Publication.moderated_at.is_(None),
         Publication.published_at <= now,

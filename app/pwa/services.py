@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 from app.extensions import db
 from app.media.models import Media
 from app.territories.models import Territory
+from app.territories.scoping import same_territory
 
 ICON_SIZES = (192, 512)
 MASKABLE_SIZE = 512
@@ -107,7 +108,7 @@ def icon_png(territory: Territory, size: int, maskable: bool = False) -> bytes:
     if cached is not None:
         return cached
     logo = db.session.get(Media, territory.logo_media_id) if territory.logo_media_id else None
-    if logo is not None and logo.territory_id == territory.id:
+    if logo is not None and same_territory(logo, territory):
         image = _logo_icon(logo.data, size, maskable)
     else:
         image = _initial_icon(territory.name, territory.primary_color, size, maskable)

@@ -1,7 +1,8 @@
 """Which territory a request is for, from its host name; and queries scoped to it.
 
-Every query of territory-owned data goes through ``scoped()`` or ``get_scoped_or_404()``: an
-object of another territory is then simply not found (404), never forbidden (403)."""
+Routes read territory-owned rows through ``scoped()`` or ``get_scoped_or_404()``, which apply
+app.territories.scoping to the request's territory: an object of another territory is then
+simply not found (404), never forbidden (403)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from app import changes
 from app.extensions import db
+from app.territories import scoping
 from app.territories.models import Territory, TerritoryHost
 from app.timezones import zone
 
@@ -107,12 +109,13 @@ def current_zone() -> tzinfo:
 
 
 def scoped(model: type[T], *criteria: Any) -> Select[tuple[T]]:
-    """``select(model)`` restricted to the current territory."""
-    return select(model).where(model.territory_id == current_territory().id, *criteria)  # type: ignore[attr-defined]
+    """``select(model)`` restricted to the request's territory (app.territories.scoping)."""
+    return scoping.scoped(model, current_territory(), *criteria)
 
 
 def get_scoped_or_404(model: type[T], object_id: Any) -> T:
-    obj = db.session.get(model, object_id)
-    if obj is None or getattr(obj, "territory_id", None) != current_territory().id:
+    """The request's territory's row ``object_id``; another territory's is a 404."""
+    obj = scoping.get_in(model, object_id, current_territory())
+    if obj is None:
         abort(404)
     return obj

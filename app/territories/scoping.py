@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.sql import ClauseElement
 
 from app.extensions import db
 from app.territories.models import Territory
@@ -22,9 +23,10 @@ from app.territories.models import Territory
 T = TypeVar("T")
 
 
-def territory_id_of(territory: Any) -> int:
-    """The id of a territory given as a Territory, an object with ``territory_id``, or an id."""
-    if isinstance(territory, int):
+def territory_id_of(territory: Any) -> Any:
+    """The id of a territory given as a Territory, an object with ``territory_id``, an id, or
+    an SQL expression of one (a bound parameter of a statement built once)."""
+    if isinstance(territory, int | ClauseElement):
         return territory
     if isinstance(territory, Territory):
         return territory.id

@@ -20,6 +20,7 @@ from app.geo import distance_m, prepared_area
 from app.i18n import SUPPORTED
 from app.security import tile_source
 from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryHost
+from app.territories.scoping import belongs, same_territory, scoped
 from app.text import normalise_hashtag, slugify
 from app.timezones import is_known_zone
 
@@ -93,7 +94,7 @@ def hashtag_problem(territory: Territory, raw: str) -> str | None:
             tag=tag,
         )
     exists = db.session.scalar(
-        select(Hashtag).where(Hashtag.territory_id == territory.id, Hashtag.tag == tag)
+        scoped(Hashtag, territory, Hashtag.tag == tag)
     )
     if exists is not None:
         return _("#%(tag)s is already in the catalogue.", tag=tag)
@@ -119,7 +120,7 @@ def set_hashtag_active(hashtag: Hashtag, active: bool) -> Hashtag:
 def ensure_hashtags(territory: Territory, tags: tuple[str, ...] | list[str] = DEFAULT_HASHTAGS) -> list[Hashtag]:
     """Add the missing tags of ``tags`` to the catalogue (no commit); return all of them."""
     existing = {
-        h.tag: h for h in db.session.scalars(select(Hashtag).where(Hashtag.territory_id == territory.id))
+        h.tag: h for h in db.session.scalars(scoped(Hashtag, territory))
     }
     result = []
     for raw in tags:
@@ -186,7 +187,7 @@ def hostnames_problem(territory: Territory | None, names: list[str]) -> str | No
         if not (HOSTNAME.fullmatch(name) or name in {"127.0.0.1", "[::1]"}):
             return _("%(host)s is not a valid host name.", host=name)
         owner = db.session.scalar(select(TerritoryHost).where(TerritoryHost.hostname == name))
-        if owner is not None and (territory is None or owner.territory_id != territory.id):
+        if owner is not None and (territory is None or not same_territory(owner, territory)):
             return _("%(host)s is already used by another territory.", host=name)
     return None
 
@@ -323,7 +324,7 @@ def neighbourhood_name_problem(territory: Territory, name: str, current_id: int 
         return _("Give the neighbourhood a name.")
     taken = db.session.scalar(
         select(Neighbourhood).where(
-            Neighbourhood.territory_id == territory.id,
+            belongs(Neighbourhood, territory),
             Neighbourhood.slug == slugify(name),
             Neighbourhood.id != (current_id or 0),
         )
@@ -355,7 +356,7 @@ def active_hashtags(territory: Territory | int) -> list[Hashtag]:
     """The territory's catalogue as people choose from it: the active hashtags, by name."""
     territory_id = territory if isinstance(territory, int) else territory.id
     return list(db.session.scalars(
-        select(Hashtag).where(Hashtag.territory_id == territory_id, Hashtag.active.is_(True))
+        scoped(Hashtag, territory_id, Hashtag.active.is_(True))
         .order_by(Hashtag.tag)
     ))
 
@@ -367,13 +368,13 @@ def find_hashtag(territory: Territory | int, tag: str | None) -> Hashtag | None:
         return None
     territory_id = territory if isinstance(territory, int) else territory.id
     return db.session.scalar(
-        select(Hashtag).where(Hashtag.territory_id == territory_id, Hashtag.tag == tag,
+        scoped(Hashtag, territory_id, Hashtag.tag == tag,
                               Hashtag.active.is_(True))
     )
 
 
 def neighbourhoods(territory: Territory) -> list[Neighbourhood]:
     return list(db.session.scalars(
-        select(Neighbourhood).where(Neighbourhood.territory_id == territory.id)
+        scoped(Neighbourhood, territory)
         .order_by(Neighbourhood.name)
     ))

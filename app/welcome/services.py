@@ -28,6 +28,7 @@ from app.models_common import utcnow
 from app.places.live import has_live_location_consent, live_cell_of
 from app.publications.models import Publication
 from app.territories.models import Territory
+from app.territories.scoping import belongs, same_territory
 from app.welcome.models import WelcomeSent
 
 # --- welcome offers -------------------------------------------------------------------------
@@ -113,7 +114,7 @@ def _visible_welcome_offers(territory_id: int, now: datetime) -> Select[Any]:
         select(Publication)
         .join(Actor, Actor.id == Publication.actor_id)
         .where(
-            Publication.territory_id == territory_id,
+            belongs(Publication, territory_id),
             Publication.kind == "offer",
             Publication.is_welcome_offer.is_(True),
             Publication.status == "published",
@@ -169,7 +170,7 @@ def send_welcome_offer(user_id: int, publication_id: int, now: datetime | None =
     now = now or utcnow()
     user = db.session.get(User, user_id)
     publication = db.session.get(Publication, publication_id)
-    if user is None or publication is None or user.territory_id != publication.territory_id:
+    if user is None or publication is None or not same_territory(user, publication):
         return False
     territory = db.session.get(Territory, user.territory_id)
     if territory is None or not has_live_location_consent(user):
@@ -205,7 +206,7 @@ def send_welcome_offer(user_id: int, publication_id: int, now: datetime | None =
     # One run of the offer's own campaign gathers every welcomed person: the actor sees the
     # offer's reach among its campaigns, aggregated like any other, never a run per person.
     run = welcome_run(publication, now)
-    recipient = select(User.id).where(User.id == user.id, User.territory_id == territory.id)
+    recipient = select(User.id).where(User.id == user.id, belongs(User, territory))
     add_recipients(run, territory, recipient, now)
     return True
 
