@@ -17,7 +17,6 @@ from app.admin import bp, services
 from app.admin.permissions import require_territory_admin
 from app.extensions import db
 from app.htmx import fragment_or_see_other, render, see_other
-from app.i18n import SUPPORTED
 from app.media.services import ImageError, store_image
 from app.publications.models import Publication
 from app.territories import services as territory_services
@@ -55,24 +54,43 @@ def index() -> Response:
 @bp.route("/admin/settings", methods=["GET", "POST"])
 def settings() -> Response:
     territory = current_territory()
-    form = SettingsForm()
     if request.method == "GET":
-        form.process(
-            data={
-                "name": territory.name,
-                "tagline": territory.tagline,
-                "primary_color": territory.primary_color,
-                "accent_color": territory.accent_color,
-                "timezone": territory.timezone,
-                "default_language": territory.default_language,
-                "enabled_languages": territory.enabled_languages,
-                "hosts": "\n".join(h.hostname for h in territory.hosts),
-                "tile_url": territory.tile_url,
-            }
-        )
-        return render("admin/settings.html", form=form)
-    valid = form.validate_on_submit()
+        return render("admin/settings.html", form=SettingsForm(data=_settings_data(territory)))
+    form = SettingsForm()
     hostnames = territory_services.parse_hostnames(form.hosts.data or "")
+    valid = form.validate_on_submit() & _settings_checked(form, territory, hostnames)
+    logo = _uploaded_logo(form, territory) if valid else None
+    if not valid or form.logo.errors:
+        db.session.rollback()
+        return render("admin/settings.html", form=form, status=422)
+    territory_services.save_settings(territory, territory_services.Settings(
+        name=form.name.data, tagline=form.tagline.data or "", primary_color=form.primary_color.data,
+        accent_color=form.accent_color.data, timezone=form.timezone.data,
+        default_language=form.default_language.data,
+        enabled_languages=list(form.enabled_languages.data), hostnames=hostnames,
+        tile_url=form.tile_url.data or "", logo=logo,
+    ))
+    flash(_("The settings are saved."), "success")
+    return see_other("admin.settings")
+
+
+def _settings_data(territory: Any) -> dict[str, Any]:
+    """The settings form filled with what is saved."""
+    return {
+        "name": territory.name,
+        "tagline": territory.tagline,
+        "primary_color": territory.primary_color,
+        "accent_color": territory.accent_color,
+        "timezone": territory.timezone,
+        "default_language": territory.default_language,
+        "enabled_languages": territory.enabled_languages,
+        "hosts": "\n".join(h.hostname for h in territory.hosts),
+        "tile_url": territory.tile_url,
+    }
+
+
+def _settings_checked(form: SettingsForm, territory: Any, hostnames: list[str]) -> bool:
+    """The checks a form field cannot make alone; each problem goes on its field."""
     checks = [
         (form.primary_color, territory_services.colour_problem(form.primary_color.data or "")),
         (form.accent_color, territory_services.colour_problem(form.accent_color.data or "")),
@@ -86,31 +104,19 @@ def settings() -> Response:
     for field, problem in checks:
         if problem:
             field.errors = [*field.errors, problem]
-            valid = False
-    logo = None
-    if valid and form.logo.data and getattr(form.logo.data, "filename", ""):
-        try:
-            logo = store_image(form.logo.data, territory.id, max_side=512)
-        except ImageError as error:
-            form.logo.errors = [*form.logo.errors, str(error)]
-            valid = False
-    if not valid:
-        db.session.rollback()
-        return render("admin/settings.html", form=form, status=422)
-    territory.name = form.name.data.strip()
-    territory.tagline = (form.tagline.data or "").strip()
-    territory.primary_color = form.primary_color.data.lower()
-    territory.accent_color = form.accent_color.data.lower()
-    territory.timezone = form.timezone.data
-    territory.default_language = form.default_language.data
-    territory.enabled_languages = [c for c in SUPPORTED if c in form.enabled_languages.data]
-    territory_services.set_hostnames(territory, hostnames)
-    territory.tile_url = (form.tile_url.data or "").strip()
-    if logo is not None:
-        territory.logo_media_id = logo.id
-    db.session.commit()
-    flash(_("The settings are saved."), "success")
-    return see_other("admin.settings")
+    return not any(problem for _field, problem in checks)
+
+
+def _uploaded_logo(form: SettingsForm, territory: Any) -> Any:
+    """The new logo, stored (re-encoded, at most 512 px), if one was sent; an unreadable image
+    is an error on its field."""
+    if not (form.logo.data and getattr(form.logo.data, "filename", "")):
+        return None
+    try:
+        return store_image(form.logo.data, territory.id, max_side=512)
+    except ImageError as error:
+        form.logo.errors = [*form.logo.errors, str(error)]
+        return None
 
 
 def _host_in_use_problem(territory: Any, hostnames: list[str]) -> str | None:

@@ -192,6 +192,37 @@ def hostnames_problem(territory: Territory | None, names: list[str]) -> str | No
     return None
 
 
+@dataclass
+class Settings:
+    """What the town admin sets on the settings page (already checked)."""
+
+    name: str
+    tagline: str
+    primary_color: str
+    accent_color: str
+    timezone: str
+    default_language: str
+    enabled_languages: list[str]
+    hostnames: list[str]
+    tile_url: str
+    logo: Any = None  # a stored Media, when a new logo was sent
+
+
+def save_settings(territory: Territory, settings: Settings) -> None:
+    territory.name = settings.name.strip()
+    territory.tagline = settings.tagline.strip()
+    territory.primary_color = settings.primary_color.lower()
+    territory.accent_color = settings.accent_color.lower()
+    territory.timezone = settings.timezone
+    territory.default_language = settings.default_language
+    territory.enabled_languages = [c for c in SUPPORTED if c in settings.enabled_languages]
+    set_hostnames(territory, settings.hostnames)
+    territory.tile_url = settings.tile_url.strip()
+    if settings.logo is not None:
+        territory.logo_media_id = settings.logo.id
+    db.session.commit()
+
+
 def set_hostnames(territory: Territory, names: list[str]) -> None:
     """Replace the host names, keeping the rows of the names that stay."""
     keep = {host.hostname: host for host in territory.hosts}
