@@ -23,16 +23,21 @@ def _check_new_password(form: FlaskForm, field: PasswordField, email: str) -> No
         raise ValidationError(" ".join(problems))
 
 
-class RegisterForm(FlaskForm):
-    email = EmailField(
-        _l("E-mail address"),
+def address_field(label: Any, required_message: Any) -> EmailField:
+    """An e-mail address an account will be reached at: required, well formed, storable."""
+    return EmailField(
+        label,
         filters=[strip],
         validators=[
-            DataRequired(_l("Enter your e-mail address.")),
+            DataRequired(required_message),
             Email(_l("Enter a valid e-mail address.")),
             Length(max=254),
         ],
     )
+
+
+class RegisterForm(FlaskForm):
+    email = address_field(_l("E-mail address"), _l("Enter your e-mail address."))
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password."))])
     display_name = StringField(
         _l("Display name (optional)"), validators=[Optional(), Length(max=80)]
@@ -95,15 +100,7 @@ class ChangePasswordForm(ResetPasswordForm):
 
 
 class ChangeEmailForm(FlaskForm):
-    email = EmailField(
-        _l("New e-mail address"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Enter your new e-mail address.")),
-            Email(_l("Enter a valid e-mail address.")),
-            Length(max=254),
-        ],
-    )
+    email = address_field(_l("New e-mail address"), _l("Enter your new e-mail address."))
     current_password = PasswordField(
         _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
     )

@@ -23,6 +23,7 @@ from app.campaigns.schedule import following_run
 from app.extensions import db
 from app.models_common import utcnow
 from app.publications.models import Publication
+from app.publications.services import recent_publications
 from app.territories.models import Territory
 from app.territories.scoping import belongs
 from app.timezones import end_of_local_day
@@ -43,20 +44,9 @@ def actor_campaigns(actor: Actor) -> list[Campaign]:
 
 
 def linkable_publications(actor: Actor) -> list[Publication]:
-    """What a campaign may link to: the actor's published publications (else its page)."""
-    return list(
-        db.session.scalars(
-            select(Publication)
-            .where(
-                Publication.actor_id == actor.id,
-                belongs(Publication, actor),
-                Publication.status == "published",
-                Publication.moderated_at.is_(None),  # hidden by the town: not a link target
-            )
-            .order_by(Publication.published_at.desc(), Publication.id.desc())
-            .limit(100)
-        )
-    )
+    """What a campaign may link to: the actor's published publications, not hidden by the town
+    (else its page)."""
+    return recent_publications(actor, limit=100)
 
 
 @dataclass

@@ -37,7 +37,6 @@ from app.timezones import local_date, start_of_local_day
 log = logging.getLogger(__name__)
 
 D = Delivery.__table__
-S = NotificationSettings.__table__
 
 
 def send_digests(now: datetime | None = None) -> int:

@@ -77,6 +77,13 @@ CANDIDATE_COLUMNS = (
 )
 
 
+def candidate_columns(row: Any) -> tuple[Any, ...]:
+    """The ``CANDIDATE_COLUMNS`` of a row read raw, timestamps parsed: (id, actor_id, kind,
+    published_at, starts_at, ends_at, valid_from, valid_until, actor_neighbourhood_id)."""
+    return (row[0], row[1], row[2], as_utc(row[3]), as_utc(row[4]), as_utc(row[5]),
+            as_utc(row[6]), as_utc(row[7]), row[8])
+
+
 def micros(value: datetime | None) -> int | None:
     return None if value is None else (value - _EPOCH) // _MICROSECOND
 
@@ -232,18 +239,8 @@ def _fill(
         publication_id = row[0]
         ids.append(publication_id)
         if publication_id not in entries:
-            entries[publication_id] = make_entry(
-                publication_id,
-                row[1],
-                row[2],
-                as_utc(row[3]),
-                as_utc(row[4]),
-                as_utc(row[5]),
-                as_utc(row[6]),
-                as_utc(row[7]),
-                row[8],
-                sorted(int(tag) for tag in row[9].split(",")) if row[9] else (),
-            )
+            tags = sorted(int(tag) for tag in row[9].split(",")) if row[9] else ()
+            entries[publication_id] = make_entry(*candidate_columns(row), tags)
     return ids
 
 

@@ -33,7 +33,7 @@ from app.accounts.models import UserHashtag
 from app.actors.models import Actor, Follow
 from app.extensions import db
 from app.feed import lookups
-from app.feed.lookups import CANDIDATE_COLUMNS, as_utc, micros
+from app.feed.lookups import CANDIDATE_COLUMNS, candidate_columns, micros
 from app.feed.ranking import (
     MAX_HASHTAG_MATCHES,
     RECENCY_HALF_LIFE_HOURS,
@@ -290,21 +290,7 @@ def load_candidates(
     rows: dict[int, Any] = {}
     for row in db.session.connection().execute(statement, params):
         rows.setdefault(row[0], row)
-    return [
-        Candidate(
-            row[0],
-            row[1],
-            row[2],
-            as_utc(row[3]),
-            as_utc(row[4]),
-            as_utc(row[5]),
-            as_utc(row[6]),
-            as_utc(row[7]),
-            row[8],
-            row[9],
-        )
-        for row in rows.values()
-    ]
+    return [Candidate(*candidate_columns(row), row[9]) for row in rows.values()]
 
 
 @lru_cache(maxsize=1)

@@ -173,19 +173,12 @@ def restore(publication: Publication) -> Publication:
 # --- Reading ----------------------------------------------------------------------------------
 
 def visible_publications_query(territory: Territory | None = None) -> Select[tuple[Publication]]:
-    """A SELECT of the publications the public may see in the current (or given) territory:
-    published, not moderated, by a verified actor. Unordered: callers add their order and limit."""
+    """A SELECT of the publications the public may see in the current (or given) territory
+    (``visible_criteria``). Unordered: callers add their order and limit."""
     if territory is None:
         territory = current_territory()
-    return (
-        select(Publication)
-        .join(Actor, Actor.id == Publication.actor_id)
-        .where(
-            belongs(Publication, territory),
-            Publication.status == "published",
-            Publication.moderated_at.is_(None),
-            Actor.status == "verified",
-        )
+    return select(Publication).join(Actor, Actor.id == Publication.actor_id).where(
+        *visible_criteria(territory)
     )
 
 
@@ -240,6 +233,7 @@ def publication_zone(publication: Publication) -> Any | None:
 
 
 def recent_publications(actor: Actor, limit: int = 10) -> list[Publication]:
+    """The actor's newest published publications that the town has not hidden."""
     return list(
         db.session.scalars(
             select(Publication)

@@ -27,6 +27,7 @@ from app.extensions import db
 from app.models_common import utcnow
 from app.places.live import has_live_location_consent, live_cell_of
 from app.publications.models import Publication
+from app.publications.services import visible_criteria
 from app.territories.models import Territory
 from app.territories.scoping import belongs, same_territory
 from app.welcome.models import WelcomeSent
@@ -114,12 +115,9 @@ def _visible_welcome_offers(territory_id: int, now: datetime) -> Select[Any]:
         select(Publication)
         .join(Actor, Actor.id == Publication.actor_id)
         .where(
-            belongs(Publication, territory_id),
+            *visible_criteria(territory_id, now),
             Publication.kind == "offer",
             Publication.is_welcome_offer.is_(True),
-            Publication.status == "published",
-            Publication.moderated_at.is_(None),
-            Actor.status == "verified",
             or_(Publication.valid_until.is_(None), Publication.valid_until >= now),
         )
     )
