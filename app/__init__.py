@@ -162,7 +162,7 @@ def _install_template_context(app: Flask) -> None:
     from flask_babel import get_locale
 
     from app.actors.roles import acting_actor, memberships
-    from app.releases.floor import anonymity_floor, shown_count, visible_count
+    from app.releases.floor import anonymity_floor
 
     @app.context_processor
     def _shell_context() -> dict[str, Any]:
@@ -178,10 +178,8 @@ def _install_template_context(app: Flask) -> None:
     app.jinja_env.globals["current_user"] = current_user
     app.jinja_env.globals["url_for"] = _memoized_url_for(app)
     app.jinja_env.filters["reject_none"] = lambda mapping: {k: v for k, v in mapping.items() if v is not None}
-    # Every count of people a template shows goes through one of these (app.releases.floor).
+    # Every count of people a template shows is a release (app.releases.engine.Released).
     app.jinja_env.globals["anonymity_floor"] = anonymity_floor
-    app.jinja_env.globals["shown_count"] = shown_count
-    app.jinja_env.globals["visible_count"] = visible_count
 
     app.jinja_env.filters["markdown"] = render_markdown
 

@@ -135,3 +135,10 @@ def prepared_area(geojson_text: str) -> Any:
     check-in: parse and prepare each one once per process)."""
     return prep(as_geometry(geojson_text))
 
+
+def area_m2(geometry: BaseGeometry | dict[str, Any] | str) -> float:
+    """The area of a zone in square metres (a local equirectangular projection: exact enough
+    for a town-sized zone)."""
+    shape = as_geometry(geometry)
+    metres_per_degree = math.pi * EARTH_RADIUS_M / 180
+    return float(shape.area) * metres_per_degree**2 * math.cos(math.radians(shape.centroid.y))

@@ -11,11 +11,13 @@ from app.notifications.models import Mute, NotificationSettings, PushSubscriptio
 from app.places.models import LiveCell
 from app.privacy.models import DataExport
 from app.publications.models import Publication, PublicationHashtag
+from app.releases.models import CountRelease
 from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryHost
 from app.welcome.models import WelcomeSent
 
 __all__ = [
     "AccountToken", "Actor", "ActorHashtag", "AuthSession", "Base", "Campaign", "CampaignRun",
+    "CountRelease",
     "Consent", "DataExport", "Delivery", "Follow", "InboxItem", "Mute", "NotificationSettings", "PushSubscription",
     "Hashtag", "Invitation", "KioskToken", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
     "PublicationHashtag", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",

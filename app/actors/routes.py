@@ -107,7 +107,7 @@ def page(slug: str) -> Response:
         has_hours=services.has_opening_hours(actor),
         weekdays=services.WEEKDAYS,
         today=local_date(utcnow(), territory).weekday(),
-        follower_count=services.follower_count(actor),
+        followers=services.followers(actor),
         following=services.is_following(current_user, actor),
         form=ReturningConfirmForm(),
         next_url=request.path,
@@ -121,7 +121,7 @@ def _follow_response(actor: Actor, following: bool) -> Response:
     context = {
         "actor": actor,
         "following": following,
-        "follower_count": services.follower_count(actor),
+        "followers": services.followers(actor),
         "next_url": next_url,
     }
     message = (_("You now follow %(name)s.", name=actor.name) if following
@@ -207,7 +207,7 @@ def dashboard() -> Response:
     return render(
         "actors/dashboard.html",
         actor=actor,
-        follower_count=services.follower_count(actor),
+        followers=services.followers(actor),
         membership=g.membership,
         **dashboard_context(actor),
     )

@@ -23,6 +23,7 @@ from app.actors.models import Actor, ActorHashtag, Follow, Invitation, Membershi
 from app.extensions import db
 from app.mail import send_mail
 from app.models_common import utcnow
+from app.releases.engine import DAY, Asker, Question, Released, established, release
 from app.territories.models import Hashtag, Neighbourhood, Territory
 from app.territories.scoping import belongs, same_territory, scoped
 from app.text import normalise_hashtag, slugify
@@ -152,8 +153,21 @@ def find_actor(territory: Territory, slug: str) -> Actor | None:
 # ---------------------------------------------------------------- following
 
 
-def follower_count(actor: Actor) -> int:
-    return db.session.scalar(select(func.count()).where(Follow.actor_id == actor.id)) or 0
+def followers(actor: Actor) -> Released:
+    """The actor's followers as anybody sees them (its page, its dashboard): released once a
+    day, counting established people who are not its own members."""
+    territory = db.session.get(Territory, actor.territory_id)
+    assert territory is not None
+
+    def count() -> int:
+        members = select(Membership.user_id).where(Membership.actor_id == actor.id)
+        return db.session.scalar(
+            select(func.count()).select_from(Follow).join(User, User.id == Follow.user_id).where(
+                Follow.actor_id == actor.id, established(territory), Follow.user_id.not_in(members),
+            )
+        ) or 0
+
+    return release(Asker.public(territory), Question("followers", (actor.id,), DAY, chosen=False), count)
 
 
 def is_following(user: Any, actor: Actor) -> bool:

@@ -28,7 +28,7 @@ from app.territories.forms import (
     NeighbourhoodForm,
     SettingsForm,
 )
-from app.territories.models import Hashtag, Neighbourhood
+from app.territories.models import RELEASE_BOUNDS, Hashtag, Neighbourhood
 
 # Every page of this blueprint is the town admin's: checked before any view runs.
 bp.before_request(require_territory_admin)
@@ -69,6 +69,7 @@ def settings() -> Response:
         default_language=form.default_language.data,
         enabled_languages=list(form.enabled_languages.data), hostnames=hostnames,
         tile_url=form.tile_url.data or "", logo=logo,
+        release={name: getattr(form, name).data for name in RELEASE_BOUNDS},
     ))
     flash(_("The settings are saved."), "success")
     return see_other("admin.settings")
@@ -86,6 +87,7 @@ def _settings_data(territory: Any) -> dict[str, Any]:
         "enabled_languages": territory.enabled_languages,
         "hosts": "\n".join(h.hostname for h in territory.hosts),
         "tile_url": territory.tile_url,
+        **{name: getattr(territory, name) for name in RELEASE_BOUNDS},
     }
 
 

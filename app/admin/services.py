@@ -14,15 +14,15 @@ from app.actors.models import Actor, Follow
 from app.extensions import db
 from app.models_common import utcnow
 from app.publications.models import Publication
-from app.releases.floor import count_label
+from app.releases.engine import DAY, Asker, Question, Released, established, release
 from app.territories.models import Hashtag, Neighbourhood, Territory
 from app.territories.scoping import belongs, scoped
 
 
 @dataclass
 class Overview:
-    citizens: str
-    followers: str
+    citizens: Released  # established accounts, released once a day
+    followers: Released
     actors_verified: int
     actors_pending: int
     publications: dict[str, int]
@@ -32,13 +32,14 @@ class Overview:
 
 
 def overview(territory: Territory) -> Overview:
-    citizens = db.session.scalar(
-        select(func.count()).select_from(User).where(belongs(User, territory))
-    ) or 0
-    followers = db.session.scalar(
+    town = Asker.town(territory)
+    citizens = release(town, Question("citizens", (), DAY, chosen=False), lambda: db.session.scalar(
+        select(func.count()).select_from(User).where(belongs(User, territory), established(territory))
+    ) or 0)
+    followers = release(town, Question("following_anyone", (), DAY, chosen=False), lambda: db.session.scalar(
         select(func.count(func.distinct(Follow.user_id))).join(Actor, Actor.id == Follow.actor_id)
-        .where(belongs(Actor, territory))
-    ) or 0
+        .join(User, User.id == Follow.user_id).where(belongs(Actor, territory), established(territory))
+    ) or 0)
     actor_counts = dict(
         db.session.execute(
             select(Actor.status, func.count()).where(belongs(Actor, territory)).group_by(Actor.status)
@@ -64,8 +65,8 @@ def overview(territory: Territory) -> Overview:
         .where(belongs(Hashtag, territory), Hashtag.active.is_(True))
     ) or 0
     return Overview(
-        citizens=count_label(citizens, territory),
-        followers=count_label(followers, territory),
+        citizens=citizens,
+        followers=followers,
         actors_verified=actor_counts.get("verified", 0),
         actors_pending=actor_counts.get("pending", 0),
         publications={kind: publication_counts.get(kind, 0) for kind in ("news", "event", "offer")},

@@ -24,6 +24,7 @@ same SQL and never load people into Python.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -350,7 +351,16 @@ def _parse_zone(data: Mapping[str, Any], territory: Territory, kind: str) -> dic
         corners = ((lat_min, lon_min), (lat_min, lon_max), (lat_max, lon_min), (lat_max, lon_max))
         if not all(in_territory(territory, lat, lon) for lat, lon in corners):
             raise CriteriaError(_("The zone goes outside %(town)s.", town=territory.name), kind)
+    if geo.area_m2(geometry) < math.pi * territory.min_zone_radius_m**2:
+        raise CriteriaError(_too_small(territory), kind)
     return geometry
+
+
+def _too_small(territory: Territory) -> str:
+    """A zone smaller than a circle of the territory's minimum radius could single out a few
+    houses or a few people: it is refused."""
+    return _("The zone is too small: draw at least a circle of %(radius)d m around its centre, "
+             "so that nobody can be singled out.", radius=territory.min_zone_radius_m)
 
 
 def _parse_circle(data: Mapping[str, Any], territory: Territory, kind: str) -> tuple[float, float, int]:
@@ -370,6 +380,8 @@ def _parse_circle(data: Mapping[str, Any], territory: Territory, kind: str) -> t
     problem = geo.radius_problem(radius)
     if problem:
         raise CriteriaError(problem, kind)
+    if radius < territory.min_zone_radius_m:
+        raise CriteriaError(_too_small(territory), kind)
     if not in_territory(territory, lat, lon):
         raise CriteriaError(_("This point is outside %(town)s.", town=territory.name), kind)
     return lat, lon, radius
@@ -532,7 +544,7 @@ def recipients_query(territory: Territory, actor_id: int, criteria: Criteria) ->
 
 
 def count_recipients(territory: Territory, actor_id: int, criteria: Criteria) -> int:
-    """The exact size of the audience. Internal: shown only through app.releases.floor.shown_count."""
+    """The exact size of the audience. Internal: it leaves only as a release (app.campaigns.audience)."""
     query = recipients_query(territory, actor_id, criteria).subquery()
     session = db.session
     if session.get_bind().dialect.name == "postgresql":

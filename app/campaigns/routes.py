@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from app.actors.roles import actor_role_required
 from app.campaigns import bp, services, stats
-from app.campaigns.audience import AudienceEstimate, estimate
+from app.campaigns.audience import AudienceEstimate, estimate, run_audience
 from app.campaigns.criteria import CriteriaError, parse_criteria
 from app.campaigns.forms import CampaignForm, channel_label, weekday_names
 from app.campaigns.models import BODY_MAX, TITLE_MAX, Campaign
@@ -76,7 +76,7 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Response:
     if request.method == "POST":
         valid = form.validate_on_submit()
         if form.criteria is not None:
-            audience = estimate(current_territory(), g.actor.id, form.criteria)
+            audience = estimate(current_territory(), g.actor, form.criteria)
         sending = request.form.get("action") != "draft"
         if valid and sending and audience is not None and not audience.can_send:
             form.criteria_errors.append(
@@ -93,7 +93,7 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Response:
     elif campaign is not None and form.criteria is None:
         try:
             criteria = parse_criteria(campaign.criteria, current_territory())
-            audience = estimate(current_territory(), g.actor.id, criteria) if criteria.rules else None
+            audience = estimate(current_territory(), g.actor, criteria) if criteria.rules else None
         except CriteriaError:
             audience = None
     return render(
@@ -130,7 +130,7 @@ def estimate_audience() -> Response:
     """The audience of the criteria being chosen, for the form's in-place estimate (htmx)."""
     form = _form()
     criteria = form.parse_criteria()
-    audience = estimate(current_territory(), g.actor.id, criteria) if criteria is not None else None
+    audience = estimate(current_territory(), g.actor, criteria) if criteria is not None else None
     bad_input = any(field.errors for field in form.criteria_fields())
     return render(
         "campaigns/_estimate.html",
@@ -155,7 +155,7 @@ def show(campaign_id: int) -> Response:
         progress=_progress_of(campaign),
         figures=figures,
         chart=stats.channel_chart(figures),
-        runs=campaign.runs,
+        runs=[(run, run_audience(run) if run.status != "refused" else None) for run in campaign.runs],
     )
 
 

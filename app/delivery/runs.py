@@ -1,5 +1,6 @@
-"""Starting a run: ``start_run`` re-counts the audience at send time (under the anonymity floor
-the run is "refused" and nothing is written), then in ONE transaction moves the run and the
+"""Starting a run: ``start_run`` decides on the released audience (app.campaigns.audience: the
+answer the actor saw today, else a new release; under the floor the run is "refused" and nothing
+is written), then in ONE transaction moves the run and the
 campaign to "sending" and inserts one Delivery row per (person, channel accepted) with one
 ``INSERT ... SELECT`` per channel, and enqueues the drain tasks (app.delivery.tasks)."""
 
@@ -15,14 +16,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
-from app.campaigns.criteria import CriteriaError, count_recipients, parse_criteria, recipients_query
+from app.actors.models import Actor
+from app.campaigns.audience import established_audience, released_audience
+from app.campaigns.criteria import CriteriaError, parse_criteria, recipients_query
 from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.delivery.tasks import enqueue_drains
 from app.extensions import db
 from app.models_common import UTCDateTime, utcnow
 from app.notifications.models import NotificationSettings, PushSubscription
 from app.queue import huey
-from app.releases.floor import is_under_floor
 from app.territories.models import Territory
 
 log = logging.getLogger(__name__)
@@ -63,15 +65,21 @@ def start_run(
         criteria = parse_criteria(campaign.criteria, territory)
     except CriteriaError:
         criteria = None  # e.g. a hashtag removed from the catalogue since: refused
-    count = count_recipients(territory, campaign.actor_id, criteria) if criteria is not None else 0
+    # Sent or refused on the released audience (the answer the actor saw, or a new release),
+    # never on the exact count: repeated sends cannot find where the floor lies.
+    actor = db.session.get(Actor, campaign.actor_id)
+    size = established_audience(territory, campaign.actor_id, criteria, now) if criteria is not None else 0
+    released = (released_audience(territory, actor, criteria, now=now, over_budget=True,
+                                  count=lambda: size)
+                if criteria is not None and actor is not None else None)
     run = CampaignRun(
         campaign_id=campaign.id,
         territory_id=campaign.territory_id,
         scheduled_for=scheduled_for,
         started_at=now,
-        audience_size=count,
+        audience_size=size,  # internal: shown only as released (app.campaigns.audience)
     )
-    refused = criteria is None or is_under_floor(count, territory)
+    refused = released is None or not released.reaches_floor
     if refused:
         run.status = "refused"
         run.finished_at = now

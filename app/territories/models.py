@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Base
@@ -19,6 +19,18 @@ POPULATION_LABELS = {
     "second_home": _l("Second-home owner"),
     "tourist": _l("Tourist"),
     "visitor": _l("Visitor"),
+}
+
+
+# What a town admin may set of how counts are released (app.releases.engine): bounds that keep
+# the guarantees the README states (the defaults are the territory's column defaults).
+RELEASE_BOUNDS: dict[str, tuple[float, float]] = {
+    "release_epsilon": (0.05, 0.5),
+    "release_daily_budget": (1.0, 20.0),
+    "established_after_days": (3, 90),
+    "presence_window_minutes": (15, 120),
+    "statistics_window_minutes": (60, 1440),
+    "min_zone_radius_m": (300, 2000),
 }
 
 
@@ -41,6 +53,16 @@ class Territory(Base):
     center_lon: Mapped[float] = mapped_column(default=0.0)
     boundary_geojson: Mapped[str | None] = mapped_column(Text)
     anonymity_floor: Mapped[int] = mapped_column(Integer, default=11)
+    # How counts of people are released (app.releases.engine; the admin sets them within the
+    # bounds of RELEASE_BOUNDS): the privacy spent per release
+    # (epsilon: the noise is 1/epsilon), each asker's daily budget, how old an account must be
+    # to count, how long a presence answer and a campaign's figures stand, the smallest zone.
+    release_epsilon: Mapped[float] = mapped_column(Float, default=0.2, server_default="0.2")
+    release_daily_budget: Mapped[float] = mapped_column(Float, default=10.0, server_default="10")
+    established_after_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    presence_window_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    statistics_window_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    min_zone_radius_m: Mapped[int] = mapped_column(Integer, default=300, server_default="300")
     # Map tiles of "Near me" ({z}/{x}/{y} URL template); empty: markers without a background map.
     tile_url: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

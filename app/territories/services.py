@@ -19,7 +19,7 @@ from app.extensions import db
 from app.geo import distance_m, prepared_area
 from app.i18n import SUPPORTED
 from app.security import tile_source
-from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryHost
+from app.territories.models import RELEASE_BOUNDS, Hashtag, Neighbourhood, Territory, TerritoryHost
 from app.territories.scoping import belongs, same_territory, scoped
 from app.text import normalise_hashtag, slugify
 from app.timezones import is_known_zone
@@ -205,6 +205,7 @@ class Settings:
     enabled_languages: list[str]
     hostnames: list[str]
     tile_url: str
+    release: dict[str, float]  # the release settings, by column name (RELEASE_BOUNDS)
     logo: Any = None  # a stored Media, when a new logo was sent
 
 
@@ -218,6 +219,9 @@ def save_settings(territory: Territory, settings: Settings) -> None:
     territory.enabled_languages = [c for c in SUPPORTED if c in settings.enabled_languages]
     set_hostnames(territory, settings.hostnames)
     territory.tile_url = settings.tile_url.strip()
+    for name, value in settings.release.items():
+        low, high = RELEASE_BOUNDS[name]
+        setattr(territory, name, type(low)(min(max(value, low), high)))
     if settings.logo is not None:
         territory.logo_media_id = settings.logo.id
     db.session.commit()
