@@ -21,6 +21,7 @@ from app import mail as mail_module  # noqa: E402
 from app.extensions import db, limiter  # noqa: E402
 from app.models import Base  # noqa: E402
 from app.queue import huey  # noqa: E402
+from app.releases.engine import reset_seeded_noise  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +78,9 @@ def app(_schema: None, database_url: str, instance_dir: Path) -> Iterator[Flask]
             "INSTANCE_DIR": instance_dir,
             "MAIL_BACKEND": "memory",
             "SERVER_NAME": None,
+            # Released counts draw their noise (the same discrete Laplace law as OpenDP's)
+            # from a generator seeded for each test: a test sees the same noise every run.
+            "RELEASE_NOISE_SEED": 2026,
             # make test-pg: rate limits counted in Redis, as in production (limiter.reset()
             # below clears only their prefixed keys).
             "REDIS_URL": os.environ.get("TEST_REDIS_URL", ""),
@@ -84,6 +88,7 @@ def app(_schema: None, database_url: str, instance_dir: Path) -> Iterator[Flask]
     )
     app.test_client_class = FreshContextClient
     mail_module.outbox.clear()
+    reset_seeded_noise()
     with app.app_context():
         limiter.reset()
         yield app

@@ -73,8 +73,9 @@ def released_audience(territory: Territory, actor: object, criteria: Criteria, *
     )
 
 
-def estimate(territory: Territory, actor: object, criteria: Criteria) -> AudienceEstimate:
-    released = released_audience(territory, actor, criteria)
+def estimate(territory: Territory, actor: object, criteria: Criteria,
+             now: datetime | None = None) -> AudienceEstimate:
+    released = released_audience(territory, actor, criteria, now=now)
     return AudienceEstimate(count_shown=str(released),
                             can_send=released.reaches_floor or released.budget_spent,
                             available_at=released.available_at)

@@ -380,10 +380,10 @@ def _parse_circle(data: Mapping[str, Any], territory: Territory, kind: str) -> t
     problem = geo.radius_problem(radius)
     if problem:
         raise CriteriaError(problem, kind)
-    if radius < territory.min_zone_radius_m:
-        raise CriteriaError(_too_small(territory), kind)
     if not in_territory(territory, lat, lon):
         raise CriteriaError(_("This point is outside %(town)s.", town=territory.name), kind)
+    if radius < territory.min_zone_radius_m:
+        raise CriteriaError(_too_small(territory), kind)
     return lat, lon, radius
 
 

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.forms import MultiCheckboxField
 from app.territories.models import RELEASE_BOUNDS
@@ -27,25 +27,26 @@ class SettingsForm(FlaskForm):
     hosts = TextAreaField(_l("Host names (one a line)"), validators=[DataRequired()])
     tile_url = StringField(_l("Map tiles (URL template)"), validators=[Optional(), Length(max=255)])
     logo = FileField(_l("Logo (square image)"))
-    # How counts of people are released (app.releases.engine), within RELEASE_BOUNDS.
+    # How counts of people are released (app.releases.engine), within RELEASE_BOUNDS; a field
+    # left out keeps its value.
     release_epsilon = FloatField(
         _l("Privacy spent per released count (epsilon)"),
-        validators=[InputRequired(), NumberRange(*RELEASE_BOUNDS["release_epsilon"])])
+        validators=[Optional(), NumberRange(*RELEASE_BOUNDS["release_epsilon"])])
     release_daily_budget = FloatField(
         _l("Privacy budget of each actor and of the town, per day"),
-        validators=[InputRequired(), NumberRange(*RELEASE_BOUNDS["release_daily_budget"])])
+        validators=[Optional(), NumberRange(*RELEASE_BOUNDS["release_daily_budget"])])
     established_after_days = IntegerField(
         _l("An account counts after (days)"),
-        validators=[InputRequired(), NumberRange(*RELEASE_BOUNDS["established_after_days"])])
+        validators=[Optional(), NumberRange(*RELEASE_BOUNDS["established_after_days"])])
     presence_window_minutes = IntegerField(
         _l("A count of people present stands for (minutes)"),
-        validators=[InputRequired(), NumberRange(*RELEASE_BOUNDS["presence_window_minutes"])])
+        validators=[Optional(), NumberRange(*RELEASE_BOUNDS["presence_window_minutes"])])
     statistics_window_minutes = IntegerField(
         _l("A campaign's figures are updated every (minutes)"),
-        validators=[InputRequired(), NumberRange(*RELEASE_BOUNDS["statistics_window_minutes"])])
+        validators=[Optional(), NumberRange(*RELEASE_BOUNDS["statistics_window_minutes"])])
     min_zone_radius_m = IntegerField(
         _l("Smallest zone a campaign may target (radius in metres)"),
-        validators=[InputRequired(), NumberRange(*RELEASE_BOUNDS["min_zone_radius_m"])])
+        validators=[Optional(), NumberRange(*RELEASE_BOUNDS["min_zone_radius_m"])])
 
 
 class AreaForm(FlaskForm):

@@ -205,7 +205,7 @@ class Settings:
     enabled_languages: list[str]
     hostnames: list[str]
     tile_url: str
-    release: dict[str, float]  # the release settings, by column name (RELEASE_BOUNDS)
+    release: dict[str, float | None]  # release settings by column (RELEASE_BOUNDS); None: kept
     logo: Any = None  # a stored Media, when a new logo was sent
 
 
@@ -220,6 +220,8 @@ def save_settings(territory: Territory, settings: Settings) -> None:
     set_hostnames(territory, settings.hostnames)
     territory.tile_url = settings.tile_url.strip()
     for name, value in settings.release.items():
+        if value is None:
+            continue
         low, high = RELEASE_BOUNDS[name]
         setattr(territory, name, type(low)(min(max(value, low), high)))
     if settings.logo is not None:

@@ -15,6 +15,8 @@ from app.actors.models import Actor, Follow
 from app.extensions import db
 from app.territories.models import Hashtag, Neighbourhood, Territory
 from tests.factories import (
+    JOINED_AT,
+    NEGLIGIBLE_NOISE,
     make_actor,
     make_hashtag,
     make_member,
@@ -59,6 +61,8 @@ def add_citizens(
                 territory_id=territory.id,
                 email=f"{name_prefix.lower()}{n}@example.org",
                 password_hash="x",
+                email_verified_at=JOINED_AT,
+                created_at=JOINED_AT,
                 display_name=f"{name_prefix} {n}",
                 language=language,
                 neighbourhood_id=neighbourhood.id if neighbourhood else None,
@@ -93,7 +97,10 @@ class Town:
 
 @pytest.fixture
 def town(app: Flask) -> Town:
-    territory = make_territory(timezone="Europe/Paris")
+    # These tests are about who criteria reach and how campaigns go out: audiences and figures
+    # are released with negligible noise, so the floor and rounding act on the counts set up here
+    # (the noise itself: tests/releases).
+    territory = make_territory(timezone="Europe/Paris", **NEGLIGIBLE_NOISE)
     actor = make_actor(territory, "Boulangerie du Port")
     other_actor = make_actor(territory, "Club de Voile", kind="sports_club")
     editor = make_user(territory, language="en", display_name="Editor")

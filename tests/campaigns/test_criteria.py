@@ -162,7 +162,7 @@ def test_estimate_is_rounded_and_floored(town: Town, people: int, shown: str, ca
     add_citizens(town.territory, people, hashtags=[town.bio])
     criteria = parse_criteria({"rules": [{"kind": "hashtags", "ids": [town.bio.id]}]}, town.territory)
     with force_locale("en"):
-        result = estimate(town.territory, town.actor.id, criteria)
+        result = estimate(town.territory, town.actor, criteria)
     assert result.count_shown == shown
     assert result.can_send is can_send
 
@@ -173,5 +173,5 @@ def test_a_territory_may_raise_the_floor(town: Town) -> None:
     add_citizens(town.territory, 25, hashtags=[town.bio])
     criteria = parse_criteria({"rules": [{"kind": "hashtags", "ids": [town.bio.id]}]}, town.territory)
     with force_locale("en"):
-        result = estimate(town.territory, town.actor.id, criteria)
+        result = estimate(town.territory, town.actor, criteria)
     assert (result.count_shown, result.can_send) == ("fewer than 30", False)

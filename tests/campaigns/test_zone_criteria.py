@@ -55,9 +55,10 @@ def criteria(town: Town, rule: dict):  # type: ignore[no-untyped-def]
         return parse_criteria({"match": "all", "rules": [rule]}, town.territory)
 
 
-def shown(town: Town, rule):  # type: ignore[no-untyped-def]
+def shown(town: Town, rule, later: timedelta = timedelta()):  # type: ignore[no-untyped-def]
+    """The estimate, ``later`` than now (a presence answer stands for its 15-minute window)."""
     with force_locale("en"):
-        return estimate(town.territory, town.actor.id, rule)
+        return estimate(town.territory, town.actor, rule, now=utcnow() + later)
 
 
 def test_present_in_zone_under_the_floor_is_refused_and_at_eleven_estimated(town: Town) -> None:
@@ -69,10 +70,13 @@ def test_present_in_zone_under_the_floor_is_refused_and_at_eleven_estimated(town
     assert under.can_send is False and under.count_shown == "fewer than 11"
 
     present(town, 1)
-    eleven = shown(town, rule)
+    # Within the presence window the same question gets the same answer...
+    assert shown(town, rule).count_shown == "fewer than 11"
+    # ...the next window counts again.
+    eleven = shown(town, rule, later=timedelta(minutes=16))
     assert eleven.can_send is True and eleven.count_shown == "11"
     present(town, 5)
-    assert shown(town, rule).count_shown == "20"  # 16, rounded
+    assert shown(town, rule, later=timedelta(minutes=31)).count_shown == "20"  # 16, rounded
 
 
 def test_a_circle_counts_the_cells_whose_centre_is_inside(town: Town) -> None:
@@ -108,11 +112,11 @@ def test_lives_in_zone_uses_residence_cells_and_the_profile_consent(town: Town) 
 
 def test_zone_rules_read_as_a_sentence_and_round_trip(town: Town) -> None:
     drawn = criteria(town, {"kind": "present_in_zone", "zone": ZONE})
-    circle = criteria(town, {"kind": "present_in_zone", "lat": MARKET[0], "lon": MARKET[1], "radius_m": 250})
+    circle = criteria(town, {"kind": "present_in_zone", "lat": MARKET[0], "lon": MARKET[1], "radius_m": 350})
     home = criteria(town, {"kind": "lives_in_zone", "zone": ZONE})
     with force_locale("en"):
         assert drawn.describe() == ["are in the drawn zone right now"]
-        assert circle.describe() == ["are within 250 m of the chosen point right now"]
+        assert circle.describe() == ["are within 350 m of the chosen point right now"]
         assert home.describe() == ["live in the drawn zone"]
     for parsed in (drawn, circle, home):
         assert parse_criteria(parsed.to_json(), town.territory) == parsed
@@ -127,6 +131,9 @@ def test_zone_rules_read_as_a_sentence_and_round_trip(town: Town) -> None:
     ({"kind": "present_in_zone", "lat": MARKET[0], "lon": MARKET[1], "radius_m": 20}, "between 50 m and 2000 m"),
     ({"kind": "present_in_zone", "lat": 43.60, "lon": 1.44, "radius_m": 200}, "outside La Ciotat"),
     ({"kind": "present_in_zone", "zone": ZONE, "radius_m": 200}, "not both"),
+    # Smaller than a circle of 300 m (the territory's minimum): it could single out a few people.
+    ({"kind": "present_in_zone", "lat": MARKET[0], "lon": MARKET[1], "radius_m": 250}, "The zone is too small"),
+    ({"kind": "lives_in_zone", "zone": square(*MARKET, half=0.001)}, "at least a circle of 300 m"),
 ])
 def test_a_bad_zone_is_explained(town: Town, rule: dict, message: str) -> None:
     with pytest.raises(CriteriaError) as error:
@@ -151,13 +158,17 @@ def test_form_has_both_zone_criteria_with_a_map_editor(client, town: Town) -> No
     assert 'style="' not in html and "<script>" not in html
 
 
-def test_a_present_now_campaign_is_refused_under_the_floor_and_sent_from_eleven(client, town: Town) -> None:  # type: ignore[no-untyped-def]
+def test_a_present_now_campaign_is_refused_under_the_floor_and_sent_from_eleven(client, town: Town, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     walkers = present(town, 10)
     status, html = _post(client, town, present_zone=json.dumps(ZONE))
     assert status == 422 and "Fewer than 11 people match these criteria" in html
     assert db.session.scalar(select(CampaignRun.id)) is None
 
     walkers += present(town, 1)
+    # Sixteen minutes later (a presence answer stands for 15): the eleventh person counts.
+    later = utcnow() + timedelta(minutes=16)
+    for clock in ("app.releases.engine.utcnow", "app.campaigns.routes.utcnow", "app.delivery.runs.utcnow"):
+        monkeypatch.setattr(clock, lambda: later)
     status, _html = _post(client, town, present_zone=json.dumps(ZONE))
     assert status == 303
     recipients = set(db.session.scalars(select(Delivery.user_id)))

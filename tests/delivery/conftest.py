@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings, PushSubscription
 from app.territories.models import Territory
-from tests.factories import make_actor, make_territory
+from tests.factories import JOINED_AT, NEGLIGIBLE_NOISE, make_actor, make_territory
 from tests.support.push_service import PushService
 
 
@@ -45,7 +45,8 @@ def _delivery_config(app: Flask) -> Iterator[None]:
 
 @pytest.fixture
 def territory(app: Flask) -> Territory:
-    return make_territory(hosts=("ville.example", "localhost"), timezone="Europe/Paris")
+    # These tests are about sending: audiences are released with negligible noise.
+    return make_territory(hosts=("ville.example", "localhost"), timezone="Europe/Paris", **NEGLIGIBLE_NOISE)
 
 
 @pytest.fixture
@@ -72,6 +73,7 @@ _people = itertools.count(1)
 
 def make_person(territory: Territory, **fields: Any) -> User:
     """A verified person, quickly (one password hash for all: these tests never log in)."""
+    fields.setdefault("created_at", JOINED_AT)
     user = User(
         territory_id=territory.id,
         email=f"citizen{next(_people)}@example.org",

@@ -18,6 +18,7 @@ import json
 import time
 import urllib.request
 import uuid
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -30,7 +31,7 @@ from app.models_common import utcnow
 from app.notifications.models import NotificationSettings, PushSubscription
 from app.territories.models import Hashtag, Territory
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, MOBILE_VIEWPORT, wait_for_service_worker
-from tests.factories import make_user
+from tests.factories import JOINED_AT, make_user
 from tests.support.push_service import PushService, verify_vapid
 
 pytestmark = pytest.mark.e2e
@@ -113,6 +114,7 @@ def test_a_campaign_to_bio_reaches_the_citizens_browser_and_its_open_shows_in_th
                 person = User(
                     territory_id=coast.id, email=f"bio-{uuid.uuid4().hex[:8]}-{index}@example.org",
                     password_hash="$argon2id$not-a-real-hash", email_verified_at=utcnow(), onboarded_at=utcnow(),
+                    created_at=JOINED_AT,  # an established account: it counts in released figures
                 )
                 db.session.add(person)
                 db.session.flush()
@@ -260,7 +262,13 @@ def test_a_campaign_to_bio_reaches_the_citizens_browser_and_its_open_shows_in_th
         # the click closed it
         assert page.evaluate("() => navigator.serviceWorker.ready.then(r => r.getNotifications()).then(l => l.length)") == 0
 
-        # The eleventh open reaches the floor: the merchant now reads a number.
+        # The eleventh open reaches the floor: the merchant reads a number once the figures are
+        # released again, in the next statistics window (an hour: one open cannot be timed).
+        merchant.reload()
+        expect(_opened_cell(merchant)).to_have_text("moins de 11")
+        an_hour_later = utcnow() + timedelta(minutes=61)
+        for clock in ("app.releases.engine.utcnow", "app.campaigns.stats.utcnow"):
+            monkeypatch.setattr(clock, lambda: an_hour_later)
         merchant.reload()
         expect(_opened_cell(merchant)).to_have_text("11")
         expect(merchant.locator(".campaign-table tbody tr td").nth(0)).to_have_text("11")  # delivered
