@@ -8,7 +8,7 @@ TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 export FLASK_APP := app
 
-.PHONY: run test test-pg test-unit test-e2e bench bench-feed bench-geo bench-audience bench-push bench-load lint install chromium wrk translations translations-update migrate demo observatory
+.PHONY: run test test-pg test-unit test-e2e bench bench-feed bench-geo bench-audience bench-push bench-load bench-privacy lint install chromium wrk translations translations-update migrate demo observatory
 
 .venv/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -81,7 +81,7 @@ test-e2e: install translations chromium
 test-pg: install translations chromium observatory
 	TEST_DATABASE_URL=$(TEST_PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -q
 
-bench: bench-feed bench-geo bench-audience bench-push bench-load
+bench: bench-feed bench-geo bench-audience bench-push bench-privacy bench-load
 
 # The benchmark's load generator (a lean C client: it shares the cores with the server); without
 # it the benchmark falls back to a slower Python client.
@@ -103,6 +103,12 @@ bench-audience: install translations
 # platform's sender against a naive pywebpush.webpush() loop; then a 100,000-recipient campaign.
 bench-push: install translations
 	$(PY) bench/bench_push.py
+
+# The privacy audit's attacks (pair, whole daily budget, presence, open) against the real release
+# engine on a temporary SQLite database, thousands of trials each; then how far an estimate of
+# 100 is off and what a release costs over its count.
+bench-privacy: install translations
+	$(PY) bench/bench_privacy.py
 
 # 200 citizens browsing (locust, 2 minutes) while a 20,000-recipient campaign sends: PostgreSQL
 # (a database bench_load, created and dropped by the run), Redis db 7 (flushed before and after),
