@@ -57,8 +57,8 @@ class Territory(Base):
     # bounds of RELEASE_BOUNDS): the privacy spent per release
     # (epsilon: the noise is 1/epsilon), each asker's daily budget, how old an account must be
     # to count, how long a presence answer and a campaign's figures stand, the smallest zone.
-    release_epsilon: Mapped[float] = mapped_column(Float, default=0.14, server_default="0.14")
-    release_daily_budget: Mapped[float] = mapped_column(Float, default=2.8, server_default="2.8")
+    release_epsilon: Mapped[float] = mapped_column(Float, default=0.12, server_default="0.12")
+    release_daily_budget: Mapped[float] = mapped_column(Float, default=2.4, server_default="2.4")
     established_after_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     presence_window_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
     statistics_window_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")

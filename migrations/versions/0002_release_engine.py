@@ -35,8 +35,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_count_release_budget', ['asker_kind', 'asker_id', 'created_at'], unique=False)
 
     with op.batch_alter_table('territory', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('release_epsilon', sa.Float(), server_default='0.14', nullable=False))
-        batch_op.add_column(sa.Column('release_daily_budget', sa.Float(), server_default='2.8', nullable=False))
+        batch_op.add_column(sa.Column('release_epsilon', sa.Float(), server_default='0.12', nullable=False))
+        batch_op.add_column(sa.Column('release_daily_budget', sa.Float(), server_default='2.4', nullable=False))
         batch_op.add_column(sa.Column('established_after_days', sa.Integer(), server_default='7', nullable=False))
         batch_op.add_column(sa.Column('presence_window_minutes', sa.Integer(), server_default='15', nullable=False))
         batch_op.add_column(sa.Column('statistics_window_minutes', sa.Integer(), server_default='60', nullable=False))
