@@ -21,6 +21,7 @@ from app import mail as mail_module  # noqa: E402
 from app.extensions import db, limiter  # noqa: E402
 from app.models import Base  # noqa: E402
 from app.queue import huey  # noqa: E402
+from tests.support import config as test_config  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +78,7 @@ def app(_schema: None, database_url: str, instance_dir: Path) -> Iterator[Flask]
             "INSTANCE_DIR": instance_dir,
             "MAIL_BACKEND": "memory",
             "SERVER_NAME": None,
+            "PASSWORD_HASH_PROFILE": test_config.PASSWORD_HASH_PROFILE,
             # make test-pg: rate limits counted in Redis, as in production (limiter.reset()
             # below clears only their prefixed keys).
             "REDIS_URL": os.environ.get("TEST_REDIS_URL", ""),

@@ -37,6 +37,7 @@ from app.extensions import db
 from app.models import Base
 from app.models_common import utcnow
 from app.queue import huey
+from tests.support import config as test_config
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -91,6 +92,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             "MAIL_BACKEND": "memory",
             "RATELIMIT_ENABLED": False,
             "SERVER_NAME": None,
+            "PASSWORD_HASH_PROFILE": test_config.PASSWORD_HASH_PROFILE,
         }
     )
     with app.app_context():
