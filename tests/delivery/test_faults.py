@@ -12,7 +12,6 @@ waits for it to accept connections again and leaves it running."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import socket
@@ -42,6 +41,7 @@ from app.notifications.models import InboxItem, PushSubscription
 from app.territories.models import Territory
 from tests.delivery.conftest import make_campaign, make_citizens
 from tests.factories import login_as, make_member, make_user
+from tests.support.csrf import csrf_from
 from tests.support.push_service import PushService
 
 RECIPIENTS = 300
@@ -194,13 +194,11 @@ def _actor_browser(app: Flask, territory: Territory, actor: Actor, port: int) ->
 
 
 def _send_campaign(browser: Browser) -> requests.Response:
-    html = browser.get("/manage/campaigns/new").text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert token, "no CSRF token on the campaign form"
+    token = csrf_from(browser.get("/manage/campaigns/new").text)
     return browser.post(
         "/manage/campaigns/new",
         {
-            "csrf_token": token.group(1),
+            "csrf_token": token,
             "title": TITLE,
             "body": "Saturday, 8 to 13, on the harbour.",
             "link": "page",

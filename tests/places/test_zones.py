@@ -14,7 +14,8 @@ from app.models_common import utcnow
 from app.places import cells, services
 from app.publications.models import Publication
 from tests.factories import login_as, make_actor, make_member, make_neighbourhood, make_user
-from tests.places.conftest import FAR_BEACH, HARBOUR, MARKET_SQUARE, csrf_token, square
+from tests.places.conftest import FAR_BEACH, HARBOUR, MARKET_SQUARE, square
+from tests.support.csrf import csrf_token
 
 
 def hexagon(cell: int) -> Polygon:

@@ -19,6 +19,7 @@ from app.territories.models import Neighbourhood
 from app.territories.services import MAX_GEOMETRY_POINTS, check_area
 from tests.factories import login_as
 from tests.properties.conftest import BOUNDARY, CENTRE, Towns, square
+from tests.support.csrf import csrf_token
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -201,10 +202,8 @@ def test_anything_else_is_refused_or_is_a_real_area(towns: Towns, value) -> None
 # --- the neighbourhood editor ----------------------------------------------------------------
 
 def _admin(client: FlaskClient, towns: Towns) -> str:
-    from tests.admin.conftest import csrf_from
-
     login_as(client, towns.here.admin)
-    return csrf_from(client, "/admin/neighbourhoods")
+    return csrf_token(client, "/admin/neighbourhoods")
 
 
 @settings(SETTINGS, max_examples=40)
@@ -236,7 +235,6 @@ def test_the_neighbourhood_editor_saves_valid_areas_and_explains_the_others(
 def test_an_event_zone_is_saved_when_valid_and_explained_otherwise(
         client: FlaskClient, towns: Towns, geometry) -> None:  # type: ignore[no-untyped-def]
     from app.publications.models import Publication
-    from tests.actors.conftest import csrf_token
 
     login_as(client, towns.here.owner, acting_actor=towns.here.actor)
     token = csrf_token(client, "/manage/publications/new?kind=event")
