@@ -19,7 +19,6 @@ browser tests of this folder run (package scope), then put the previous one back
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -51,12 +50,17 @@ AXE_SOURCE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 MOBILE_VIEWPORT = {"width": 360, "height": 740}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test in this folder drives a browser: mark it, so ``-m 'not e2e'`` skips them all."""
+    """Every test in this folder drives a browser: mark it, so ``-m 'not e2e'`` skips them all.
+    Under ``pytest -n 2 --dist loadgroup`` a module's tests run one after another in one worker,
+    in their order, as without xdist; each worker has its own live server and seed."""
     here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.fspath)).parents:
+        path = Path(str(item.fspath))
+        if here in path.parents:
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.xdist_group(f"e2e-{path.stem}"))
 
 
 @dataclass
@@ -68,12 +72,6 @@ class LiveServer:
 
     def url(self, path: str = "/", host: str = "localhost") -> str:
         return f"http://{host}:{self.port}{path}"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="package")
@@ -98,7 +96,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     with app.app_context():
         assert db.engine is not None
         Base.metadata.create_all(db.engine)
-    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)  # a free port, its own
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
