@@ -12,11 +12,16 @@ OFFLINE_HEADING = re.compile("hors ligne|offline", re.I)  # French by default; E
 pytestmark = pytest.mark.e2e
 
 
+SAVED_PAGE = "path => caches.open('pages').then(c => c.match(new URL(path, location.href).href, {ignoreVary: true})).then(r => !!r)"
+
+
 def _saved_page(page, path):
-    return page.evaluate(
-        "path => caches.open('pages').then(c => c.match(new URL(path, location.href).href, {ignoreVary: true})).then(r => !!r)",
-        path,
-    )
+    return page.evaluate(SAVED_PAGE, path)
+
+
+def _wait_until_saved(page, path):
+    """The worker saves a page it did not see load (the first one) in the background."""
+    page.wait_for_function(SAVED_PAGE, arg=path)
 
 
 def test_the_app_is_installable_once_its_service_worker_runs(page, live_server, seed):
@@ -53,7 +58,7 @@ def test_the_install_button_appears_only_when_the_browser_offers_installation(pa
 def test_the_feed_opens_offline_after_one_visit(page, context, live_server, seed):
     page.goto(live_server.url("/"))
     wait_for_service_worker(page)
-    page.wait_for_function("() => caches.open('pages').then(c => c.keys()).then(k => k.length > 0)")
+    _wait_until_saved(page, "/")
     assert _saved_page(page, "/")
     online_text = page.locator("main").inner_text()
 
@@ -68,6 +73,7 @@ def test_the_feed_opens_offline_after_one_visit(page, context, live_server, seed
 def test_an_unvisited_page_offline_shows_the_offline_page(page, context, live_server, seed):
     page.goto(live_server.url("/"))
     wait_for_service_worker(page)
+    _wait_until_saved(page, "/")
     context.set_offline(True)
     page.goto(live_server.url("/agenda"))
     assert OFFLINE_HEADING.search(page.locator("h1").inner_text())
