@@ -9,6 +9,8 @@
 - ``live_db()``: a context manager to add more data from a test (``with live_db(): make_user(...)``).
 - ``context`` / ``page``: a fresh persistent Chromium profile per test (a service worker and its
   caches never leak from one test to the next; incognito would not be installable), 360x740.
+- ``incognito_context``: the same, off the record, in one Chromium shared by the package's tests;
+  much cheaper, for tests that need no installing (a module overrides ``context`` with it).
 - ``axe(page)``: run axe-core on the page and return its serious and critical violations.
 
 The app's database engine is process-wide: these fixtures point it at their own file while the
@@ -260,6 +262,30 @@ def context(playwright_driver: Any, tmp_path: Path, live_server: LiveServer) -> 
         locale="fr-FR",
         service_workers="allow",
     )
+    context.set_default_timeout(10_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="package")
+def browser(playwright_driver: Any) -> Iterator[Any]:
+    """One Chromium for the ``incognito_context`` of many tests."""
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def incognito_context(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+    """A fresh context of the shared Chromium, as ``context`` but off the record: its own cookies,
+    storage, caches and service workers, nothing kept on disk and no installing the app. A tenth
+    of the cost of a new profile: a module whose tests need no installing takes it as its
+    ``context``."""
+    context = browser.new_context(viewport=MOBILE_VIEWPORT, locale="fr-FR", service_workers="allow")
     context.set_default_timeout(10_000)
     try:
         yield context
