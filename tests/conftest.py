@@ -154,15 +154,19 @@ def app(_schema: None, database_url: str, redis_url: str, instance_dir: Path) ->
 
 
 def _empty_tables() -> None:
+    """Every row deleted, children first, and on PostgreSQL the ids start again from 1 as on
+    SQLite. (Deleting a test's few rows takes milliseconds; a TRUNCATE of every table took
+    about half a second on PostgreSQL, after each of some 900 tests.)"""
     engine = db.engine
     assert engine is not None
     with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
         if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(Base.metadata.sorted_tables):
-                connection.execute(table.delete())
+            connection.execute(text(
+                "SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false)"
+                " FROM pg_sequences WHERE schemaname = current_schema()"
+            ))
 
 
 @pytest.fixture
