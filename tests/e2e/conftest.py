@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -325,6 +326,19 @@ def axe() -> Callable[..., list[dict[str, Any]]]:
     """``assert not axe(page)``: serious and critical axe-core violations (empty when none).
     Use ``describe_violations`` in the assertion message to see what failed."""
     return run_axe
+
+
+def wait_until(page: Any, expression: str, arg: Any = None, timeout: float = 10.0) -> Any:
+    """Evaluate ``expression`` in the page (a function of ``arg``, which may return a promise: the
+    Cache API's answers) until its value is truthy; return that value. Playwright's
+    ``wait_for_function`` cannot wait on a promise: it takes the promise itself for a truthy value
+    and returns at once."""
+    deadline = time.monotonic() + timeout
+    while not (value := page.evaluate(expression, arg)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(50)
+    return value
 
 
 def wait_for_service_worker(page: Any) -> None:

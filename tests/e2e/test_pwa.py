@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import describe_violations, wait_for_service_worker
+from tests.e2e.conftest import describe_violations, wait_for_service_worker, wait_until
 
 OFFLINE_HEADING = re.compile("hors ligne|offline", re.I)  # French by default; English if not compiled
 
@@ -21,7 +21,7 @@ def _saved_page(page, path):
 
 def _wait_until_saved(page, path):
     """The worker saves a page it did not see load (the first one) in the background."""
-    page.wait_for_function(SAVED_PAGE, arg=path)
+    wait_until(page, SAVED_PAGE, path)
 
 
 def test_the_app_is_installable_once_its_service_worker_runs(page, live_server, seed):
@@ -89,7 +89,7 @@ def test_following_a_link_offline_shows_the_saved_page_or_the_offline_page(page,
     page.goto(live_server.url("/all"))
     wait_for_service_worker(page)
     page.goto(live_server.url("/"))
-    page.wait_for_function("() => caches.open('pages').then(c => c.keys()).then(k => k.length >= 2)")
+    wait_until(page, "() => caches.open('pages').then(c => c.keys()).then(k => k.length >= 2)")
     context.set_offline(True)
     page.locator(".main-nav a[href='/agenda']").click()  # never visited: the offline page
     page.locator("h1", has_text=OFFLINE_HEADING).wait_for()
@@ -104,7 +104,7 @@ def test_private_pages_are_never_kept_for_offline_reading(page, live_server, see
     wait_for_service_worker(page)
     page.goto(live_server.url("/login"))
     page.goto(live_server.url("/all"))
-    page.wait_for_function("() => caches.open('pages').then(c => c.keys()).then(k => k.some(r => r.url.endsWith('/all')))")
+    wait_until(page, "() => caches.open('pages').then(c => c.keys()).then(k => k.some(r => r.url.endsWith('/all')))")
     assert not _saved_page(page, "/login")
 
 
@@ -121,7 +121,7 @@ def test_logging_out_forgets_the_pages_saved_while_logged_in(page, live_server, 
     page.locator("main form button[type=submit], main form input[type=submit]").first.click()
     page.locator("footer form[action$='/logout']").wait_for()
     page.goto(live_server.url("/"))
-    page.wait_for_function(SAVED_PAGES_TEXT.replace(".then(texts => texts.join('\\n'))", ".then(t => t.join('').includes('Camille'))"))
+    wait_until(page, SAVED_PAGES_TEXT.replace(".then(texts => texts.join('\\n'))", ".then(t => t.join('').includes('Camille'))"))
 
     page.locator("footer form[action$='/logout'] button").click()
     page.wait_for_url(live_server.url("/"))
