@@ -341,6 +341,35 @@ def wait_until(page: Any, expression: str, arg: Any = None, timeout: float = 10.
     return value
 
 
+class ShownNotifications:
+    """Counts the notifications the page's service worker has finished showing, so that a test
+    reads ``getNotifications()`` only once a pushed one is written: a read while Chromium still
+    writes it loses it (showNotification resolves, the list stays empty). Make it just before
+    delivering the push (the worker is running then), wait with ``wait_for(n)``."""
+
+    COUNT = """() => {
+      if (self.__notificationsShown !== undefined) return;
+      self.__notificationsShown = 0;
+      const show = self.registration.showNotification.bind(self.registration);
+      self.registration.showNotification = (title, options) =>
+        show(title, options).then((value) => { self.__notificationsShown += 1; return value; });
+    }"""
+    WAIT = """async (count) => {
+      for (let i = 0; i < 200 && self.__notificationsShown < count; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return self.__notificationsShown;
+    }"""
+
+    def __init__(self, page: Any, origin: str) -> None:
+        [self.worker] = [w for w in page.context.service_workers if w.url.startswith(origin)]
+        self.worker.evaluate(self.COUNT)
+
+    def wait_for(self, count: int) -> None:
+        shown = self.worker.evaluate(self.WAIT, count)
+        assert shown >= count, f"the service worker showed {shown} notifications, not {count}"
+
+
 def wait_for_service_worker(page: Any) -> None:
     """Wait until the page's service worker is active and controls the page."""
     page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")

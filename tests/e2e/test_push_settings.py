@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.notifications.models import PushSubscription
-from tests.e2e.conftest import wait_for_service_worker, wait_until
+from tests.e2e.conftest import ShownNotifications, wait_for_service_worker, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -121,13 +121,12 @@ def test_the_service_worker_shows_a_push_once_per_tag_with_its_actions(page, con
         "open_url": "/n/open/x", "mute_url": "/n/mute/x", "click_url": "/r/x",
         "actions_labels": {"open": "Ouvrir", "mute": "Ne plus recevoir"},
     }
+    shown_by_worker = ShownNotifications(page, origin)
     for _ in range(2):  # the same message twice (a retry): one notification
         cdp.send("ServiceWorker.deliverPushMessage", {"origin": origin, "registrationId": registration_id, "data": json.dumps(payload)})
-    # the second push replaces the first (same tag): the list may be empty for an instant between
-    # the two, so read it until the second one has settled, and then until it is there again
+    # the second push replaces the first (same tag): read the list once the worker has shown both
+    shown_by_worker.wait_for(2)
     notifications: list[dict] = wait_until(page, SHOWN_NOTIFICATIONS)
-    page.wait_for_timeout(300)
-    notifications = wait_until(page, SHOWN_NOTIFICATIONS)
     assert len(notifications) == 1
     [shown] = notifications
     assert (shown["title"], shown["body"], shown["tag"]) == ("Épicerie du Port", "Paniers bio à -20 %", "d42")
