@@ -6,6 +6,10 @@ PORT ?= 5000
 HOST ?= 0.0.0.0
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# The suite runs on TEST_WORKERS processes (pytest-xdist; 0: in this one). Each worker has its own
+# database, Redis database (15, 14...) and ports: tests/support/parallel.py.
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS)
 export FLASK_APP := app
 
 .PHONY: run test test-pg test-unit test-e2e bench bench-feed bench-geo bench-audience bench-push bench-load bench-privacy lint install chromium wrk translations translations-update migrate demo observatory
@@ -69,17 +73,17 @@ run: demo
 
 ## make test: install, then the whole suite on SQLite, browser tests included.
 test: install translations chromium observatory
-	$(PY) -m pytest -q
+	$(PYTEST)
 
 test-unit: install translations
-	$(PY) -m pytest -q --ignore=tests/e2e
+	$(PYTEST) --ignore=tests/e2e
 
 test-e2e: install translations chromium
-	$(PY) -m pytest -q tests/e2e
+	$(PYTEST) tests/e2e
 
 ## make test-pg: the same suite on the local PostgreSQL and Redis.
 test-pg: install translations chromium observatory
-	TEST_DATABASE_URL=$(TEST_PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -q
+	TEST_DATABASE_URL=$(TEST_PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PYTEST)
 
 bench: bench-feed bench-geo bench-audience bench-push bench-privacy bench-load
 

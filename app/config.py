@@ -45,6 +45,11 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     BEHIND_HTTPS_PROXY = _bool("BEHIND_HTTPS_PROXY", False)
+    # Passwords are hashed with argon2id and the parameters of this profile of argon2.profiles:
+    # RFC 9106's low-memory one (3 passes over 64 MiB, 4 lanes), argon2-cffi's default. A hash
+    # keeps its parameters, so older ones still verify and are hashed again at the next log-in.
+    # Not read from the environment (tests alone lower it, to "CHEAPEST").
+    PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024

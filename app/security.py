@@ -96,7 +96,9 @@ def retry_after_seconds(error: TooManyRequests | None = None) -> int:
     """Seconds until the limit this request broke lets it through again (at least 1)."""
     breached = limiter.current_limit
     if breached is not None:
-        return max(1, math.ceil(breached.reset_at - time.time()))
+        # The window's own end: ``reset_at`` is a second later (truncated, plus one), which
+        # said "61 seconds" for a limit per minute broken within a second.
+        return max(1, math.ceil(breached.window.reset_time - time.time()))
     retry_after = getattr(error, "retry_after", None)
     if isinstance(retry_after, int | float):
         return max(1, math.ceil(retry_after))

@@ -11,6 +11,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from app.accounts.models import AuthSession, User
+from app.accounts.passwords import hash_password
 from app.actors.models import Actor, Follow, Membership
 from app.extensions import db
 from app.models_common import utcnow
@@ -55,13 +56,13 @@ def make_neighbourhood(territory: Territory, name: str = "Centre") -> Neighbourh
 
 
 def make_user(territory: Territory, email: str | None = None, password: str = PASSWORD, verified: bool = True, **fields: Any) -> User:
-    from argon2 import PasswordHasher
-
+    """A person who can log in with ``password``, hashed as the app hashes (the test apps'
+    ``PASSWORD_HASH_PROFILE`` makes it cheap)."""
     fields.setdefault("created_at", JOINED_AT)
     user = User(
         territory_id=territory.id,
         email=email or f"person{next(_seq)}@example.org",
-        password_hash=PasswordHasher().hash(password),
+        password_hash=hash_password(password),
         email_verified_at=utcnow() if verified else None,
         **fields,
     )

@@ -7,33 +7,49 @@ import gzip
 from functools import lru_cache
 from pathlib import Path
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from flask_babel import gettext as _
 
 MIN_LENGTH = 8
 MAX_LENGTH = 64
 COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt.gz"
 
-_hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) parameters
-# A real hash to verify against when the e-mail is unknown, so that a wrong e-mail takes as
-# long as a wrong password and the timing tells nothing about who has an account.
-_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+@lru_cache
+def _hasher(profile: str) -> PasswordHasher:
+    """argon2id with the parameters of ``argon2.profiles.<profile>`` (``PASSWORD_HASH_PROFILE``).
+    A hash records the parameters it was made with: any hash verifies, whatever the profile."""
+    return PasswordHasher.from_parameters(getattr(profiles, profile))
+
+
+@lru_cache
+def _dummy_hash(profile: str) -> str:
+    """A real hash to verify against when the e-mail is unknown, so that a wrong e-mail takes as
+    long as a wrong password and the timing tells nothing about who has an account."""
+    return _hasher(profile).hash("not a real password, only for timing")
+
+
+def _profile() -> str:
+    return current_app.config["PASSWORD_HASH_PROFILE"]
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher(_profile()).hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    profile = _profile()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        verified = _hasher(profile).verify(password_hash or _dummy_hash(profile), password)
+        return verified and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher(_profile()).check_needs_rehash(password_hash)
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,4 @@
-"""Helpers for the accounts tests: CSRF tokens from real pages, posting forms, reading mails."""
+"""Helpers for the accounts tests: posting forms, reading mails."""
 
 from __future__ import annotations
 
@@ -8,17 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.factories import make_territory
-
-CSRF_RE = re.compile(r'name="csrf[-_]token" (?:value|content)="([^"]+)"')
-
-
-def csrf_token(client: FlaskClient, base_url: str = "http://localhost") -> str:
-    """The token from a page that exists for anonymous (/login) or logged-in (/me) people."""
-    for path in ("/login", "/me"):
-        response = client.get(path, base_url=base_url)
-        if response.status_code == 200:
-            return CSRF_RE.search(response.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
-    raise AssertionError("no page with a CSRF token")
+from tests.support.csrf import csrf_token
 
 
 def post_form(
@@ -29,7 +19,8 @@ def post_form(
     **kwargs,
 ):  # type: ignore[no-untyped-def]
     data = dict(data or {})
-    data.setdefault("csrf_token", csrf_token(client, base_url))
+    # The log-in page, or where it sends people already logged in.
+    data.setdefault("csrf_token", csrf_token(client, "/login", base_url=base_url, follow_redirects=True))
     return client.post(path, data=data, base_url=base_url, **kwargs)
 
 

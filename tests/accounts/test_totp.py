@@ -15,8 +15,7 @@ from app.extensions import db
 from app.models_common import utcnow
 from tests.accounts.conftest import is_logged_in, log_in, post_form
 from tests.factories import PASSWORD, login_as, make_user
-
-CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+from tests.support.csrf import csrf_from, csrf_token
 
 
 @pytest.fixture
@@ -43,14 +42,8 @@ def wrong_code(secret: str) -> str:
     return next(f"{n:06d}" for n in range(1000) if f"{n:06d}" not in valid)
 
 
-def csrf_of(client, path: str) -> str:  # type: ignore[no-untyped-def]
-    match = CSRF_RE.search(client.get(path).get_data(as_text=True))
-    assert match, path
-    return match.group(1)
-
-
 def send_code(client, code: str):  # type: ignore[no-untyped-def]
-    return client.post("/login/code", data={"code": code, "csrf_token": csrf_of(client, "/login")})
+    return client.post("/login/code", data={"code": code, "csrf_token": csrf_token(client, "/login")})
 
 
 def session_count() -> int:
@@ -79,7 +72,7 @@ def test_a_town_admin_turns_two_factor_log_in_on(client, admin):
                                 .where(User.id == admin.id)).scalar_one()
     assert stored and secret not in stored  # the database holds it sealed, not in clear
 
-    token = csrf_of(client, "/me/security")
+    token = csrf_token(client, "/me/security")
     wrong = client.post(
         "/me/security/two-factor", data={"code": wrong_code(secret), "csrf_token": token}
     )
@@ -227,7 +220,7 @@ def test_the_code_step_without_a_password_step_leads_to_the_log_in_page(client, 
 def test_codes_are_rate_limited_per_account_whatever_the_address(client, admin):
     with_two_factor(admin)
     log_in(client, "mayor@example.org", PASSWORD)
-    token = csrf_of(client, "/login")
+    token = csrf_token(client, "/login")
     statuses = [
         client.post(
             "/login/code",
@@ -245,7 +238,7 @@ def test_codes_are_rate_limited_per_account_whatever_the_address(client, admin):
 def test_turning_two_factor_off_needs_the_password_and_a_code(client, admin):
     with_two_factor(admin)
     login_as(client, admin)
-    token = csrf_of(client, "/me/security")
+    token = csrf_token(client, "/me/security")
 
     wrong_password = client.post(
         "/me/security/two-factor/disable",
@@ -277,7 +270,7 @@ def test_new_recovery_codes_replace_the_old_ones(client, admin):
     login_as(client, admin)
     response = client.post(
         "/me/security/recovery-codes",
-        data={"code": code_now(admin), "csrf_token": csrf_of(client, "/me/security")},
+        data={"code": code_now(admin), "csrf_token": csrf_token(client, "/me/security")},
     )
     assert response.status_code == 200
     new = re.findall(r"<code>([a-z2-7-]{19})</code>", response.get_data(as_text=True))
@@ -319,7 +312,7 @@ def test_a_platform_admin_without_two_factor_can_only_enrol(client, territory):
     assert "you need two-factor log-in before you can go on" in page.get_data(as_text=True)
 
     db.session.refresh(ops)
-    token = CSRF_RE.search(page.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    token = csrf_from(page.get_data(as_text=True))
     enabled = client.post(
         "/me/security/two-factor", data={"code": code_now(ops), "csrf_token": token}
     )
@@ -330,7 +323,7 @@ def test_a_platform_admin_without_two_factor_can_only_enrol(client, territory):
 def test_a_platform_admin_without_two_factor_can_log_out(client, territory):
     make_user(territory, email="ops@example.org", is_admin=True, is_platform_admin=True)
     log_in(client, "ops@example.org", PASSWORD)
-    token = CSRF_RE.search(client.get("/me/security/two-factor").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    token = csrf_token(client, "/me/security/two-factor")
     assert client.post("/logout", data={"csrf_token": token}).status_code == 303
     assert client.get("/me").status_code == 302  # to log in, as anybody logged out
 
@@ -344,7 +337,7 @@ def test_a_platform_admin_cannot_turn_two_factor_off(client, territory):
     assert "/me/security/two-factor/disable" not in page
     response = client.post(
         "/me/security/two-factor/disable",
-        data={"password": PASSWORD, "code": code_now(ops), "csrf_token": csrf_of(client, "/me/security")},
+        data={"password": PASSWORD, "code": code_now(ops), "csrf_token": csrf_token(client, "/me/security")},
     )
     assert response.status_code == 403
     db.session.refresh(ops)

@@ -5,7 +5,7 @@ import pytest
 from app.actors.models import Actor
 from app.extensions import db
 from app.media.models import Media
-from tests.actors.conftest import csrf_token, png_bytes
+from tests.actors.conftest import png_bytes
 from tests.factories import (
     login_as,
     make_actor,
@@ -15,6 +15,7 @@ from tests.factories import (
     make_territory,
     make_user,
 )
+from tests.support.csrf import csrf_token
 
 
 @pytest.fixture

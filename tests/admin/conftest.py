@@ -1,20 +1,11 @@
-"""Helpers for the administration tests: a territory with its admin, and CSRF tokens."""
+"""Helpers for the administration tests: a territory with its admin."""
 
 from __future__ import annotations
-
-import re
 
 import pytest
 
 from tests.factories import make_territory, make_user
-
-
-def csrf_from(client, path: str = "/admin", base_url: str = "http://localhost") -> str:
-    """The CSRF token of the current session, read from a page's form or meta tag."""
-    html = client.get(path, base_url=base_url).get_data(as_text=True)
-    match = re.search(r'name="csrf[-_]token" (?:value|content)="([^"]+)"', html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
+from tests.support.csrf import csrf_token
 
 
 @pytest.fixture
@@ -32,7 +23,7 @@ def admin_client(client, admin):
     from tests.factories import login_as
 
     login_as(client, admin)
-    client.csrf = csrf_from(client)  # type: ignore[attr-defined]
+    client.csrf = csrf_token(client, "/admin")  # type: ignore[attr-defined]
     return client
 
 

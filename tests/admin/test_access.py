@@ -11,6 +11,7 @@ from tests.factories import (
     make_territory,
     make_user,
 )
+from tests.support.csrf import csrf_token
 
 ADMIN_PAGES = [
     ("get", "/admin"),
@@ -64,23 +65,21 @@ def test_anonymous_visitor_is_sent_to_log_in(client, territory, objects, method,
 
 @pytest.mark.parametrize(("method", "path"), ADMIN_PAGES)
 def test_citizen_who_is_not_admin_is_forbidden(client, territory, objects, method, path):
-    from tests.admin.conftest import csrf_from
-
     citizen = make_user(territory, email="citoyen@example.org")
     login_as(client, citizen)
-    csrf = csrf_from(client, "/")
+    csrf = csrf_token(client, "/")
     assert _call(client, method, path, objects, csrf).status_code == 403
 
 
 @pytest.mark.parametrize(("method", "path"), ADMIN_PAGES)
 def test_admin_of_another_territory_gets_nothing_here(app, client, territory, objects, method, path):
-    from tests.admin.conftest import csrf_from, login_on
+    from tests.admin.conftest import login_on
 
     other = make_territory("montgenevre", "Montgenèvre", hosts=("station.localhost",))
     other_admin = make_user(other, email="admin@montgenevre.example", is_admin=True)
     login_as(client, other_admin)
     # Their session belongs to the other territory: here they are nobody (anonymous).
-    csrf = csrf_from(client, "/")
+    csrf = csrf_token(client, "/")
     response = _call(client, method, path, objects, csrf)
     assert response.status_code in (302, 403)
     if response.status_code == 302:
@@ -90,7 +89,7 @@ def test_admin_of_another_territory_gets_nothing_here(app, client, territory, ob
         station = "http://station.localhost"
         own_client = app.test_client()  # a separate cookie jar: the test client leaks "localhost" cookies
         login_on(own_client, other_admin, station)
-        data = {"csrf_token": csrf_from(own_client, "/admin", station)}
+        data = {"csrf_token": csrf_token(own_client, "/admin", base_url=station)}
         own = getattr(own_client, method)(path.format(**objects), base_url=station, data=data)
         assert own.status_code == 404
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from app.accounts.models import Consent, User, UserHashtag
 from app.actors.models import Actor, Follow
@@ -25,19 +23,7 @@ from tests.factories import (
     make_user,
 )
 
-CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 _seq = itertools.count(1)
-
-
-def csrf_from(html: str) -> str:
-    match = CSRF_INPUT.search(html) or CSRF_META.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def csrf_token(client: FlaskClient, path: str = "/manage/campaigns") -> str:
-    return csrf_from(client.get(path).get_data(as_text=True))
 
 
 def add_citizens(

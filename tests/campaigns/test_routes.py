@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.extensions import db
 from app.models_common import utcnow
-from tests.campaigns.conftest import Town, add_citizens, csrf_token
+from tests.campaigns.conftest import Town, add_citizens
 from tests.factories import login_as, make_actor, make_member, make_publication, make_user
+from tests.support.csrf import csrf_token
 
 
 def _form(town: Town, token: str, **fields) -> dict:  # type: ignore[no-untyped-def,type-arg]

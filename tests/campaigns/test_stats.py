@@ -17,6 +17,7 @@ from app.models_common import utcnow
 from app.notifications.models import NotificationSettings
 from tests.campaigns.conftest import Town, add_citizens
 from tests.factories import login_as, make_user
+from tests.support.csrf import csrf_token
 
 MARKER = "zqxmarker"
 
@@ -115,7 +116,7 @@ def test_actor_pages_never_show_who_received(client, town: Town) -> None:  # typ
     db.session.commit()
 
     login_as(client, town.editor, acting_actor=town.actor)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/manage/campaigns").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    token = csrf_token(client, "/manage/campaigns")
     pages = [
         client.get("/manage"),
         client.get("/manage/campaigns"),

@@ -19,8 +19,9 @@ from app.campaigns.models import CampaignRun, Delivery
 from app.extensions import db
 from app.models_common import utcnow
 from app.places.models import LiveCell
-from tests.campaigns.conftest import Town, add_citizens, csrf_token
+from tests.campaigns.conftest import Town, add_citizens
 from tests.factories import login_as
+from tests.support.csrf import csrf_token
 
 MARKET = (43.1751, 5.6050)
 FAR = (43.1500, 5.6400)

@@ -7,7 +7,6 @@ A new route with a parameter that this test cannot fill fails it until it is tau
 
 from __future__ import annotations
 
-import re
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -39,6 +38,7 @@ from tests.factories import (
     make_territory,
     make_user,
 )
+from tests.support.csrf import csrf_token
 
 HOSTS = {"a": "http://localhost", "b": "http://b.localhost"}
 HOST_A, HOST_B = HOSTS["a"], HOSTS["b"]
@@ -145,13 +145,6 @@ def _values(rule: Rule, world: dict[str, Any]) -> dict[str, Any] | None:
     return values
 
 
-def _csrf(client, host: str) -> str:
-    html = client.get("/", base_url=host).get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
-    assert match, "every page carries the CSRF token"
-    return match.group(1)
-
-
 def test_object_routes_exist_to_be_checked(app):
     rules = _object_rules(app)
     assert len(rules) >= 30
@@ -168,7 +161,7 @@ def test_every_object_route_is_404_through_another_territory(app, method, htmx):
 
     client_a = app.test_client()
     login_as(client_a, worlds["a"]["admin"], acting_actor=worlds["a"]["actor"])
-    token_a = _csrf(client_a, HOST_A)
+    token_a = csrf_token(client_a, "/", base_url=HOST_A)
     client_b = app.test_client()
     login_as(client_b, worlds["b"]["admin"], acting_actor=worlds["b"]["actor"])
     headers = {"HX-Request": "true"} if htmx else {}
@@ -200,7 +193,7 @@ def _territory(slug: str) -> Territory:
 def _log_in_through_the_form(app: Flask, host: str, email: str) -> tuple[Any, dict[str, str]]:
     """A client logged in with the real form, and every cookie the log-in set."""
     client = app.test_client()
-    token = _csrf(client, host)
+    token = csrf_token(client, "/", base_url=host)
     response = client.post("/login", base_url=host, data={"csrf_token": token, "email": email, "password": PASSWORD})
     assert response.status_code == 303, response.get_data(as_text=True)
     jar: SimpleCookie = SimpleCookie()

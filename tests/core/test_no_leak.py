@@ -59,6 +59,7 @@ from tests.factories import (
     make_territory,
     make_user,
 )
+from tests.support.csrf import csrf_token
 from tests.support.push_service import PushService
 
 HOST = "http://localhost"
@@ -110,13 +111,6 @@ def _coordinate_markers(text: str) -> set[str]:
 
 def _cell_markers(cell: int) -> set[str]:
     return {str(cell), format(cell, "x")}
-
-
-def _csrf(client: FlaskClient, path: str) -> str:
-    page = client.get(path, base_url=HOST).get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', page)
-    assert match, f"{path} carries no CSRF token"
-    return match.group(1)
 
 
 def _seed(app: Flask, push_service: PushService) -> Town:
@@ -184,7 +178,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
     for i, user in enumerate(citizens):
         client = app.test_client()
         login_as(client, user)
-        token = _csrf(client, "/me/residence")
+        token = csrf_token(client, "/me/residence", base_url=HOST)
         home = _home_point(i)
         response = client.post("/me/residence", base_url=HOST, data={"csrf_token": token, "lat": home[0], "lon": home[1]})
         assert response.status_code == 303, response.get_data(as_text=True)
@@ -435,7 +429,7 @@ def _crawl(app: Flask, client: FlaskClient, town: Town, who: str) -> Crawl:
         extra += 1
         _visit(client, "GET", url, town, crawl, who, queue)
     # POST-only reads: the audience estimate of criteria that match the seeded people.
-    token = _csrf(client, "/")
+    token = csrf_token(client, "/", base_url=HOST)
     for form in town.estimate_forms:
         with app.test_request_context(base_url=HOST):
             url = url_for("campaigns.estimate_audience")

@@ -29,10 +29,10 @@ from tests.factories import (
     make_user,
 )
 from tests.places.conftest import BOUNDARY, MARKET_SQUARE
+from tests.support.csrf import csrf_from, csrf_token
 
 # What a view's source (or a helper of its module it calls) shows when it answers or reads JSON.
 JSON_MARKERS = ("jsonify(", "application/json", "+json", "get_json(", ".is_json")
-CSRF = re.compile(r'name="csrf-token" content="([^"]+)"|name="csrf_token"[^>]*value="([^"]+)"')
 WAIT = re.compile(r"(\d+)")
 POSITION = {"lat": MARKET_SQUARE[0], "lon": MARKET_SQUARE[1]}
 
@@ -74,12 +74,6 @@ def route_limits(app: Flask, endpoint: str) -> list[Any]:
     return limiter.limit_manager.decorated_limits(get_qualified_name(view))
 
 
-def csrf_of(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1) or match.group(2)
-
-
 def assert_refused(response: Any) -> int:
     """A 429 that says when to come back: returns the Retry-After seconds."""
     assert response.status_code == 429
@@ -95,7 +89,7 @@ def town(app: Flask) -> Any:
 
 
 def fail_logins(client: FlaskClient, times: int, **kwargs: Any) -> Any:
-    token = csrf_of(client.get("/login").get_data(as_text=True))
+    token = csrf_token(client, "/login")
     response = None
     for _ in range(times):
         response = client.post("/login", data={"csrf_token": token, "email": "nobody@example.org",
@@ -178,7 +172,7 @@ def test_an_htmx_request_gets_the_fragment(app: Flask, client: FlaskClient, town
 
 def test_a_json_endpoint_answers_json_when_refused(client: FlaskClient, town: Any) -> None:
     login_as(client, make_user(town, language="en"))
-    token = csrf_of(client.get("/me/notifications").get_data(as_text=True))
+    token = csrf_token(client, "/me/notifications")
     limit = parse(client.application.config["RATELIMIT_API"]).amount
     for _ in range(limit):
         response = client.post("/me/notifications/push/subscription", json={"endpoint": "nope"},
@@ -205,8 +199,8 @@ def test_the_manifest_is_limited_per_address(client: FlaskClient, town: Any) -> 
 
 def _live_location_on(client: FlaskClient) -> str:
     page = client.get("/near/location").get_data(as_text=True)
-    assert client.post("/near/location", data={"csrf_token": csrf_of(page), "action": "on"}).status_code == 303
-    return csrf_of(client.get("/near").get_data(as_text=True))
+    assert client.post("/near/location", data={"csrf_token": csrf_from(page), "action": "on"}).status_code == 303
+    return csrf_token(client, "/near")
 
 
 def test_check_ins_are_limited_per_person_and_still_say_when_to_report_next(app: Flask, town: Any) -> None:
@@ -244,7 +238,7 @@ def test_campaign_creation_is_limited_per_actor_not_counting_refused_forms(app: 
     login_as(other, skipper, acting_actor=club)
 
     def draft(c: FlaskClient, **fields: Any) -> Any:
-        token = csrf_of(c.get("/manage/campaigns/new").get_data(as_text=True))
+        token = csrf_token(c, "/manage/campaigns/new")
         data = {"csrf_token": token, "title": "Pain bio", "body": "Fresh bread on Saturday.",
                 "link": "page", "hashtags": [str(bio.id)], "hashtag_mode": "any",
                 "channels": ["inbox"], "when": "now", "action": "draft", **fields}

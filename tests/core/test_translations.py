@@ -31,6 +31,8 @@ LANGUAGES = ("fr", "nl", "en")
 # printf-style conversions, named or not ("%(name)s", "%d", "%%")
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrs%]")
 HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+# One worker runs them all under xdist (--dist loadgroup): the extraction is made once.
+pytestmark = pytest.mark.xdist_group("translations")
 
 
 def _makefile_extract_args(pot: Path) -> list[str]:

@@ -60,9 +60,8 @@ def _counts(run_id: int) -> dict[str, int]:
 
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 def test_killed_worker_then_restarted_sends_each_message_exactly_once(
-    app, territory, actor, push_service, database_url, tmp_path
+    app, territory, actor, push_service, database_url, redis_url, tmp_path
 ):
-    redis_url = os.environ.get("TEST_REDIS_URL", "")
     people = make_citizens(territory, actor, RECIPIENTS, push_service=push_service)
     campaign = make_campaign(actor, channels=("push",), title="Market day", body="Saturday, 8 to 13.")
     run = delivery_runs.start_run(campaign, utcnow(), enqueue=False)

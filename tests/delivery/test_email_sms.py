@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import json
 import re
-import socket
 import threading
 from email import policy as email_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +21,7 @@ from app.models_common import utcnow
 from app.notifications.models import NotificationSettings
 from app.sms import SmsError, send_sms
 from tests.delivery.conftest import make_campaign, make_citizens
+from tests.support.parallel import free_port
 
 
 class _Collect:
@@ -38,9 +38,7 @@ class _Collect:
 @pytest.fixture
 def smtp_server(app):
     handler = _Collect()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     app.config.update(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=port)

@@ -12,10 +12,8 @@ waits for it to accept connections again and leaves it running."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -43,6 +41,8 @@ from app.notifications.models import PushSubscription
 from app.territories.models import Territory
 from tests.delivery.conftest import make_campaign, make_citizens
 from tests.factories import login_as, make_member, make_user
+from tests.support.csrf import csrf_from
+from tests.support.parallel import free_port
 from tests.support.push_service import PushService
 
 RECIPIENTS = 300
@@ -58,12 +58,6 @@ PG_CLUSTER = ("15", "main")
 
 
 # --- processes ---------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -195,13 +189,11 @@ def _actor_browser(app: Flask, territory: Territory, actor: Actor, port: int) ->
 
 
 def _send_campaign(browser: Browser) -> requests.Response:
-    html = browser.get("/manage/campaigns/new").text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert token, "no CSRF token on the campaign form"
+    token = csrf_from(browser.get("/manage/campaigns/new").text)
     return browser.post(
         "/manage/campaigns/new",
         {
-            "csrf_token": token.group(1),
+            "csrf_token": token,
             "title": TITLE,
             "body": "Saturday, 8 to 13, on the harbour.",
             "link": "page",
@@ -235,11 +227,10 @@ def _run_finished(run_id: int) -> bool:
 
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 def test_a_campaign_survives_killed_processes_a_database_restart_and_a_failing_push_service(
-    app, territory, actor, push_service, database_url, tmp_path
+    app, territory, actor, push_service, database_url, redis_url, others_paused, tmp_path
 ):
     postgres = database_url.startswith("postgresql")
     restart_postgres = postgres and shutil.which("pg_ctlcluster") is not None
-    redis_url = os.environ.get("TEST_REDIS_URL", "")
     people = make_citizens(territory, actor, RECIPIENTS, push_service=push_service)
     endpoint_of = dict(db.session.execute(select(PushSubscription.user_id, PushSubscription.endpoint)).all())
     push_service.delay = ROUND_TRIP
@@ -268,7 +259,7 @@ def test_a_campaign_survives_killed_processes_a_database_restart_and_a_failing_p
         from huey import RedisHuey
 
         RedisHuey("territory", url=redis_url).storage.flush_all()
-    port = _free_port()
+    port = free_port()
     worker_log, web_log = tmp_path / "worker.log", tmp_path / "web.log"
     browser = _actor_browser(app, territory, actor, port)
     faults: Counter[str] = Counter()
@@ -311,7 +302,8 @@ def test_a_campaign_survives_killed_processes_a_database_restart_and_a_failing_p
         _until(lambda: delivered() >= 90, 60, "the restarted worker", worker_log)
         if restart_postgres:
             in_flight += _read(lambda: _statuses(run_id).get(("push", "sending"), 0))
-            _restart_postgres()
+            with others_paused():  # the other workers' tests would lose their connections
+                _restart_postgres()
             faults["pg restarts"] += 1
             _until(lambda: delivered() >= 130, 90, "the worker after the PostgreSQL restart", worker_log)
 

@@ -9,6 +9,8 @@
 - ``live_db()``: a context manager to add more data from a test (``with live_db(): make_user(...)``).
 - ``context`` / ``page``: a fresh persistent Chromium profile per test (a service worker and its
   caches never leak from one test to the next; incognito would not be installable), 360x740.
+- ``incognito_context``: the same, off the record, in one Chromium shared by the package's tests;
+  much cheaper, for tests that need no installing (a module overrides ``context`` with it).
 - ``axe(page)``: run axe-core on the page and return its serious and critical violations.
 
 The app's database engine is process-wide: these fixtures point it at their own file while the
@@ -19,8 +21,8 @@ browser tests of this folder run (package scope), then put the previous one back
 from __future__ import annotations
 
 import json
-import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ from app.extensions import db
 from app.models import Base
 from app.models_common import utcnow
 from app.queue import huey
+from tests.support import config as test_config
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -50,12 +53,17 @@ AXE_SOURCE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 MOBILE_VIEWPORT = {"width": 360, "height": 740}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test in this folder drives a browser: mark it, so ``-m 'not e2e'`` skips them all."""
+    """Every test in this folder drives a browser: mark it, so ``-m 'not e2e'`` skips them all.
+    Under ``pytest -n 2 --dist loadgroup`` a module's tests run one after another in one worker,
+    in their order, as without xdist; each worker has its own live server and seed."""
     here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.fspath)).parents:
+        path = Path(str(item.fspath))
+        if here in path.parents:
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.xdist_group(f"e2e-{path.stem}"))
 
 
 @dataclass
@@ -67,12 +75,6 @@ class LiveServer:
 
     def url(self, path: str = "/", host: str = "localhost") -> str:
         return f"http://{host}:{self.port}{path}"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="package")
@@ -91,12 +93,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             "MAIL_BACKEND": "memory",
             "RATELIMIT_ENABLED": False,
             "SERVER_NAME": None,
+            "PASSWORD_HASH_PROFILE": test_config.PASSWORD_HASH_PROFILE,
         }
     )
     with app.app_context():
         assert db.engine is not None
         Base.metadata.create_all(db.engine)
-    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)  # a free port, its own
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
@@ -270,6 +273,30 @@ def context(playwright_driver: Any, tmp_path: Path, live_server: LiveServer) -> 
         context.close()
 
 
+@pytest.fixture(scope="package")
+def browser(playwright_driver: Any) -> Iterator[Any]:
+    """One Chromium for the ``incognito_context`` of many tests."""
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def incognito_context(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+    """A fresh context of the shared Chromium, as ``context`` but off the record: its own cookies,
+    storage, caches and service workers, nothing kept on disk and no installing the app. A tenth
+    of the cost of a new profile: a module whose tests need no installing takes it as its
+    ``context``."""
+    context = browser.new_context(viewport=MOBILE_VIEWPORT, locale="fr-FR", service_workers="allow")
+    context.set_default_timeout(10_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(context: Any) -> Any:
     return context.pages[0] if context.pages else context.new_page()
@@ -302,6 +329,48 @@ def axe() -> Callable[..., list[dict[str, Any]]]:
     """``assert not axe(page)``: serious and critical axe-core violations (empty when none).
     Use ``describe_violations`` in the assertion message to see what failed."""
     return run_axe
+
+
+def wait_until(page: Any, expression: str, arg: Any = None, timeout: float = 10.0) -> Any:
+    """Evaluate ``expression`` in the page (a function of ``arg``, which may return a promise: the
+    Cache API's answers) until its value is truthy; return that value. Playwright's
+    ``wait_for_function`` cannot wait on a promise: it takes the promise itself for a truthy value
+    and returns at once."""
+    deadline = time.monotonic() + timeout
+    while not (value := page.evaluate(expression, arg)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(50)
+    return value
+
+
+class ShownNotifications:
+    """Counts the notifications the page's service worker has finished showing, so that a test
+    reads ``getNotifications()`` only once a pushed one is written: a read while Chromium still
+    writes it loses it (showNotification resolves, the list stays empty). Make it just before
+    delivering the push (the worker is running then), wait with ``wait_for(n)``."""
+
+    COUNT = """() => {
+      if (self.__notificationsShown !== undefined) return;
+      self.__notificationsShown = 0;
+      const show = self.registration.showNotification.bind(self.registration);
+      self.registration.showNotification = (title, options) =>
+        show(title, options).then((value) => { self.__notificationsShown += 1; return value; });
+    }"""
+    WAIT = """async (count) => {
+      for (let i = 0; i < 200 && self.__notificationsShown < count; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return self.__notificationsShown;
+    }"""
+
+    def __init__(self, page: Any, origin: str) -> None:
+        [self.worker] = [w for w in page.context.service_workers if w.url.startswith(origin)]
+        self.worker.evaluate(self.COUNT)
+
+    def wait_for(self, count: int) -> None:
+        shown = self.worker.evaluate(self.WAIT, count)
+        assert shown >= count, f"the service worker showed {shown} notifications, not {count}"
 
 
 def wait_for_service_worker(page: Any) -> None:

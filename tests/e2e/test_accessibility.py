@@ -72,6 +72,12 @@ ADMIN_PAGES = [
 
 
 @pytest.fixture
+def context(incognito_context):
+    """Pages are checked as they render: no installed app needed."""
+    return incognito_context
+
+
+@pytest.fixture
 def names(seed, live_db):
     from sqlalchemy import select
 

@@ -30,7 +30,13 @@ from app.extensions import db
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings, PushSubscription
 from app.territories.models import Hashtag, Territory
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, MOBILE_VIEWPORT, wait_for_service_worker
+from tests.e2e.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MOBILE_VIEWPORT,
+    ShownNotifications,
+    wait_for_service_worker,
+)
 from tests.factories import JOINED_AT, make_user
 from tests.support.push_service import PushService, verify_vapid
 
@@ -209,12 +215,14 @@ def test_a_campaign_to_bio_reaches_the_citizens_browser_and_its_open_shows_in_th
 
         # --- the service worker shows the pushed message -----------------------------------------
         registration_id = _registration_id(page)
+        shown_by_worker = ShownNotifications(page, origin)
         page._cdp.send(
             "ServiceWorker.deliverPushMessage",
             {"origin": origin, "registrationId": registration_id, "data": message.payload.decode()},
         )
-        # read until it is there (Chromium's notification store may answer an empty list for an
-        # instant while it writes), then take that very list
+        # read once the worker has shown it, until it is there (Chromium's notification store may
+        # answer an empty list for an instant while it writes), then take that very list
+        shown_by_worker.wait_for(1)
         shown = page.evaluate(
             """async (title) => {
                  const registration = await navigator.serviceWorker.ready;

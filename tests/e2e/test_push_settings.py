@@ -15,11 +15,15 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.notifications.models import PushSubscription
-from tests.e2e.conftest import wait_for_service_worker
+from tests.e2e.conftest import ShownNotifications, wait_for_service_worker, wait_until
 
 pytestmark = pytest.mark.e2e
 
 PUSH_HOST = "push.e2e.local"
+SHOWN_NOTIFICATIONS = (
+    "() => navigator.serviceWorker.ready.then(r => r.getNotifications()).then(list => list.map(n => "
+    "({title: n.title, body: n.body, tag: n.tag, actions: n.actions.map(a => a.title), data: n.data})))"
+)
 
 # PushManager.subscribe replaced by a subscription with real keys (the browser's own would point
 # at Google's push service); it records the options the page passed.
@@ -117,24 +121,12 @@ def test_the_service_worker_shows_a_push_once_per_tag_with_its_actions(page, con
         "open_url": "/n/open/x", "mute_url": "/n/mute/x", "click_url": "/r/x",
         "actions_labels": {"open": "Ouvrir", "mute": "Ne plus recevoir"},
     }
+    shown_by_worker = ShownNotifications(page, origin)
     for _ in range(2):  # the same message twice (a retry): one notification
         cdp.send("ServiceWorker.deliverPushMessage", {"origin": origin, "registrationId": registration_id, "data": json.dumps(payload)})
-    # the second push replaces the first (same tag): the list may be empty for an instant between
-    # the two, so read it until the second one has settled
-    notifications: list[dict] = []
-    for _ in range(50):
-        page.wait_for_timeout(100)
-        notifications = page.evaluate(
-            "() => navigator.serviceWorker.ready.then(r => r.getNotifications()).then(list => list.map(n => "
-            "({title: n.title, body: n.body, tag: n.tag, actions: n.actions.map(a => a.title), data: n.data})))"
-        )
-        if notifications:
-            page.wait_for_timeout(300)
-            break
-    notifications = page.evaluate(
-        "() => navigator.serviceWorker.ready.then(r => r.getNotifications()).then(list => list.map(n => "
-        "({title: n.title, body: n.body, tag: n.tag, actions: n.actions.map(a => a.title), data: n.data})))"
-    )
+    # the second push replaces the first (same tag): read the list once the worker has shown both
+    shown_by_worker.wait_for(2)
+    notifications: list[dict] = wait_until(page, SHOWN_NOTIFICATIONS)
     assert len(notifications) == 1
     [shown] = notifications
     assert (shown["title"], shown["body"], shown["tag"]) == ("Épicerie du Port", "Paniers bio à -20 %", "d42")

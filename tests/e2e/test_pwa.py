@@ -5,18 +5,23 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import describe_violations, wait_for_service_worker
+from tests.e2e.conftest import describe_violations, wait_for_service_worker, wait_until
 
 OFFLINE_HEADING = re.compile("hors ligne|offline", re.I)  # French by default; English if not compiled
 
 pytestmark = pytest.mark.e2e
 
 
+SAVED_PAGE = "path => caches.open('pages').then(c => c.match(new URL(path, location.href).href, {ignoreVary: true})).then(r => !!r)"
+
+
 def _saved_page(page, path):
-    return page.evaluate(
-        "path => caches.open('pages').then(c => c.match(new URL(path, location.href).href, {ignoreVary: true})).then(r => !!r)",
-        path,
-    )
+    return page.evaluate(SAVED_PAGE, path)
+
+
+def _wait_until_saved(page, path):
+    """The worker saves a page it did not see load (the first one) in the background."""
+    wait_until(page, SAVED_PAGE, path)
 
 
 def test_the_app_is_installable_once_its_service_worker_runs(page, live_server, seed):
@@ -53,7 +58,7 @@ def test_the_install_button_appears_only_when_the_browser_offers_installation(pa
 def test_the_feed_opens_offline_after_one_visit(page, context, live_server, seed):
     page.goto(live_server.url("/"))
     wait_for_service_worker(page)
-    page.wait_for_function("() => caches.open('pages').then(c => c.keys()).then(k => k.length > 0)")
+    _wait_until_saved(page, "/")
     assert _saved_page(page, "/")
     online_text = page.locator("main").inner_text()
 
@@ -68,6 +73,7 @@ def test_the_feed_opens_offline_after_one_visit(page, context, live_server, seed
 def test_an_unvisited_page_offline_shows_the_offline_page(page, context, live_server, seed):
     page.goto(live_server.url("/"))
     wait_for_service_worker(page)
+    _wait_until_saved(page, "/")
     context.set_offline(True)
     page.goto(live_server.url("/agenda"))
     assert OFFLINE_HEADING.search(page.locator("h1").inner_text())
@@ -83,7 +89,7 @@ def test_following_a_link_offline_shows_the_saved_page_or_the_offline_page(page,
     page.goto(live_server.url("/all"))
     wait_for_service_worker(page)
     page.goto(live_server.url("/"))
-    page.wait_for_function("() => caches.open('pages').then(c => c.keys()).then(k => k.length >= 2)")
+    wait_until(page, "() => caches.open('pages').then(c => c.keys()).then(k => k.length >= 2)")
     context.set_offline(True)
     page.locator(".main-nav a[href='/agenda']").click()  # never visited: the offline page
     page.locator("h1", has_text=OFFLINE_HEADING).wait_for()
@@ -98,7 +104,7 @@ def test_private_pages_are_never_kept_for_offline_reading(page, live_server, see
     wait_for_service_worker(page)
     page.goto(live_server.url("/login"))
     page.goto(live_server.url("/all"))
-    page.wait_for_function("() => caches.open('pages').then(c => c.keys()).then(k => k.some(r => r.url.endsWith('/all')))")
+    wait_until(page, "() => caches.open('pages').then(c => c.keys()).then(k => k.some(r => r.url.endsWith('/all')))")
     assert not _saved_page(page, "/login")
 
 
@@ -115,7 +121,7 @@ def test_logging_out_forgets_the_pages_saved_while_logged_in(page, live_server, 
     page.locator("main form button[type=submit], main form input[type=submit]").first.click()
     page.locator("footer form[action$='/logout']").wait_for()
     page.goto(live_server.url("/"))
-    page.wait_for_function(SAVED_PAGES_TEXT.replace(".then(texts => texts.join('\\n'))", ".then(t => t.join('').includes('Camille'))"))
+    wait_until(page, SAVED_PAGES_TEXT.replace(".then(texts => texts.join('\\n'))", ".then(t => t.join('').includes('Camille'))"))
 
     page.locator("footer form[action$='/logout'] button").click()
     page.wait_for_url(live_server.url("/"))

@@ -1,11 +1,10 @@
-"""Helpers for the notifications tests: a territory, a logged-in citizen, CSRF tokens, real
+"""Helpers for the notifications tests: a territory, a logged-in citizen, posting forms, real
 P-256 push keys and a push-service host allowed for the test."""
 
 from __future__ import annotations
 
 import base64
 import os
-import re
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -14,9 +13,9 @@ from flask.testing import FlaskClient
 
 from app import sms as sms_module
 from tests.factories import login_as, make_territory, make_user
+from tests.support.csrf import csrf_token
 
 PUSH_HOST = "push.test.local"
-CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
 def b64url(raw: bytes) -> str:
@@ -39,16 +38,9 @@ def subscription(endpoint: str | None = None, **keys: str) -> dict:
     }
 
 
-def csrf_token(client: FlaskClient, base_url: str = "http://localhost") -> str:
-    html = client.get("/me/notifications", base_url=base_url).get_data(as_text=True)
-    match = CSRF_RE.search(html)
-    assert match, "the page carries the CSRF token"
-    return match.group(1)
-
-
 def post_form(client: FlaskClient, path: str, data: dict | None = None, **kwargs):  # type: ignore[no-untyped-def]
     data = dict(data or {})
-    data.setdefault("csrf_token", csrf_token(client))
+    data.setdefault("csrf_token", csrf_token(client, "/me/notifications"))
     return client.post(path, data=data, **kwargs)
 
 

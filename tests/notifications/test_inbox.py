@@ -10,7 +10,7 @@ from app.delivery.models import InboxItem
 from app.extensions import db
 from app.models_common import utcnow
 from tests.factories import login_as, make_actor, make_campaign, make_delivery, make_run, make_user
-from tests.notifications.conftest import csrf_token
+from tests.support.csrf import csrf_token
 
 
 def _item(user, title, minutes_ago=0, **fields):  # type: ignore[no-untyped-def]
@@ -91,7 +91,7 @@ def test_an_item_opens_as_a_page_without_javascript(logged_in, citizen):
 def test_marking_all_read_empties_the_badge(logged_in, citizen):
     _item(citizen, "One")
     _item(citizen, "Two")
-    token = csrf_token(logged_in)
+    token = csrf_token(logged_in, "/me/notifications")
 
     response = logged_in.post("/me/inbox/read", headers={"HX-Request": "true", "X-CSRFToken": token})
 
@@ -104,7 +104,7 @@ def test_marking_all_read_empties_the_badge(logged_in, citizen):
 
 def test_marking_all_read_without_javascript_redirects_to_the_inbox(logged_in, citizen):
     _item(citizen, "One")
-    response = logged_in.post("/me/inbox/read", data={"csrf_token": csrf_token(logged_in)})
+    response = logged_in.post("/me/inbox/read", data={"csrf_token": csrf_token(logged_in, "/me/notifications")})
     assert response.status_code == 303 and response.headers["Location"].endswith("/me/inbox")
 
 

@@ -15,13 +15,14 @@ from app.notifications import services
 from app.notifications.models import NotificationSettings, PushSubscription
 from app.webpush import push_host_allowed
 from tests.factories import login_as, make_territory, make_user
-from tests.notifications.conftest import PUSH_HOST, b64url, csrf_token, p256dh_key, subscription
+from tests.notifications.conftest import PUSH_HOST, b64url, p256dh_key, subscription
+from tests.support.csrf import csrf_token
 
 URL = "/me/notifications/push/subscription"
 
 
 def _post(client, payload, token=None, path=URL):  # type: ignore[no-untyped-def]
-    headers = {"X-CSRFToken": token or csrf_token(client)}
+    headers = {"X-CSRFToken": token or csrf_token(client, "/me/notifications")}
     return client.post(path, json=payload, headers=headers)
 
 
@@ -83,7 +84,7 @@ def test_a_malformed_subscription_is_refused_with_a_message_and_not_stored(logge
 
 
 def test_a_body_that_is_not_json_is_refused(logged_in):
-    response = logged_in.post(URL, data="endpoint=x", headers={"X-CSRFToken": csrf_token(logged_in)})
+    response = logged_in.post(URL, data="endpoint=x", headers={"X-CSRFToken": csrf_token(logged_in, "/me/notifications")})
     assert response.status_code == 400 and _subscriptions() == []
 
 
@@ -145,7 +146,7 @@ def test_unsubscribing_the_last_browser_switches_push_off_and_withdraws_the_cons
     sub = subscription()
     _post(logged_in, sub)
     response = logged_in.post(
-        "/me/notifications/push/unsubscribe", json={"endpoint": sub["endpoint"]}, headers={"X-CSRFToken": csrf_token(logged_in)}
+        "/me/notifications/push/unsubscribe", json={"endpoint": sub["endpoint"]}, headers={"X-CSRFToken": csrf_token(logged_in, "/me/notifications")}
     )
 
     assert response.status_code == 200 and response.get_json()["push_enabled"] is False
@@ -158,7 +159,7 @@ def test_unsubscribing_the_last_browser_switches_push_off_and_withdraws_the_cons
 def test_switching_push_off_without_javascript_forgets_every_device(logged_in, citizen):
     _post(logged_in, subscription())
     _post(logged_in, subscription())
-    token = csrf_token(logged_in)
+    token = csrf_token(logged_in, "/me/notifications")
     response = logged_in.post("/me/notifications/push/unsubscribe", data={"csrf_token": token})
     assert response.status_code == 303
     assert _subscriptions() == []

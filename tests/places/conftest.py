@@ -1,9 +1,8 @@
-"""A seaside town with a drawn boundary, a citizen who may opt in to live location, CSRF help."""
+"""A seaside town with a drawn boundary, a citizen who may opt in to live location."""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 import pytest
@@ -13,9 +12,7 @@ from flask.testing import FlaskClient
 from app.accounts.models import User
 from app.territories.models import Territory
 from tests.factories import login_as, make_territory, make_user
-
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+from tests.support.csrf import csrf_token
 
 # La Ciotat, roughly: a box of about 8 x 7 km.
 BOUNDARY = {
@@ -26,16 +23,6 @@ MARKET_SQUARE = (43.17512345, 5.60498765)  # a precise point: must never be stor
 HARBOUR = (43.1760, 5.6080)
 FAR_BEACH = (43.1500, 5.6400)
 OUTSIDE = (43.30, 5.40)  # Marseille
-
-
-def csrf_from(html: str) -> str:
-    match = CSRF_INPUT.search(html) or CSRF_META.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def csrf_token(client: FlaskClient, path: str = "/near", **kwargs: object) -> str:
-    return csrf_from(client.get(path, **kwargs).get_data(as_text=True))  # type: ignore[arg-type]
 
 
 def square(lon: float, lat: float, half: float) -> dict:
@@ -64,6 +51,6 @@ def citizen_client(client: FlaskClient, town: Town) -> FlaskClient:
 
 
 def post_position(client: FlaskClient, lat: object, lon: object, token: str | None = None, **kwargs: object):  # type: ignore[no-untyped-def]
-    token = token if token is not None else csrf_token(client)
+    token = token if token is not None else csrf_token(client, "/near")
     return client.post("/near/checkin", json={"lat": lat, "lon": lon},
                        headers={"X-CSRFToken": token}, **kwargs)  # type: ignore[arg-type]

@@ -19,7 +19,8 @@ from tests.factories import (
     make_territory,
     make_user,
 )
-from tests.places.conftest import FAR_BEACH, HARBOUR, csrf_from, csrf_token
+from tests.places.conftest import FAR_BEACH, HARBOUR
+from tests.support.csrf import csrf_from, csrf_token
 
 LINK = re.compile(r'<a class="kiosk-link" href="http://localhost(/kiosk/[^"]+)">')
 

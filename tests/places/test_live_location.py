@@ -22,11 +22,10 @@ from tests.places.conftest import (
     HARBOUR,
     MARKET_SQUARE,
     OUTSIDE,
-    csrf_from,
-    csrf_token,
     post_position,
     square,
 )
+from tests.support.csrf import csrf_from, csrf_token
 
 
 def live_rows() -> list[dict]:
@@ -73,7 +72,7 @@ def test_stored_position_is_the_coarse_cell_never_the_coordinates(citizen_client
 
 def test_a_new_check_in_replaces_the_previous_cell(citizen_client, town):
     turn_on(citizen_client)
-    token = csrf_token(citizen_client)
+    token = csrf_token(citizen_client, "/near")
     post_position(citizen_client, *MARKET_SQUARE, token=token)
     assert post_position(citizen_client, *FAR_BEACH, token=token).status_code == 200
     rows = live_rows()
@@ -89,7 +88,7 @@ def test_check_in_without_consent_is_refused_and_nothing_is_stored(citizen_clien
 
 def test_check_in_outside_the_town_or_with_bad_numbers_is_422_and_nothing_is_stored(citizen_client, town):
     turn_on(citizen_client)
-    token = csrf_token(citizen_client)
+    token = csrf_token(citizen_client, "/near")
     response = post_position(citizen_client, *OUTSIDE, token=token)
     assert response.status_code == 422
     assert "outside La Ciotat" in response.get_json()["error"]

@@ -102,7 +102,7 @@ def test_map_tiles_are_allowed_by_the_csp_only_for_the_territory_that_set_them(c
 
 def test_admin_sets_the_tile_url_and_a_bad_one_is_explained(client, town):
     from tests.factories import make_user
-    from tests.places.conftest import csrf_token
+    from tests.support.csrf import csrf_token
 
     admin = make_user(town.territory, is_admin=True, language="en")
     login_as(client, admin)

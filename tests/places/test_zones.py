@@ -17,7 +17,8 @@ from app.places import residence as homes
 from app.publications import services as publication_services
 from app.publications.models import Publication
 from tests.factories import login_as, make_actor, make_member, make_neighbourhood, make_user
-from tests.places.conftest import FAR_BEACH, HARBOUR, MARKET_SQUARE, csrf_token, square
+from tests.places.conftest import FAR_BEACH, HARBOUR, MARKET_SQUARE, square
+from tests.support.csrf import csrf_token
 
 
 def hexagon(cell: int) -> Polygon:

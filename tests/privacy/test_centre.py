@@ -14,7 +14,7 @@ from app.extensions import db
 from app.notifications.models import PushSubscription
 from app.places import live as live_location
 from app.places.models import LiveCell
-from tests.accounts.conftest import csrf_token, post_form
+from tests.accounts.conftest import post_form
 from tests.factories import (
     login_as,
     make_actor,
@@ -23,6 +23,7 @@ from tests.factories import (
     make_territory,
     make_user,
 )
+from tests.support.csrf import csrf_token
 
 TOWN_CENTRE = (43.17, 5.60)
 
@@ -45,7 +46,7 @@ def consent(user: User, purpose: str, channel: str | None = None) -> Consent:
 
 
 def htmx_post(client, path: str):  # type: ignore[no-untyped-def]
-    return client.post(path, headers={"HX-Request": "true", "X-CSRFToken": csrf_token(client)})
+    return client.post(path, headers={"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/me/privacy")})
 
 
 def test_the_centre_needs_a_log_in(client, territory):

@@ -23,7 +23,7 @@ from app.places import live
 from app.privacy import exports as privacy_exports
 from app.privacy import services
 from app.privacy.models import DataExport
-from tests.accounts.conftest import csrf_token, post_form
+from tests.accounts.conftest import post_form
 from tests.factories import (
     PASSWORD,
     login_as,
@@ -35,6 +35,7 @@ from tests.factories import (
     make_territory,
     make_user,
 )
+from tests.support.csrf import csrf_token
 
 TOWN_CENTRE = (43.17, 5.60)
 LEA_ENDPOINT = "https://fcm.googleapis.com/fcm/send/lea-phone"
@@ -219,7 +220,7 @@ def test_the_page_shows_the_progress_then_the_download_link(client, lea):
 
 def test_the_password_form_answers_in_place_with_htmx(client, lea):
     login_as(client, lea)
-    headers = {"HX-Request": "true", "X-CSRFToken": csrf_token(client)}
+    headers = {"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/me/privacy")}
 
     wrong = client.post("/me/privacy/export", data={"password": "nope"}, headers=headers)
     assert wrong.status_code == 422

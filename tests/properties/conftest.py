@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, settings
 
 from app import geo
 from app.accounts.models import Consent, User
@@ -25,6 +26,12 @@ from tests.factories import (
     make_neighbourhood,
     make_territory,
 )
+
+# The tests' own settings (derandomize, no deadline, their example counts) start from this
+# profile: the one health check that reads the clock is off, as it is in test_forms_fuzz, so that
+# a busy machine (two xdist workers, a browser) cannot fail a property that holds.
+settings.register_profile("territory", suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("territory")
 
 CENTRE = (43.17, 5.60)  # (lat, lon) of both towns' centres in the factories
 

@@ -1,32 +1,16 @@
-"""Helpers for the publication tests: a town with an actor and its editor, CSRF tokens."""
+"""Helpers for the publication tests: a town with an actor and its editor."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from app.accounts.models import User
 from app.actors.models import Actor
 from app.territories.models import Hashtag, Territory
 from tests.factories import make_actor, make_hashtag, make_member, make_territory, make_user
-
-CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-
-
-def csrf_from(html: str) -> str:
-    match = CSRF_INPUT.search(html) or CSRF_META.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def csrf_token(client: FlaskClient, path: str = "/manage/publications", **kwargs: object) -> str:
-    response = client.get(path, **kwargs)  # type: ignore[arg-type]
-    return csrf_from(response.get_data(as_text=True))
 
 
 @dataclass

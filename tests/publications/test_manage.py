@@ -18,7 +18,7 @@ from tests.factories import (
     make_territory,
     make_user,
 )
-from tests.publications.conftest import csrf_token
+from tests.support.csrf import csrf_token
 
 
 def _png() -> io.BytesIO:
@@ -229,7 +229,7 @@ def test_form_without_csrf_token_is_refused(client, town):
 def test_htmx_status_change_returns_the_row_fragment(client, town):
     publication = make_publication(town.actor, "Brioche", status="draft")
     login_as(client, town.editor, acting_actor=town.actor)
-    token = csrf_token(client)
+    token = csrf_token(client, "/manage/publications")
     response = client.post(
         f"/manage/publications/{publication.id}/status",
         data={"status": "published"},
@@ -250,7 +250,7 @@ def test_status_change_without_javascript_redirects_back_to_the_list(client, tow
     publication = make_publication(town.actor, "Brioche", status="published")
     first_published = publication.published_at
     login_as(client, town.editor, acting_actor=town.actor)
-    token = csrf_token(client)
+    token = csrf_token(client, "/manage/publications")
     url = f"/manage/publications/{publication.id}/status"
     response = client.post(url, data={"csrf_token": token, "status": "archived", "next": "/manage/publications?status=published"})
     assert response.status_code == 303
@@ -264,7 +264,7 @@ def test_status_change_without_javascript_redirects_back_to_the_list(client, tow
 def test_unknown_status_is_a_bad_request(client, town):
     publication = make_publication(town.actor, "Brioche", status="draft")
     login_as(client, town.editor, acting_actor=town.actor)
-    token = csrf_token(client)
+    token = csrf_token(client, "/manage/publications")
     response = client.post(f"/manage/publications/{publication.id}/status", data={"csrf_token": token, "status": "deleted"})
     assert response.status_code == 400
 
@@ -299,7 +299,7 @@ def test_moderated_publication_tells_its_actor_why(client, town):
 def test_editor_of_one_actor_cannot_view_edit_or_publish_another_actors_publication(client, town):
     theirs = make_publication(town.other_actor, "Régate", status="draft")
     login_as(client, town.editor, acting_actor=town.actor)
-    token = csrf_token(client)
+    token = csrf_token(client, "/manage/publications")
     assert client.get(f"/manage/publications/{theirs.id}/edit").status_code == 404
     edit = client.post(f"/manage/publications/{theirs.id}/edit", data={"csrf_token": token, "title": "Pirate"})
     assert edit.status_code == 404
@@ -327,7 +327,7 @@ def test_another_territorys_publication_is_not_found_from_here_or_there(client, 
     make_member(station_editor, station_actor)
     theirs = make_publication(station_actor, "Descente aux flambeaux", status="draft")
     login_as(client, town.editor, acting_actor=town.actor)
-    token = csrf_token(client)
+    token = csrf_token(client, "/manage/publications")
     assert client.get(f"/manage/publications/{theirs.id}/edit").status_code == 404
     response = client.post(f"/manage/publications/{theirs.id}/status", data={"csrf_token": token, "status": "published"})
     assert response.status_code == 404

@@ -35,12 +35,8 @@ from tests.factories import (
     make_territory,
     make_user,
 )
+from tests.support.csrf import csrf_from
 from tests.support.privacy_attacks import Law
-
-
-def csrf_from(html: str) -> str:
-    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
-
 
 CENTRE = (43.17, 5.60)  # the factories' territory centre: P, where the attacker's accounts stand
 FAR = (43.20, 5.64)
