@@ -327,7 +327,7 @@ class Crawl:
 
 
 # Names of what templates show that would be counts of people.
-PEOPLE_COUNT = re.compile(r"follower|audience|deliver|opened|clicked|citizen|present|reach|subscriber")
+PEOPLE_COUNT = re.compile(r"(^|_)(followers?|audience|delivered|opened|clicked|citizens|present|reached|subscribers)(_|$)")
 LINK = re.compile(r'(?:href|hx-get|src|data-[a-z-]*url)="([^"]+)"')
 SPIDER_LIMIT = 400  # extra URLs found in pages, per person
 
