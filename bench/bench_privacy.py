@@ -136,7 +136,7 @@ def overhead(territory, runs: int, citizens: int) -> float:  # type: ignore[no-u
 
     from app.campaigns.audience import audience_question, established_audience
     from app.campaigns.criteria import parse_criteria
-    from app.releases.engine import release
+    from app.releases.engine import release, settings_of
     from tests.factories import make_actor
 
     tag_ids = populate(territory, citizens)
@@ -147,8 +147,9 @@ def overhead(territory, runs: int, citizens: int) -> float:  # type: ignore[no-u
         questions.append((criteria, audience_question(territory, criteria)))
     extra, counts, warm_up = [], [], 20
     asker = attacks.fresh_asker(territory)
+    per_asker = int(settings_of(territory).daily_budget / settings_of(territory).epsilon + 1e-9)
     for i in range(warm_up + runs):
-        if i % 40 == 0:
+        if i % per_asker == 0:  # a new asker before the day's budget is spent
             asker = attacks.fresh_asker(territory)
         criteria, question = questions[i % len(questions)]
         spent = [0.0]
