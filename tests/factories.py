@@ -116,8 +116,9 @@ def make_publication(actor: Actor, title: str | None = None, kind: str = "news",
     return publication
 
 
-def login_as(client: FlaskClient, user: User, acting_actor: Actor | None = None) -> None:
-    """Log ``user`` in on ``client`` through a real server-side session, without the form."""
+def login_as(client: FlaskClient, user: User, acting_actor: Actor | None = None, base_url: str | None = None) -> None:
+    """Log ``user`` in on ``client`` through a real server-side session, without the form
+    (on ``base_url``'s host when given)."""
     token = secrets.token_urlsafe(32)
     auth = AuthSession(
         token_hash=hashlib.sha256(token.encode()).hexdigest(),
@@ -127,7 +128,7 @@ def login_as(client: FlaskClient, user: User, acting_actor: Actor | None = None)
     )
     db.session.add(auth)
     db.session.commit()
-    with client.session_transaction() as session:
+    with client.session_transaction(**({"base_url": base_url} if base_url else {})) as session:
         session["_user_id"] = token
         session["_fresh"] = True
 

@@ -34,7 +34,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.actors.models import ACTOR_KINDS, MEMBER_ROLES
+from app.actors.models import ACTOR_KINDS, MEMBER_ROLES, POWERED_KINDS
 from app.actors.services import WEEKDAYS
 from app.forms import ConfirmForm
 
@@ -56,6 +56,16 @@ IMAGE_ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
 
 def kind_choices() -> list[tuple[str, Any]]:
     return [(kind, KIND_LABELS[kind]) for kind in ACTOR_KINDS]
+
+
+def open_kind_choices(current: str | None = None) -> list[tuple[str, Any]]:
+    """The kinds an actor may choose itself: not those that carry powers (the town gives them),
+    except the one it already has."""
+    return [
+        (kind, KIND_LABELS[kind])
+        for kind in ACTOR_KINDS
+        if kind not in POWERED_KINDS or kind == current
+    ]
 
 
 def role_choices() -> list[tuple[str, Any]]:
@@ -137,7 +147,7 @@ class OpeningHoursForm(Form):
 
 class ActorCreateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    kind = SelectField(_l("Kind"), choices=kind_choices, validators=[DataRequired()])
+    kind = SelectField(_l("Kind"), choices=open_kind_choices, validators=[DataRequired()])
     summary = TextAreaField(
         _l("Summary"),
         validators=[Optional(), Length(max=280)],
@@ -195,6 +205,12 @@ class ActorEditForm(ActorCreateForm):
     def validate_lon(self, field: Any) -> None:
         if (self.lat.data is None) != (field.data is None):
             raise ValidationError(_l("Give both the latitude and the longitude, or neither."))
+
+
+class KindForm(FlaskForm):
+    """The town sets an actor's kind (the only way to a kind that carries powers)."""
+
+    kind = SelectField(_l("Kind"), choices=kind_choices)
 
 
 class InviteForm(FlaskForm):

@@ -19,6 +19,9 @@ ACTOR_KINDS = (
     "school",
     "sports_club",
 )
+# Kinds that carry powers (civic alerts past the cap and quiet hours; the tourism office's
+# screens): only the town gives them.
+POWERED_KINDS = ("town_service", "tourism_office")
 ACTOR_STATUSES = ("pending", "verified", "rejected")
 MEMBER_ROLES = ("owner", "editor")
 
@@ -60,6 +63,9 @@ class Actor(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A verified actor's new name or kind waits for the town (the verified ones stay public).
+    pending_name: Mapped[str | None] = mapped_column(String(120))
+    pending_kind: Mapped[str | None] = mapped_column(String(20))
 
     hashtags = relationship("Hashtag", secondary="actor_hashtag", lazy="selectin")
     neighbourhood = relationship("Neighbourhood")
@@ -75,6 +81,10 @@ class Actor(Base):
     @property
     def is_verified(self) -> bool:
         return self.status == "verified"
+
+    @property
+    def has_pending_change(self) -> bool:
+        return self.pending_name is not None or self.pending_kind is not None
 
 
 class ActorHashtag(Base):

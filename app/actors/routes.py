@@ -22,6 +22,7 @@ from app.actors.forms import (
     ReturningConfirmForm,
     SwitchRoleForm,
     kind_choices,
+    open_kind_choices,
 )
 from app.actors.models import Actor
 from app.actors.permissions import (
@@ -40,6 +41,9 @@ from app.territories.context import current_territory
 from app.territories.models import Hashtag
 from app.territories.services import active_hashtags
 from app.timezones import local_date
+
+
+bp.app_template_global("kind_choices")(kind_choices)
 
 
 @bp.app_template_filter("actor_kind")
@@ -213,8 +217,9 @@ def dashboard() -> Response:
     )
 
 
-def _edit_form_choices(form: ActorEditForm) -> list[Hashtag]:
+def _edit_form_choices(form: ActorEditForm, actor: Actor) -> list[Hashtag]:
     territory = current_territory()
+    form.kind.choices = open_kind_choices(actor.kind)
     hashtags = active_hashtags(territory)
     form.neighbourhood.choices = [("", _("None"))] + [
         (str(n.id), n.name) for n in territory.neighbourhoods
@@ -225,8 +230,8 @@ def _edit_form_choices(form: ActorEditForm) -> list[Hashtag]:
 
 def _edit_initial_data(actor: Actor) -> dict[str, Any]:
     return {
-        "name": actor.name,
-        "kind": actor.kind,
+        "name": actor.pending_name or actor.name,
+        "kind": actor.pending_kind or actor.kind,
         "summary": actor.summary,
         "description": actor.description_md,
         "address": actor.address,
@@ -251,7 +256,7 @@ def edit() -> Response:
         if request.method == "POST"
         else ActorEditForm(data=_edit_initial_data(actor))
     )
-    hashtags = _edit_form_choices(form)
+    hashtags = _edit_form_choices(form, actor)
     if form.validate_on_submit():
         images: dict[str, int] = {}
         for name in ("logo", "photo"):
@@ -267,7 +272,7 @@ def edit() -> Response:
                 "actors/edit.html", form=form, actor=actor, weekdays=services.WEEKDAYS, status=422
             )
         chosen = set(form.hashtags.data or [])
-        services.update_actor(
+        waiting = services.update_actor(
             actor,
             hashtags=[h for h in hashtags if str(h.id) in chosen],
             name=form.name.data.strip(),
@@ -285,7 +290,16 @@ def edit() -> Response:
             photo_alt=(form.photo_alt.data or "").strip(),
             **images,
         )
-        flash(_("The page is saved."), "success")
+        if waiting:
+            flash(
+                _(
+                    "The page is saved. Its new name or kind waits for the town's verification; "
+                    "until then the page keeps its verified name and kind."
+                ),
+                "success",
+            )
+        else:
+            flash(_("The page is saved."), "success")
         return see_other("actors.edit")
     status = 422 if form.is_submitted() else 200
     return render(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import AuthSession, User
 from app.accounts.sessions import hash_token
-from app.actors.models import Actor, ActorHashtag, Follow, Invitation, Membership
+from app.actors.models import ACTOR_KINDS, POWERED_KINDS, Actor, ActorHashtag, Follow, Invitation, Membership
 from app.extensions import db
 from app.mail import send_mail
 from app.models_common import utcnow
@@ -203,8 +203,15 @@ def unique_slug(territory: Territory, name: str, exclude_id: int | None = None) 
         slug = f"{base}-{n}"
 
 
+class KindError(ValueError):
+    """A kind only the town gives (app.actors.models.POWERED_KINDS)."""
+
+
 def create_actor(territory: Territory, creator: User, **fields: Any) -> Actor:
-    """A new actor, pending until a territory admin verifies it; its creator is its owner."""
+    """A new actor, pending until a territory admin verifies it; its creator is its owner.
+    Kinds that carry powers are the town's to give: a citizen cannot create one."""
+    if fields.get("kind") in POWERED_KINDS:
+        raise KindError(fields["kind"])
     actor = Actor(
         territory_id=territory.id,
         slug=unique_slug(territory, fields["name"]),
@@ -220,11 +227,76 @@ def create_actor(territory: Territory, creator: User, **fields: Any) -> Actor:
     return actor
 
 
-def update_actor(actor: Actor, hashtags: Iterable[Hashtag] | None = None, **fields: Any) -> Actor:
-    for name, value in fields.items():
-        setattr(actor, name, value)
+def update_actor(actor: Actor, hashtags: Iterable[Hashtag] | None = None, **fields: Any) -> bool:
+    """Save the members' changes to the page. A verified actor's new name or kind goes to the town
+    for verification (its verified name and kind stay public until then; the admins are told);
+    a kind that carries powers is never taken from here. Returns whether a change now waits."""
+    kind = fields.pop("kind", actor.kind)
+    name = fields.pop("name", actor.name)
+    if kind != actor.kind and kind in POWERED_KINDS:
+        raise KindError(kind)
+    for field_name, value in fields.items():
+        setattr(actor, field_name, value)
     if hashtags is not None:
         actor.hashtags = list(hashtags)
+    waiting = False
+    if actor.is_verified:
+        actor.pending_name = name if name != actor.name else None
+        actor.pending_kind = kind if kind != actor.kind else None
+        waiting = actor.has_pending_change
+    else:
+        actor.name, actor.kind = name, kind
+    db.session.commit()
+    if waiting:
+        territory = db.session.get(Territory, actor.territory_id)
+        assert territory is not None
+        _notify_admins_of_change(territory, actor)
+    return waiting
+
+
+def approve_change(actor: Actor, admin: User, kind: str | None = None) -> Actor:
+    """The town accepts the name or kind waiting (or sets ``kind``, any kind: the town gives
+    the kinds that carry powers)."""
+    _check_admin(actor, admin)
+    if actor.pending_name is not None:
+        actor.name = actor.pending_name
+    if kind is not None:
+        actor.kind = kind
+    elif actor.pending_kind is not None and actor.pending_kind not in POWERED_KINDS:
+        actor.kind = actor.pending_kind
+    actor.pending_name = actor.pending_kind = None
+    db.session.commit()
+    _mail_owners(
+        actor,
+        "actors/mail/change_decided.txt",
+        _subject=lambda: _("%(name)s: the change is verified", name=actor.name),
+        accepted=True,
+    )
+    return actor
+
+
+def refuse_change(actor: Actor, admin: User) -> Actor:
+    """The town refuses the name or kind waiting: the verified ones stay."""
+    _check_admin(actor, admin)
+    actor.pending_name = actor.pending_kind = None
+    db.session.commit()
+    _mail_owners(
+        actor,
+        "actors/mail/change_decided.txt",
+        _subject=lambda: _("%(name)s: the change was not accepted", name=actor.name),
+        accepted=False,
+    )
+    return actor
+
+
+def set_kind(actor: Actor, admin: User, kind: str) -> Actor:
+    """The town sets an actor's kind (the only way to a kind that carries powers)."""
+    _check_admin(actor, admin)
+    if kind not in ACTOR_KINDS:
+        raise KindError(kind)
+    actor.kind = kind
+    if actor.pending_kind is not None:
+        actor.pending_kind = None
     db.session.commit()
     return actor
 
@@ -305,6 +377,17 @@ def _notify_admins_of_new_actor(territory: Territory, actor: Actor) -> None:
                 _("A new actor waits for verification: %(name)s", name=actor.name),
                 text,
             )
+
+
+def _notify_admins_of_change(territory: Territory, actor: Actor) -> None:
+    admins = db.session.scalars(scoped(User, territory, User.is_admin.is_(True)))
+    admin_url = _external_url("admin.actors")
+    for admin in admins:
+        with force_locale(admin.language or territory.default_language):
+            text = render_template(
+                "actors/mail/changed.txt", actor=actor, territory=territory, admin_url=admin_url
+            )
+            send_mail(admin.email, _("%(name)s asks to change its name or kind", name=actor.name), text)
 
 
 # ---------------------------------------------------------------- roles and members

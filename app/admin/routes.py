@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, request
+from flask import abort, flash, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.accounts.models import User
 from app.actors.models import Actor
-from app.actors.services import reject_actor, verify_actor
+from app.actors.forms import KIND_LABELS, KindForm
+from app.actors.services import (
+    approve_change,
+    refuse_change,
+    reject_actor,
+    set_kind,
+    verify_actor,
+)
 from app.admin import bp, services
 from app.admin.permissions import require_territory_admin
 from app.extensions import db
@@ -268,12 +275,31 @@ def _set_hashtag_active(hashtag_id: int, active: bool) -> Response:
 @bp.get("/admin/actors")
 def actors() -> Response:
     territory = current_territory()
-    return render("admin/actors.html", actors=services.pending_actors(territory))
+    return render(
+        "admin/actors.html",
+        actors=services.pending_actors(territory),
+        changes=services.actors_with_changes(territory),
+        verified=services.verified_actors(territory),
+    )
+
+
+def _kind_or_400() -> str | None:
+    """The kind the town chose in the row's select, or None when the row has no select."""
+    if "kind" not in request.form:
+        return None
+    form = KindForm()
+    if not form.validate():
+        abort(400)
+    return str(form.kind.data)
 
 
 @bp.post("/admin/actors/<int:actor_id>/verify")
 def actor_verify(actor_id: int) -> Response:
-    return _decide(get_scoped_or_404(Actor, actor_id), verify_actor)
+    actor = get_scoped_or_404(Actor, actor_id)
+    kind = _kind_or_400()
+    if actor.status == "pending" and kind is not None and kind != actor.kind:
+        set_kind(actor, _admin(), kind)
+    return _decide(actor, verify_actor)
 
 
 @bp.post("/admin/actors/<int:actor_id>/reject")
@@ -289,6 +315,43 @@ def _decide(actor: Actor, decision: Any) -> Response:
         "rejected": _("%(name)s is rejected.", name=actor.name),
     }.get(actor.status)
     return fragment_or_see_other("admin/_actor_row.html", "admin.actors", message, actor=actor)
+
+
+@bp.post("/admin/actors/<int:actor_id>/change/accept")
+def actor_change_accept(actor_id: int) -> Response:
+    actor = get_scoped_or_404(Actor, actor_id)
+    kind = _kind_or_400()
+    if actor.has_pending_change:
+        approve_change(actor, _admin(), kind=kind)
+    return fragment_or_see_other(
+        "admin/_change_row.html", "admin.actors",
+        _("The change of %(name)s is verified.", name=actor.name), actor=actor, decided="accepted",
+    )
+
+
+@bp.post("/admin/actors/<int:actor_id>/change/refuse")
+def actor_change_refuse(actor_id: int) -> Response:
+    actor = get_scoped_or_404(Actor, actor_id)
+    if actor.has_pending_change:
+        refuse_change(actor, _admin())
+    return fragment_or_see_other(
+        "admin/_change_row.html", "admin.actors",
+        _("The change of %(name)s is refused.", name=actor.name), actor=actor, decided="refused",
+    )
+
+
+@bp.post("/admin/actors/<int:actor_id>/kind")
+def actor_kind(actor_id: int) -> Response:
+    actor = get_scoped_or_404(Actor, actor_id)
+    kind = _kind_or_400()
+    if kind is None:
+        abort(400)
+    set_kind(actor, _admin(), kind)
+    return fragment_or_see_other(
+        "admin/_kind_row.html", "admin.actors",
+        _("%(name)s is now: %(kind)s.", name=actor.name, kind=KIND_LABELS[actor.kind]),
+        actor=actor, saved=True,
+    )
 
 
 # --- moderation -----------------------------------------------------------------------------

@@ -88,6 +88,28 @@ def pending_actors(territory: Territory) -> list[Actor]:
     )
 
 
+def actors_with_changes(territory: Territory) -> list[Actor]:
+    """Verified actors whose new name or kind waits for the town."""
+    return list(
+        db.session.scalars(
+            scoped(
+                Actor,
+                territory,
+                Actor.status == "verified",
+                (Actor.pending_name.is_not(None)) | (Actor.pending_kind.is_not(None)),
+            ).order_by(Actor.name, Actor.id)
+        )
+    )
+
+
+def verified_actors(territory: Territory) -> list[Actor]:
+    return list(
+        db.session.scalars(
+            scoped(Actor, territory, Actor.status == "verified").order_by(Actor.name, Actor.id)
+        )
+    )
+
+
 # --- moderation -----------------------------------------------------------------------------
 
 

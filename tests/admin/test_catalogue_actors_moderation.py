@@ -67,7 +67,8 @@ def test_verifying_a_pending_actor_makes_it_public(app, admin_client, territory)
     # Its publications are now visible to the public (the model's rule the public pages use).
     publication = make_publication(actor, "Paniers de saison", kind="offer")
     assert publication.is_visible
-    assert "Primeur Bio du Port" not in admin_client.get("/admin/actors").get_data(as_text=True)
+    # No longer among the actors to verify (the page lists it with the kinds of the verified).
+    assert f'id="actor-{actor.id}"' not in admin_client.get("/admin/actors").get_data(as_text=True)
 
 
 def test_rejecting_a_pending_actor(admin_client, territory):
