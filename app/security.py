@@ -160,16 +160,21 @@ def install_security_headers(app: Flask) -> None:
 
 def safe_next(target: str | None, fallback: str, within: str = "/") -> str:
     """Where to go back to after a form: only a path of this site (starting with ``within``),
-    never another host, scheme or protocol-relative URL (no open redirect); else ``fallback``."""
+    never another host, scheme or protocol-relative URL (no open redirect), never a control
+    character (browsers drop tabs and newlines: ``/\\t/evil.test`` is ``//evil.test`` to them);
+    else ``fallback``. Never raises, whatever the value (``//[`` is not a URL at all)."""
     target = (target or "").strip()
-    parts = urlsplit(target)
     if (
         not target.startswith(within)
         or target.startswith("//")
         or "\\" in target
-        or parts.scheme
-        or parts.netloc
-        or any(ord(c) < 32 for c in target)
+        or any(ord(c) < 32 or ord(c) == 127 for c in target)
     ):
+        return fallback
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return fallback
+    if parts.scheme or parts.netloc:
         return fallback
     return target.rstrip("?") or fallback
