@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from app.accounts.passwords import password_problems
-from app.forms import strip
+from app.forms import NoBidiControls, strip
 
 
 def _check_new_password(form: FlaskForm, field: PasswordField, email: str) -> None:
@@ -40,7 +40,7 @@ class RegisterForm(FlaskForm):
     email = address_field(_l("E-mail address"), _l("Enter your e-mail address."))
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password."))])
     display_name = StringField(
-        _l("Display name (optional)"), validators=[Optional(), Length(max=80)]
+        _l("Display name (optional)"), validators=[Optional(), Length(max=80), NoBidiControls()]
     )
     accept_terms = BooleanField(
         _l("I accept the terms of use and the privacy policy"),

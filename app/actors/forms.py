@@ -36,7 +36,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.actors.models import ACTOR_KINDS, MEMBER_ROLES, POWERED_KINDS
 from app.actors.services import WEEKDAYS
-from app.forms import ConfirmForm
+from app.forms import ConfirmForm, NoBidiControls
 
 KIND_LABELS = {
     "town_service": _l("Town service"),
@@ -146,7 +146,7 @@ class OpeningHoursForm(Form):
 
 
 class ActorCreateForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120), NoBidiControls()])
     kind = SelectField(_l("Kind"), choices=open_kind_choices, validators=[DataRequired()])
     summary = TextAreaField(
         _l("Summary"),

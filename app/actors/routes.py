@@ -42,7 +42,6 @@ from app.territories.models import Hashtag
 from app.territories.services import active_hashtags
 from app.timezones import local_date
 
-
 bp.app_template_global("kind_choices")(kind_choices)
 
 

@@ -19,7 +19,15 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import AuthSession, User
 from app.accounts.sessions import hash_token
-from app.actors.models import ACTOR_KINDS, POWERED_KINDS, Actor, ActorHashtag, Follow, Invitation, Membership
+from app.actors.models import (
+    ACTOR_KINDS,
+    POWERED_KINDS,
+    Actor,
+    ActorHashtag,
+    Follow,
+    Invitation,
+    Membership,
+)
 from app.extensions import db
 from app.mail import send_mail
 from app.models_common import utcnow

@@ -11,8 +11,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.accounts.models import User
-from app.actors.models import Actor
 from app.actors.forms import KIND_LABELS, KindForm
+from app.actors.models import Actor
 from app.actors.services import (
     approve_change,
     refuse_change,
@@ -101,7 +101,7 @@ def _settings_data(territory: Any) -> dict[str, Any]:
 def _settings_checked(form: SettingsForm, territory: Any, hostnames: list[str]) -> bool:
     """The checks a form field cannot make alone; each problem goes on its field."""
     checks = [
-        (form.primary_color, territory_services.colour_problem(form.primary_color.data or "")),
+        (form.primary_color, territory_services.main_colour_problem(form.primary_color.data or "")),
         (form.accent_color, territory_services.colour_problem(form.accent_color.data or "")),
         (form.timezone, territory_services.timezone_problem(form.timezone.data or "")),
         (form.enabled_languages, territory_services.languages_problem(

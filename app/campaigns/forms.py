@@ -34,7 +34,7 @@ from app.campaigns.services import (
     first_run_at,
     linkable_publications,
 )
-from app.forms import MultiCheckboxField
+from app.forms import MultiCheckboxField, NoBidiControls
 from app.i18n import LANGUAGE_NAMES
 from app.models_common import utcnow
 from app.territories.context import current_zone
@@ -66,6 +66,7 @@ class CampaignForm(FlaskForm):
         validators=[
             DataRequired(message=_l("Please give a title.")),
             Length(max=TITLE_MAX, message=_l("At most %(max)d characters.")),
+            NoBidiControls(),
         ],
     )
     body = TextAreaField(

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from app.forms import MultiCheckboxField, optional_int, optional_str
+from app.forms import MultiCheckboxField, NoBidiControls, optional_int, optional_str
 
 
 class HashtagsForm(FlaskForm):
@@ -24,7 +24,7 @@ class PlaceForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=80)])
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=80), NoBidiControls()])
     language = SelectField(_l("Language"), coerce=optional_str)
     hashtags = MultiCheckboxField(_l("Your interests"), coerce=int)
     neighbourhood = SelectField(_l("Neighbourhood where you live"), coerce=optional_int)

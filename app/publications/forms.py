@@ -24,7 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app.forms import MultiCheckboxField
+from app.forms import MultiCheckboxField, NoBidiControls
 from app.geo import normalised_zone, radius_problem
 from app.publications.services import resolve_hashtags
 from app.territories.context import current_zone
@@ -51,6 +51,7 @@ class PublicationForm(FlaskForm):
         validators=[
             DataRequired(message=_l("Please give a title.")),
             Length(max=160, message=_l("At most %(max)d characters.")),
+            NoBidiControls(),
         ],
     )
     summary = TextAreaField(
@@ -150,6 +151,7 @@ class EventForm(PlaceMixin, PublicationForm):
         validators=[
             DataRequired(message=_l("Please say where it takes place.")),
             Length(max=160, message=_l("At most %(max)d characters.")),
+            NoBidiControls(),
         ],
     )
 
@@ -167,7 +169,7 @@ class OfferForm(PlaceMixin, PublicationForm):
     valid_until = local_datetime_field(_l("Valid until"), required=True)
     place_name = StringField(
         _l("Place (optional)"),
-        validators=[Optional(), Length(max=160, message=_l("At most %(max)d characters."))],
+        validators=[Optional(), Length(max=160, message=_l("At most %(max)d characters.")), NoBidiControls()],
     )
 
     is_welcome_offer = BooleanField(_l("Welcome offer: send it once to people who enter the zone"))

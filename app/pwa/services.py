@@ -12,6 +12,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 
+from app.colours import hex_to_rgb, text_colour_on
 from app.extensions import db
 from app.media.models import Media
 from app.territories.models import Territory
@@ -122,33 +123,6 @@ def icon_png(territory: Territory, size: int, maskable: bool = False) -> bytes:
     return data
 
 
-def _hex_to_rgb(colour: str) -> tuple[int, int, int]:
-    value = colour.lstrip("#")
-    if len(value) == 3:
-        value = "".join(c * 2 for c in value)
-    try:
-        return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
-    except (ValueError, IndexError):
-        return (11, 95, 165)
-
-
-def _relative_luminance(rgb: tuple[int, int, int]) -> float:
-    def channel(c: int) -> float:
-        s = c / 255
-        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(c) for c in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def _text_colour_on(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
-    """White or near-black, whichever contrasts more with the background."""
-    lum = _relative_luminance(rgb)
-    white_contrast = 1.05 / (lum + 0.05)
-    dark_contrast = (lum + 0.05) / (_relative_luminance((29, 36, 48)) + 0.05)
-    return (255, 255, 255) if white_contrast >= dark_contrast else (29, 36, 48)
-
-
 def _initial(name: str) -> str:
     """The first letter of the name, without accent (the bundled font has plain Latin letters)."""
     for char in unicodedata.normalize("NFKD", name.strip()):
@@ -158,12 +132,12 @@ def _initial(name: str) -> str:
 
 
 def _initial_icon(name: str, colour: str, size: int, maskable: bool) -> Image.Image:
-    background = _hex_to_rgb(colour)
+    background = hex_to_rgb(colour)
     image = Image.new("RGB", (size, size), background)
     draw = ImageDraw.Draw(image)
     # A maskable icon may be cropped to a circle of 80 % of its size: keep the letter well inside.
     font = ImageFont.load_default(size=int(size * (0.42 if maskable else 0.6)))
-    draw.text((size / 2, size / 2), _initial(name), fill=_text_colour_on(background), font=font, anchor="mm")
+    draw.text((size / 2, size / 2), _initial(name), fill=text_colour_on(background), font=font, anchor="mm")
     return image
 
 

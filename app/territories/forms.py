@@ -10,15 +10,15 @@ from wtforms import FloatField, IntegerField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms import MultiCheckboxField
+from app.forms import MultiCheckboxField, NoBidiControls
 from app.territories.models import RELEASE_BOUNDS
 
 LANGUAGE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
 
 
 class SettingsForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    tagline = StringField(_l("Tagline"), validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120), NoBidiControls()])
+    tagline = StringField(_l("Tagline"), validators=[Optional(), Length(max=200), NoBidiControls()])
     primary_color = StringField(_l("Main colour"), validators=[DataRequired(), Length(max=7)])
     accent_color = StringField(_l("Accent colour"), validators=[DataRequired(), Length(max=7)])
     timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
@@ -57,7 +57,7 @@ class AreaForm(FlaskForm):
 
 
 class NeighbourhoodForm(AreaForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120), NoBidiControls()])
 
 
 class HashtagForm(FlaskForm):

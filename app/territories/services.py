@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 from sqlalchemy import select
 
+from app.colours import WHITE, contrast, hex_to_rgb
 from app.extensions import db
 from app.geo import distance_m, prepared_area
 from app.i18n import SUPPORTED
@@ -140,6 +141,16 @@ def colour_problem(value: str) -> str | None:
     if not HEX_COLOUR.fullmatch(value or ""):
         return _("Use a colour written as # followed by 6 hexadecimal digits, e.g. #0b5fa5.")
     return None
+
+
+def main_colour_problem(value: str) -> str | None:
+    """The main colour is also the colour of links and buttons' text on white: it must read
+    there at 4.5:1 at least (WCAG AA). Text on it is black or white (app.colours)."""
+    problem = colour_problem(value)
+    if problem is None and contrast(hex_to_rgb(value), WHITE) < 4.5:
+        return _("This colour is too light for text on a white page: choose a darker one "
+                 "(a contrast of at least 4.5:1 with white).")
+    return problem
 
 
 def timezone_problem(value: str) -> str | None:

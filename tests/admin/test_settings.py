@@ -96,3 +96,25 @@ def test_a_file_that_is_not_an_image_is_refused_as_logo(admin_client, territory)
     )
     assert response.status_code == 422
     assert 'id="logo-error"' in response.get_data(as_text=True)
+
+
+def test_a_main_colour_too_light_for_links_on_white_is_refused_and_text_on_the_colours_reads(
+        admin_client, territory):
+    response = admin_client.post("/admin/settings", data={**_settings(primary_color="#ffd23f"),
+                                                          "csrf_token": admin_client.csrf})
+    assert response.status_code == 422
+    assert 'id="primary_color-error"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Territory, territory.id).primary_color == "#0b5fa5"
+    # A light accent is the town's to choose: the text on it is black, on a dark one white.
+    response = admin_client.post("/admin/settings", data={**_settings(accent_color="#f0e442"),
+                                                          "csrf_token": admin_client.csrf})
+    assert response.status_code == 303
+    css = admin_client.get("/theme.css").get_data(as_text=True)
+    assert "--on-accent: #000000;" in css and "--on-primary: #ffffff;" in css
+
+
+def test_the_theme_comes_after_the_shells_stylesheet(admin_client, territory):
+    """Else the shell's default colours win over the town's."""
+    html = admin_client.get("/").get_data(as_text=True)
+    assert html.index("/styles.css") < html.index("/theme.css")

@@ -386,3 +386,12 @@ def log_in(page: Any, live_server: LiveServer, email: str, password: str) -> Non
     page.locator("#password").fill(password)
     page.locator("main form button[type=submit]").click()
     page.locator("footer form[action$='/logout']").wait_for()
+
+
+def act_as(page: Any, actor_name: str) -> None:
+    """Through the header's role switcher, as a person would."""
+    switcher = page.locator("#role-select")
+    switcher.select_option(
+        value=switcher.locator("option", has_text=actor_name).get_attribute("value")
+    )
+    page.wait_for_url("**/manage")

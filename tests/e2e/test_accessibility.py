@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import describe_violations, log_in
+from tests.e2e.conftest import act_as, describe_violations, log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -97,15 +97,6 @@ def names(seed, live_db):
         "neighbourhood": neighbourhood,
     }
 
-
-
-def act_as(page, actor_name):
-    """Through the header's role switcher, as a person would."""
-    switcher = page.locator("#role-select")
-    switcher.select_option(
-        value=switcher.locator("option", has_text=actor_name).get_attribute("value")
-    )
-    page.wait_for_url("**/manage")
 
 
 def assert_page_passes_axe(page, live_server, axe, path, expected_status=200):

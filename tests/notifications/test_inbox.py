@@ -98,7 +98,7 @@ def test_marking_all_read_empties_the_badge(logged_in, citizen):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     oob = re.search(r'<a id="inbox-link"[^>]*hx-swap-oob="true"[^>]*>.*?</a>', html, re.S)
-    assert oob and 'class="badge"' not in oob.group(0)
+    assert oob and 'class="unread-count"' not in oob.group(0)
     assert db.session.query(InboxItem).filter(InboxItem.read_at.is_(None)).count() == 0
 
 
@@ -112,7 +112,7 @@ def test_the_badge_fragment_alone(logged_in, citizen):
     _item(citizen, "One")
     response = logged_in.get("/me/inbox/badge", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and "<html" not in html and 'class="badge"' in html
+    assert response.status_code == 200 and "<html" not in html and 'class="unread-count"' in html
     assert response.headers["Cache-Control"] == "no-store"
 
 

@@ -25,7 +25,7 @@ def test_published_publication_has_a_public_page(client, town):
     assert response.status_code == 200
     assert "<h1>Pain au levain</h1>" in page
     assert "Tous les samedis" in page and "<strong>vrai</strong>" in page and "#bio" in page
-    assert ">Boulangerie du Port</a>" in page
+    assert "><bdi>Boulangerie du Port</bdi></a>" in page
     assert 'class="pub-kind pub-kind-news">News<' in page
     assert "Draft:" not in page
 
