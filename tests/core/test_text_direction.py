@@ -15,7 +15,14 @@ from app.extensions import db
 from app.forms import BIDI_CONTROLS
 from app.publications.models import Publication
 from tests.actors.conftest import post
-from tests.factories import login_as, make_actor, make_member, make_publication, make_territory, make_user
+from tests.factories import (
+    login_as,
+    make_actor,
+    make_member,
+    make_publication,
+    make_territory,
+    make_user,
+)
 
 RLO_NAME = "Mairie de La Ciotat \u202eetrelA"
 
