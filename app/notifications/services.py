@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -52,6 +53,11 @@ SWITCHABLE_CHANNELS = ("push", "email", "sms")
 
 PHONE_CODE_LIFETIME = timedelta(minutes=10)
 PHONE_CODE_ATTEMPTS = 5
+
+_signals = Namespace()
+# Sent once a person's quiet hours changed and were saved, with the person as sender: the
+# messages held for the old quiet hours are planned again (app.delivery.tasks listens).
+quiet_hours_changed = _signals.signal("quiet-hours-changed")
 
 
 # --- settings --------------------------------------------------------------------------------
@@ -183,13 +189,17 @@ class Limits:
 
 
 def set_limits(user: User, limits: Limits) -> NotificationSettings:
+    """Save the daily cap and quiet hours; changed quiet hours send ``quiet_hours_changed``."""
     settings = settings_of(user)
+    quiet_before = (settings.quiet_start, settings.quiet_end)
     settings.daily_cap = max(0, min(MAX_DAILY_CAP, int(limits.daily_cap)))
     if limits.quiet_start and limits.quiet_end:
         settings.quiet_start, settings.quiet_end = limits.quiet_start, limits.quiet_end
     else:
         settings.quiet_start = settings.quiet_end = None
     db.session.commit()
+    if (settings.quiet_start, settings.quiet_end) != quiet_before:
+        quiet_hours_changed.send(user)
     return settings
 
 
