@@ -32,6 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.accounts import consents
 from app.accounts.consents import NOTIFICATIONS
 from app.accounts.models import User
+from app.accounts.services import credentials_changed
 from app.actors.models import Actor
 from app.extensions import db
 from app.models_common import utcnow
@@ -117,10 +118,13 @@ def channel_enabled(settings: NotificationSettings, channel: str) -> bool:
 
 
 def set_email(user: User, on: bool, detail: str = "settings") -> NotificationSettings:
-    """Switch e-mail on (only with a verified address) or off."""
+    """Switch e-mail on (only with a verified address) or off. Switched on again, the
+    unsubscribe links of the e-mails sent before stop working."""
     settings = settings_of(user)
     if on and not user.email_verified_at:
         raise ChannelError(_("Confirm your e-mail address first: we sent you a link when you registered."))
+    if on and not settings.email_enabled:
+        settings.unsubscribe_links_revoked_at = utcnow()
     settings.email_enabled = on
     db.session.commit()
     _record_consent(user, "email", on, detail)
@@ -178,6 +182,17 @@ def _channel_consent_withdrawn(user: User, consent: Any, **_extra: Any) -> None:
     elif channel == "push":
         settings.push_enabled = False
         db.session.execute(delete(PushSubscription).where(PushSubscription.user_id == user.id))
+    db.session.commit()
+
+
+@credentials_changed.connect
+def _revoke_unsubscribe_links(user: User, **_extra: Any) -> None:
+    """A new e-mail address or password: the unsubscribe links sent before stop working."""
+    db.session.execute(
+        update(NotificationSettings)
+        .where(NotificationSettings.user_id == user.id)
+        .values(unsubscribe_links_revoked_at=utcnow())
+    )
     db.session.commit()
 
 
