@@ -11,6 +11,7 @@ import secrets
 from contextlib import nullcontext
 from datetime import timedelta
 
+from blinker import Namespace
 from flask import render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -109,6 +110,12 @@ def check_password(user: User, password: str) -> bool:
     return verify_password(user.password_hash, password)
 
 
+_signals = Namespace()
+# Sent with the person as sender, after the commit, when their e-mail address or password
+# changed: what stands on the old ones (the unsubscribe links of e-mails) stops working.
+credentials_changed = _signals.signal("credentials-changed")
+
+
 def set_password(  # type: ignore[no-untyped-def]
     user: User, password: str, keep_session=None, log_out_others: bool = True
 ) -> None:
@@ -118,6 +125,7 @@ def set_password(  # type: ignore[no-untyped-def]
     db.session.commit()
     if log_out_others or keep_session is None:
         revoke_all_sessions(user, keep=keep_session)
+    credentials_changed.send(user)
 
 
 def change_email(user: User, new_email: str, password: str) -> None:
@@ -148,6 +156,7 @@ def change_email(user: User, new_email: str, password: str) -> None:
     except IntegrityError as error:  # taken at the same moment by another account
         db.session.rollback()
         raise EmailTaken(new_email) from error
+    credentials_changed.send(user)
     send_verification_mail(user)
     with force_locale(user.language) if user.language else nullcontext():
         context = {"user": user, "link": url_for("accounts.login", _external=True)}

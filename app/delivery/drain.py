@@ -49,6 +49,7 @@ from app.delivery.links import (
 from app.extensions import db
 from app.models_common import UTCDateTime, utcnow
 from app.notifications.models import Mute, NotificationSettings, PushSubscription
+from app.notifications.quiet_hours import quiet_end
 from app.territories.models import Territory
 from app.timezones import start_of_local_day
 
@@ -553,3 +554,25 @@ def runs_with_due_work(now: datetime | None = None) -> list[tuple[int, int]]:
     ).all()
     session.commit()
     return [(run_id, count) for run_id, count in rows]
+
+
+def replan_quiet_hours(user_id: int, now: datetime | None = None) -> dict[int, int]:
+    """A person changed their quiet hours: what was held for the old ones is due at the end of
+    the new ones, or at once when ``now`` is outside them (or there are none any more). Returns
+    the runs with rows due now and how many, for the caller to wake their drains."""
+    now = now or utcnow()
+    session = db.session
+    settings = session.get(NotificationSettings, user_id)
+    timezone = session.scalar(
+        select(Territory.timezone).join(User, User.territory_id == Territory.id).where(User.id == user_id)
+    )
+    if settings is None or timezone is None:
+        return {}
+    due = quiet_end(settings, timezone, now) or now
+    held = and_(D.c.user_id == user_id, D.c.status == "deferred", D.c.reason == "quiet_hours")
+    session.execute(update(D).where(held).values(next_attempt_at=due))
+    woken: dict[int, int] = {}
+    if due <= now:
+        woken = dict(session.execute(select(D.c.run_id, func.count()).where(held).group_by(D.c.run_id)).all())
+    session.commit()
+    return woken

@@ -71,12 +71,15 @@ def mute_from_message(token: str) -> Response:
 @csrf.exempt
 def unsubscribe(token: str) -> Response:
     """One-click unsubscribe (RFC 8058: the mail client POSTs without any token of ours) and
-    the page the e-mail's link opens, with a button."""
+    the page the e-mail's link opens, with a button (a link scanner's GET changes nothing).
+    A link that no longer works (expired, revoked, an old-style one) says so, and where to go."""
     value = tokens.read_unsubscribe_token(token)
     if value is None or value[1] not in UNSUBSCRIBABLE:
-        abort(404)
+        return render("delivery/unsubscribe_expired.html", status=400)
     user = db.session.get(User, value[0])
-    if user is None or not same_territory(user, current_territory()):
+    if user is None:  # the account was deleted
+        return render("delivery/unsubscribe_expired.html", status=400)
+    if not same_territory(user, current_territory()):
         abort(404)
     channel = value[1]
     if request.method == "POST":

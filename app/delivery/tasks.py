@@ -6,18 +6,23 @@
   (quiet hours over) or expired leases (a worker that died mid-batch).
 - ``send_digests`` (every ten minutes): the daily digest, per territory from 18:00 local time.
 - When a consumer starts, it requeues at once what a killed worker left (``on_startup``).
+- When a person changes their quiet hours, what waited for the old ones is planned again and
+  the drains of what became due are woken (``quiet_hours_changed``).
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from typing import Any
 
 from huey import crontab
 
+from app.accounts.models import User
 from app.delivery import digest
-from app.delivery.drain import drain, runs_with_due_work
+from app.delivery.drain import drain, replan_quiet_hours, runs_with_due_work
 from app.delivery.links import setting
+from app.notifications.services import quiet_hours_changed
 from app.queue import app_context, huey
 
 
@@ -45,6 +50,13 @@ def requeue_due() -> list[int]:
         for run_id, rows in due:
             enqueue_drains(run_id, rows)
     return [run_id for run_id, _rows in due]
+
+
+@quiet_hours_changed.connect
+def _replan_after_quiet_hours_change(user: User, **_extra: Any) -> None:
+    """Messages held for the old quiet hours wait for the new ones' end; those due now go out."""
+    for run_id, rows in replan_quiet_hours(user.id).items():
+        enqueue_drains(run_id, rows)
 
 
 @huey.periodic_task(crontab(minute="*/10"))

@@ -1,13 +1,25 @@
-"""Signed tokens carried by messages, so that a link in an e-mail or a push acts without a log-in
-and without revealing anything: opening, clicking, muting the actor, unsubscribing a channel."""
+"""Tokens carried by messages, so that a link in an e-mail or a push acts without a log-in:
+opening, clicking, muting the actor (signed, naming a delivery), unsubscribing a channel
+(sealed, naming a person: nothing in it can be read, and it expires and can be revoked)."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
+
+from cryptography.fernet import InvalidToken
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+
+from app.accounts.sealing import seal, unseal
+from app.extensions import db
+from app.models_common import utcnow
+from app.notifications.models import NotificationSettings
 
 _DELIVERY_SALT = "delivery-token"
-_UNSUBSCRIBE_SALT = "unsubscribe-token"
+_UNSUBSCRIBE_SEAL = "unsubscribe-link"
+UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=90)
 
 
 def _serializer(salt: str) -> URLSafeSerializer:
@@ -27,21 +39,42 @@ def read_delivery_token(token: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def unsubscribe_token(user_id: int, channel: str) -> str:
-    """One-click unsubscribe from a channel (the e-mail's link and List-Unsubscribe header)."""
-    return str(_serializer(_UNSUBSCRIBE_SALT).dumps([user_id, channel]))
+def _microseconds(moment: datetime) -> int:
+    return round(moment.timestamp() * 1_000_000)
 
 
-def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
+def unsubscribe_token(user_id: int, channel: str, now: datetime | None = None) -> str:
+    """An unsubscribe link's token (the e-mail's link and its List-Unsubscribe header), made
+    afresh for each e-mail: sealed, so that it shows nobody who it is for (an old-style signed
+    token showed the person's number), and dated, so that it stops working after
+    ``UNSUBSCRIBE_LINK_LIFETIME`` or once the person's links are revoked (see
+    ``read_unsubscribe_token``)."""
+    issued = _microseconds(now or utcnow())
+    return seal(json.dumps([user_id, channel, issued], separators=(",", ":")), _UNSUBSCRIBE_SEAL).rstrip("=")
+
+
+def read_unsubscribe_token(token: str, now: datetime | None = None) -> tuple[int, str] | None:
+    """(person, channel) of an unsubscribe token still valid; None for anything else: not ours
+    (an old-style signed one included), older than ``UNSUBSCRIBE_LINK_LIFETIME``, or made
+    before the person's links were revoked (they subscribed again, changed their e-mail address
+    or password; a deleted account has no settings and no user left)."""
     try:
-        value = _serializer(_UNSUBSCRIBE_SALT).loads(token)
-    except BadSignature:
+        value = json.loads(unseal(token + "=" * (-len(token) % 4), _UNSUBSCRIBE_SEAL))
+    except (InvalidToken, ValueError, TypeError):
         return None
-    if (
+    if not (
         isinstance(value, list)
-        and len(value) == 2
-        and isinstance(value[0], int)
-        and isinstance(value[1], str)
+        and len(value) == 3
+        and all(isinstance(part, kind) for part, kind in zip(value, (int, str, int), strict=True))
     ):
-        return value[0], value[1]
-    return None
+        return None
+    user_id, channel, issued = value
+    now = now or utcnow()
+    if issued <= _microseconds(now - UNSUBSCRIBE_LINK_LIFETIME):
+        return None
+    revoked = db.session.scalar(
+        select(NotificationSettings.unsubscribe_links_revoked_at).where(NotificationSettings.user_id == user_id)
+    )
+    if revoked is not None and issued <= _microseconds(revoked):
+        return None
+    return user_id, channel

@@ -38,6 +38,9 @@ class NotificationSettings(Base):
     # default here would also replace an explicit None at insert time)
     quiet_start: Mapped[str | None] = mapped_column(String(5))
     quiet_end: Mapped[str | None] = mapped_column(String(5))
+    # Unsubscribe links made before this stop working (app.delivery.tokens): set when the person
+    # subscribes to e-mails again or changes their e-mail address or password.
+    unsubscribe_links_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -31,6 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.accounts import consents
 from app.accounts.consents import NOTIFICATIONS
 from app.accounts.models import User
+from app.accounts.services import credentials_changed
 from app.actors.models import Actor
 from app.extensions import db
 from app.models_common import utcnow
@@ -52,6 +54,11 @@ SWITCHABLE_CHANNELS = ("push", "email", "sms")
 
 PHONE_CODE_LIFETIME = timedelta(minutes=10)
 PHONE_CODE_ATTEMPTS = 5
+
+_signals = Namespace()
+# Sent once a person's quiet hours changed and were saved, with the person as sender: the
+# messages held for the old quiet hours are planned again (app.delivery.tasks listens).
+quiet_hours_changed = _signals.signal("quiet-hours-changed")
 
 
 # --- settings --------------------------------------------------------------------------------
@@ -111,10 +118,13 @@ def channel_enabled(settings: NotificationSettings, channel: str) -> bool:
 
 
 def set_email(user: User, on: bool, detail: str = "settings") -> NotificationSettings:
-    """Switch e-mail on (only with a verified address) or off."""
+    """Switch e-mail on (only with a verified address) or off. Switched on again, the
+    unsubscribe links of the e-mails sent before stop working."""
     settings = settings_of(user)
     if on and not user.email_verified_at:
         raise ChannelError(_("Confirm your e-mail address first: we sent you a link when you registered."))
+    if on and not settings.email_enabled:
+        settings.unsubscribe_links_revoked_at = utcnow()
     settings.email_enabled = on
     db.session.commit()
     _record_consent(user, "email", on, detail)
@@ -175,6 +185,17 @@ def _channel_consent_withdrawn(user: User, consent: Any, **_extra: Any) -> None:
     db.session.commit()
 
 
+@credentials_changed.connect
+def _revoke_unsubscribe_links(user: User, **_extra: Any) -> None:
+    """A new e-mail address or password: the unsubscribe links sent before stop working."""
+    db.session.execute(
+        update(NotificationSettings)
+        .where(NotificationSettings.user_id == user.id)
+        .values(unsubscribe_links_revoked_at=utcnow())
+    )
+    db.session.commit()
+
+
 @dataclass
 class Limits:
     daily_cap: int
@@ -183,13 +204,17 @@ class Limits:
 
 
 def set_limits(user: User, limits: Limits) -> NotificationSettings:
+    """Save the daily cap and quiet hours; changed quiet hours send ``quiet_hours_changed``."""
     settings = settings_of(user)
+    quiet_before = (settings.quiet_start, settings.quiet_end)
     settings.daily_cap = max(0, min(MAX_DAILY_CAP, int(limits.daily_cap)))
     if limits.quiet_start and limits.quiet_end:
         settings.quiet_start, settings.quiet_end = limits.quiet_start, limits.quiet_end
     else:
         settings.quiet_start = settings.quiet_end = None
     db.session.commit()
+    if (settings.quiet_start, settings.quiet_end) != quiet_before:
+        quiet_hours_changed.send(user)
     return settings
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -13,7 +14,9 @@ from app.delivery import policy
 from app.delivery import runs as delivery_runs
 from app.delivery.models import InboxItem
 from app.extensions import db
-from app.notifications.models import Mute
+from app.models_common import utcnow
+from app.notifications import services as notifications
+from app.notifications.models import Mute, NotificationSettings
 from app.timezones import start_of_local_day
 from tests.delivery.conftest import make_campaign, make_citizens
 
@@ -160,3 +163,66 @@ def test_muting_the_actor_after_the_run_started_skips(app, territory, actor, out
     muted = _statuses(run.id)
     assert ("email", "skipped", "muted", 1) in muted and ("inbox", "skipped", "muted", 1) in muted
     assert len(outbox) == 11 and people[0].email not in {m["To"] for m in outbox}
+
+
+# --- quiet hours changed while messages wait --------------------------------------------------
+
+
+def _held_until(run_id):
+    return set(
+        db.session.scalars(
+            select(Delivery.next_attempt_at).where(Delivery.run_id == run_id, Delivery.channel == "email")
+        )
+    )
+
+
+def _set_quiet(people, start, end):
+    for person in people:
+        settings = db.session.get(NotificationSettings, person.id)
+        settings.quiet_start, settings.quiet_end = start, end
+    db.session.commit()
+
+
+def test_moving_quiet_hours_moves_what_they_hold_to_the_new_end(app, territory, actor, outbox):
+    people = make_citizens(territory, actor, 11, email=True, quiet=("21:00", "08:00"))
+    run = _run(actor, paris(10, 22), title="Late news")
+    assert _held_until(run.id) == {paris(11, 8)}
+    now = paris(10, 23)
+    _set_quiet(people, "22:00", "06:30")
+    for person in people:
+        assert delivery_drain.replan_quiet_hours(person.id, now) == {}  # nothing due before 06:30
+    assert _held_until(run.id) == {paris(11, 6, 30)}
+    assert delivery_drain.runs_with_due_work(paris(11, 6, 0)) == []
+    delivery_drain.drain(run.id, clock=lambda: paris(11, 6, 31))
+    assert _statuses(run.id) == [("email", "sent", None, 11), ("inbox", "sent", None, 11)]
+    assert len(outbox) == 11
+
+
+def test_quiet_hours_moved_away_from_now_or_turned_off_release_what_they_hold(app, territory, actor, outbox):
+    people = make_citizens(territory, actor, 11, email=True, quiet=("21:00", "08:00"))
+    run = _run(actor, paris(10, 22), title="Late news")
+    now = paris(10, 22, 30)
+    _set_quiet(people[:5], "23:00", "07:00")  # 22:30 is no longer quiet for them
+    _set_quiet(people[5:], None, None)  # no quiet hours any more
+    woken = [delivery_drain.replan_quiet_hours(person.id, now) for person in people]
+    assert woken == [{run.id: 1}] * 11
+    assert _held_until(run.id) == {now}
+    delivery_drain.drain(run.id, clock=lambda: now)
+    assert _statuses(run.id) == [("email", "sent", None, 11), ("inbox", "sent", None, 11)]
+    assert len(outbox) == 11
+
+
+def test_turning_quiet_hours_off_wakes_the_drain_at_once(app, territory, actor, outbox):
+    # On the real clock: quiet hours from an hour ago to two hours from now, territory time.
+    local_now = utcnow().astimezone(ZoneInfo("Europe/Paris"))
+    start, end = (f"{(local_now + timedelta(hours=h)):%H:%M}" for h in (-1, 2))
+    people = make_citizens(territory, actor, 11, email=True, quiet=(start, end))
+    campaign = make_campaign(actor, channels=("email", "inbox"), title="Road works")
+    run = delivery_runs.start_run(campaign, utcnow(), enqueue=False)
+    delivery_drain.drain(run.id)
+    assert _statuses(run.id) == [("email", "deferred", "quiet_hours", 11), ("inbox", "sent", None, 11)]
+    assert outbox == []
+    for person in people:  # the settings page's service, then the queue (immediate in tests)
+        notifications.set_limits(person, notifications.Limits(daily_cap=3, quiet_start=None, quiet_end=None))
+    assert _statuses(run.id) == [("email", "sent", None, 11), ("inbox", "sent", None, 11)]
+    assert len(outbox) == 11

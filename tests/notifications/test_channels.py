@@ -51,6 +51,13 @@ def test_email_is_switched_on_and_off_with_consents_recorded(logged_in, citizen)
     assert withdrawn.withdrawn_at is not None
 
 
+def test_the_email_setting_promises_what_the_unsubscribe_link_does(logged_in):
+    """The e-mail's link opens a page with a button (a link scanner cannot unsubscribe anyone):
+    the settings page does not promise "one click"."""
+    html = logged_in.get("/me/notifications").get_data(as_text=True)
+    assert "Every e-mail carries a link to stop them." in html and "one click" not in html
+
+
 def test_email_needs_a_verified_address(app, client, territory):
     unverified = make_user(territory, "new@example.org", verified=False)
     login_as(client, unverified)

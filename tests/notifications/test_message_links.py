@@ -1,17 +1,27 @@
 """What messages link to: open (from the service worker), click (a redirect to this app's page
-only), mute the actor, one-click unsubscribe. Tokens are signed; a tampered one or one of
-another territory is a 404."""
+only), mute the actor, one-click unsubscribe. Delivery tokens are signed; a tampered one or one
+of another territory is a 404. Unsubscribe tokens are sealed (they show nobody), expire after 90
+days and are revoked by subscribing again or a new e-mail address or password; a link that no
+longer works says so on a page."""
 
 from __future__ import annotations
 
+import base64
+import json
+from datetime import timedelta
+
+from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
 from app.accounts.models import Consent
 from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
+from app.models_common import utcnow
 from app.notifications import services
 from app.notifications.models import NotificationSettings
+from app.privacy.erasure import erase_account
 from tests.factories import (
+    PASSWORD,
     make_actor,
     make_campaign,
     make_delivery,
@@ -20,6 +30,7 @@ from tests.factories import (
     make_territory,
     make_user,
 )
+from tests.notifications.conftest import post_form
 
 
 def _delivery(territory, user, channel="push", **campaign_fields):  # type: ignore[no-untyped-def]
@@ -53,8 +64,6 @@ def test_a_tampered_token_is_not_found(client, territory, citizen):
         client.post(f"/n/open/{tampered}"),
         client.get(f"/r/{tampered}"),
         client.post(f"/n/mute/{tampered}"),
-        client.get(f"/unsubscribe/{tampered}"),
-        client.post(f"/unsubscribe/{tampered}"),
     ):
         assert response.status_code == 404
     assert _fresh(delivery).opened_at is None
@@ -160,4 +169,104 @@ def test_unsubscribe_from_sms(client, territory, citizen):
 
 
 def test_unsubscribe_tokens_name_only_email_or_sms(client, territory, citizen):
-    assert client.post(f"/unsubscribe/{unsubscribe_token(citizen.id, 'inbox')}").status_code == 404
+    assert client.post(f"/unsubscribe/{unsubscribe_token(citizen.id, 'inbox')}").status_code == 400
+
+
+# --- unsubscribe tokens: opaque, expiring, revocable -----------------------------------------
+
+NO_LONGER_WORKS = "This link does not work"
+
+
+def _decoded_parts(token: str) -> list[bytes]:
+    """What anyone can read in a token: each dot-separated part, base64-decoded."""
+    return [base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)) for part in token.split(".")]
+
+
+def _email_on(citizen) -> bool:  # type: ignore[no-untyped-def]
+    settings = db.session.get(NotificationSettings, citizen.id)
+    db.session.refresh(settings)
+    return settings.email_enabled
+
+
+def _refused(client, token: str) -> bool:  # type: ignore[no-untyped-def]
+    """The link's page and the mail client's one-click POST both say the link no longer works."""
+    page = client.get(f"/unsubscribe/{token}")
+    posted = client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
+    return all(
+        r.status_code == 400 and NO_LONGER_WORKS in r.get_data(as_text=True) for r in (page, posted)
+    )
+
+
+def test_an_unsubscribe_token_shows_nobody(client, territory, citizen):
+    old_style = URLSafeSerializer("test-secret", salt="unsubscribe-token").dumps([citizen.id, "email"])
+    assert f"[{citizen.id},".encode() in _decoded_parts(old_style)[0]  # what the old links showed
+
+    token = unsubscribe_token(citizen.id, "email")
+    for part in _decoded_parts(token):
+        assert f"[{citizen.id},".encode() not in part and b"email" not in part
+        for chunk in part.split(b"."):
+            try:
+                assert json.loads(chunk) is None  # noqa: PT017 (nothing readable as JSON)
+            except ValueError:
+                pass
+    assert unsubscribe_token(citizen.id, "email") != token  # each e-mail carries its own
+
+
+def test_an_old_style_unsubscribe_link_gets_a_clear_page(client, territory, citizen):
+    services.set_email(citizen, True)
+    old_style = URLSafeSerializer("test-secret", salt="unsubscribe-token").dumps([citizen.id, "email"])
+    assert _refused(client, old_style)
+    page = client.get(f"/unsubscribe/{old_style}").get_data(as_text=True)
+    assert "Each new e-mail carries a link that works" in page and 'href="/me/notifications"' in page
+    assert _email_on(citizen)
+
+
+def test_an_unsubscribe_link_works_for_90_days(client, territory, citizen):
+    services.settings_of(citizen).email_enabled = True  # on since long ago: no link revoked
+    db.session.commit()
+    assert _refused(client, unsubscribe_token(citizen.id, "email", now=utcnow() - timedelta(days=91)))
+    assert _email_on(citizen)
+    recent = unsubscribe_token(citizen.id, "email", now=utcnow() - timedelta(days=89))
+    assert client.post(f"/unsubscribe/{recent}", data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert not _email_on(citizen)
+
+
+def test_subscribing_again_revokes_the_links_sent_before(client, territory, citizen):
+    services.set_email(citizen, True)
+    token = unsubscribe_token(citizen.id, "email")
+    assert client.post(f"/unsubscribe/{token}").status_code == 200
+    assert not _email_on(citizen)
+    # Used, the link still shows that e-mails are off (a second click, a link scanner).
+    again = client.get(f"/unsubscribe/{token}")
+    assert again.status_code == 200 and "You are unsubscribed" in again.get_data(as_text=True)
+
+    services.set_email(citizen, True)
+    assert _refused(client, token)
+    assert _email_on(citizen)
+    fresh = unsubscribe_token(citizen.id, "email")
+    assert client.post(f"/unsubscribe/{fresh}").status_code == 200 and not _email_on(citizen)
+
+
+def test_a_new_password_or_email_address_revokes_the_links(logged_in, territory, citizen):
+    services.set_email(citizen, True)
+    before_password = unsubscribe_token(citizen.id, "email")
+    new_password = "a brand new passphrase"
+    response = post_form(
+        logged_in, "/me/password",
+        {"current_password": PASSWORD, "password": new_password, "confirm": new_password},
+    )
+    assert response.status_code == 303
+    assert _refused(logged_in, before_password)
+
+    before_email = unsubscribe_token(citizen.id, "email")
+    response = post_form(logged_in, "/me/email", {"email": "lea.new@example.org", "current_password": new_password})
+    assert response.status_code == 303
+    assert _refused(logged_in, before_email)
+    assert _email_on(citizen)
+
+
+def test_a_deleted_accounts_links_no_longer_work(client, territory, citizen):
+    services.set_email(citizen, True)
+    token = unsubscribe_token(citizen.id, "email")
+    erase_account(citizen)
+    assert _refused(client, token)
