@@ -68,7 +68,7 @@ run: demo
 	@echo "    association president: president@demo.territory"
 	@echo "    town admin:            admin@demo.territory"
 	@echo
-	( trap 'kill 0' EXIT; MAIL_BACKEND=console nice -n 10 .venv/bin/huey_consumer app.worker.huey -w 2 -k process & \
+	( trap 'kill 0' EXIT; export PORT=$(PORT); MAIL_BACKEND=console nice -n 10 .venv/bin/huey_consumer app.worker.huey -w 2 -k process & \
 	  MAIL_BACKEND=console .venv/bin/gunicorn -w 2 -b $(HOST):$(PORT) --access-logfile - --access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' 'app:create_app()' )
 
 ## make test: install, then the whole suite on SQLite, browser tests included.
