@@ -72,6 +72,9 @@ class Config:
     # Campaigns created, per acting actor and per address (drafts count, refused forms do not).
     RATELIMIT_CAMPAIGN_ACTOR = os.environ.get("RATELIMIT_CAMPAIGN_ACTOR", "20 per hour")
     RATELIMIT_CAMPAIGN_ADDRESS = os.environ.get("RATELIMIT_CAMPAIGN_ADDRESS", "60 per hour")
+    # One line per request in the log ``app.access``, naming the route by its rule (app.access_log);
+    # off only for benchmarks.
+    ACCESS_LOG = _bool("ACCESS_LOG", True)
     HUEY_IMMEDIATE = _bool("HUEY_IMMEDIATE", False)
     BABEL_DEFAULT_LOCALE = "fr"
     LANGUAGES = ("fr", "nl", "en")
