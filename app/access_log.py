@@ -7,7 +7,8 @@ So the app logs each request itself (logger ``app.access``): the method, the rul
 that answered (``/verify/<token>``), the status, the size and the time taken; no query string, no
 address, no referrer. A path no route matched is logged as ``-``, a static file that WhiteNoise
 served (before Flask) by its path. gunicorn's own access log, which writes the raw path, stays
-off (``make run``; README: Scaling out)."""
+off (``make run``; README: Scaling out). The line Flask logs for an unhandled error names the
+rule too (``install_exception_log``)."""
 
 from __future__ import annotations
 
@@ -24,10 +25,15 @@ _RULE = "territory.access_rule"  # the environ key where the matched rule is lef
 log = logging.getLogger(ACCESS_LOGGER)
 
 
+def request_rule() -> str:
+    """The rule of the route answering the current request (``/verify/<token>``), else ``-``."""
+    rule = request.url_rule
+    return rule.rule if rule is not None else "-"
+
+
 def _note_rule(app: Flask, **_extra: Any) -> None:
     """When Flask starts a request (its route already matched): keep the rule for the log."""
-    rule = request.url_rule
-    request.environ[_RULE] = rule.rule if rule is not None else "-"
+    request.environ[_RULE] = request_rule()
 
 
 def logged_route(environ: dict[str, Any]) -> str:
@@ -66,3 +72,12 @@ def install_access_log(app: Flask) -> None:
             )
 
     app.wsgi_app = wsgi  # type: ignore[method-assign]
+
+
+def install_exception_log(app: Flask) -> None:
+    """Flask logs an unhandled error as "Exception on <path>": the rule instead of the path."""
+
+    def log_exception(exc_info: Any) -> None:
+        app.logger.error("Exception on %s [%s]", request_rule(), request.method, exc_info=exc_info)
+
+    app.log_exception = log_exception  # type: ignore[method-assign]

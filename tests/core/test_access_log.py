@@ -106,6 +106,25 @@ def test_a_logged_in_persons_pages_are_logged_by_rule_too(app, client, caplog):
     assert any(r.getMessage().startswith('"GET /me/privacy" 200 ') for r in caplog.records)
 
 
+def test_an_error_on_a_tokenised_route_is_logged_by_its_rule(app, client, caplog, monkeypatch):
+    person = make_user(make_territory())
+    token = accounts.issue_token(person, accounts.VERIFY_EMAIL)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: logged, then a 500 page
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(accounts, "verify_email", broken)
+    caplog.set_level(logging.INFO)
+
+    assert client.get(f"/verify/{token}").status_code == 500
+
+    lines = _log_lines(caplog.records)
+    assert any("Exception on /verify/<token> [GET]" in line for line in lines)
+    assert any(line.startswith(f'{ACCESS_LOGGER} "GET /verify/<token>" 500 ') for line in lines)
+    assert not [line for line in lines if token in line]
+
+
 def test_make_run_leaves_gunicorns_raw_path_access_log_off():
     """gunicorn's access log writes the raw path (``%(U)s``, ``%(r)s``): make run does not turn
     it on, the app's own log (above) stands instead."""
