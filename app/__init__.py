@@ -23,6 +23,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from whitenoise import WhiteNoise
 
 from app import changes
+from app.access_log import install_access_log, install_exception_log
 from app.config import ROOT, Config
 from app.extensions import babel, csrf, db, htmx_ext, limiter, login_manager
 from app.htmx import is_htmx
@@ -107,6 +108,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     install_rate_limit_page(app)
     _install_template_context(app)
     _install_error_pages(app)
+    install_exception_log(app)
     from app.cli import register_cli
 
     register_cli(app)
@@ -117,6 +119,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if app.config["BEHIND_HTTPS_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    if app.config["ACCESS_LOG"]:
+        install_access_log(app)  # by the route's rule: a path can hold a token
     return app
 
 

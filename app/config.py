@@ -72,6 +72,9 @@ class Config:
     # Campaigns created, per acting actor and per address (drafts count, refused forms do not).
     RATELIMIT_CAMPAIGN_ACTOR = os.environ.get("RATELIMIT_CAMPAIGN_ACTOR", "20 per hour")
     RATELIMIT_CAMPAIGN_ADDRESS = os.environ.get("RATELIMIT_CAMPAIGN_ADDRESS", "60 per hour")
+    # One line per request in the log ``app.access``, naming the route by its rule (app.access_log);
+    # off only for benchmarks.
+    ACCESS_LOG = _bool("ACCESS_LOG", True)
     HUEY_IMMEDIATE = _bool("HUEY_IMMEDIATE", False)
     BABEL_DEFAULT_LOCALE = "fr"
     LANGUAGES = ("fr", "nl", "en")
@@ -107,4 +110,9 @@ class Config:
     DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("DELIVERY_RETRY_BASE_SECONDS", "30"))
     DELIVERY_MAX_WAIT_SECONDS = float(os.environ.get("DELIVERY_MAX_WAIT_SECONDS", "30"))
     DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "18"))  # territory time
-    PUBLIC_PORT = os.environ.get("PUBLIC_PORT", "")  # port in the links of messages, if not 80/443
+    # The port written in the links of messages (when not 80/443): PUBLIC_PORT, else the port the
+    # server listens on (``PORT=8000 make run``), except behind an HTTPS proxy, whose own port is
+    # the public one. PUBLIC_PORT set, even empty, wins.
+    PUBLIC_PORT = os.environ.get(
+        "PUBLIC_PORT", "" if _bool("BEHIND_HTTPS_PROXY", False) else os.environ.get("PORT", "")
+    )

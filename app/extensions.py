@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -14,6 +15,8 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -44,6 +47,22 @@ class Database:
         self.session.configure(bind=self.engine)
         return self.engine
 
+    def scrub_write_ahead_log(self) -> bool:
+        """After personal data is deleted, on SQLite: copy the write-ahead log into the database
+        and truncate it to zero bytes, for the log still holds the pages as they were before the
+        deletion (``secure_delete`` only zeroes the new ones). Call it outside any transaction.
+        Returns False when readers kept it from finishing (the next call does it); PostgreSQL
+        keeps dead rows until VACUUM instead (README: Erased means gone from the disk)."""
+        if self.engine is None or self.engine.dialect.name != "sqlite":
+            return True
+        with self.engine.connect() as connection:
+            busy, _log_frames, _copied = connection.exec_driver_sql(
+                "PRAGMA wal_checkpoint(TRUNCATE)"
+            ).one()
+        if busy:
+            log.warning("write-ahead log not truncated: readers still use it")
+        return not busy
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A unit of work outside a request (tasks, CLI): commit or roll back, then close."""
@@ -69,6 +88,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Deleted rows are overwritten with zeros, not left in free space: an erased
+            # account leaves no bytes behind (with ``Database.scrub_write_ahead_log``).
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine

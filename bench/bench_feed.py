@@ -127,6 +127,7 @@ def start_gunicorn(db_path: Path, instance: str, port: int) -> subprocess.Popen[
         SECRET_KEY=SECRET_KEY,
         INSTANCE_DIR=instance,
         RATELIMIT_ENABLED="0",
+        ACCESS_LOG="0",
         MAIL_BACKEND="memory",
     )
     process = subprocess.Popen(

@@ -90,6 +90,7 @@ ENV = {
     "SECRET_KEY": SECRET_KEY,
     "INSTANCE_DIR": str(WORKDIR / "instance"),
     "RATELIMIT_ENABLED": "0",
+    "ACCESS_LOG": "0",
     "HUEY_IMMEDIATE": "0",
     "MAIL_BACKEND": "memory",
     "PREFERRED_URL_SCHEME": "http",

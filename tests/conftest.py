@@ -138,6 +138,8 @@ def app(_schema: None, database_url: str, redis_url: str, instance_dir: Path) ->
             "INSTANCE_DIR": instance_dir,
             "MAIL_BACKEND": "memory",
             "SERVER_NAME": None,
+            # Links in messages without a port, whatever PORT the environment running the tests has.
+            "PUBLIC_PORT": "",
             # Released counts draw their noise (the same discrete Laplace law as OpenDP's)
             # from a generator seeded for each test: a test sees the same noise every run.
             "RELEASE_NOISE_SEED": 2026,

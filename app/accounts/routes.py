@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from flask import abort, flash, g, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
@@ -76,7 +77,9 @@ def register() -> Any:
                 form.email.data,
                 form.password.data,
                 display_name=form.display_name.data or "",
-                language=session.get("language"),
+                # The language the person registered in (chosen, else their browser's): their
+                # messages and their archive are then written in it.
+                language=str(get_locale()),
             )
         except services.EmailTaken:
             form.email.errors.append(

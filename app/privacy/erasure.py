@@ -85,6 +85,8 @@ def erase_account(user: User, now: datetime | None = None) -> None:
     for path in export_files:
         path.unlink(missing_ok=True)
         path.with_suffix(".part").unlink(missing_ok=True)
+    # SQLite: the deleted rows are zeroed (secure_delete); their old copies leave the log.
+    db.scrub_write_ahead_log()
     log.info("account erased", extra={"user_id": user_id})
 
 

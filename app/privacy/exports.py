@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from sqlalchemy import delete, or_, select, update
 
 from app.accounts.models import User
+from app.campaigns.models import RECIPIENT_LINK_LIFETIME
 from app.extensions import db
 from app.models_common import utcnow
 from app.privacy import services
@@ -135,6 +136,7 @@ def _readme(user: User, territory: Territory | None, now: datetime) -> str:
                 locale=language or "fr",
             ),
             lifetime_days=EXPORT_LIFETIME.days,
+            delivery_days=RECIPIENT_LINK_LIFETIME.days,
             floor=anonymity_floor(territory),
         )
 

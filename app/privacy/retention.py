@@ -246,7 +246,7 @@ def purge_data_exports(now: datetime) -> int:
 def run_retention(now: datetime | None = None) -> dict[str, int]:
     """Every retention rule, once; returns how many rows each touched (no personal data)."""
     now = now or utcnow()
-    return {
+    counts = {
         "accounts_warned": warn_inactive_accounts(now),
         "accounts_erased": erase_inactive_accounts(now),
         "deliveries_unlinked": unlink_old_deliveries(now),
@@ -257,3 +257,7 @@ def run_retention(now: datetime | None = None) -> dict[str, int]:
         "data_exports": purge_data_exports(now),
         "live_cells": purge_expired_live_cells(now),
     }
+    # SQLite: the old copies of what was just deleted leave the write-ahead log (and one an
+    # erasure could not truncate, busy with readers, goes now).
+    db.scrub_write_ahead_log()
+    return counts

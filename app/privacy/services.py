@@ -21,7 +21,7 @@ from app.accounts import consents
 from app.accounts.consents import CONSENT_LABELS
 from app.accounts.models import Consent, User
 from app.actors.models import Actor, Follow, Membership
-from app.campaigns.models import Delivery
+from app.campaigns.models import Campaign, Delivery
 from app.delivery.models import InboxItem
 from app.extensions import db
 from app.notifications.models import Mute, NotificationSettings, PushSubscription
@@ -188,6 +188,32 @@ def _inbox(user: User, now: datetime) -> list[dict[str, Any]]:
     ]
 
 
+def _deliveries(user: User, now: datetime) -> list[dict[str, Any]]:
+    """Each message sent (or held back) to the person, the rows "what we hold" counts: which
+    campaign of which actor, on which channel, what became of it and when."""
+    rows = db.session.execute(
+        select(Delivery, Campaign.title, Actor.name)
+        .join(Campaign, Campaign.id == Delivery.campaign_id)
+        .outerjoin(Actor, Actor.id == Campaign.actor_id)
+        .where(Delivery.user_id == user.id, belongs(Delivery, user))
+        .order_by(Delivery.created_at, Delivery.id)
+    )
+    return [
+        {
+            "campaign": title,
+            "from_actor": actor_name,
+            "channel": delivery.channel,
+            "status": delivery.status,
+            "reason": delivery.reason,
+            "created_at": _when(delivery.created_at),
+            "sent_at": _when(delivery.sent_at),
+            "opened_at": _when(delivery.opened_at),
+            "clicked_at": _when(delivery.clicked_at),
+        }
+        for delivery, title, actor_name in rows
+    ]
+
+
 def _memberships(user: User, now: datetime) -> list[dict[str, Any]]:
     rows = db.session.execute(
         select(Actor.name, Membership.role, Membership.created_at)
@@ -267,6 +293,8 @@ SECTIONS: tuple[tuple[str, tuple[str, ...], Collector, bool], ...] = (
      _consents, False),
     ("inbox", ("kind", "from_actor", "title", "body", "url", "is_alert", "received_at",
                "read_at"), _inbox, False),
+    ("deliveries", ("campaign", "from_actor", "channel", "status", "reason", "created_at",
+                    "sent_at", "opened_at", "clicked_at"), _deliveries, False),
     ("memberships", ("actor", "role", "since"), _memberships, False),
     ("push_subscriptions", ("push_service", "endpoint", "created_at", "last_success_at"),
      _push_subscriptions, False),

@@ -456,7 +456,8 @@ def _log_lines(records: Iterable[logging.LogRecord]) -> Iterator[str]:
 
 def _install_access_log(app: Flask) -> None:
     """A gunicorn-like access log line per request (request line with query string, status,
-    referrer, user agent), as ``--access-logfile`` writes in production."""
+    referrer, user agent), as ``--access-logfile`` would write: stricter than the app's own
+    access log (app.access_log), which names the route's rule and is checked here too."""
     inner = app.wsgi_app
     access = logging.getLogger("gunicorn.access")
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from app.accounts import consents
@@ -24,10 +27,13 @@ from app.notifications.models import Mute, NotificationSettings, PushSubscriptio
 from app.places.models import LiveCell
 from app.privacy import exports
 from app.privacy.erasure import erase_account
+from app.privacy.tasks import enforce_retention
 from app.welcome.models import WelcomeSent
+from tests.accounts.conftest import post_form
 from tests.delivery.conftest import make_campaign, make_citizens
 from tests.factories import (
     NEGLIGIBLE_NOISE,
+    PASSWORD,
     login_as,
     make_actor,
     make_follow,
@@ -228,3 +234,57 @@ def test_erasing_leaves_other_people_and_territories_alone(app):
     assert db.session.scalar(select(func.count()).select_from(LiveCell)) == 2
     # The same address in another territory is another account: its invitation stays.
     assert db.session.scalar(select(func.count()).select_from(Invitation)) == 1
+
+
+def _raw_traces(markers: list[str]) -> list[str]:
+    """The markers found in the raw bytes of the SQLite database file and of its write-ahead
+    log and journal, where old copies of deleted pages would still be."""
+    engine = db.engine
+    assert engine is not None and engine.url.database
+    database = Path(engine.url.database)
+    found = []
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-journal")):
+        if not path.exists():
+            continue
+        raw = path.read_bytes()
+        found += [f"{path.name}: {marker}" for marker in markers if marker.encode() in raw]
+    return found
+
+
+@pytest.mark.skipif(os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="the files of a SQLite database")
+def test_deleting_ones_account_leaves_no_bytes_of_it_in_the_database_files(app, client):
+    """SQLite keeps deleted rows in free space and old page images in the write-ahead log: the
+    erasure overwrites them (secure_delete) and empties the log (a TRUNCATE checkpoint)."""
+    with db.engine.connect() as connection:  # type: ignore[union-attr]
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        # Whatever the SQLite build's default (Debian's is on, others' off).
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+    territory = make_territory(hosts=("localhost",), **NEGLIGIBLE_NOISE)
+    bakery = make_actor(territory, "Bakery Martin")
+    make_citizens(territory, bakery, 12, email=True)
+    person, _shop = _seed_person(territory, bakery)
+    delivery_runs.start_run(make_campaign(bakery, channels=("email", "inbox")), utcnow())
+    markers = [EMAIL, NAME, PHONE, PENDING_PHONE, ENDPOINT]
+    assert _raw_traces(markers)  # the scan does see the person before
+    login_as(client, person)
+
+    response = post_form(client, "/me/privacy/delete", {"password": PASSWORD, "confirm": "y"})
+
+    assert response.status_code == 303
+    assert db.session.scalar(select(func.count()).where(User.email == EMAIL)) == 0
+    assert _raw_traces(markers) == []
+
+
+@pytest.mark.skipif(os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="the files of a SQLite database")
+def test_an_account_erased_by_the_retention_task_leaves_no_bytes_in_the_database_files(app):
+    territory = make_territory()
+    long_ago = utcnow() - timedelta(days=800)
+    make_user(territory, email=EMAIL, display_name=NAME, created_at=long_ago,
+              last_seen_at=long_ago, inactivity_warned_at=utcnow() - timedelta(days=40))
+    assert _raw_traces([EMAIL, NAME])
+
+    assert enforce_retention.call_local()["accounts_erased"] == 1
+
+    assert _raw_traces([EMAIL, NAME]) == []

@@ -15,16 +15,20 @@ import pytest
 from sqlalchemy import func, select
 
 from app import geo
-from app.accounts.models import Consent
+from app.accounts.models import Consent, User
+from app.delivery import runs as delivery_runs
 from app.delivery.models import InboxItem
 from app.extensions import db
+from app.models_common import utcnow
 from app.notifications.models import NotificationSettings, PushSubscription
 from app.places import live
 from app.privacy import exports as privacy_exports
 from app.privacy import services
 from app.privacy.models import DataExport
 from tests.accounts.conftest import post_form
+from tests.delivery.conftest import make_campaign, make_citizens
 from tests.factories import (
+    NEGLIGIBLE_NOISE,
     PASSWORD,
     login_as,
     make_actor,
@@ -329,3 +333,38 @@ def test_the_readme_dates_the_archive_in_the_towns_time_zone_and_language(app, t
     readme = privacy_exports._readme(person, territory, datetime(2025, 3, 14, 23, 30, tzinfo=UTC))
 
     assert "14 mars 2025" in readme and "19:30:00" in readme
+
+
+def test_a_person_registered_in_french_finds_their_deliveries_and_language_in_the_archive(client, app):
+    """"What we hold" counts the messages sent to the person: the archive lists each of them
+    (campaign, actor, channel, status, time), and the language they registered in."""
+    town = make_territory(**NEGLIGIBLE_NOISE)
+    bakery = make_actor(town, "Boulangerie Martin")
+    make_citizens(town, bakery, 12)  # the audience reaches the floor
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-FR,fr;q=0.9"
+    registered = post_form(client, "/register", {
+        "email": "amelie@example.org", "password": "sea spray and pine trees",
+        "display_name": "Amélie", "accept_terms": "y",
+    })
+    assert registered.status_code == 303
+    amelie = db.session.scalar(select(User).where(User.email == "amelie@example.org"))
+    make_follow(amelie, bakery)
+    campaign = make_campaign(bakery, channels=("inbox",), title="Pain chaud à 7 h")
+    assert delivery_runs.start_run(campaign, utcnow()).status == "sent"
+
+    assert ask_for_export(client, "sea spray and pine trees").status_code == 303
+
+    files = archive_of(exports()[0])
+    data = json.loads(files["data.json"])
+    assert data["account"]["language"] == "fr"
+    [delivery] = data["deliveries"]
+    assert delivery["campaign"] == "Pain chaud à 7 h"
+    assert delivery["from_actor"] == "Boulangerie Martin"
+    assert (delivery["channel"], delivery["status"]) == ("inbox", "sent")
+    assert datetime.fromisoformat(delivery["sent_at"]) <= utcnow()
+    rows = list(csv.DictReader(io.StringIO(files["deliveries.csv"].lstrip("\ufeff"))))
+    assert [(r["campaign"], r["from_actor"], r["channel"], r["status"]) for r in rows] == [
+        ("Pain chaud à 7 h", "Boulangerie Martin", "inbox", "sent")
+    ]
+    assert "deliveries.csv" in files["README.txt"]
+    assert len(data["deliveries"]) == services.holdings(amelie).deliveries
