@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -17,9 +18,11 @@ from flask.testing import FlaskClient
 from flask_babel import force_locale, ngettext
 from flask_limiter.util import get_qualified_name
 from limits import parse
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from markupsafe import escape
+from sqlalchemy import func, select
 
-from app.extensions import PASSWORD_FORM_LIMIT, limiter
+from app.extensions import PASSWORD_FORM_LIMIT, DatabaseStorage, RateLimitHit, db, limiter
 from app.security import SCRIPT_ENDPOINTS, wait_message
 from tests.factories import (
     login_as,
@@ -265,7 +268,6 @@ def test_the_limits_are_kept_in_redis_when_the_app_has_a_redis_url(app: Flask, t
     from limits.storage import RedisStorage
 
     from app import create_app
-    from app.extensions import DatabaseStorage
 
     expected = RedisStorage if app.config.get("REDIS_URL") else DatabaseStorage
     assert isinstance(limiter.storage, expected)
@@ -321,3 +323,23 @@ def test_log_ins_sent_at_once_to_two_processes_let_exactly_the_limit_through(
         statuses = list(pool.map(lambda n: browser.request(web_processes[n % 2].url("/login"), form)[0],
                                  range(3 * limit)))
     assert sorted(statuses) == [422] * limit + [429] * (2 * limit)
+
+
+def test_the_database_storage_counts_moving_and_fixed_windows_and_forgets_what_expired(app: Flask) -> None:
+    storage = DatabaseStorage("territorydb://")
+    moving, fixed = MovingWindowRateLimiter(storage), FixedWindowRateLimiter(storage)
+    three = parse("3 per minute")
+    for strategy, who in ((moving, "moving"), (fixed, "fixed")):
+        assert [strategy.hit(three, who) for _ in range(4)] == [True, True, True, False]
+        stats = strategy.get_window_stats(three, who)
+        assert stats.remaining == 0 and 0 < stats.reset_time - time.time() <= 60
+        assert not strategy.test(three, who)
+    # A past window's hits (as they are a minute later) no longer count.
+    with db.transaction() as session:
+        session.add(RateLimitHit(key=three.key_for("earlier"), expires_at=time.time() - 1, hits=3))
+    assert moving.test(three, "earlier") and moving.hit(three, "earlier")
+    moving.clear(three, "moving")
+    assert moving.hit(three, "moving")
+    storage.reset()
+    assert fixed.get_window_stats(three, "fixed").remaining == 3
+    assert db.session.scalar(select(func.count()).select_from(RateLimitHit)) == 0
