@@ -4,9 +4,10 @@ that account, so that someone guessing the password elsewhere, who uses up the l
 and per address, does not lock its owner out (app.accounts.routes.login).
 
 The cookie holds, for each account logged in from this browser (the last few), a random nonce and
-an HMAC of the account's id and that nonce under a key derived from ``SECRET_KEY``: it names the
-account only to the server, nothing in it is readable, and it cannot be made for another account.
-A new one is given at every log-in; a copied cookie is worth one account's device allowance."""
+an HMAC of the account's id, its password hash and that nonce under a key derived from
+``SECRET_KEY``: it names the account only to the server, nothing in it is readable, and it cannot
+be made for another account. A new one is given at every log-in; a copied cookie is worth one
+account's device allowance, and a new password (changed or reset) makes every earlier one void."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ LIFETIME = timedelta(days=365)
 ACCOUNTS_PER_BROWSER = 5
 
 
-def _tag(user_id: int, nonce: str) -> str:
+def _tag(user: User, nonce: str) -> str:
     key = hashlib.sha256(f"territory-device:{current_app.config['SECRET_KEY']}".encode()).digest()
-    digest = hmac.new(key, f"{user_id}|{nonce}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(key, f"{user.id}|{user.password_hash}|{nonce}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
@@ -40,14 +41,14 @@ def _tokens(cookie: str | None) -> list[str]:
 
 def new_token(user: User) -> str:
     nonce = secrets.token_urlsafe(12)
-    return f"{nonce}.{_tag(user.id, nonce)}"
+    return f"{nonce}.{_tag(user, nonce)}"
 
 
 def token_for(user: User, cookie: str | None) -> str | None:
     """The token of ``cookie`` that a log-in to ``user``'s account from this browser left, if any."""
     for token in _tokens(cookie):
         nonce, _, tag = token.partition(".")
-        if nonce and hmac.compare_digest(tag, _tag(user.id, nonce)):
+        if nonce and hmac.compare_digest(tag, _tag(user, nonce)):
             return token
     return None
 
