@@ -55,15 +55,16 @@ class Config:
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     MAX_IMAGE_BYTES = 5 * 1024 * 1024
     # Rate limits (app.extensions.limiter). Storage: RATELIMIT_STORAGE_URI, else REDIS_URL, else
-    # memory (one process); Redis keys start with RATELIMIT_REDIS_PREFIX. A refused request is
-    # a 429 with Retry-After and a translated page (app.security.too_many_requests).
+    # the app's database (territorydb://): shared by every process either way. Redis keys start
+    # with RATELIMIT_REDIS_PREFIX. A refused request is a 429 with Retry-After and a translated
+    # page (app.security.too_many_requests).
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")
     RATELIMIT_REDIS_PREFIX = os.environ.get("RATELIMIT_REDIS_PREFIX", "territory-limits")
     RATELIMIT_HEADERS_ENABLED = True
     # A moving window: N per minute means N in any 60 seconds, not 2N across a minute's edge.
     RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
-    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: limit per process, still answer
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # storage down: limit per process, still answer
     # Every endpoint answering scripts (JSON, polled fragments: app.security.SCRIPT_ENDPOINTS),
     # per address.
     RATELIMIT_API = os.environ.get("RATELIMIT_API", "120 per minute")

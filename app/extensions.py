@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask, current_app, g
 from flask_babel import Babel
@@ -13,8 +15,30 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from limits.storage import MovingWindowSupport, Storage
+from sqlalchemy import (
+    Connection,
+    Double,
+    Engine,
+    Index,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    scoped_session,
+    sessionmaker,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,15 +128,154 @@ csrf = CSRFProtect()
 htmx_ext = Htmx()
 
 
+class RateLimitHit(Base):
+    """What a rate limit counted (``DatabaseStorage``). Moving window: one row per request let
+    through, until it leaves the window; fixed window: one row per key and window, its count in
+    ``hits``. Times are seconds since the epoch, as the ``limits`` library counts them."""
+
+    __tablename__ = "rate_limit_hit"
+    __table_args__ = (
+        Index("ix_rate_limit_hit_key_expires_at", "key", "expires_at"),
+        Index("ix_rate_limit_hit_expires_at", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[float] = mapped_column(Double)
+    hits: Mapped[int] = mapped_column(default=1)
+
+
+# PostgreSQL's advisory locks of the rate limits: (this class, a hash of the key).
+RATE_LIMIT_LOCK = 0x524C
+
+
+class DatabaseStorage(Storage, MovingWindowSupport):
+    """Rate-limit counters in the app's own database (``territorydb://``): every process using
+    that database shares them, on one machine (SQLite) or on several (PostgreSQL), with no Redis.
+    A hit is one short transaction holding its key's lock (SQLite: the write lock, taken by
+    ``BEGIN IMMEDIATE``; PostgreSQL: an advisory lock on the key) from the count to the insert,
+    so two processes cannot both take the last place: a limit of N lets exactly N through.
+    Strategies: moving window and fixed window."""
+
+    STORAGE_SCHEME = ["territorydb"]
+    # Every this many hits (per process), the rows of every key that have left their window go.
+    SWEEP_EVERY = 200
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self._hits_since_sweep = 0
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return SQLAlchemyError
+
+    @staticmethod
+    def _engine() -> Engine:
+        if db.engine is None:
+            raise RuntimeError("territorydb:// counts in the app's database: none is configured")
+        return db.engine
+
+    @contextmanager
+    def _locked(self, key: str) -> Iterator[Connection]:
+        """A transaction that alone may change ``key``'s rows until it ends; expired rows gone."""
+        now = time.time()
+        with self._engine().connect() as connection:
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            elif connection.dialect.name == "postgresql":
+                connection.execute(select(func.pg_advisory_xact_lock(RATE_LIMIT_LOCK, func.hashtext(key))))
+            self._hits_since_sweep += 1
+            if self._hits_since_sweep >= self.SWEEP_EVERY:
+                self._hits_since_sweep = 0
+                connection.execute(delete(RateLimitHit).where(RateLimitHit.expires_at <= now))
+            else:
+                connection.execute(
+                    delete(RateLimitHit).where(RateLimitHit.key == key, RateLimitHit.expires_at <= now)
+                )
+            yield connection
+            connection.commit()
+
+    @staticmethod
+    def _live(key: str, now: float) -> Any:
+        return (RateLimitHit.key == key, RateLimitHit.expires_at > now)
+
+    # --- moving window ---
+
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        if amount > limit:
+            return False
+        with self._locked(key) as connection:
+            now = time.time()
+            taken = connection.scalar(select(func.coalesce(func.sum(RateLimitHit.hits), 0)).where(*self._live(key, now)))
+            if taken + amount > limit:
+                return False
+            connection.execute(insert(RateLimitHit).values(key=key, expires_at=now + expiry, hits=amount))
+            return True
+
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        now = time.time()
+        with self._engine().connect() as connection:
+            oldest, taken = connection.execute(
+                select(func.min(RateLimitHit.expires_at), func.sum(RateLimitHit.hits)).where(*self._live(key, now))
+            ).one()
+        if not taken:
+            return now, 0
+        return oldest - expiry, int(taken)
+
+    # --- fixed window ---
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        with self._locked(key) as connection:
+            now = time.time()
+            counted = connection.execute(
+                update(RateLimitHit)
+                .where(*self._live(key, now))
+                .values(hits=RateLimitHit.hits + amount)
+                .returning(RateLimitHit.hits)
+            ).scalar()
+            if counted is None:
+                connection.execute(insert(RateLimitHit).values(key=key, expires_at=now + expiry, hits=amount))
+                counted = amount
+            return int(counted)
+
+    def get(self, key: str) -> int:
+        now = time.time()
+        with self._engine().connect() as connection:
+            hits = connection.scalar(select(func.sum(RateLimitHit.hits)).where(*self._live(key, now)))
+        return int(hits or 0)
+
+    def get_expiry(self, key: str) -> float:
+        now = time.time()
+        with self._engine().connect() as connection:
+            expires_at = connection.scalar(select(func.min(RateLimitHit.expires_at)).where(*self._live(key, now)))
+        return float(expires_at) if expires_at is not None else now
+
+    # --- upkeep ---
+
+    def check(self) -> bool:
+        with self._engine().connect() as connection:
+            connection.execute(select(1))
+        return True
+
+    def clear(self, key: str) -> None:
+        with self._engine().begin() as connection:
+            connection.execute(delete(RateLimitHit).where(RateLimitHit.key == key))
+
+    def reset(self) -> int | None:
+        with self._engine().begin() as connection:
+            return connection.execute(delete(RateLimitHit)).rowcount
+
+
 class RateLimiter(Limiter):
     """Flask-Limiter, with its storage chosen per app: ``RATELIMIT_STORAGE_URI`` if set, else
-    ``REDIS_URL`` (counters shared by every worker process), else memory (one process). In
-    Redis every key starts with ``RATELIMIT_REDIS_PREFIX``: ``limiter.reset()`` clears only those
-    keys, never the task queue's sharing the same database."""
+    ``REDIS_URL``, else the app's database (``territorydb://``, ``DatabaseStorage``): either way
+    the counters are shared by every worker process, so a limit holds at its figure however many
+    there are. In Redis every key starts with ``RATELIMIT_REDIS_PREFIX``: ``limiter.reset()``
+    clears only those keys, never the task queue's sharing the same database."""
 
     def init_app(self, app: Flask) -> None:
         config = app.config
-        uri = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
+        uri = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "territorydb://"
         config["RATELIMIT_STORAGE_URI"] = uri
         # The options of an earlier app (tests create many) must not leak into this one.
         self._storage_options = {}

@@ -4,7 +4,7 @@ from app.accounts.models import AccountToken, AuthSession, Consent, User, UserHa
 from app.actors.models import Actor, ActorHashtag, Follow, Invitation, Membership
 from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.delivery.models import InboxItem
-from app.extensions import Base
+from app.extensions import Base, RateLimitHit
 from app.kiosks.models import KioskToken
 from app.media.models import Media
 from app.notifications.models import Mute, NotificationSettings, PushSubscription
@@ -20,5 +20,5 @@ __all__ = [
     "CountRelease",
     "Consent", "DataExport", "Delivery", "Follow", "InboxItem", "Mute", "NotificationSettings", "PushSubscription",
     "Hashtag", "Invitation", "KioskToken", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
-    "PublicationHashtag", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
+    "PublicationHashtag", "RateLimitHit", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
 ]

@@ -7,12 +7,12 @@ import hashlib
 import time
 from typing import Any
 
-from flask import abort, flash, g, request, session, url_for
+from flask import abort, after_this_request, flash, g, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
-from app.accounts import bp, services, two_factor
+from app.accounts import bp, devices, services, two_factor
 from app.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
@@ -50,8 +50,34 @@ def _email_key() -> str:
     return "email:" + hashlib.sha256(f"{request.host}|{email}".encode()).hexdigest()
 
 
+def _trusted_device_token() -> str | None:
+    """The device cookie's token that this browser earned by logging in to the account the
+    log-in form names (app.accounts.devices), if any; looked up once per request."""
+    if request.method != "POST":
+        return None
+    if "trusted_device_token" not in g:
+        user = services.find_user(current_territory(), request.form.get("email", ""))
+        cookie = request.cookies.get(devices.COOKIE)
+        g.trusted_device_token = devices.token_for(user, cookie) if user is not None else None
+    return g.trusted_device_token
+
+
+def _from_trusted_device() -> bool:
+    return _trusted_device_token() is not None
+
+
+def _from_untrusted_device() -> bool:
+    return _trusted_device_token() is None
+
+
+def _device_key() -> str:
+    token = _trusted_device_token() or ""
+    return "device:" + hashlib.sha256(token.encode()).hexdigest()
+
+
 def _log_in(user) -> None:  # type: ignore[no-untyped-def]
-    """A fresh cookie session (no fixation), keeping only the language chosen before."""
+    """A fresh cookie session (no fixation), keeping only the language chosen before; the
+    browser is remembered as one that logged in to this account (its device cookie)."""
     if current_user.is_authenticated:
         end_session()  # logging in again replaces the session, it does not add one
     language = session.get("language")
@@ -59,6 +85,7 @@ def _log_in(user) -> None:  # type: ignore[no-untyped-def]
     if language:
         session["language"] = language
     start_session(user)
+    after_this_request(lambda response: devices.remember_device(response, user))
 
 
 # --- register, verify ------------------------------------------------------------------------
@@ -119,9 +146,17 @@ def resend_verification() -> Any:
 # --- log in, log out -------------------------------------------------------------------------
 
 
+# Guesses are slowed per address and per e-mail. A browser that logged in to the account before
+# (its device cookie) is not held back by those, but by its own limit: someone guessing elsewhere
+# does not lock the owner out (OWASP's device cookies).
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(PASSWORD_FORM_LIMIT, methods=["POST"])
-@limiter.limit(PASSWORD_FORM_LIMIT, methods=["POST"], key_func=_email_key)
+@limiter.limit(PASSWORD_FORM_LIMIT, methods=["POST"], exempt_when=_from_trusted_device)
+@limiter.limit(
+    PASSWORD_FORM_LIMIT, methods=["POST"], key_func=_email_key, exempt_when=_from_trusted_device
+)
+@limiter.limit(
+    PASSWORD_FORM_LIMIT, methods=["POST"], key_func=_device_key, exempt_when=_from_untrusted_device
+)
 def login() -> Any:
     form = LoginForm(next=request.args.get("next", ""))
     if current_user.is_authenticated and request.method == "GET":

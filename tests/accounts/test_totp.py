@@ -141,6 +141,14 @@ def test_log_in_waits_for_the_code_before_any_session_exists(client, app, admin)
     assert client.get("/admin").status_code == 200
 
 
+def test_the_browser_is_remembered_as_the_accounts_device_only_once_the_code_is_given(client, admin):
+    with_two_factor(admin)
+    assert log_in(client, "mayor@example.org", PASSWORD).headers["Location"] == "/login/code"
+    assert client.get_cookie("device", path="/login") is None
+    assert send_code(client, code_now(admin)).status_code == 303
+    assert client.get_cookie("device", path="/login") is not None
+
+
 def test_the_code_step_keeps_where_the_person_was_going(client, admin):
     with_two_factor(admin)
     post_form(client, "/login", {"email": "mayor@example.org", "password": PASSWORD,

@@ -7,7 +7,9 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -16,9 +18,11 @@ from flask.testing import FlaskClient
 from flask_babel import force_locale, ngettext
 from flask_limiter.util import get_qualified_name
 from limits import parse
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from markupsafe import escape
+from sqlalchemy import func, select
 
-from app.extensions import limiter
+from app.extensions import PASSWORD_FORM_LIMIT, DatabaseStorage, RateLimitHit, db, limiter
 from app.security import SCRIPT_ENDPOINTS, wait_message
 from tests.factories import (
     login_as,
@@ -29,7 +33,9 @@ from tests.factories import (
     make_user,
 )
 from tests.places.conftest import BOUNDARY, MARKET_SQUARE
+from tests.support import config as test_config
 from tests.support.csrf import csrf_from, csrf_token
+from tests.support.web_process import Browser, WebProcess
 
 # What a view's source (or a helper of its module it calls) shows when it answers or reads JSON.
 JSON_MARKERS = ("jsonify(", "application/json", "+json", "get_json(", ".is_json")
@@ -259,14 +265,81 @@ def test_campaign_creation_is_limited_per_actor_not_counting_refused_forms(app: 
 
 
 def test_the_limits_are_kept_in_redis_when_the_app_has_a_redis_url(app: Flask, tmp_path: Any) -> None:
-    from limits.storage import MemoryStorage, RedisStorage
+    from limits.storage import RedisStorage
 
     from app import create_app
 
-    expected = RedisStorage if app.config.get("REDIS_URL") else MemoryStorage
+    expected = RedisStorage if app.config.get("REDIS_URL") else DatabaseStorage
     assert isinstance(limiter.storage, expected)
     # Another app given a Redis URL (no connection is made before a request).
     other = create_app({"SQLALCHEMY_URL": app.config["SQLALCHEMY_URL"], "INSTANCE_DIR": tmp_path,
                         "SECRET_KEY": "x", "REDIS_URL": "redis://127.0.0.1:6379/4"})
     assert isinstance(limiter.storage, RedisStorage)
     assert limiter.storage.key_prefix == other.config["RATELIMIT_REDIS_PREFIX"] == "territory-limits"
+
+
+
+@pytest.fixture(scope="module")
+def web_processes(_schema: None, database_url: str, redis_url: str, instance_dir: Any) -> Any:
+    """Two web processes of their own on the suite's database, as ``make run`` starts two."""
+    config = {"SQLALCHEMY_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "test-secret",
+              "INSTANCE_DIR": str(instance_dir), "MAIL_BACKEND": "memory",
+              "PASSWORD_HASH_PROFILE": test_config.PASSWORD_HASH_PROFILE}
+    processes = WebProcess.start_many(config, 2)
+    yield processes
+    for process in processes:
+        process.stop()
+
+
+def _failed_log_in_form(browser: Browser, process: WebProcess, email: str) -> dict[str, str]:
+    status, page = browser.request(process.url("/login"))
+    assert status == 200
+    return {"email": email, "password": "wrong guess", "csrf_token": csrf_from(page)}
+
+
+def test_log_ins_spread_over_two_processes_are_refused_at_the_limit(
+    town: Any, web_processes: list[WebProcess]
+) -> None:
+    """The attempts of one person alternate between the two processes: the limit holds at its
+    figure (in memory, each process let its own 10 through)."""
+    make_user(town, email="lea@example.org")
+    browser = Browser()
+    form = _failed_log_in_form(browser, web_processes[0], "lea@example.org")
+    limit = parse(PASSWORD_FORM_LIMIT).amount
+    statuses = [browser.request(web_processes[n % 2].url("/login"), form)[0] for n in range(limit + 2)]
+    assert statuses == [422] * limit + [429, 429]
+
+
+def test_log_ins_sent_at_once_to_two_processes_let_exactly_the_limit_through(
+    town: Any, web_processes: list[WebProcess]
+) -> None:
+    """Many attempts at the same moment, on both processes: none slips between a count and its
+    hit, so exactly the limit's number get an answer."""
+    make_user(town, email="lea@example.org")
+    browser = Browser()
+    form = _failed_log_in_form(browser, web_processes[0], "lea@example.org")
+    limit = parse(PASSWORD_FORM_LIMIT).amount
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda n: browser.request(web_processes[n % 2].url("/login"), form)[0],
+                                 range(3 * limit)))
+    assert sorted(statuses) == [422] * limit + [429] * (2 * limit)
+
+
+def test_the_database_storage_counts_moving_and_fixed_windows_and_forgets_what_expired(app: Flask) -> None:
+    storage = DatabaseStorage("territorydb://")
+    moving, fixed = MovingWindowRateLimiter(storage), FixedWindowRateLimiter(storage)
+    three = parse("3 per minute")
+    for strategy, who in ((moving, "moving"), (fixed, "fixed")):
+        assert [strategy.hit(three, who) for _ in range(4)] == [True, True, True, False]
+        stats = strategy.get_window_stats(three, who)
+        assert stats.remaining == 0 and 0 < stats.reset_time - time.time() <= 60
+        assert not strategy.test(three, who)
+    # A past window's hits (as they are a minute later) no longer count.
+    with db.transaction() as session:
+        session.add(RateLimitHit(key=three.key_for("earlier"), expires_at=time.time() - 1, hits=3))
+    assert moving.test(three, "earlier") and moving.hit(three, "earlier")
+    moving.clear(three, "moving")
+    assert moving.hit(three, "moving")
+    storage.reset()
+    assert fixed.get_window_stats(three, "fixed").remaining == 3
+    assert db.session.scalar(select(func.count()).select_from(RateLimitHit)) == 0
