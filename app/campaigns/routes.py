@@ -78,6 +78,12 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Response:
         if form.criteria is not None:
             audience = estimate(current_territory(), g.actor, form.criteria)
         sending = request.form.get("action") != "draft"
+        if sending and not g.actor.is_verified:
+            # Not an error: the campaign is kept as a draft, to be sent once verified.
+            sending = False
+            unverified = True
+        else:
+            unverified = False
         if valid and sending and audience is not None and not audience.can_send:
             form.criteria_errors.append(
                 _("Fewer than %(floor)d people match these criteria: widen them to send.",
@@ -86,6 +92,9 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Response:
             valid = False
         if valid:
             campaign = services.save_campaign(g.actor, current_user.id, form.draft(), campaign)
+            if unverified:
+                flash(_("Draft saved. It can be sent once the town has verified your page."), "error")
+                return see_other(".manage")
             if not sending:
                 flash(_("Draft saved."), "success")
                 return see_other(".manage")

@@ -79,7 +79,8 @@ def start_run(
         started_at=now,
         audience_size=size,  # internal: shown only as released (app.campaigns.audience)
     )
-    refused = released is None or not released.reaches_floor
+    # Until the town verifies an actor, its campaigns reach nobody (drafts only).
+    refused = released is None or not released.reaches_floor or actor is None or not actor.is_verified
     if refused:
         run.status = "refused"
         run.finished_at = now

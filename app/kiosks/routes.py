@@ -30,7 +30,10 @@ def manage() -> Response:
     form = KioskForm()
     new_link = None
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and not actor.is_verified:
+        flash(_("Screens can be created once the town has verified your page."), "error")
+        status = 403
+    elif request.method == "POST":
         if form.validate_on_submit():
             _token, raw = services.create_kiosk_token(actor, form.label.data)
             new_link = url_for("kiosks.kiosk", token=raw, _external=True)

@@ -10,6 +10,7 @@ from typing import Any
 from flask import abort, flash, g, request, url_for
 from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -50,7 +51,8 @@ def new() -> Response:
     form = FORMS[kind]()
     if request.method == "GET" and kind == "offer":
         form.valid_from.data = utcnow()
-    if form.validate_on_submit():
+    publishing = request.form.get("action") == "publish"
+    if form.validate_on_submit() and _welcome_offer_may_go(form, publishing):
         image_id = _stored_image_id(form)
         if not form.image.errors:
             publication = services.create_publication(
@@ -79,7 +81,8 @@ def edit(publication_id: int) -> Response:
         form.hashtags.data = " ".join(h.label for h in publication.hashtags)
         if publication.kind == "offer":
             form.welcome_population_types.data = publication.welcome_population_type_list
-    if form.validate_on_submit():
+    publishing = request.form.get("action") == "publish" or publication.status == "published"
+    if form.validate_on_submit() and _welcome_offer_may_go(form, publishing):
         image_id = _stored_image_id(form)
         if not form.image.errors:
             services.update_publication(
@@ -105,10 +108,26 @@ def set_status(publication_id: int) -> Response:
     status = request.form.get("status", "")
     if status not in PUBLICATION_STATUSES:
         abort(400)
-    services.set_status(publication, status)
     back = safe_next(request.form.get("next"), url_for(".manage"), within="/manage/publications")
-    return fragment_or_see_other("publications/_manage_row.html", back, _STATUS_MESSAGES[status](),
-                                 publication=publication)
+    if status == "published" and publication.is_welcome_offer and not g.actor.is_verified:
+        message = str(WELCOME_OFFER_WAITS)
+    else:
+        services.set_status(publication, status)
+        message = _STATUS_MESSAGES[status]()
+    return fragment_or_see_other("publications/_manage_row.html", back, message, publication=publication)
+
+
+WELCOME_OFFER_WAITS = _l("A welcome offer can be published once the town has verified your page: "
+                         "keep it as a draft until then.")
+
+
+def _welcome_offer_may_go(form: PublicationForm, publishing: bool) -> bool:
+    """Until the town verifies the actor, a welcome offer stays a draft (the form says why)."""
+    welcome = getattr(form, "is_welcome_offer", None)
+    if welcome is not None and welcome.data and publishing and not g.actor.is_verified:
+        welcome.errors = [*welcome.errors, WELCOME_OFFER_WAITS]
+        return False
+    return True
 
 
 _STATUS_MESSAGES = {
