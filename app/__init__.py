@@ -122,11 +122,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _plug_domains() -> None:
     """Where a lower domain hands work to a higher one: campaigns decide when an occurrence
-    starts, the delivery engine (a layer above) starts it."""
+    starts, the delivery engine (a layer above) starts it; a media is as visible as the
+    publication or the actor that shows it."""
+    from app.actors.permissions import picture_uses
     from app.campaigns.services import use_run_starter
     from app.delivery.runs import start_run
+    from app.media.services import use_media_finder
+    from app.publications.permissions import image_uses
 
     use_run_starter(start_run)
+    use_media_finder("actors", picture_uses)
+    use_media_finder("publications", image_uses)
 
 
 def _finish_config(app: Flask) -> None:

@@ -15,7 +15,16 @@ from flask import Flask, abort
 from flask.testing import FlaskClient
 
 from app.config import ROOT
-from tests.factories import login_as, make_actor, make_member, make_territory, make_user
+from app.extensions import db
+from app.media.models import Media
+from tests.factories import (
+    login_as,
+    make_actor,
+    make_member,
+    make_publication,
+    make_territory,
+    make_user,
+)
 
 HARDENING = {
     "X-Content-Type-Options": "nosniff",
@@ -142,3 +151,30 @@ def test_cookies_are_secure_when_the_site_is_served_over_https(environment: dict
     secure = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, **environment},
                             capture_output=True, text=True, check=True)
     assert secure.stdout.split() == ["True", "True", "True", "Lax"]
+
+
+def _image(town: Any, status: str) -> str:
+    territory = town["territory"]
+    image = Media(territory_id=territory.id, content_type="image/webp", data=b"RIFF0000WEBPVP8 ", width=1, height=1)
+    db.session.add(image)
+    db.session.commit()
+    make_publication(town["merchant"][1], f"A {status} one", status=status, image_media_id=image.id)
+    return f"/media/{image.token}"
+
+
+def test_a_published_image_is_kept_by_any_cache(client: FlaskClient, town: Any) -> None:
+    response = client.get(_image(town, "published"))
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=604800, immutable"
+    assert "Set-Cookie" not in response.headers
+
+
+def test_a_drafts_image_is_never_stored(client: FlaskClient, town: Any) -> None:
+    url = _image(town, "draft")
+    assert client.get(url).status_code == 404
+    user, actor = town["merchant"]
+    login_as(client, user, acting_actor=actor)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert "Cookie" in response.vary
