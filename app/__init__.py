@@ -27,7 +27,12 @@ from app.config import ROOT, Config
 from app.extensions import babel, csrf, db, htmx_ext, limiter, login_manager
 from app.htmx import is_htmx
 from app.i18n import LANGUAGE_NAMES, fast_gettext, select_locale, select_timezone
-from app.security import install_rate_limit_page, install_security_headers, static_file_headers
+from app.security import (
+    install_cache_policy,
+    install_rate_limit_page,
+    install_security_headers,
+    static_file_headers,
+)
 from app.text import render_markdown, without_nul
 
 # The domains, from the bottom layer up: a domain imports only from the core and from domains
@@ -104,6 +109,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_domains(app)
     _plug_domains()
     install_security_headers(app)
+    install_cache_policy(app)
     install_rate_limit_page(app)
     _install_template_context(app)
     _install_error_pages(app)
