@@ -28,7 +28,12 @@ from app.config import ROOT, Config
 from app.extensions import babel, csrf, db, htmx_ext, limiter, login_manager
 from app.htmx import is_htmx
 from app.i18n import LANGUAGE_NAMES, fast_gettext, select_locale, select_timezone
-from app.security import install_rate_limit_page, install_security_headers, static_file_headers
+from app.security import (
+    install_cache_policy,
+    install_rate_limit_page,
+    install_security_headers,
+    static_file_headers,
+)
 from app.text import render_markdown, without_nul
 
 # The domains, from the bottom layer up: a domain imports only from the core and from domains
@@ -105,6 +110,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_domains(app)
     _plug_domains()
     install_security_headers(app)
+    install_cache_policy(app)
     install_rate_limit_page(app)
     _install_template_context(app)
     _install_error_pages(app)
@@ -126,11 +132,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _plug_domains() -> None:
     """Where a lower domain hands work to a higher one: campaigns decide when an occurrence
-    starts, the delivery engine (a layer above) starts it."""
+    starts, the delivery engine (a layer above) starts it; a media is as visible as the
+    publication or the actor that shows it."""
+    from app.actors.permissions import picture_uses
     from app.campaigns.services import use_run_starter
     from app.delivery.runs import start_run
+    from app.media.services import use_media_finder
+    from app.publications.permissions import image_uses
 
     use_run_starter(start_run)
+    use_media_finder("actors", picture_uses)
+    use_media_finder("publications", image_uses)
 
 
 def _finish_config(app: Flask) -> None:

@@ -45,6 +45,20 @@ SCRIPT_ENDPOINTS = frozenset(
     }
 )
 
+# Pages the service worker keeps for offline reading (service-worker.js, PAGE_PATTERNS): like
+# every page they may show the person (their feed, name, role, a CSRF token), so they are
+# private; but "no-cache", not "no-store", which the worker reads as "never keep".
+OFFLINE_PAGES = frozenset(
+    {
+        "feed.for_you",
+        "feed.everything",
+        "feed.agenda",
+        "actors.directory",
+        "actors.page",
+        "publications.show",
+    }
+)
+
 IMG_SRC = "img-src 'self' data: blob:"
 CSP = "; ".join(
     [
@@ -155,6 +169,22 @@ def install_security_headers(app: Flask) -> None:
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        return response
+
+
+def install_cache_policy(app: Flask) -> None:
+    @app.after_request
+    def _private_unless_said(response: Response) -> Response:
+        """A response that does not say how it may be kept (as media, icons and stylesheets do)
+        is private and never stored: pages show the person's name, role, feed, messages and the
+        session's CSRF token, and a shared cache must not hand them to someone else, nor the
+        browser keep them after a log-out. The service worker's offline pages are revalidated
+        instead (``OFFLINE_PAGES``)."""
+        if "Cache-Control" in response.headers:
+            return response
+        offline_copy = request.endpoint in OFFLINE_PAGES and response.status_code == 200 and not is_htmx()
+        response.headers["Cache-Control"] = "private, no-cache" if offline_copy else "private, no-store"
+        response.vary.add("Cookie")
         return response
 
 

@@ -6,6 +6,7 @@
  *   files: a deploy that changes any of them changes this script, which installs a new cache.
  * - Public pages (the feeds, the agenda, the directory, actor and publication pages) are fetched
  *   from the network first; a copy of the last MAX_PAGES is kept to be shown offline.
+ * - Media (images) are kept once seen, except those answered "no-store" (a draft's image).
  * - Anything else offline shows the offline page. POSTs, htmx requests and private pages (/me,
  *   /manage, /admin, forms) are never cached nor answered from a cache.
  * - A change of session (log out, log in, role or language switch) drops the saved pages: they may
@@ -188,7 +189,9 @@ async function fromCacheOrNetwork(request) {
     return cached;
   }
   const response = await fetch(request);
-  if (response.ok && response.type === "basic") {
+  // A draft's image is its actor's members' only ("private, no-store"): never kept.
+  const cacheControl = response.headers.get("Cache-Control") || "";
+  if (response.ok && response.type === "basic" && !cacheControl.includes("no-store")) {
     await cache.put(request, response.clone());
     const keys = await cache.keys();
     for (const old of keys.slice(0, Math.max(0, keys.length - MAX_MEDIA))) {

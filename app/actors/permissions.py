@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, g
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.actors.models import Actor, Membership
 from app.extensions import db
+from app.media.models import Media
+from app.media.services import MediaUse
 from app.territories.scoping import same_territory
 
 
@@ -37,6 +39,20 @@ def is_territory_admin(user: Any, actor: Actor) -> bool:
 def can_view_actor(user: Any, actor: Actor) -> bool:
     """Verified actors are public; the others only to their members and the territory's admins."""
     return actor.is_verified or is_member(user, actor) or is_territory_admin(user, actor)
+
+
+def picture_uses(media: Media) -> list[MediaUse]:
+    """Where ``media`` is an actor's logo or photo: seen by whoever sees the actor's page."""
+    actors = db.session.scalars(
+        select(Actor).where(
+            Actor.territory_id == media.territory_id,
+            or_(Actor.logo_media_id == media.id, Actor.photo_media_id == media.id),
+        )
+    )
+    return [
+        MediaUse(public=actor.is_verified, viewable_by=lambda user, a=actor: can_view_actor(user, a))
+        for actor in actors
+    ]
 
 
 def can_manage_members(membership: Membership | None) -> bool:

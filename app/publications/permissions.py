@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from app.actors.models import MEMBER_ROLES, Membership
 from app.extensions import db
+from app.media.models import Media
+from app.media.services import MediaUse
 from app.publications.models import Publication
 from app.territories.context import get_scoped_or_404
 from app.territories.scoping import same_territory
@@ -37,6 +39,19 @@ def can_edit(user: Any, publication: Publication) -> bool:
 def can_view(user: Any, publication: Publication) -> bool:
     """The public sees visible publications; the actor's members also see drafts and the rest."""
     return publication.is_visible or is_member(user, publication)
+
+
+def image_uses(media: Media) -> list[MediaUse]:
+    """Where ``media`` is a publication's image: seen by whoever sees the publication."""
+    publications = db.session.scalars(
+        select(Publication).where(
+            Publication.territory_id == media.territory_id, Publication.image_media_id == media.id
+        )
+    )
+    return [
+        MediaUse(public=publication.is_visible, viewable_by=lambda user, p=publication: can_view(user, p))
+        for publication in publications
+    ]
 
 
 def own_publication_or_404(publication_id: int) -> Publication:

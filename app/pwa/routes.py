@@ -21,7 +21,8 @@ bp.add_app_template_global(assets.head_urls, "shell_head_urls")
 def manifest() -> Response:
     body = json.dumps(build_manifest(current_territory()), ensure_ascii=False, indent=1)
     response = Response(body, mimetype="application/manifest+json")
-    response.headers["Cache-Control"] = "no-cache"
+    # In the person's language (their profile's, through the session): never a shared copy.
+    response.headers["Cache-Control"] = "private, no-cache"
     response.vary.add("Accept-Language")
     response.vary.add("Cookie")
     response.add_etag()

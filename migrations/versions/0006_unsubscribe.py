@@ -11,7 +11,7 @@ import app.models_common
 
 
 revision = '0006_unsubscribe'
-down_revision = '0004_limits'
+down_revision = '0005_media'
 branch_labels = None
 depends_on = None
 

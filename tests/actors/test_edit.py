@@ -116,7 +116,8 @@ def test_logo_and_photo_uploads_are_stored_re_encoded(client, editor):
     assert db.session.get(Media, actor.logo_media_id).content_type == "image/webp"
     assert actor.photo_media_id
     html = client.get("/actors/fromagerie").get_data(as_text=True)
-    assert f"/media/{actor.logo_media_id}" in html and f"/media/{actor.photo_media_id}" in html
+    logo, photo = db.session.get(Media, actor.logo_media_id), db.session.get(Media, actor.photo_media_id)
+    assert f"/media/{logo.token}" in html and f"/media/{photo.token}" in html
 
 
 def test_the_photo_description_is_read_to_people_who_cannot_see_it(client, editor):

@@ -5,6 +5,7 @@ import io
 from PIL import Image
 
 from app.extensions import db
+from app.media.models import Media
 from app.territories.models import Territory
 from tests.factories import make_territory
 
@@ -85,7 +86,8 @@ def test_admin_uploads_a_logo(admin_client, territory):
     db.session.expire_all()
     saved = db.session.get(Territory, territory.id)
     assert saved.logo_media_id is not None
-    assert admin_client.get(f"/media/{saved.logo_media_id}").status_code == 200
+    logo = db.session.get(Media, saved.logo_media_id)
+    assert admin_client.get(f"/media/{logo.token}").status_code == 200
 
 
 def test_a_file_that_is_not_an_image_is_refused_as_logo(admin_client, territory):

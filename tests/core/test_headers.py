@@ -6,16 +6,30 @@ site is served over HTTPS."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from typing import Any
 
 import pytest
-from flask import Flask, abort
+from flask import Flask, abort, url_for
 from flask.testing import FlaskClient
 
 from app.config import ROOT
-from tests.factories import login_as, make_actor, make_member, make_territory, make_user
+from app.extensions import db
+from app.media.models import Media
+from app.profiles.routes import ONBOARDING_STEPS
+from app.security import OFFLINE_PAGES
+from app.territories.models import Territory
+from tests.core.test_isolation import HOST_A, _world
+from tests.factories import (
+    login_as,
+    make_actor,
+    make_member,
+    make_publication,
+    make_territory,
+    make_user,
+)
 
 HARDENING = {
     "X-Content-Type-Options": "nosniff",
@@ -142,3 +156,107 @@ def test_cookies_are_secure_when_the_site_is_served_over_https(environment: dict
     secure = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, **environment},
                             capture_output=True, text=True, check=True)
     assert secure.stdout.split() == ["True", "True", "True", "Lax"]
+
+
+def _image(town: Any, status: str) -> str:
+    territory = town["territory"]
+    image = Media(territory_id=territory.id, content_type="image/webp", data=b"RIFF0000WEBPVP8 ", width=1, height=1)
+    db.session.add(image)
+    db.session.commit()
+    make_publication(town["merchant"][1], f"A {status} one", status=status, image_media_id=image.id)
+    return f"/media/{image.token}"
+
+
+def test_a_published_image_is_kept_by_any_cache(client: FlaskClient, town: Any) -> None:
+    response = client.get(_image(town, "published"))
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=604800, immutable"
+    assert "Set-Cookie" not in response.headers
+
+
+def test_a_drafts_image_is_never_stored(client: FlaskClient, town: Any) -> None:
+    url = _image(town, "draft")
+    assert client.get(url).status_code == 404
+    user, actor = town["merchant"]
+    login_as(client, user, acting_actor=actor)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert "Cookie" in response.vary
+
+
+def _offline_patterns() -> list[re.Pattern[str]]:
+    """The service worker's PAGE_PATTERNS (the pages it keeps for offline reading), in Python."""
+    source = (ROOT / "service-worker" / "service-worker.js").read_text()
+    block = re.search(r"const PAGE_PATTERNS = \[(.*?)\];", source, re.S)
+    assert block
+    patterns = re.findall(r"^\s*/(.+)/,$", block.group(1), re.M)
+    assert len(patterns) >= 5
+    return [re.compile(pattern.replace("\\/", "/")) for pattern in patterns]
+
+
+def _get_rules_filled(app: Flask, world: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every GET route of the URL map with its parameters filled by ``world``'s objects (every
+    token route has a token of its own kind: none is skipped)."""
+    others = {"size": 192, "step": ONBOARDING_STEPS[0]}
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or rule.endpoint == "static":
+            continue
+        values = {}
+        for name in rule.arguments:
+            value = world["tokens"].get(rule.endpoint) if name == "token" else world["ids"].get(name, others.get(name))
+            assert value is not None, f"teach this test which object fills {rule.endpoint}: {name}"
+            values[name] = value
+        with app.test_request_context(base_url=HOST_A):
+            urls.append((rule.endpoint, url_for(rule.endpoint, **values)))
+    return sorted(urls)
+
+
+@pytest.mark.parametrize("who", ["nobody", "citizen", "member", "admin"])
+def test_no_answer_that_depends_on_the_session_is_kept_by_a_cache(app: Flask, who: str) -> None:
+    """Over the whole URL map: an answer that a shared cache may keep is the same for everyone
+    (no name, no CSRF token, no cookie set); any other is private and never stored, but for the
+    service worker's offline pages, private and revalidated, which lets the worker keep them."""
+    world = _world(app)["a"]
+    client = app.test_client()
+    person = world["admin"] if who in ("member", "admin") else None
+    if who == "citizen":
+        territory = db.session.get(Territory, world["actor"].territory_id)
+        person = make_user(territory, "citizen@a.test", language="en", display_name="Léa Citoyenne")
+    if person is not None:
+        login_as(client, person, acting_actor=world["actor"] if who == "member" else None)
+    offline = _offline_patterns()
+    kept_offline = set()
+    for endpoint, url in _get_rules_filled(app, world):
+        response = client.get(url, base_url=HOST_A)
+        where = f"{who} {url} {response.status_code}"
+        assert response.status_code < 500, where
+        cache_control = {part.strip() for part in response.headers.get("Cache-Control", "").split(",")}
+        body = response.get_data(as_text=True) if response.mimetype.startswith("text/") else ""
+        response.close()
+        if "public" in cache_control or not cache_control & {"private", "no-store"}:  # a shared copy
+            assert "Set-Cookie" not in response.headers, where
+            assert '<meta name="csrf-token"' not in body and 'name="csrf_token"' not in body, where
+            assert person is None or not [s for s in (person.email, person.display_name) if s and s in body], where
+            continue
+        revalidated = {"private", "no-cache"} <= cache_control and "Cookie" in response.vary
+        assert "no-store" in cache_control or revalidated, where
+        if response.mimetype == "text/html" and response.status_code == 200:
+            if any(pattern.fullmatch(url) for pattern in offline):
+                assert cache_control == {"private", "no-cache"} and "Cookie" in response.vary, where
+                kept_offline.add(endpoint)
+            else:
+                assert "no-store" in cache_control, where
+    assert kept_offline == OFFLINE_PAGES, who
+
+
+def test_private_pages_are_never_stored(client: FlaskClient, town: Any) -> None:
+    login_as(client, town["citizen"])
+    for path in ("/me", "/me/inbox", "/me/privacy", "/me/notifications"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "private, no-store", path
+        assert "Cookie" in response.vary, path
+    for_you = client.get("/")
+    assert for_you.headers["Cache-Control"] == "private, no-cache" and "Cookie" in for_you.vary

@@ -22,6 +22,7 @@ from app.delivery.models import InboxItem
 from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
 from app.media.models import Media
+from app.publications.models import Publication
 from app.territories.models import Territory
 from tests.factories import (
     PASSWORD,
@@ -73,9 +74,10 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
         db.session.add(consent)
         tag = make_hashtag(territory, f"bio{slug}")
         hood = make_neighbourhood(territory, f"Centre {slug}")
-        publication = make_publication(actor, f"Offer {slug}", kind="offer", hashtags=[tag])
         media = Media(territory_id=territory.id, content_type="image/webp", data=b"RIFF0000WEBP", width=1, height=1)
         db.session.add(media)
+        db.session.flush()
+        publication = make_publication(actor, f"Offer {slug}", kind="offer", hashtags=[tag], image_media_id=media.id)
         inbox_item = InboxItem(user_id=admin.id, territory_id=territory.id, title=f"Message {slug}")
         db.session.add(inbox_item)
         db.session.commit()
@@ -94,7 +96,6 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
             "ids": {
                 "publication_id": publication.id,
                 "actor_id": actor.id,
-                "media_id": media.id,
                 "hashtag_id": tag.id,
                 "neighbourhood_id": hood.id,
                 "user_id": admin.id,
@@ -113,6 +114,7 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
             "tokens": {
                 "kiosks.kiosk": kiosk_token,
                 "kiosks.kiosk_items": kiosk_token,
+                "media.file": media.token,
                 "actors.accept_invitation": invitation_token,
                 "accounts.verify_email": account_services.issue_token(admin, account_services.VERIFY_EMAIL),
                 "accounts.reset_password": account_services.issue_token(admin, account_services.RESET_PASSWORD),
@@ -226,3 +228,24 @@ def test_session_of_one_territory_logs_nobody_in_at_another(app, home, away):
     # And the session still works where it was made.
     assert client.get("/me", base_url=HOSTS[home]).status_code == 200
 
+
+
+@pytest.mark.parametrize("status", ["published", "draft"])
+def test_a_media_is_served_only_on_its_own_territorys_host(app, status):
+    """A publication's image, published (anyone's on its own host) or a draft's (its actor's
+    members'), is not found on another territory's host, whoever asks there."""
+    worlds = _world(app)
+    publication = db.session.scalar(
+        select(Publication).where(Publication.territory_id == worlds["b"]["actor"].territory_id)
+    )
+    publication.status = status
+    db.session.commit()
+    url = f"/media/{db.session.get(Media, publication.image_media_id).token}"
+
+    member_b = app.test_client()
+    login_as(member_b, worlds["b"]["admin"], acting_actor=worlds["b"]["actor"], base_url=HOST_B)
+    assert member_b.get(url, base_url=HOST_B).status_code == 200
+    member_a = app.test_client()
+    login_as(member_a, worlds["a"]["admin"], acting_actor=worlds["a"]["actor"])
+    for client in (app.test_client(), member_a, member_b):
+        assert client.get(url, base_url=HOST_A).status_code == 404

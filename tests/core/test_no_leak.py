@@ -247,7 +247,6 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "actor_id": [actor.id, office.id],
         "slug": [actor.slug, office.slug],
         "actor_slug": [actor.slug],
-        "media_id": [logo.id],
         "hashtag_id": [bio.id, market.id],
         "neighbourhood_id": [hood.id],
         "inbox_item_id": [owner_item.id],
@@ -263,6 +262,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         ("kiosks.kiosk", "token"): [kiosk_token],
         ("kiosks.kiosk_items", "token"): [kiosk_token],
         ("actors.accept_invitation", "token"): [invitation_token],
+        ("media.file", "token"): [logo.token],
         # The crawler's own account links.
         ("accounts.verify_email", "token"): [account_services.issue_token(owner, account_services.VERIFY_EMAIL)],
         ("accounts.reset_password", "token"): [account_services.issue_token(owner, account_services.RESET_PASSWORD)],

@@ -1,11 +1,17 @@
 """The territory's app installs on a phone and keeps what matters readable offline."""
 
+import io
 import json
 import re
 
 import pytest
+from PIL import Image
 
-from tests.e2e.conftest import describe_violations, wait_for_service_worker, wait_until
+from app.actors.models import Actor
+from app.extensions import db
+from app.media.models import Media
+from app.publications.models import Publication
+from tests.e2e.conftest import describe_violations, log_in, wait_for_service_worker, wait_until
 
 OFFLINE_HEADING = re.compile("hors ligne|offline", re.I)  # French by default; English if not compiled
 
@@ -106,6 +112,40 @@ def test_private_pages_are_never_kept_for_offline_reading(page, live_server, see
     page.goto(live_server.url("/all"))
     wait_until(page, "() => caches.open('pages').then(c => c.keys()).then(k => k.some(r => r.url.endsWith('/all')))")
     assert not _saved_page(page, "/login")
+
+
+KEPT_MEDIA = "path => caches.open('media').then(c => c.keys()).then(k => k.some(r => r.url.endsWith(path)))"
+
+
+def test_a_drafts_image_is_never_kept_on_the_device(page, live_server, seed, live_db):
+    """Its actor's member sees it, but the worker (which keeps images once seen) does not keep
+    an image answered "no-store": the next person on the device must not find it."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 80, 20)).save(buffer, format="WEBP")
+    with live_db():
+        image = Media(territory_id=seed.ids["coast"], content_type="image/webp", data=buffer.getvalue(),
+                      width=40, height=30)
+        db.session.add(image)
+        db.session.flush()
+        shop = db.session.get(Actor, seed.ids["shop"])
+        draft = Publication(territory_id=shop.territory_id, actor_id=shop.id, kind="news", title="Brouillon",
+                            status="draft", image_media_id=image.id)
+        db.session.add(draft)
+        db.session.flush()
+        draft_id, image_path = draft.id, f"/media/{image.token}"
+    try:
+        log_in(page, live_server, seed.merchant_email, seed.password)
+        wait_for_service_worker(page)
+        page.goto(live_server.url(f"/p/{draft_id}"))
+        # The worker puts what it keeps in its cache before it answers the page.
+        page.wait_for_function("() => { const img = document.querySelector('img.pub-image');"
+                               " return img && img.complete && img.naturalWidth === 40; }")
+        assert image_path in page.locator("img.pub-image").get_attribute("src")
+        assert not page.evaluate(KEPT_MEDIA, image_path)
+    finally:
+        with live_db():
+            db.session.delete(db.session.get(Publication, draft_id))
+            db.session.delete(db.session.get(Media, image.id))
 
 
 SAVED_PAGES_TEXT = """() => caches.open('pages')

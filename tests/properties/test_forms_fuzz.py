@@ -125,7 +125,6 @@ class FuzzTown:
             "slug": self.actor.slug,
             "step": "about",
             "size": 192,
-            "media_id": 1,
             "user_id": self.citizen.id,
         }
         return values.get(name)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from PIL import Image
 
 from app.extensions import db
+from app.media.models import Media
 from app.publications.models import Publication
 from tests.factories import (
     login_as,
@@ -116,7 +117,8 @@ def test_offer_with_an_image_stores_it(client, town):
     publication = _only_publication()
     assert publication.image_media_id is not None
     assert publication.valid_until == datetime(2030, 3, 8, 18, 0, tzinfo=UTC)
-    assert client.get(f"/media/{publication.image_media_id}").status_code == 200
+    image = db.session.get(Media, publication.image_media_id)
+    assert client.get(f"/media/{image.token}").status_code == 200
 
 
 def test_the_image_description_is_read_to_people_who_cannot_see_it(client, town):
