@@ -9,10 +9,15 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from flask import has_request_context
 from flask.testing import FlaskClient
 from huey.storage import MemoryStorage
 
+from app.accounts import tasks
+from app.accounts.passwords import hash_password
+from app.accounts.services import find_user
 from app.queue import huey
+from tests.accounts.conftest import link_in
 from tests.factories import make_user
 from tests.support.csrf import csrf_token
 
@@ -101,3 +106,28 @@ def test_asking_for_a_reset_takes_as_long_whether_the_address_has_an_account_or_
     assert_same_time(post)
     # Each request queued the same task; the worker finds out whether the address has an account.
     assert queued.queue_size() == len(sent)
+
+
+def test_the_worker_sends_the_account_mails_outside_any_request(app, territory, outbox):
+    """What the pages queue runs in the worker: no request there, the links name the site the
+    request came from, and the mail speaks the person's language, else the request's."""
+    make_user(territory, email="lea@example.org", language="nl")
+    assert not has_request_context()
+    tasks.send_password_reset.call_local(territory.id, " LEA@example.org", "https://town.example/", "fr")
+    tasks.send_password_reset.call_local(territory.id, "nobody@example.org", "https://town.example/", "fr")
+    tasks.register_account.call_local(
+        territory.id, "lea@example.org", hash_password("another sentence here"), "", None,
+        "https://town.example/", "en",
+    )
+    tasks.register_account.call_local(
+        territory.id, "noe@example.org", hash_password("another sentence here"), "Noé", None,
+        "https://town.example/", "en",
+    )
+    reset, someone_tried, verify = outbox
+    assert reset["To"] == someone_tried["To"] == "lea@example.org"
+    assert link_in(reset, "/password/reset/").startswith("https://town.example/password/reset/")
+    assert reset["Subject"] == "Stel uw wachtwoord opnieuw in"  # Léa chose Dutch
+    assert "https://town.example/password/forgot" in someone_tried.get_body(("plain",)).get_content()
+    assert verify["To"] == "noe@example.org" and verify["Subject"] == "Confirm your e-mail address"
+    assert link_in(verify, "/verify/").startswith("https://town.example/verify/")
+    assert find_user(territory, "noe@example.org").display_name == "Noé"
