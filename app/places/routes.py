@@ -143,7 +143,7 @@ def residence() -> Response:
 def live_location_on() -> bool:
     """For every page's <body>, which location.js reads: whether the logged-in person has
     turned live location on (False for anybody else)."""
-    return bool(current_user.is_authenticated) and live.has_live_location_consent(current_user)
+    return bool(current_user.is_authenticated) and live.live_location_on(current_user)
 
 
 @bp.app_template_global()
