@@ -15,6 +15,7 @@ from flask import current_app, render_template, request, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -290,8 +291,9 @@ def _external_url(base_url: str, endpoint: str, **values: object) -> str:
 
 
 def _send_account_mail(
-    user: User, template: str, subject: str, base_url: str, locale: str, **links: str
+    user: User, template: str, subject: LazyString, locale: str, **links: str
 ) -> None:
+    """In the person's language, else the one of the request that asked (``locale``)."""
     with force_locale(user.language or locale):
         context = {"user": user, **links}
         send_mail(
@@ -306,7 +308,7 @@ def send_verification_mail(user: User, base_url: str, locale: str) -> None:
     token = issue_token(user, VERIFY_EMAIL)
     link = _external_url(base_url, "accounts.verify_email", token=token)
     _send_account_mail(
-        user, "verify_email", _l("Confirm your e-mail address"), base_url, locale, link=link
+        user, "verify_email", _l("Confirm your e-mail address"), locale, link=link
     )
 
 
@@ -317,7 +319,6 @@ def send_already_registered_mail(user: User, base_url: str, locale: str) -> None
         user,
         "already_registered",
         _l("Someone tried to create an account with your address"),
-        base_url,
         locale,
         login_link=_external_url(base_url, "accounts.login"),
         reset_link=_external_url(base_url, "accounts.forgot_password"),
@@ -332,7 +333,7 @@ def send_password_reset_mail(territory_id: int, email: str, base_url: str, local
         return False
     token = issue_token(user, RESET_PASSWORD)
     link = _external_url(base_url, "accounts.reset_password", token=token)
-    _send_account_mail(user, "reset_password", _l("Reset your password"), base_url, locale, link=link)
+    _send_account_mail(user, "reset_password", _l("Reset your password"), locale, link=link)
     return True
 
 
