@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
-from app.accounts import bp, devices, services, two_factor
+from app.accounts import bp, devices, services, tasks, two_factor
 from app.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
@@ -24,6 +24,7 @@ from app.accounts.forms import (
     TwoFactorCodeForm,
 )
 from app.accounts.models import User
+from app.accounts.passwords import hash_password
 from app.accounts.sessions import (
     active_sessions,
     end_session,
@@ -98,28 +99,26 @@ def register() -> Any:
         return see_other("feed.for_you")
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = services.register_user(
-                current_territory(),
-                form.email.data,
-                form.password.data,
-                display_name=form.display_name.data or "",
-                # The language the person registered in (chosen, else their browser's): their
-                # messages and their archive are then written in it.
-                language=str(get_locale()),
-            )
-        except services.EmailTaken:
-            form.email.errors.append(
-                _(
-                    "An account already exists with this e-mail address. Log in, or reset your password."
-                )
-            )
-        else:
-            services.send_verification_mail(user)
-            _log_in(user)
-            flash(_("Welcome! We sent you an e-mail to confirm your address."), "success")
-            return see_other("profiles.onboarding")
+        # The account is made by the worker, which tells the address's owner, and only them,
+        # whether it was new (a confirmation link) or already had an account: this page answers
+        # the same either way, after the same work (hashing the password, queueing the task).
+        tasks.register_account(
+            current_territory().id,
+            form.email.data,
+            hash_password(form.password.data),
+            form.display_name.data or "",
+            # The language the person registered in (chosen, else their browser's): their
+            # messages and their archive are then written in it.
+            str(get_locale()),
+            *services.mail_origin(),
+        )
+        return see_other("accounts.check_email")
     return render("accounts/register.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.get("/register/sent")
+def check_email() -> Any:
+    return render("accounts/check_email.html")
 
 
 @bp.get("/verify/<token>")
@@ -128,7 +127,11 @@ def verify_email(token: str) -> Any:
     if user is None:
         return render("accounts/invalid_link.html", status=400)
     flash(_("Thank you: your e-mail address is confirmed."), "success")
-    return see_other("profiles.profile" if current_user.is_authenticated else "accounts.login")
+    if current_user.is_authenticated:
+        return see_other("profiles.profile")
+    if user.onboarded_at is None:  # a new account: its first log-in goes on to the onboarding
+        return see_other("accounts.login", next=url_for("profiles.onboarding"))
+    return see_other("accounts.login")
 
 
 @bp.post("/verify/resend")
@@ -138,7 +141,7 @@ def resend_verification() -> Any:
     if current_user.email_verified:
         flash(_("Your e-mail address is already confirmed."), "success")
     else:
-        services.send_verification_mail(current_user)
+        tasks.send_account_mail(current_user.id, tasks.VERIFY, *services.mail_origin())
         flash(_("We sent you a new confirmation link. It works for 48 hours."), "success")
     return see_other(safe_next(request.form.get("next"), url_for("profiles.profile")))
 
@@ -290,7 +293,7 @@ def logout() -> Any:
 def forgot_password() -> Any:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(current_territory(), form.email.data)
+        tasks.send_password_reset(current_territory().id, form.email.data, *services.mail_origin())
         # The same answer whether an account exists or not.
         flash(
             _(
@@ -367,6 +370,7 @@ def change_email() -> Any:
                 _("This e-mail address cannot be used for your account. Choose another one.")
             )
         else:
+            tasks.send_account_mail(current_user.id, tasks.VERIFY, *services.mail_origin())
             flash(
                 _(
                     "Your e-mail address is changed. Confirm it with the link we sent to the new address."

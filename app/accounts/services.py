@@ -12,9 +12,11 @@ from contextlib import nullcontext
 from datetime import timedelta
 
 from blinker import Namespace
-from flask import render_template, url_for
-from flask_babel import force_locale
+from flask import current_app, render_template, request, url_for
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -27,7 +29,7 @@ from app.i18n import SUPPORTED
 from app.mail import send_mail
 from app.models_common import utcnow
 from app.territories.models import Territory, TerritoryHost
-from app.territories.scoping import belongs, scoped
+from app.territories.scoping import belongs, scoped, territory_id_of
 from app.territories.services import (
     SLUG,
     TerritoryError,
@@ -45,7 +47,7 @@ TOKEN_LIFETIMES = {VERIFY_EMAIL: timedelta(hours=48), RESET_PASSWORD: timedelta(
 
 
 class EmailTaken(Exception):
-    """An account with this e-mail already exists in this territory."""
+    """Another account of this territory has this e-mail address (changing the address)."""
 
 
 class WrongPassword(Exception):
@@ -60,7 +62,7 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def find_user(territory: Territory, email: str) -> User | None:
+def find_user(territory: Territory | int, email: str) -> User | None:
     return db.session.scalar(
         scoped(User, territory, User.email == normalise_email(email))
     )
@@ -70,28 +72,38 @@ def find_user(territory: Territory, email: str) -> User | None:
 
 
 def register_user(
-    territory: Territory,
+    territory: Territory | int,
     email: str,
-    password: str,
+    password_hash: str,
     display_name: str = "",
     language: str | None = None,
-) -> User:
-    """Create the account and record the consent to the terms. Raises ``EmailTaken``."""
+) -> tuple[User, bool]:
+    """Create the account and record the consent to the terms: ``(the account, True)``. When the
+    address already has an account, nothing is created: ``(that account, False)``. The worker
+    calls it (app.accounts.tasks), so the page that asked answers the same either way, as fast."""
     email = normalise_email(email)
-    if find_user(territory, email) is not None:
-        raise EmailTaken(email)
+    existing = find_user(territory, email)
+    if existing is not None:
+        return existing, False
     user = User(
-        territory_id=territory.id,
+        territory_id=territory_id_of(territory),
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         display_name=display_name.strip(),
         language=language,
     )
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # registered at the same moment by another request
+        db.session.rollback()
+        existing = find_user(territory, email)
+        if existing is None:
+            raise
+        return existing, False
     db.session.add(Consent(user_id=user.id, purpose=TERMS))
     db.session.commit()
-    return user
+    return user, True
 
 
 def authenticate(territory: Territory, email: str, password: str) -> User | None:
@@ -157,7 +169,6 @@ def change_email(user: User, new_email: str, password: str) -> None:
         db.session.rollback()
         raise EmailTaken(new_email) from error
     credentials_changed.send(user)
-    send_verification_mail(user)
     with force_locale(user.language) if user.language else nullcontext():
         context = {"user": user, "link": url_for("accounts.login", _external=True)}
         send_mail(
@@ -273,32 +284,66 @@ def reset_password(territory: Territory, token: str, password: str) -> User | No
     return user
 
 
-def _send_account_mail(user: User, template: str, subject: str, link: str) -> None:
-    context = {"user": user, "link": link}
-    send_mail(
-        user.email,
-        subject,
-        render_template(f"accounts/email/{template}.txt", **context),
-        html=render_template(f"accounts/email/{template}.html", **context),
+# --- account mails, sent by the worker (app.accounts.tasks) -------------------------------------
+
+
+def mail_origin() -> tuple[str, str]:
+    """What a mail sent later by the worker needs from the request that asked for it: the site
+    its links point to, and the language to write in when the person has not chosen one."""
+    return request.host_url, str(get_locale() or "fr")
+
+
+def _external_url(base_url: str, endpoint: str, **values: object) -> str:
+    scheme, _sep, netloc = base_url.rstrip("/").partition("://")
+    adapter = current_app.url_map.bind(netloc, url_scheme=scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def _send_account_mail(
+    user: User, template: str, subject: LazyString, locale: str, **links: str
+) -> None:
+    """In the person's language, else the one of the request that asked (``locale``)."""
+    with force_locale(user.language or locale):
+        context = {"user": user, **links}
+        send_mail(
+            user.email,
+            str(subject),
+            render_template(f"accounts/email/{template}.txt", **context),
+            html=render_template(f"accounts/email/{template}.html", **context),
+        )
+
+
+def send_verification_mail(user: User, base_url: str, locale: str) -> None:
+    token = issue_token(user, VERIFY_EMAIL)
+    link = _external_url(base_url, "accounts.verify_email", token=token)
+    _send_account_mail(
+        user, "verify_email", _l("Confirm your e-mail address"), locale, link=link
     )
 
 
-def send_verification_mail(user: User) -> None:
-    token = issue_token(user, VERIFY_EMAIL)
-    link = url_for("accounts.verify_email", token=token, _external=True)
-    with force_locale(user.language) if user.language else nullcontext():
-        _send_account_mail(user, "verify_email", _("Confirm your e-mail address"), link)
+def send_already_registered_mail(user: User, base_url: str, locale: str) -> None:
+    """Someone tried to register with the address of an existing account: its owner hears of
+    it, with the way in (log in, or choose a new password); the page said nothing."""
+    _send_account_mail(
+        user,
+        "already_registered",
+        _l("Someone tried to create an account with your address"),
+        locale,
+        login_link=_external_url(base_url, "accounts.login"),
+        reset_link=_external_url(base_url, "accounts.forgot_password"),
+    )
 
 
-def request_password_reset(territory: Territory, email: str) -> None:
-    """Send a reset link if the account exists; say nothing either way."""
-    user = find_user(territory, email)
+def send_password_reset_mail(territory_id: int, email: str, base_url: str, locale: str) -> bool:
+    """Send a reset link if the account exists (the worker looks it up, so the request that
+    asked does the same work either way); False when there is none."""
+    user = find_user(territory_id, email)
     if user is None:
-        return
+        return False
     token = issue_token(user, RESET_PASSWORD)
-    link = url_for("accounts.reset_password", token=token, _external=True)
-    with force_locale(user.language) if user.language else nullcontext():
-        _send_account_mail(user, "reset_password", _("Reset your password"), link)
+    link = _external_url(base_url, "accounts.reset_password", token=token)
+    _send_account_mail(user, "reset_password", _l("Reset your password"), locale, link=link)
+    return True
 
 
 def create_territory_with_admin(

@@ -11,11 +11,14 @@ from typing import Any
 
 from blinker import Namespace
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, delete, event, func, select
+from sqlalchemy import Select, bindparam, delete, event, exists, func, select
+from sqlalchemy.orm import object_session
+from sqlalchemy.orm.util import identity_key
 
 from app import geo
 from app.accounts.consents import LIVE_LOCATION, grant_consent
-from app.accounts.models import Consent, User
+from app.accounts.models import AuthSession, Consent, User
+from app.accounts.sessions import session_flag
 from app.extensions import db
 from app.geo import PlaceError, parse_point
 from app.models_common import utcnow
@@ -49,6 +52,32 @@ def has_live_location_consent(user: User) -> bool:
     # Core on the session's connection: half the cost of the ORM path, at every check-in.
     connection = db.session.connection()
     return connection.execute(_consent_exists_query(), {"user_id": user.id}).first() is not None
+
+
+@session_flag("_live_location_on")
+def _live_location_consented() -> Any:
+    """Read with the session (app.accounts.sessions): every page's <body> says whether live
+    location is on, for location.js, without a query of its own."""
+    return exists().where(
+        Consent.user_id == AuthSession.user_id, Consent.purpose == LIVE_LOCATION,
+        Consent.withdrawn_at.is_(None),
+    )
+
+
+def live_location_on(user: User) -> bool:
+    """Whether the person has live location on: the flag read with their session, else asked."""
+    flag = user.__dict__.get("_live_location_on")
+    return has_live_location_consent(user) if flag is None else bool(flag)
+
+
+@event.listens_for(Consent, "after_insert")
+@event.listens_for(Consent, "after_update")
+def _live_location_changed(_mapper: Any, _connection: Any, consent: Consent) -> None:
+    """Given or withdrawn, the consent counts at once: the flag read with the session goes."""
+    session = object_session(consent)
+    user = session.identity_map.get(identity_key(User, consent.user_id)) if session else None
+    if consent.purpose == LIVE_LOCATION and user is not None:
+        user.__dict__.pop("_live_location_on", None)
 
 
 def turn_on_live_location(user: User) -> Consent:

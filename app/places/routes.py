@@ -140,6 +140,13 @@ def residence() -> Response:
 
 
 @bp.app_template_global()
+def live_location_on() -> bool:
+    """For every page's <body>, which location.js reads: whether the logged-in person has
+    turned live location on (False for anybody else)."""
+    return bool(current_user.is_authenticated) and live.live_location_on(current_user)
+
+
+@bp.app_template_global()
 def distance_label(metres: float) -> str:
     if metres < 1000:
         return _("%(m)d m", m=int(round(metres / 10.0) * 10))

@@ -41,9 +41,10 @@ SCRIPTS = (
     "js/push.js",
     "js/near.js",
     "js/zone-editor.js",
+    # For everyone, not only a logged-in person: logging in by the form swaps the <body> only,
+    # and the <head> the first page loaded must already hold it (it reads the <body>'s state).
+    "js/location.js",
 )
-# Linked only for a logged-in person (the position check-in), precached for everyone.
-LOGGED_IN_SCRIPTS = ("js/location.js",)
 
 # Drawn per territory by the app rather than read from files: the worker keeps them with the
 # shell and refreshes them in the background; their changes do not need a new cache.
@@ -68,8 +69,8 @@ class Shell:
     fingerprints: dict[str, str]  # script path -> hash of its content
     version: str  # names the worker's cache: changes with any listed file
     worker_source: str
-    # The head's URLs by (script root, logged in): the same on every page, built once.
-    head_urls: dict[tuple[str, bool], tuple[str, list[str]]] = field(default_factory=dict)
+    # The head's URLs by script root: the same on every page, built once.
+    head_urls: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
 
 
 def _digest(data: bytes, length: int = 12) -> str:
@@ -85,7 +86,7 @@ def _fill_once(source: str, slot: str, value: str) -> str:
 def build_shell(static_root: Path, worker: Path = SERVICE_WORKER) -> Shell:
     """Read the listed files under ``static_root``: the bundle, each script's fingerprint and
     the version, a hash over every file's name and content and the per-territory endpoints."""
-    files = {name: (static_root / name).read_bytes() for name in (*STYLESHEETS, *SCRIPTS, *LOGGED_IN_SCRIPTS)}
+    files = {name: (static_root / name).read_bytes() for name in (*STYLESHEETS, *SCRIPTS)}
     stylesheet = b"".join(b"/* %s */\n%s\n" % (name.encode(), files[name].rstrip()) for name in STYLESHEETS)
     everything = hashlib.sha256(repr(TERRITORY_SHELL).encode())
     for name, content in files.items():
@@ -95,7 +96,7 @@ def build_shell(static_root: Path, worker: Path = SERVICE_WORKER) -> Shell:
     return Shell(
         stylesheet=stylesheet,
         stylesheet_hash=_digest(stylesheet),
-        fingerprints={name: _digest(files[name]) for name in (*SCRIPTS, *LOGGED_IN_SCRIPTS)},
+        fingerprints={name: _digest(files[name]) for name in SCRIPTS},
         version=everything.hexdigest()[:16],
         worker_source=source,
     )
@@ -119,25 +120,25 @@ def shell() -> Shell:
     return built  # type: ignore[no-any-return]
 
 
-def head_urls(logged_in: bool) -> tuple[str, list[str]]:
-    """What every page's <head> links: the stylesheet bundle and the scripts, in order."""
+def head_urls() -> tuple[str, list[str]]:
+    """What every page's <head> links, for anybody: the stylesheet bundle and the scripts, in
+    order (a boosted link or form, logging in included, keeps the first page's <head>)."""
     built = shell()
-    key = (request.script_root, logged_in)
+    key = request.script_root
     urls = built.head_urls.get(key)
     if urls is None:
-        names = (*SCRIPTS, *LOGGED_IN_SCRIPTS) if logged_in else SCRIPTS
         urls = (
             url_for("pwa.stylesheet", v=built.stylesheet_hash),
-            [url_for("static", filename=name, v=built.fingerprints[name]) for name in names],
+            [url_for("static", filename=name, v=built.fingerprints[name]) for name in SCRIPTS],
         )
         built.head_urls[key] = urls
     return urls
 
 
 def precache_urls() -> list[str]:
-    """What the service worker stores on install: what base.html links for someone logged in,
-    the territory's theme and manifest, and the icons the manifest names."""
-    stylesheet, scripts = head_urls(logged_in=True)
+    """What the service worker stores on install: what base.html links, the territory's theme
+    and manifest, and the icons the manifest names."""
+    stylesheet, scripts = head_urls()
     return [stylesheet, *scripts, *(url_for(endpoint, **values) for endpoint, values in TERRITORY_SHELL)]
 
 

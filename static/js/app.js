@@ -32,19 +32,34 @@
       if (target) { event.detail.target = document.querySelector(target.getAttribute("data-error-target")) || event.detail.target; }
     }
   });
-  // A boosted navigation swaps only the body; the new page's <html> may be in another language
-  // (the language menu, logging in with a chosen language): screen readers need its lang, and
-  // the offline message must follow too.
+  // A boosted navigation swaps only the body's content; the new page's <html> may be in another
+  // language (the language menu, logging in with a chosen language): screen readers need its
+  // lang, and the offline message must follow too. The <body>'s own state (live location, read
+  // by location.js) and the CSRF token (a new one after logging in or out) follow as well.
+  var BODY_STATE = ["data-live-location", "data-checkin-url"];
+  function parsed(html) {
+    return new DOMParser().parseFromString(html, "text/html");
+  }
+  function copyAttributes(source, target, names) {
+    names.forEach(function (name) {
+      var value = source.getAttribute(name);
+      if (value !== null) { target.setAttribute(name, value); }
+    });
+  }
   document.addEventListener("htmx:afterSwap", function (event) {
     var detail = event.detail || {};
     if (!detail.boosted || !detail.xhr) { return; }
-    var tag = /<html\b[^>]*>/i.exec(detail.xhr.responseText || "");
-    if (!tag) { return; }
-    var incoming = new DOMParser().parseFromString(tag[0] + "</html>", "text/html").documentElement;
-    ["lang", "data-offline-message"].forEach(function (name) {
-      var value = incoming.getAttribute(name);
-      if (value !== null) { document.documentElement.setAttribute(name, value); }
-    });
+    var html = detail.xhr.responseText || "";
+    var tag = /<html\b[^>]*>/i.exec(html);
+    if (tag) {
+      copyAttributes(parsed(tag[0] + "</html>").documentElement, document.documentElement,
+        ["lang", "data-offline-message"]);
+    }
+    tag = /<body\b[^>]*>/i.exec(html);
+    if (tag) { copyAttributes(parsed(tag[0] + "</body>").body, document.body, BODY_STATE); }
+    tag = /<meta name="csrf-token"[^>]*>/i.exec(html);
+    var token = tag && parsed(tag[0]).querySelector('meta[name="csrf-token"]');
+    if (token && csrfMeta) { csrfMeta.setAttribute("content", token.getAttribute("content")); }
   });
   document.addEventListener("htmx:sendError", function () {
     var flash = document.getElementById("flash");

@@ -1,10 +1,13 @@
 /* Live location: while the app is open and the person turned live location on (on the
    /near/location page, which records the consent), report the position at most every 5 minutes.
-   The server keeps only a coarse cell; a 401/403 answer (consent withdrawn, logged out) stops it. */
+   The server keeps only a coarse cell; a 401/403 answer (consent withdrawn, logged out) stops it.
+   Loaded on every page, for anybody: it follows the <body>'s data-live-location and
+   data-checkin-url, which every page carries and app.js updates after a boosted swap (logging
+   in or out by the form keeps this document and its <head>). */
 (function () {
   "use strict";
 
-  var FLAG = "territory.liveLocation";
+  var FLAG = "territory.liveLocation";  // the state last seen, to notice it turning on
   var LAST = "territory.liveLocation.lastSent";
   var INTERVAL_MS = 5 * 60 * 1000;
   var DEFAULT_URL = "/near/checkin";
@@ -22,8 +25,10 @@
     return meta ? meta.getAttribute("content") : "";
   }
   function checkinUrl() {
-    var state = document.querySelector("[data-checkin-url]");
-    return (state && state.getAttribute("data-checkin-url")) || DEFAULT_URL;
+    return (document.body && document.body.getAttribute("data-checkin-url")) || DEFAULT_URL;
+  }
+  function liveLocationOn() {
+    return !!document.body && document.body.getAttribute("data-live-location") === "on";
   }
 
   function stop() {
@@ -55,26 +60,34 @@
   }
 
   function start() {
-    if (watchId !== null || !navigator.geolocation || read(FLAG) !== "on") { return; }
+    if (watchId !== null || !navigator.geolocation || !liveLocationOn()) { return; }
     watchId = navigator.geolocation.watchPosition(report, function (error) {
       if (error && error.code === 1) { stop(); } // permission denied in the browser
     }, { enableHighAccuracy: false, maximumAge: INTERVAL_MS, timeout: 60000 });
   }
 
-  // The consent page says whether live location is on; other pages keep the last known state.
+  // Every page says whether live location is on. Just turned on, or on its own page, the
+  // position goes at once (the 5-minute throttle starts again from there).
   function syncFromPage() {
-    var state = document.querySelector("[data-live-location-state]");
-    if (state) {
-      var on = state.getAttribute("data-live-location-state") === "on";
-      store(FLAG, on ? "on" : null);
-      if (on) { store(LAST, null); start(); } else { stop(); }
-    } else {
+    if (liveLocationOn()) {
+      if (read(FLAG) !== "on" || document.querySelector("[data-live-location-state=on]")) {
+        store(LAST, null);
+      }
+      store(FLAG, "on");
       start();
+    } else {
+      store(FLAG, null);
+      stop();
     }
   }
 
-  document.addEventListener("DOMContentLoaded", syncFromPage);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", syncFromPage);
+  } else {
+    syncFromPage();
+  }
   document.addEventListener("htmx:afterSettle", syncFromPage);
+  document.addEventListener("htmx:historyRestore", syncFromPage);
   // "Around my position": send the position first, then show the list around its cell.
   document.addEventListener("click", function (event) {
     var link = event.target && event.target.closest && event.target.closest("a[data-live-near]");
@@ -82,7 +95,6 @@
     event.preventDefault();
     navigator.geolocation.getCurrentPosition(function (position) {
       store(LAST, null);
-      store(FLAG, "on");
       report(position);
       var wait = setInterval(function () {
         if (!sending) { clearInterval(wait); window.location.href = link.href; }

@@ -23,6 +23,7 @@ VISITOR_PAGES = [
     "/p/{event}",
     "/login",
     "/register",
+    "/register/sent",
     "/password/forgot",
     "/offline",
 ]

@@ -10,8 +10,11 @@ from sqlalchemy import select
 
 from app import geo
 from app.extensions import db
+from app.models_common import utcnow
 from app.places.models import LiveCell
+from app.territories.models import Territory
 from tests.e2e.conftest import log_in
+from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.e2e
 
@@ -60,6 +63,40 @@ def test_citizen_opts_in_sees_the_map_and_opts_out(context, page, live_server, l
     page.locator("button[name=action][value=off]").click()
     page.locator("[data-live-location-state=off]").wait_for()
     assert live_cell_of(live_db, seed.ids["citizen"]) is None
+
+
+def test_live_location_turned_on_after_logging_in_by_the_form_reports_the_position(
+    context, page, live_server, live_db, seed
+):
+    """Logging in swaps the page's body, not its <head>: no page is loaded again from here on,
+    and live location still sends the position and "Near me" uses it."""
+    with live_db():
+        walker = make_user(db.session.get(Territory, seed.ids["coast"]), "promeneuse@example.org",
+                           display_name="Inès", onboarded_at=utcnow())
+        walker_id = walker.id
+    context.grant_permissions(["geolocation"], origin=live_server.url("/").rstrip("/"))
+    context.set_geolocation(MARKET_SQUARE)
+    page.goto(live_server.url("/login"))
+    page.evaluate("window.sameDocument = true")  # gone if any page is loaded again
+
+    page.locator("#email").fill("promeneuse@example.org")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.locator("footer form[action$='/logout']").wait_for()
+    page.locator(".main-nav a[href='/near']").click()
+    page.locator("main a[href='/near/location']").click()
+    page.locator("button[name=action][value=on]").click()
+    page.locator("[data-live-location-state=on]").wait_for()
+
+    cell = geo.cell_of(MARKET_SQUARE["latitude"], MARKET_SQUARE["longitude"])
+    assert wait_for(lambda: live_cell_of(live_db, walker_id)) == (cell, seed.ids["coast"])
+    page.locator("main a[href='/near?from=live']").click()
+    page.wait_for_url("**/near?from=live")
+    centre = geo.cell_centre(cell)
+    near_map = page.locator("#near-map")
+    assert (near_map.get_attribute("data-lat"), near_map.get_attribute("data-lon")) == (
+        f"{centre[0]:.5f}", f"{centre[1]:.5f}")
+    assert page.evaluate("window.sameDocument === true")
 
 
 def test_admin_draws_a_neighbourhood_on_the_map(page, live_server, seed):

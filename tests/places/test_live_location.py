@@ -107,6 +107,26 @@ def test_check_in_needs_a_login_and_the_csrf_header(client, town):
     assert live_rows() == []
 
 
+def body_tag(client, path: str = "/") -> str:  # type: ignore[no-untyped-def]
+    html = client.get(path).get_data(as_text=True)
+    return html[html.index("<body"):].split(">", 1)[0]
+
+
+def test_every_page_loads_location_js_and_says_on_its_body_whether_live_location_is_on(
+    client, citizen_client, town
+):
+    """Logging in by the form keeps the anonymous page's <head>: the script must be in it, and
+    what it acts on is on the <body> of every page (app.js copies it after a boosted swap)."""
+    anonymous = client.get("/").get_data(as_text=True)
+    assert "/static/js/location.js?v=" in anonymous.split("</head>", 1)[0]
+    assert 'data-live-location="off"' in body_tag(client)
+    assert 'data-checkin-url="/near/checkin"' in body_tag(client)
+    assert 'data-live-location="off"' in body_tag(citizen_client)
+    turn_on(citizen_client)
+    assert 'data-live-location="on"' in body_tag(citizen_client)
+    assert 'data-live-location="on"' in body_tag(citizen_client, "/near")
+
+
 def test_turning_live_location_off_deletes_the_cell_at_once(citizen_client, town):
     turn_on(citizen_client)
     post_position(citizen_client, *MARKET_SQUARE)

@@ -92,7 +92,7 @@ def test_each_script_url_carries_the_hash_of_its_file(client):
     login_as(client, make_user(territory))
     scripts = head_assets(client).scripts
     assert [url.split("?")[0] for url in scripts] == [
-        f"/static/{name}" for name in (*assets.SCRIPTS, *assets.LOGGED_IN_SCRIPTS)
+        f"/static/{name}" for name in assets.SCRIPTS
     ]
     for url in scripts:
         path, fingerprint = re.fullmatch(r"/static/(.+)\?v=([0-9a-f]{12})", url).groups()
