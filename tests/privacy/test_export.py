@@ -348,6 +348,7 @@ def test_a_person_registered_in_french_finds_their_deliveries_and_language_in_th
     })
     assert registered.status_code == 303
     amelie = db.session.scalar(select(User).where(User.email == "amelie@example.org"))
+    login_as(client, amelie)  # registering does not log in: the account is made by the worker
     make_follow(amelie, bakery)
     campaign = make_campaign(bakery, channels=("inbox",), title="Pain chaud à 7 h")
     assert delivery_runs.start_run(campaign, utcnow()).status == "sent"
