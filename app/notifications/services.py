@@ -48,7 +48,7 @@ from app.notifications.models import (
 from app.sms import send_sms
 from app.territories.models import Hashtag
 from app.territories.scoping import belongs, same_territory
-from app.webpush import push_host_allowed
+from app.webpush import endpoint_allowed
 
 SWITCHABLE_CHANNELS = ("push", "email", "sms")
 
@@ -383,7 +383,8 @@ def parse_subscription(data: Any) -> SubscriptionData:
         raise SubscriptionError(_("A push subscription address must start with https://."))
     if not host or parts.username or parts.password or any(ord(c) < 33 for c in endpoint):
         raise SubscriptionError(_("This push subscription has no valid address."))
-    if not insecure and not push_host_allowed(host):
+    # The same rule as when sending (app.webpush.endpoint_allowed): an allowed host, on 443 only.
+    if not insecure and not endpoint_allowed(endpoint, current_app.config.get("PUSH_ALLOWED_HOSTS", ())):
         raise SubscriptionError(_("This browser's push service is not one we can send to."))
     keys = data.get("keys")
     if not isinstance(keys, Mapping):

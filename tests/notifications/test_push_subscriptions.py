@@ -64,6 +64,10 @@ def test_registering_the_same_endpoint_again_updates_it(logged_in):
         ({"endpoint": "https://evil.example.org/push/abc"}, "is not one we can send to"),
         ({"endpoint": f"https://{PUSH_HOST}.evil.example.org/x"}, "is not one we can send to"),
         ({"endpoint": "https://127.0.0.1/push"}, "is not one we can send to"),
+        # Allowed push hosts are reached on 443 only (the audit's :6379 and :22).
+        ({"endpoint": f"https://{PUSH_HOST}:6379/push/abc"}, "is not one we can send to"),
+        ({"endpoint": f"https://{PUSH_HOST}:22/push/abc"}, "is not one we can send to"),
+        ({"endpoint": f"https://{PUSH_HOST}:8443/push/abc"}, "is not one we can send to"),
         ({"endpoint": f"https://user:pw@{PUSH_HOST}/push"}, "no valid address"),
         ({"endpoint": 42}, "no valid address"),
         ({"keys": None}, "no encryption keys"),
@@ -81,6 +85,11 @@ def test_a_malformed_subscription_is_refused_with_a_message_and_not_stored(logge
     assert message in response.get_json()["message"]
     assert _subscriptions() == []
     assert not services.settings_of(citizen).push_enabled
+
+
+def test_the_push_services_own_port_443_written_out_is_accepted(logged_in):
+    response = _post(logged_in, {**subscription(), "endpoint": f"https://{PUSH_HOST}:443/push/abc"})
+    assert response.status_code in (200, 201, 204) and len(_subscriptions()) == 1
 
 
 def test_a_body_that_is_not_json_is_refused(logged_in):
