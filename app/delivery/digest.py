@@ -3,6 +3,7 @@ territory time) into one inbox item per person, and one e-mail for those who acc
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from datetime import datetime
@@ -24,9 +25,11 @@ from app.delivery.links import (
     language_of,
     setting,
     territory_base_url,
+    token_url,
     unsubscribe_url,
 )
 from app.delivery.models import InboxItem
+from app.delivery.tokens import delivery_token
 from app.extensions import db
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings
@@ -61,7 +64,8 @@ def digest_territory(territory_id: int, now: datetime) -> int:
         return 0
     since = start_of_local_day(now, territory.timezone)
     held = session.execute(
-        select(D.c.id, D.c.user_id, D.c.campaign_id, Campaign.title, Campaign.publication_id, Actor.name, Actor.slug)
+        select(D.c.id, D.c.user_id, D.c.campaign_id, Campaign.title, Campaign.publication_id, Actor.id.label("actor_id"),
+               Actor.name, Actor.slug)
         .join(Campaign, Campaign.id == D.c.campaign_id)
         .join(Actor, Actor.id == Campaign.actor_id)
         .where(
@@ -109,7 +113,10 @@ def digest_territory(territory_id: int, now: datetime) -> int:
                 if row.publication_id
                 else absolute_url(base_url, "actors.page", slug=row.slug)
             )
-            entries.append({"actor_name": row.name, "title": row.title, "url": url})
+            entries.append({"actor_id": row.actor_id, "actor_name": row.name, "title": row.title, "url": url,
+                            "actor_url": absolute_url(base_url, "actors.page", slug=row.slug),
+                            # Mute this actor from the e-mail: the link of one held message.
+                            "mute_url": token_url(base_url, "delivery.mute_from_message", delivery_token(row.id))})
         with language(lang):
             title = _("Your daily digest")
         body = "\n".join(f"{e['actor_name']}: {e['title']}" for e in entries)
@@ -121,6 +128,7 @@ def digest_territory(territory_id: int, now: datetime) -> int:
                 kind="digest",
                 title=title[:120],
                 body=body,
+                entries_json=json.dumps([{k: e[k] for k in ("actor_id", "actor_name", "title")} for e in entries]),
                 url="",
                 created_at=now,
             )

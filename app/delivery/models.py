@@ -3,11 +3,14 @@ daily digest of what the cap held back. Read by the person in their inbox (app.i
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.actors.models import Actor
 from app.extensions import Base
 from app.models_common import UTCDateTime, utcnow
 
@@ -34,3 +37,11 @@ class InboxItem(Base):
     is_alert: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A digest's entries: [{"actor_id", "actor_name", "title", "url"}] (the body is their text).
+    entries_json: Mapped[str | None] = mapped_column(Text)
+    # Who sent it: shown with the message, with a way to mute it.
+    actor: Mapped[Actor | None] = relationship(Actor, lazy="select")
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        return json.loads(self.entries_json) if self.entries_json else []

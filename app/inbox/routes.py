@@ -13,6 +13,8 @@ from app.htmx import render, render_fragment, see_other, wants_fragment, with_oo
 from app.inbox import bp, services
 from app.inbox.permissions import own_item_or_404
 
+bp.add_app_template_global(services.digest_actors, "digest_actors")
+
 
 def _user() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]

@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
+from app.actors.models import Actor
 from app.delivery.models import InboxItem
 from app.delivery.tracking import record_open
 from app.extensions import db
@@ -18,6 +20,7 @@ from app.territories.scoping import belongs, same_territory
 def inbox_items(user: User, limit: int = 50, before_id: int | None = None) -> list[InboxItem]:
     query = (
         select(InboxItem)
+        .options(selectinload(InboxItem.actor))
         .where(InboxItem.user_id == user.id, belongs(InboxItem, user))
         .order_by(InboxItem.created_at.desc(), InboxItem.id.desc())
         .limit(limit)
@@ -68,3 +71,13 @@ def mark_all_read(user: User, now: datetime | None = None) -> int:
     )
     db.session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def digest_actors(item: InboxItem) -> list[Actor]:
+    """The verified actors a digest names, of its territory, once each, in their order."""
+    ids = list(dict.fromkeys(int(e["actor_id"]) for e in item.entries if e.get("actor_id")))
+    if not ids:
+        return []
+    found = {a.id: a for a in db.session.scalars(
+        select(Actor).where(Actor.id.in_(ids), belongs(Actor, item.territory_id), Actor.status == "verified"))}
+    return [found[i] for i in ids if i in found]
