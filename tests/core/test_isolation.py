@@ -18,6 +18,7 @@ from werkzeug.routing import Rule
 from app.accounts import services as account_services
 from app.accounts.models import Consent
 from app.actors import services as actor_services
+from app.actors.models import ACTOR_KINDS, POWERED_KINDS
 from app.delivery.models import InboxItem
 from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
@@ -249,3 +250,24 @@ def test_a_media_is_served_only_on_its_own_territorys_host(app, status):
     login_as(member_a, worlds["a"]["admin"], acting_actor=worlds["a"]["actor"])
     for client in (app.test_client(), member_a, member_b):
         assert client.get(url, base_url=HOST_A).status_code == 404
+
+
+@pytest.mark.parametrize("kind", ACTOR_KINDS)
+def test_a_towns_admin_gives_kinds_and_accepts_changes_only_in_their_own_town(app, kind):
+    """The kinds that carry powers (town service, tourism office) are the town's to give: another
+    town's administrator can neither give a kind to, nor accept a change of, an actor not theirs."""
+    a, b = make_territory("a", "Town A", hosts=("localhost",)), make_territory("b", "Town B", hosts=("b.localhost",))
+    admin_a = make_user(a, "admin@a.test", is_admin=True, language="en")
+    shop_b = make_actor(b, "Shop b", kind="merchant", pending_name="Mairie de B", pending_kind=kind)
+    client = app.test_client()
+    login_as(client, admin_a)
+    token = csrf_token(client, "/admin/actors", base_url=HOST_A)
+    for path, data in ((f"/admin/actors/{shop_b.id}/kind", {"kind": kind}),
+                       (f"/admin/actors/{shop_b.id}/change/accept", {})):
+        response = client.post(path, base_url=HOST_A, data={"csrf_token": token, **data})
+        assert response.status_code == 404, path
+    db.session.expire_all()
+    kept = db.session.get(type(shop_b), shop_b.id)
+    assert (kept.name, kept.kind, kept.pending_kind) == ("Shop b", "merchant", kind)
+    # Nor may any actor of either town take a kind with powers itself: tests/actors/test_kinds_and_changes.
+    assert set(POWERED_KINDS) <= set(ACTOR_KINDS)
