@@ -45,7 +45,7 @@ from tests.support.csrf import csrf_from
 from tests.support.parallel import free_port
 from tests.support.push_service import PushService
 
-RECIPIENTS = 300
+RECIPIENTS = 400  # enough that the faults all land before the run ends, on a fast day too
 UNSUBSCRIBED = 12  # subscriptions that answer 410 near the end of the run
 BATCH = 10
 DRAINS = 2
