@@ -4,6 +4,7 @@ the tourism office's screens (/manage/screens) and the screen itself (/kiosk/<to
 from __future__ import annotations
 
 from flask import flash, jsonify, request
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -148,6 +149,7 @@ def live_location_on() -> bool:
 
 @bp.app_template_global()
 def distance_label(metres: float) -> str:
+    """"350 m", "1,2 km" in French and Dutch, "1.2 km" in English: numbers in the locale's way."""
     if metres < 1000:
-        return _("%(m)d m", m=int(round(metres / 10.0) * 10))
-    return _("%(km).1f km", km=metres / 1000.0)
+        return _("%(m)s m", m=format_decimal(int(round(metres / 10.0) * 10)))
+    return _("%(km)s km", km=format_decimal(round(metres / 1000.0, 1), format="#,##0.0"))

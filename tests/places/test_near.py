@@ -6,6 +6,8 @@ import json
 import re
 from datetime import timedelta
 
+import pytest
+
 from app import geo
 from app.extensions import db
 from app.models_common import utcnow
@@ -117,3 +119,15 @@ def test_admin_sets_the_tile_url_and_a_bad_one_is_explained(client, town):
     assert client.post("/admin/settings", data=data).status_code == 303
     db.session.refresh(town.territory)
     assert town.territory.tile_url == "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+@pytest.mark.parametrize(("language", "near", "far"), [("fr", "350 m", "1,2 km"), ("nl", "350 m", "1,2 km"),
+                                                       ("en", "350 m", "1.2 km")])
+def test_distances_are_written_the_way_of_the_persons_language(app, language, near, far):
+    from flask_babel import force_locale
+
+    from app.places.routes import distance_label
+
+    with app.test_request_context(), force_locale(language):
+        assert distance_label(347) == near and distance_label(1234) == far
+        assert distance_label(12_345) == ("12.3 km" if language == "en" else "12,3 km")
