@@ -390,8 +390,6 @@ def log_in(page: Any, live_server: LiveServer, email: str, password: str) -> Non
 
 def act_as(page: Any, actor_name: str) -> None:
     """Through the header's role switcher, as a person would."""
-    switcher = page.locator("#role-select")
-    switcher.select_option(
-        value=switcher.locator("option", has_text=actor_name).get_attribute("value")
-    )
+    page.locator(".role-sheet summary").click()
+    page.locator(".role-list button", has_text=actor_name).click()
     page.wait_for_url("**/manage")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import act_as, log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -43,9 +43,7 @@ def _style(page: Any, selector: str, css_property: str) -> str:
 
 def test_a_merchant_reaches_the_campaign_pages_by_links_and_they_are_styled(page, live_server, seed):
     log_in(page, live_server, seed.merchant_email, seed.password)
-    switcher = page.locator("#role-select")
-    switcher.select_option(value=switcher.locator("option", has_text=seed.shop_name).get_attribute("value"))
-    page.wait_for_url(live_server.url("/manage"))
+    act_as(page, seed.shop_name)
     blocked = _start_on_the_home_page(page, live_server)
 
     _follow(page, page.locator(".main-nav").get_by_role("link", name="Campagnes"), live_server, "/manage/campaigns")

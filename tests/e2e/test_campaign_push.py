@@ -35,6 +35,7 @@ from tests.e2e.conftest import (
     CHROMIUM_ARGS,
     MOBILE_VIEWPORT,
     ShownNotifications,
+    act_as,
     wait_for_service_worker,
 )
 from tests.factories import JOINED_AT, make_user
@@ -168,9 +169,7 @@ def test_a_campaign_to_bio_reaches_the_citizens_browser_and_its_open_shows_in_th
         merchant = merchant_browser.new_context(locale="fr-FR", viewport=MOBILE_VIEWPORT).new_page()
         merchant.set_default_timeout(10_000)
         _log_in(merchant, live_server, seed.merchant_email, seed.password)
-        switcher = merchant.get_by_label("Agir en tant que")
-        switcher.select_option(value=switcher.locator("option", has_text=seed.shop_name).get_attribute("value"))
-        merchant.wait_for_url(live_server.url("/manage"))
+        act_as(merchant, seed.shop_name)
         merchant.goto(live_server.url("/manage/campaigns/new"))
         merchant.locator("#title").fill(title)
         merchant.locator("#body").fill(text)

@@ -26,11 +26,10 @@ def log_in(page, live_server, email, password):
     expect(page.locator("footer").get_by_role("button", name="Se déconnecter")).to_be_visible()
 
 
-def switch_role(page, option_label):
-    """The header's role switcher (it submits itself when the choice changes)."""
-    switcher = page.get_by_label("Agir en tant que")
-    value = switcher.locator("option", has_text=option_label).get_attribute("value")
-    switcher.select_option(value=value)
+def switch_role(page, role_name):
+    """The header's role sheet: open it, pick the role (each role is a button of one form)."""
+    page.locator(".role-sheet summary").click()
+    page.locator(".role-list button", has_text=role_name).click()
 
 
 def first_card_title(page):

@@ -77,3 +77,42 @@ def test_on_a_wide_screen_the_sections_sit_in_the_header(browser, live_server, s
         assert tabs and all(t["bottom"] <= header["y"] + header["height"] + 0.5 for t in tabs), (tabs, header)
     finally:
         context.close()
+
+
+LONG_NAME = "Association des commerçants et artisans du Vieux Port de La Ciotat"
+
+
+@pytest.fixture
+def long_named_role(seed, live_db):
+    from app.accounts.models import User
+    from app.actors.models import Actor
+    from app.extensions import db
+    from app.territories.models import Territory
+    from tests.factories import make_actor, make_member
+
+    with live_db():
+        merchant = db.session.get(User, seed.ids["merchant"])
+        actor = make_actor(db.session.get(Territory, seed.ids["coast"]), LONG_NAME, kind="association")
+        make_member(merchant, actor, "editor")
+        actor_id = actor.id
+    yield
+    with live_db():
+        db.session.delete(db.session.get(Actor, actor_id))
+        db.session.commit()
+
+
+def test_the_role_sheet_shows_every_role_whole_and_the_current_one_always(phone, live_server, seed, long_named_role):
+    log_in(phone, live_server, seed.merchant_email, seed.password)
+    summary = phone.locator(".role-sheet summary")
+    assert summary.inner_text().split()[-1] == "Me"  # the current role, before any switch
+    summary.click()
+    buttons = phone.locator(".role-list button")
+    names = [b.inner_text() for b in buttons.all()]
+    assert any(LONG_NAME in n for n in names) and any(seed.shop_name in n for n in names), names
+    # Whole: no name is cut, and the open sheet does not widen the page.
+    assert phone.evaluate("""() => [...document.querySelectorAll('.role-list button')].every(
+        (b) => b.scrollWidth <= b.clientWidth + 1)""")
+    _check_phone(phone, "/ (role sheet open)")
+    buttons.filter(has_text=LONG_NAME).click()
+    phone.wait_for_url("**/manage")
+    assert LONG_NAME in phone.locator(".role-sheet summary").inner_text()
