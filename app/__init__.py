@@ -178,6 +178,7 @@ def _install_template_context(app: Flask) -> None:
     from flask_babel import get_locale
 
     from app.actors.roles import acting_actor, memberships
+    from app.models_common import utcnow
     from app.releases.floor import anonymity_floor
 
     @app.context_processor
@@ -196,6 +197,8 @@ def _install_template_context(app: Flask) -> None:
     app.jinja_env.filters["reject_none"] = lambda mapping: {k: v for k, v in mapping.items() if v is not None}
     # Every count of people a template shows is a release (app.releases.engine.Released).
     app.jinja_env.globals["anonymity_floor"] = anonymity_floor
+    # When a page was drawn: a saved copy shown offline says how old it is (service-worker.js).
+    app.jinja_env.globals["rendered_at"] = utcnow
 
     app.jinja_env.filters["markdown"] = render_markdown
 

@@ -158,12 +158,19 @@ async function navigate(event, url) {
       const pages = await caches.open(PAGES_CACHE);
       const saved = await pages.match(pageKey(url), MATCH);
       if (saved) {
-        return saved;
+        return shownAsSaved(saved);
       }
     }
     const offline = await caches.match(OFFLINE_URL, MATCH);
     return offline || new Response("Offline", { status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" } });
   }
+}
+
+// A saved copy says so, and how old it is: its own notice, hidden online, is shown.
+async function shownAsSaved(saved) {
+  const html = await saved.text();
+  const shown = html.replace('<p id="saved-copy" class="saved-copy" hidden>', '<p id="saved-copy" class="saved-copy" role="status">');
+  return new Response(shown, { status: saved.status, statusText: saved.statusText, headers: saved.headers });
 }
 
 async function fromCacheThenRefresh(event, request) {

@@ -102,7 +102,17 @@ def test_following_a_link_offline_shows_the_saved_page_or_the_offline_page(page,
     page.locator(".main-nav a[href='/all']").click()  # visited: its saved copy
     page.wait_for_url(live_server.url("/all"))
     assert page.locator("h1", has_text=OFFLINE_HEADING).count() == 0
+    # A saved copy says so, and how old it is.
+    notice = page.locator("#saved-copy")
+    notice.wait_for()
+    assert re.search(r"\d{1,2}[:h.]\d{2}", notice.inner_text()), notice.inner_text()
+    # What needs the network says so instead of failing silently (a boosted form, offline).
+    page.locator("#language-select").select_option("nl")
+    page.locator("#flash", has_text=re.compile("network|réseau|netwerk")).wait_for()
     context.set_offline(False)
+    # Online, the page is the live one: no notice.
+    page.goto(live_server.url("/all"))
+    assert not page.locator("#saved-copy").is_visible()
 
 
 def test_private_pages_are_never_kept_for_offline_reading(page, live_server, seed):
