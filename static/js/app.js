@@ -142,16 +142,42 @@
     }).catch(function () {});
   }
 
-  // The in-app install button: shown only when the browser says the app can be installed, and
-  // the browser's own prompt is held back, so nothing ever pops up by itself (first visit or not).
+  // The install offer: the browser's own prompt is held back (nothing pops up by itself); the
+  // footer's offer shows from the second visit, or on the page where push is turned on, until the
+  // person dismisses it (remembered on the device). With a browser that can install, a button; on
+  // iOS, which has no such prompt, how to add the app to the home screen.
   var deferredPrompt = null;
-  var standalone = window.matchMedia && window.matchMedia("(display-mode: standalone)").matches;
+  var standalone = (window.matchMedia && window.matchMedia("(display-mode: standalone)").matches) ||
+    window.navigator.standalone === true;
+  var ios = /iPad|iPhone|iPod/.test(navigator.userAgent) && !window.MSStream;
+  var store = { get: function (key) { try { return localStorage.getItem(key); } catch (e) { return null; } },
+                set: function (key, value) { try { localStorage.setItem(key, value); } catch (e) { /* private mode */ } } };
+  var visits = parseInt(store.get("territory-visits") || "0", 10) + 1;
+  store.set("territory-visits", String(visits));
+  function updateInstallOffer() {
+    var offer = document.getElementById("install-offer");
+    if (!offer) { return; }
+    var inContext = visits >= 2 || document.getElementById("push") !== null;
+    var canOffer = deferredPrompt !== null || ios;
+    offer.hidden = standalone || !inContext || !canOffer || store.get("territory-install-dismissed") === "1";
+    var button = document.getElementById("install-button");
+    if (button) { button.hidden = deferredPrompt === null || ios; }
+    var guide = document.getElementById("install-ios");
+    if (guide) { guide.hidden = !ios; }
+  }
+  updateInstallOffer();
   window.addEventListener("beforeinstallprompt", function (event) {
     event.preventDefault();
     if (standalone) { return; }
     deferredPrompt = event;
-    var button = document.getElementById("install-button");
-    if (button) { button.hidden = false; }
+    updateInstallOffer();
+  });
+  document.addEventListener("click", function (event) {
+    var dismiss = event.target && event.target.closest && event.target.closest("#install-dismiss");
+    if (dismiss) {
+      store.set("territory-install-dismissed", "1");
+      updateInstallOffer();
+    }
   });
   document.addEventListener("click", function (event) {
     var button = event.target && event.target.closest && event.target.closest("#install-button");
@@ -159,16 +185,13 @@
     var promptEvent = deferredPrompt;
     deferredPrompt = null;
     promptEvent.prompt();
-    promptEvent.userChoice.finally(function () { button.hidden = true; });
+    promptEvent.userChoice.finally(updateInstallOffer);
   });
-  // A boosted navigation swaps the footer: show the button again while the offer stands.
-  document.addEventListener("htmx:afterSettle", function () {
-    var button = document.getElementById("install-button");
-    if (button && deferredPrompt) { button.hidden = false; }
-  });
+  // A boosted navigation swaps the footer: the offer as it stands.
+  document.addEventListener("htmx:afterSettle", updateInstallOffer);
   window.addEventListener("appinstalled", function () {
     deferredPrompt = null;
-    var button = document.getElementById("install-button");
-    if (button) { button.hidden = true; }
+    store.set("territory-install-dismissed", "1");
+    updateInstallOffer();
   });
 })();

@@ -51,14 +51,43 @@ def test_each_territory_installs_under_its_own_name(page, live_server, seed):
     assert manifest["theme_color"] == "#7a1f5c"
 
 
-def test_the_install_button_appears_only_when_the_browser_offers_installation(page, live_server, seed):
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+          "Version/18.0 Mobile/15E148 Safari/604.1")
+
+
+def test_the_install_offer_comes_in_context_and_goes_when_dismissed(page, live_server, seed):
     response = page.goto(live_server.url("/"))
-    # As served, the button is hidden: a browser that cannot install never shows it.
-    assert '<button type="button" id="install-button" class="button" hidden>' in response.text()
+    # As served, the offer is hidden: a browser that cannot install never shows it.
+    assert '<section id="install-offer" class="install-offer" hidden' in response.text()
     wait_for_service_worker(page)
-    # Chromium offers installation (beforeinstallprompt): the app holds the browser's own prompt
-    # back and shows its button instead; nothing pops up by itself.
-    page.locator("#install-button").wait_for(state="visible")
+    # Chromium offers installation (beforeinstallprompt): held back, and on a first visit the
+    # offer stays hidden (nothing pops up by itself).
+    assert not page.locator("#install-offer").is_visible()
+    # The second visit: the offer, with the browser's own button.
+    page.reload()
+    page.locator("#install-offer").wait_for(state="visible")
+    assert page.locator("#install-button").is_visible() and not page.locator("#install-ios").is_visible()
+    # Dismissed: gone, and remembered on this device.
+    page.locator("#install-dismiss").click()
+    page.locator("#install-offer").wait_for(state="hidden")
+    page.reload()
+    wait_until(page, "() => document.getElementById('install-offer') !== null")
+    assert not page.locator("#install-offer").is_visible()
+    # Never on an error page.
+    assert 'id="install-offer"' not in page.goto(live_server.url("/p/999999")).text()
+
+
+def test_on_ios_the_offer_is_a_guide_to_the_home_screen(browser, live_server, seed):
+    """iOS has no install prompt (web push needs the app on the home screen): a guide, no dead button."""
+    context = browser.new_context(user_agent=IPHONE, viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url("/"))
+        page.goto(live_server.url("/agenda"))  # the second visit
+        page.locator("#install-ios").wait_for(state="visible")
+        assert not page.locator("#install-button").is_visible()
+    finally:
+        context.close()
 
 
 def test_the_feed_opens_offline_after_one_visit(page, context, live_server, seed):
