@@ -260,3 +260,22 @@ def test_private_pages_are_never_stored(client: FlaskClient, town: Any) -> None:
         assert "Cookie" in response.vary, path
     for_you = client.get("/")
     assert for_you.headers["Cache-Control"] == "private, no-cache" and "Cookie" in for_you.vary
+
+
+def test_every_page_has_a_description_for_search_engines_its_own_where_it_has_one(client):
+    """Lighthouse's SEO audit: a meta description on every page; a publication's or an actor's
+    page describes itself with its summary."""
+    import re
+
+    from tests.factories import make_actor, make_publication, make_territory
+
+    territory = make_territory(tagline="La ville du cinéma")
+    actor = make_actor(territory, "Fromagerie", summary="Fromages affinés sur le port")
+    publication = make_publication(actor, "Raclette party", kind="event", summary="Samedi soir, sur le quai")
+    described = {"/": "La ville du cinéma", "/all": "La ville du cinéma", "/login": "La ville du cinéma",
+                 f"/actors/{actor.slug}": "Fromages affinés sur le port",
+                 f"/p/{publication.id}": "Samedi soir, sur le quai"}
+    for path, expected in described.items():
+        html = client.get(path).get_data(as_text=True)
+        found = re.findall(r'<meta name="description" content="([^"]*)">', html)
+        assert found == [expected], (path, found)
