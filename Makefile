@@ -12,7 +12,7 @@ TEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS)
 export FLASK_APP := app
 
-.PHONY: run test test-pg test-unit test-e2e bench bench-feed bench-geo bench-audience bench-push bench-load bench-privacy lint install chromium wrk translations translations-update migrate demo observatory
+.PHONY: run test test-pg test-unit test-e2e bench bench-feed bench-geo bench-audience bench-push bench-load bench-privacy lighthouse lint install chromium wrk translations translations-update migrate demo observatory
 
 .venv/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -49,6 +49,19 @@ $(OBSERVATORY)/conf/hsts-preload.json: tests/observatory/package.json tests/obse
 	cd tests/observatory && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	test -s $(OBSERVATORY)/conf/hsts-preload.json || echo '{}' > $(OBSERVATORY)/conf/hsts-preload.json
 	touch $@
+
+# Lighthouse (issue 12), pinned by tests/lighthouse/package-lock.json, installed once into
+# tests/lighthouse/node_modules (git-ignored), run against Debian's Chromium with mobile settings
+# over the main screens of the demo: prints lighthouse_<page>_<category>: N, fails under 95.
+LIGHTHOUSE := tests/lighthouse/node_modules/lighthouse/cli/index.js
+
+$(LIGHTHOUSE): tests/lighthouse/package.json tests/lighthouse/package-lock.json
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null)
+	cd tests/lighthouse && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+lighthouse: install translations chromium $(LIGHTHOUSE)
+	$(PY) tests/lighthouse/run.py $(LIGHTHOUSE_ARGS)
 
 migrate: install
 	.venv/bin/flask migrate

@@ -58,7 +58,10 @@
       document.querySelectorAll("[data-near-list] [data-lat]").forEach(function (item) {
         var point = [parseFloat(item.getAttribute("data-lat")), parseFloat(item.getAttribute("data-lon"))];
         var link = item.querySelector("a");
-        var marker = L.marker(point, { title: item.getAttribute("data-title") || "" }).addTo(map);
+        // A drawn circle, not Leaflet's image pin: sharp at any density, and not a second tab stop
+        // for what the list below already links.
+        var marker = L.circleMarker(point, { radius: 9, className: "near-item-marker" }).addTo(map)
+          .bindTooltip(item.getAttribute("data-title") || "");
         if (link) { marker.on("click", function () { link.click(); }); }
         bounds.push(point);
       });

@@ -54,8 +54,8 @@ def test_citizen_opts_in_sees_the_map_and_opts_out(context, page, live_server, l
     assert stored == (geo.cell_of(MARKET_SQUARE["latitude"], MARKET_SQUARE["longitude"]), seed.ids["coast"])
 
     page.goto(live_server.url("/near?from=live"))
-    page.locator("#near-map.has-map .leaflet-marker-icon").first.wait_for()
-    assert page.locator("#near-map .leaflet-marker-icon").count() >= 1
+    page.locator("#near-map.has-map path.near-item-marker").first.wait_for()
+    assert page.locator("#near-map path.near-item-marker").count() >= 1
     assert page.locator(".near-list .near-item").count() >= 1
     assert not violations, violations
 
