@@ -11,7 +11,7 @@
   caches never leak from one test to the next; incognito would not be installable), 360x740.
 - ``incognito_context``: the same, off the record, in one Chromium shared by the package's tests;
   much cheaper, for tests that need no installing (a module overrides ``context`` with it).
-- ``axe(page)``: run axe-core on the page and return its serious and critical violations.
+- ``axe(page)``: run axe-core on the page and return its violations, of any impact.
 
 The app's database engine is process-wide: these fixtures point it at their own file while the
 browser tests of this folder run (package scope), then put the previous one back. Do not mix the
@@ -302,7 +302,9 @@ def page(context: Any) -> Any:
     return context.pages[0] if context.pages else context.new_page()
 
 
-def run_axe(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:
+def run_axe(
+    page: Any, impacts: tuple[str, ...] = ("minor", "moderate", "serious", "critical")
+) -> list[dict[str, Any]]:
     """Run axe-core on the page; return its violations of the given impacts.
 
     The CSP forbids inline scripts, so axe is not injected with a <script> tag: its source is
@@ -326,7 +328,7 @@ def describe_violations(violations: list[dict[str, Any]]) -> str:
 
 @pytest.fixture
 def axe() -> Callable[..., list[dict[str, Any]]]:
-    """``assert not axe(page)``: serious and critical axe-core violations (empty when none).
+    """``assert not axe(page)``: axe-core violations of any impact (empty when none).
     Use ``describe_violations`` in the assertion message to see what failed."""
     return run_axe
 
