@@ -124,6 +124,16 @@ def test_english_catalogue_says_what_the_source_says(catalogs: dict[str, Catalog
             assert message.string == message.id, message.id
 
 
+@pytest.mark.parametrize("lang", ("fr", "nl"))
+def test_french_and_dutch_write_the_typographic_apostrophe(catalogs: dict[str, Catalog], lang: str) -> None:
+    """One apostrophe per language, as print does it: l’agenda, foto’s (never l'agenda)."""
+    straight = [
+        text for message in catalogs[lang] if message.id
+        for text in _forms(message) if re.search(r"\w'\w", text)
+    ]
+    assert not straight, straight[:10]
+
+
 def _compiled_catalogues() -> None:
     """Compile a .po whose .mo is missing or older (what `make translations` does), so that this
     test also runs on its own."""
