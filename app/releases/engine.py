@@ -43,7 +43,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from flask_babel import format_datetime
+from flask_babel import format_datetime, format_number
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -134,7 +134,7 @@ class Released:
             return _("available again %(when)s", when=format_datetime(self.available_at, "short"))
         if self.value is None:
             return _("fewer than %(floor)d", floor=self.floor)
-        return str(self.value)
+        return format_number(self.value)  # grouped as the reader's language groups: 1 200, 1,200
 
     def __html__(self) -> str:  # templates print it as it is (it holds no markup)
         from markupsafe import escape

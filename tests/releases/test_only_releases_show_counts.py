@@ -119,3 +119,18 @@ def test_views_hand_templates_only_releases(app, client: FlaskClient, town: Town
     for html in pages:
         text = re.sub(r"<[^>]+>", " ", html)
         assert not re.search(r"(?<![\d:.,/-])3[79](?![\d:.,/-])", text), "an exact count reached a page"
+
+
+def test_a_released_count_reads_as_the_readers_language_writes_numbers(app: Any) -> None:
+    """1 200 in French (a narrow no-break space), 1.200 in Dutch, 1,200 in English."""
+    from flask_babel import force_locale
+
+    released = Released(value=1200, floor=11)
+    with app.test_request_context("/"):
+        with force_locale("fr"):
+            assert str(released) == "1\u202f200"
+        with force_locale("nl"):
+            assert str(released) == "1.200"
+        with force_locale("en"):
+            assert str(released) == "1,200"
+            assert str(Released(value=None, floor=11)) == "fewer than 11"
