@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 
 WIDTH = 320.0  # the viewBox's width: the SVG scales to its box (width 100%), text with it
 PLOT_HEIGHT = 150.0
-TOP = 24.0  # room for the value axis' label and the values written above the bars
+TOP = 28.0  # room for the value axis' label and the values written above the bars
 RIGHT = 8.0
 TICK_FONT = 11.0
 LABEL_FONT = 11.0

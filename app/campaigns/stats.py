@@ -255,11 +255,12 @@ def bucket_label(index: int) -> str:
              end=format_number(end // timedelta(days=1)))
 
 
-def channel_chart(figures: list[ChannelFigures]) -> BarChart:
+def channel_chart(figures: list[ChannelFigures], chart_id: str = "channel-chart",
+                  title: str | None = None) -> BarChart:
     """Delivered, opened and clicked, one group of bars per channel."""
     columns = (("delivered", _("Delivered")), ("opened", _("Opened")), ("clicked", _("Clicked")))
     return bar_chart(
-        "channel-chart", _("Messages per channel: delivered, opened, clicked"),
+        chart_id, title or _("Messages per channel: delivered, opened, clicked"),
         [channel_label(f.channel) for f in figures],
         [Series(label, tuple(released_point(getattr(f, metric)) for f in figures)) for metric, label in columns],
         category_heading=_("Channel"), value_label=_("Messages"),
@@ -340,6 +341,29 @@ def weekly_chart(weeks: list[Week]) -> BarChart:
 
 @dashboard_part
 def _deliveries_on_dashboard(actor: Actor) -> dict[str, Any]:
-    """The dashboard's chart: what the actor's campaigns delivered, week by week."""
-    weeks = weekly_delivered(actor, current_territory(), utcnow())
-    return {"campaign_weeks": weeks, "campaign_chart": weekly_chart(weeks)}
+    """The dashboard's charts: what the actor's campaigns delivered, week by week, and its latest
+    campaign's results per channel. The latter are the campaign page's own releases (the same
+    questions in the same window, so the same answers): the dashboard releases nothing more."""
+    territory, now = current_territory(), utcnow()
+    weeks = weekly_delivered(actor, territory, now)
+    context: dict[str, Any] = {"campaign_weeks": weeks, "campaign_chart": weekly_chart(weeks)}
+    latest = latest_sent_campaign(actor)
+    if latest is not None:
+        figures = channel_figures(latest, territory, now)
+        if figures:
+            context["latest_campaign"] = latest
+            context["latest_campaign_chart"] = channel_chart(
+                figures, "latest-campaign-chart",
+                _("Latest campaign per channel: delivered, opened, clicked"))
+    return context
+
+
+def latest_sent_campaign(actor: Actor) -> Campaign | None:
+    """The actor's campaign whose last sending started most recently."""
+    return db.session.scalar(
+        select(Campaign)
+        .join(CampaignRun, CampaignRun.campaign_id == Campaign.id)
+        .where(Campaign.actor_id == actor.id, CampaignRun.status != "refused")
+        .order_by(CampaignRun.started_at.desc(), CampaignRun.id.desc())
+        .limit(1)
+    )

@@ -161,6 +161,11 @@ def test_dashboard_charts_messages_per_week(client, town: Town) -> None:  # type
     assert cells.count("fewer than 11") == 11
     # One week above the floor: a sentence, not a lone bar in an empty box.
     assert "<svg" not in weekly and "Only one figure so far, too few for a chart" in weekly
+    # The latest campaign per channel: the campaign page's own releases.
+    latest = _chart(html, "latest-campaign-chart")
+    assert _rows(latest) == [("In-app inbox", ["30", "fewer than 11", "fewer than 11"])]
+    campaign_page = client.get(f"/manage/campaigns/{run.campaign_id}").get_data(as_text=True)
+    assert _rows(_chart(campaign_page, "channel-chart")) == _rows(latest)
 
 
 def test_actor_pages_never_show_who_received(client, town: Town) -> None:  # type: ignore[no-untyped-def]
