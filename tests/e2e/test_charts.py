@@ -4,17 +4,20 @@ axe violation of any impact."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from app.accounts.models import User
 from app.campaigns.models import Delivery
 from app.extensions import db
 from app.models_common import utcnow
+from app.territories.models import Hashtag, Neighbourhood
 from tests.e2e.conftest import act_as, describe_violations, log_in
 from tests.factories import JOINED_AT, make_campaign, make_run
 
@@ -44,7 +47,16 @@ def sent_campaign(live_db, seed) -> int:  # type: ignore[no-untyped-def]
         ]
         db.session.add_all(people)
         db.session.flush()
-        campaign = make_campaign(shop, "Paniers de saison", "Samedi matin au marché.", channels_csv="push,email")
+        tags = db.session.scalars(select(Hashtag.id).where(Hashtag.territory_id == seed.ids["coast"])).all()
+        hoods = db.session.scalars(select(Neighbourhood.id).where(Neighbourhood.territory_id == seed.ids["coast"])).all()
+        criteria = {"match": "all", "rules": [
+            {"kind": "hashtags", "ids": list(tags), "mode": "any"}, {"kind": "followers"},
+            {"kind": "neighbourhoods", "ids": list(hoods)}, {"kind": "population", "types": ["resident", "tourist"]},
+        ]}
+        campaign = make_campaign(shop, "Paniers de saison : les fraises de Carpentras arrivent ce samedi",
+                                 "Samedi matin au marché, https://epicerie-du-port.example.org/paniers-de-saison-2026",
+                                 channels_csv="push,email", publication_id=seed.ids["offer"],
+                                 criteria_json=json.dumps(criteria))
         started = utcnow() - timedelta(days=2)
         run = make_run(campaign, scheduled_for=started, started_at=started)
         for n, person in enumerate(people):
