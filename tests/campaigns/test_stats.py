@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from app.campaigns import services
+from app.campaigns import services, stats
 from app.campaigns.criteria import parse_criteria
 from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.campaigns.services import CampaignDraft, Schedule
@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings
 from tests.campaigns.conftest import Town, add_citizens
-from tests.factories import login_as, make_user
+from tests.factories import login_as, make_campaign, make_run, make_user
 from tests.support.csrf import csrf_token
 
 MARKER = "zqxmarker"
@@ -199,3 +199,33 @@ def test_actor_pages_never_show_who_received(client, town: Town) -> None:  # typ
         assert response.status_code == 200
         assert MARKER not in html
         assert "+3361234" not in html and "@example.org" not in html.replace(town.editor.email.lower(), "")
+
+
+def test_each_open_counts_from_the_start_of_its_own_sending(town: Town) -> None:
+    """A weekly campaign: the opens of each run fall in the buckets of that run, and an open later
+    than a week after its sending is in no bucket (it stays in the per-channel totals)."""
+    people = add_citizens(town.territory, 40, hashtags=[town.bio])
+    campaign = make_campaign(town.actor, schedule_kind="weekly", channels_csv="inbox")
+    now = utcnow()
+    first = make_run(campaign, scheduled_for=now - timedelta(days=10), started_at=now - timedelta(days=10))
+    second = make_run(campaign, scheduled_for=now - timedelta(days=2), started_at=now - timedelta(days=2))
+    for n, person in enumerate(people):
+        # first run: 20 open after 30 minutes, 12 only after 8 days; second run: 20 after 30
+        # minutes (9 days after the first run started), 15 after 2 hours
+        late = timedelta(days=8) if n < 32 else None
+        opened = timedelta(minutes=30) if n < 20 else timedelta(hours=2) if n < 35 else None
+        db.session.add_all([
+            Delivery(run_id=first.id, campaign_id=campaign.id, territory_id=campaign.territory_id,
+                     user_id=person.id, channel="inbox", status="sent", sent_at=first.started_at,
+                     opened_at=first.started_at + (timedelta(minutes=30) if n < 20 else late) if late else None),
+            Delivery(run_id=second.id, campaign_id=campaign.id, territory_id=campaign.territory_id,
+                     user_id=person.id, channel="inbox", status="sent", sent_at=second.started_at,
+                     opened_at=second.started_at + opened if opened else None),
+        ])
+    db.session.commit()
+    buckets = stats.timeline(campaign, town.territory, now)
+    assert [b.opened.value for b in buckets] == [40, 20, None, None, None]
+    assert all(b.opened.under_floor for b in buckets[2:])
+    assert all(b.started for b in buckets)  # the first sending is ten days old
+    [figures] = stats.channel_figures(campaign, town.territory, now)
+    assert figures.opened.value == 70  # 32 + 35 opens, late ones included
