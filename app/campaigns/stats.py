@@ -6,6 +6,9 @@ under the floor, else rounded to 10. A campaign's figures are released once per 
 window (an hour by default), so that one person's open cannot be timed, and for good a week
 after its last run; while it sends, the progress shows the share done, not counts of people.
 Nothing here ever selects a person's id, name, e-mail or phone.
+
+The charts (app.charts) draw these releases and nothing else: per channel, over time (opens and
+clicks in five coarse buckets after each sending) and, on the dashboard, week by week.
 """
 
 from __future__ import annotations
