@@ -156,6 +156,7 @@ def show(campaign_id: int) -> Response:
     campaign = own_campaign_or_404(campaign_id)
     territory = current_territory()
     figures = stats.channel_figures(campaign, territory)
+    buckets = stats.timeline(campaign, territory) if figures else []
     return render(
         "campaigns/show.html",
         campaign=campaign,
@@ -163,7 +164,8 @@ def show(campaign_id: int) -> Response:
         sending=stats.sending_run(campaign),
         progress=_progress_of(campaign),
         figures=figures,
-        chart=stats.channel_chart(figures),
+        channel_chart=stats.channel_chart(figures) if figures else None,
+        timeline_chart=stats.timeline_chart(buckets) if buckets else None,
         runs=[(run, run_audience(run) if run.status != "refused" else None) for run in campaign.runs],
     )
 
@@ -227,20 +229,8 @@ def campaign_channel_label(channel: str) -> str:
 
 
 @bp.app_template_global()
-def campaign_week_label(start: Any) -> str:
-    return format_date(start, "d MMM")
-
-
-@bp.app_template_global()
 def campaign_channel_labels(channels: list[str]) -> str:
     return ", ".join(channel_label(c) for c in channels)
-
-
-@bp.app_template_global()
-def campaign_series_label(series: str) -> str:
-    return {"delivered": _("delivered"), "opened": _("opened"), "clicked": _("clicked")}.get(
-        series, series
-    )
 
 
 @bp.app_template_global()

@@ -6,6 +6,9 @@ under the floor, else rounded to 10. A campaign's figures are released once per 
 window (an hour by default), so that one person's open cannot be timed, and for good a week
 after its last run; while it sends, the progress shows the share done, not counts of people.
 Nothing here ever selects a person's id, name, e-mail or phone.
+
+The charts (app.charts) draw these releases and nothing else: per channel, over time (opens and
+clicks in five coarse buckets after each sending) and, on the dashboard, week by week.
 """
 
 from __future__ import annotations
@@ -14,12 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import format_date, format_number
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select
 
 from app.accounts.models import User
 from app.actors.models import Actor, Membership
 from app.actors.sections import dashboard_part
+from app.campaigns.forms import channel_label
 from app.campaigns.models import CHANNELS, Campaign, CampaignRun, Delivery
+from app.charts import BarChart, Point, Series, bar_chart
 from app.extensions import db
 from app.models_common import utcnow
 from app.releases.engine import DAY, FOREVER, Asker, Question, Released, established, release
@@ -96,11 +103,21 @@ def _exact_figures(campaign: Campaign, territory: Territory, now: datetime) -> d
             for channel, *values in rows for metric, value in zip(METRICS, values, strict=True)}
 
 
+def _release_window(campaign: Campaign, territory: Territory, now: datetime) -> tuple[bool, timedelta]:
+    """Whether the campaign's figures are final (a week after its last run), and how long a
+    release stands: a statistics window while it may still move, for good after."""
+    last = max((_run_start(run) for run in campaign.runs), default=now)
+    final = now - last >= FINAL_AFTER
+    return final, FOREVER if final else timedelta(minutes=territory.statistics_window_minutes)
+
+
+def _run_start(run: CampaignRun) -> datetime:
+    return run.started_at or run.scheduled_for
+
+
 def figures_question(campaign: Campaign, territory: Territory, channel: str, metric: str,
                      now: datetime) -> Question:
-    last = max((run.started_at or run.scheduled_for for run in campaign.runs), default=now)
-    final = now - last >= FINAL_AFTER
-    window = FOREVER if final else timedelta(minutes=territory.statistics_window_minutes)
+    final, window = _release_window(campaign, territory, now)
     return Question("campaign_figure", (campaign.id, channel, metric, final), window, chosen=False)
 
 
@@ -132,57 +149,140 @@ def channel_figures(campaign: Campaign, territory: Territory,
     return figures
 
 
-# --- charts (inline SVG, drawn by the templates from these numbers) ------------------------------
+# --- over time ----------------------------------------------------------------------------------
+
+# When people opened and clicked, counted from the start of the sending they received, in five
+# buckets of growing length; what comes later than a week is in the per-channel totals only.
+# Why so few and so coarse: each bucket is one more release (noise, the floor, rounding to 10:
+# hourly buckets would mostly read "fewer than 11"), and each release tells a little about the
+# people in it. The buckets split the opens (or clicks) so that each falls in exactly one of them:
+# the five figures of a metric together tell about one person's open what a single figure does
+# (parallel composition), not five times as much. They are released like the per-channel figures
+# (once per statistics window, for good a week after the last run, at no cost from the actor's
+# daily budget: their number per window is fixed). Deliveries are not drawn over time: they all
+# happen within minutes of the start, and a third series would release every person once more.
+TIMELINE = (timedelta(0), timedelta(hours=1), timedelta(hours=6), timedelta(days=1), timedelta(days=3),
+            FINAL_AFTER)
+TIMELINE_METRICS = ("opened", "clicked")
 
 
 @dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    label: str
-    shown: str
-    series: str = ""
+class Bucket:
+    index: int
+    started: bool  # False: no sending of the campaign is that old yet (nothing released)
+    opened: Released | None
+    clicked: Released | None
 
 
-CHART_HEIGHT = 120.0
+def timeline_question(campaign: Campaign, territory: Territory, metric: str, bucket: int,
+                      now: datetime) -> Question:
+    final, window = _release_window(campaign, territory, now)
+    return Question("campaign_timeline", (campaign.id, metric, bucket, final), window, chosen=False)
 
 
-def bar_geometry(values: list[int], top: float, height: float = CHART_HEIGHT) -> list[tuple[float, float]]:
-    """(y, height) of each bar, scaled so that ``top`` fills ``height``."""
-    scale = height / top if top > 0 else 0.0
-    return [(height - v * scale, v * scale) for v in values]
+def _exact_timeline(campaign: Campaign, territory: Territory, metric: str, now: datetime) -> dict[int, int]:
+    """Opens (or clicks) per bucket, over every run: one GROUP BY over a CASE of each run's
+    bucket boundaries (portable: no date arithmetic in SQL)."""
+    moment = Delivery.opened_at if metric == "opened" else Delivery.clicked_at
+    whens = [
+        (and_(Delivery.run_id == run.id, moment < _run_start(run) + TIMELINE[b + 1]), b)
+        for run in campaign.runs for b in range(len(TIMELINE) - 1)
+    ]
+    if not whens:
+        return {}
+    bucket = case(*whens, else_=-1).label("bucket")
+    rows = db.session.execute(
+        select(bucket, func.count())
+        .where(Delivery.campaign_id == campaign.id, moment.is_not(None),
+               _counted(territory, campaign.actor_id, now))
+        .group_by(bucket)
+    ).all()
+    return {int(b): int(n) for b, n in rows}
 
 
-@dataclass(frozen=True)
-class Chart:
-    bars: list[Bar]
-    width: float
-    height: float
-    max_shown: str
+def timeline(campaign: Campaign, territory: Territory, now: datetime | None = None) -> list[Bucket]:
+    """Opened and clicked in each bucket after the sending, released; buckets that no sending
+    has reached yet are not released at all."""
+    now = now or utcnow()
+    starts = [_run_start(run) for run in campaign.runs]
+    if not starts:
+        return []
+    first = min(starts)
+    asker = Asker.actor(campaign.actor)
+    exact: dict[str, dict[int, int]] = {}
+
+    def count(metric: str, index: int) -> int:
+        if metric not in exact:  # one GROUP BY per metric, only when a window releases
+            exact[metric] = _exact_timeline(campaign, territory, metric, now)
+        return exact[metric].get(index, 0)
+
+    buckets = []
+    for index in range(len(TIMELINE) - 1):
+        if now < first + TIMELINE[index]:
+            buckets.append(Bucket(index, started=False, opened=None, clicked=None))
+            continue
+        released = {
+            metric: release(asker, timeline_question(campaign, territory, metric, index, now),
+                            lambda m=metric, i=index: count(m, i), now=now)
+            for metric in TIMELINE_METRICS
+        }
+        buckets.append(Bucket(index, started=True, **released))
+    return buckets
 
 
-def channel_chart(figures: list[ChannelFigures]) -> Chart:
-    """Three bars per channel: delivered, opened, clicked (0 under the floor)."""
-    bar_width, gap, group_gap = 16.0, 4.0, 24.0
-    values = [r.chart_value for f in figures for r in (f.delivered, f.opened, f.clicked)]
-    top = max(values, default=0)
-    bars: list[Bar] = []
-    x = group_gap / 2
-    for f in figures:
-        items = (
-            ("delivered", f.delivered.chart_value, str(f.delivered)),
-            ("opened", f.opened.chart_value, str(f.opened)),
-            ("clicked", f.clicked.chart_value, str(f.clicked)),
-        )
-        for (series, _value, shown), (y, h) in zip(
-            items, bar_geometry([v for _, v, _ in items], top), strict=True
-        ):
-            bars.append(Bar(x=x, y=y, width=bar_width, height=h, label=f.channel, shown=shown, series=series))
-            x += bar_width + gap
-        x += group_gap
-    return Chart(bars=bars, width=max(x, 60.0), height=CHART_HEIGHT, max_shown=str(top))
+# --- charts -------------------------------------------------------------------------------------
+
+
+def released_point(released: Released) -> Point:
+    """A release as a chart draws it: its value, or nothing under the floor ("<11", never 0)."""
+    if released.value is not None:
+        return Point(released.value, format_number(released.value))
+    if released.under_floor:
+        return Point(None, str(released), f"<{released.floor}")
+    return Point(None, str(released), "–")
+
+
+def _not_yet() -> Point:
+    return Point(None, _("not yet"), "–")
+
+
+def bucket_label(index: int) -> str:
+    """The bucket's name, its numbers written in the reader's language."""
+    if index == 0:
+        return _("first hour")
+    start, end = TIMELINE[index], TIMELINE[index + 1]
+    if end <= timedelta(days=1):
+        return _("%(start)s–%(end)s h", start=format_number(start // timedelta(hours=1)),
+                 end=format_number(end // timedelta(hours=1)))
+    return _("%(start)s–%(end)s days", start=format_number(start // timedelta(days=1)),
+             end=format_number(end // timedelta(days=1)))
+
+
+def channel_chart(figures: list[ChannelFigures], chart_id: str = "channel-chart",
+                  title: str | None = None) -> BarChart:
+    """Delivered, opened and clicked, one group of bars per channel."""
+    columns = (("delivered", _("Delivered")), ("opened", _("Opened")), ("clicked", _("Clicked")))
+    return bar_chart(
+        chart_id, title or _("Messages per channel: delivered, opened, clicked"),
+        [channel_label(f.channel) for f in figures],
+        [Series(label, tuple(released_point(getattr(f, metric)) for f in figures)) for metric, label in columns],
+        category_heading=_("Channel"), value_label=_("Messages"),
+    )
+
+
+def timeline_chart(buckets: list[Bucket]) -> BarChart:
+    """Opened and clicked in each bucket after the sending."""
+    def point(bucket: Bucket, metric: str) -> Point:
+        released = getattr(bucket, metric)
+        return released_point(released) if released is not None else _not_yet()
+
+    return bar_chart(
+        "timeline-chart", _("Opens and clicks over time, after each sending"),
+        [bucket_label(b.index) for b in buckets],
+        [Series(_("Opened"), tuple(point(b, "opened") for b in buckets)),
+         Series(_("Clicked"), tuple(point(b, "clicked") for b in buckets))],
+        category_heading=_("After the sending"), value_label=_("Messages"),
+    )
 
 
 @dataclass(frozen=True)
@@ -233,21 +333,40 @@ def weekly_delivered(actor: Actor, territory: Territory, now: datetime, weeks: i
     return released
 
 
-def weekly_chart(weeks: list[Week]) -> Chart:
-    bar_width, gap = 20.0, 6.0
-    values = [w.released.chart_value for w in weeks]
-    top = max(values, default=0)
-    bars = []
-    x = gap
-    for week, (y, h) in zip(weeks, bar_geometry(values, top), strict=True):
-        bars.append(Bar(x=x, y=y, width=bar_width, height=h, label=week.start.isoformat(),
-                        shown=str(week.released)))
-        x += bar_width + gap
-    return Chart(bars=bars, width=x, height=CHART_HEIGHT, max_shown=str(top))
+def weekly_chart(weeks: list[Week]) -> BarChart:
+    return bar_chart(
+        "weekly-chart", _("Campaign messages delivered, last 12 weeks"),
+        [format_date(w.start, "d MMM") for w in weeks],
+        [Series(_("Delivered"), tuple(released_point(w.released) for w in weeks))],
+        category_heading=_("Week of"), value_label=_("Messages"),
+    )
 
 
 @dashboard_part
 def _deliveries_on_dashboard(actor: Actor) -> dict[str, Any]:
-    """The dashboard's chart: what the actor's campaigns delivered, week by week."""
-    weeks = weekly_delivered(actor, current_territory(), utcnow())
-    return {"campaign_weeks": weeks, "campaign_chart": weekly_chart(weeks)}
+    """The dashboard's charts: what the actor's campaigns delivered, week by week, and its latest
+    campaign's results per channel. The latter are the campaign page's own releases (the same
+    questions in the same window, so the same answers): the dashboard releases nothing more."""
+    territory, now = current_territory(), utcnow()
+    weeks = weekly_delivered(actor, territory, now)
+    context: dict[str, Any] = {"campaign_weeks": weeks, "campaign_chart": weekly_chart(weeks)}
+    latest = latest_sent_campaign(actor)
+    if latest is not None:
+        figures = channel_figures(latest, territory, now)
+        if figures:
+            context["latest_campaign"] = latest
+            context["latest_campaign_chart"] = channel_chart(
+                figures, "latest-campaign-chart",
+                _("Latest campaign per channel: delivered, opened, clicked"))
+    return context
+
+
+def latest_sent_campaign(actor: Actor) -> Campaign | None:
+    """The actor's campaign whose last sending started most recently."""
+    return db.session.scalar(
+        select(Campaign)
+        .join(CampaignRun, CampaignRun.campaign_id == Campaign.id)
+        .where(Campaign.actor_id == actor.id, CampaignRun.status != "refused")
+        .order_by(CampaignRun.started_at.desc(), CampaignRun.id.desc())
+        .limit(1)
+    )

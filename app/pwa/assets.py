@@ -33,6 +33,7 @@ STYLESHEETS = (
     "css/notifications.css",
     "css/places.css",
     "css/campaigns.css",
+    "css/charts.css",
     "css/privacy.css",
 )
 SCRIPTS = (

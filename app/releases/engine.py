@@ -124,11 +124,6 @@ class Released:
     def budget_spent(self) -> bool:
         return self.available_at is not None
 
-    @property
-    def chart_value(self) -> int:
-        """What a chart may draw: the released value, 0 under the floor."""
-        return self.value or 0
-
     def __str__(self) -> str:
         if self.available_at is not None:
             return _("available again %(when)s", when=format_datetime(self.available_at, "short"))

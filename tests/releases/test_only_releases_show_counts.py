@@ -18,7 +18,7 @@ from flask import template_rendered
 from flask.testing import FlaskClient
 
 from app.campaigns.audience import AudienceEstimate
-from app.campaigns.stats import ChannelFigures, Week
+from app.campaigns.stats import METRICS, ChannelFigures, Week, released_point
 from app.releases.engine import Released
 from tests.campaigns.conftest import Town, add_citizens
 from tests.factories import login_as, make_follow, make_user
@@ -113,6 +113,13 @@ def test_views_hand_templates_only_releases(app, client: FlaskClient, town: Town
     assert figures and all(isinstance(f, ChannelFigures) for f in figures)
     assert all(_released_text(getattr(f, m)) for f in figures for m in ("delivered", "opened", "clicked"))
     assert all(audience is None or _released_text(audience) for _run, audience in seen["campaigns/show.html"]["runs"])
+    # The charts draw and tabulate those releases and nothing else.
+    charted = [(seen["campaigns/show.html"]["channel_chart"], [getattr(f, m) for f in figures for m in METRICS]),
+               (seen["actors/dashboard.html"]["campaign_chart"], [w.released for w in weeks])]
+    for chart, releases in charted:
+        points = {released_point(r) for r in releases}
+        assert {p for s in chart.series for p in s.points} <= points
+        assert {cell for row in chart.rows for cell in row.cells} <= {p.shown for p in points}
     overview = seen["admin/index.html"]["overview"]
     assert _released_text(overview.citizens) and _released_text(overview.followers)
     # The exact counts set up here (37 followers and #bio people; 37 + 2 accounts) show nowhere.
