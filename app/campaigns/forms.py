@@ -244,19 +244,20 @@ class CampaignForm(FlaskForm):
     def _fields_by_step(self) -> dict[str, tuple[Any, ...]]:
         return {
             "what": (self.title, self.body, self.link),
-            "who": (self.hashtags, self.hashtag_mode, *self.criteria_fields()[1:]),
+            "who": (*self.criteria_fields(), self.hashtag_mode),
             "when": (self.channels, self.when, self.send_at, self.weekday, self.at_time, self.repeat_until,
                      self.is_alert),
         }
 
     def problems(self) -> list[tuple[str, str, str]]:
         """Every error as (step, what it is about, message), in the composer's order."""
-        found = []
+        found: list[tuple[str, str, str]] = []
         for step, fields in self._fields_by_step().items():
             found += [(step, str(f.label.text), str(error)) for f in fields for error in f.errors]
             if step == "who":
                 found += [(step, _("Who receives it"), str(error)) for error in self.criteria_errors]
-        found += [("review", _("The form"), str(error)) for error in self.csrf_token.errors] if "csrf_token" in self else []
+        if "csrf_token" in self:  # the form as a whole (an expired page): shown with the buttons
+            found += [("review", _("The form"), str(error)) for error in self.csrf_token.errors]
         return found
 
     def step_with_errors(self) -> str | None:
