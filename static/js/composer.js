@@ -53,6 +53,19 @@
     show(form, control.getAttribute("data-step-go") || control.getAttribute("data-step-link"), true);
   });
 
+  // Enter in a one-line field moves on to the next step, as the Next button does; only the
+  // review's buttons save or send (without this script, Enter saves a draft: the first button).
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (event.key !== "Enter" || !field.matches || !field.matches("input:not([type=submit]):not([type=button])")) { return; }
+    var form = field.closest("[data-composer].is-stepped");
+    var order = form ? steps(form) : [];
+    var current = form ? order.indexOf(form.getAttribute("data-current-step")) : -1;
+    if (current < 0 || current >= order.length - 1) { return; }
+    event.preventDefault();
+    show(form, order[current + 1], true);
+  });
+
   // The review came back from the server: the focus was on the heading it replaced.
   document.addEventListener("htmx:afterSwap", function (event) {
     var old = event.detail && event.detail.target;

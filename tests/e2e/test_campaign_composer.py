@@ -140,7 +140,8 @@ def test_a_refused_send_opens_the_step_with_the_error_and_keeps_what_was_typed(p
     act_as(page, seed.shop_name)
     page.goto(live_server.url("/manage/campaigns/new"))
     page.locator("#body").fill("Un texte sans titre.")
-    page.locator("#step-what [data-step-go=who]").click()
+    page.locator("#title").press("Enter")  # moves on, as Next does: nothing is posted yet
+    expect(page.locator("#step-who")).to_be_visible()
     page.locator("#step-who label.chip", has_text="#bio").click()
     page.locator("#step-who [data-step-go=when]").click()
     page.locator("#step-when [data-step-go=review]").click()
@@ -155,3 +156,25 @@ def test_a_refused_send_opens_the_step_with_the_error_and_keeps_what_was_typed(p
     expect(page.locator("#body")).to_have_value("Un texte sans titre.")
     expect(page.locator("#step-who input[name=hashtags]:checked")).to_have_count(1)
     _passes_axe(page, axe, "step what, with an error")
+
+
+def test_without_javascript_the_steps_are_one_page_that_sends_at_once(browser, live_server, seed, marche_fans):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR", java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        log_in(page, live_server, seed.merchant_email, seed.password)
+        act_as(page, seed.shop_name)
+        page.goto(live_server.url("/manage/campaigns/new"))
+        for step in ("what", "who", "when", "review"):
+            expect(page.locator(f"#step-{step}")).to_be_visible()
+        expect(page.locator(".composer-step-nav").first).to_be_hidden()  # Next/Back need the script
+        title = f"Sans script {uuid.uuid4().hex[:5]}"
+        page.locator("#title").fill(title)
+        page.locator("#body").fill("Tout le formulaire part d’un coup.")
+        page.locator("#step-who label.chip", has_text="#marche").click()
+        _no_sideways_scroll(page, "the whole composer")
+        page.locator("#audience button[value=send]").click()
+        expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+    finally:
+        context.close()
