@@ -168,8 +168,7 @@ def review() -> Response:
     Counts nobody: the estimate beside it is the one the criteria asked for."""
     form = _form()
     form.validate()
-    return render_fragment("campaigns/_step_review.html", form=form, reviewed=True,
-                           can_alert=can_send_alerts(g.actor))
+    return render_fragment("campaigns/_step_review.html", form=form, reviewed=True)
 
 
 @bp.get("/manage/campaigns/<int:campaign_id>")
