@@ -142,7 +142,9 @@ def test_a_refused_send_opens_the_step_with_the_error_and_keeps_what_was_typed(p
     page.locator("#body").fill("Un texte sans titre.")
     page.locator("#title").press("Enter")  # moves on, as Next does: nothing is posted yet
     expect(page.locator("#step-who")).to_be_visible()
-    page.locator("#step-who label.chip", has_text="#bio").click()
+    # not #bio: the release engine gives the shop the same answer to the same question all day,
+    # and test_campaign_push asks about #bio once it has enough people for it
+    page.locator("#step-who label.chip", has_text="#theatre").click()
     page.locator("#step-who [data-step-go=when]").click()
     page.locator("#step-when [data-step-go=review]").click()
     review = page.locator("#step-review")
