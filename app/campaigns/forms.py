@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -44,6 +46,21 @@ from app.timezones import DATETIME_LOCAL_FORMATS, local_date, parse_hhmm
 # The push payload (title, text, link, actor, icon, token) must stay under 4 KB once encrypted;
 # these limits keep it well under.
 PAGE_LINK = "page"
+# The composer's steps, in order: the message, who receives it, how and when, the review.
+STEPS = ("what", "who", "when", "review")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The composer's review: every choice of the form in words, valid or not yet."""
+
+    title: str
+    body: str
+    link: str
+    criteria: list[str]
+    channels: list[str]
+    schedule: str
+    is_alert: bool
 
 
 def channel_label(channel: str) -> str:
@@ -221,6 +238,65 @@ class CampaignForm(FlaskForm):
                     self.present_radius.data = rule.get("radius_m")
             elif kind == "lives_in_zone" and rule.get("zone"):
                 self.resident_zone.data = json.dumps(rule["zone"], separators=(",", ":"))
+
+    # --- the composer ------------------------------------------------------------------------
+
+    def _fields_by_step(self) -> dict[str, tuple[Any, ...]]:
+        return {
+            "what": (self.title, self.body, self.link),
+            "who": (*self.criteria_fields(), self.hashtag_mode),
+            "when": (self.channels, self.when, self.send_at, self.weekday, self.at_time, self.repeat_until,
+                     self.is_alert),
+        }
+
+    def problems(self) -> list[tuple[str, str, str]]:
+        """Every error as (step, what it is about, message), in the composer's order."""
+        found: list[tuple[str, str, str]] = []
+        for step, fields in self._fields_by_step().items():
+            found += [(step, str(f.label.text), str(error)) for f in fields for error in f.errors]
+            if step == "who":
+                found += [(step, _("Who receives it"), str(error)) for error in self.criteria_errors]
+        if "csrf_token" in self:  # the form as a whole (an expired page): shown with the buttons
+            found += [("review", _("The form"), str(error)) for error in self.csrf_token.errors]
+        return found
+
+    def step_with_errors(self) -> str | None:
+        """The first step holding an error: the composer opens there after a refused post."""
+        problems = self.problems()
+        return problems[0][0] if problems else None
+
+    def summary(self) -> Summary:
+        criteria = self.criteria
+        if criteria is None:
+            try:
+                criteria = parse_criteria(self.criteria_data(), self.territory)
+            except CriteriaError:
+                criteria = None
+        return Summary(
+            title=(self.title.data or "").strip(),
+            body=(self.body.data or "").strip(),
+            link=next((str(c.label) for c in self.link.choices or [] if c.value == self.link.data), ""),
+            criteria=criteria.describe() if criteria is not None else [],
+            channels=[channel_label(c) for c in self.channels.data or [] if c in CHANNELS],
+            schedule=self.schedule_line(),
+            is_alert=bool(self.is_alert.data),
+        )
+
+    def schedule_line(self) -> str:
+        """When, in words, from what the form holds (the same words as a saved campaign's)."""
+        when = self.when.data
+        if when == "at":
+            if self.send_at.data is None:
+                return _("At a date and time still to be chosen")
+            return _("On %(when)s", when=format_datetime(self.send_at.data, "medium"))
+        if when == "weekly":
+            day = next((c.label for c in weekday_names() if c.value == self.weekday.data), "")
+            at = self.at_time.data.strftime("%H:%M") if self.at_time.data else ""
+            line = _("Every %(day)s at %(time)s", day=day, time=at)
+            if self.repeat_until.data:
+                line += " " + _("until %(date)s", date=format_date(self.repeat_until.data, "long"))
+            return line
+        return _("Right away")
 
     # --- whole-form validation --------------------------------------------------------------
 

@@ -19,11 +19,11 @@ from app.actors.roles import actor_role_required
 from app.campaigns import bp, services, stats
 from app.campaigns.audience import AudienceEstimate, estimate, run_audience
 from app.campaigns.criteria import CriteriaError, parse_criteria
-from app.campaigns.forms import CampaignForm, channel_label, weekday_names
+from app.campaigns.forms import STEPS, CampaignForm, channel_label, weekday_names
 from app.campaigns.models import BODY_MAX, TITLE_MAX, Campaign
 from app.campaigns.permissions import can_send_alerts, own_campaign_or_404
 from app.extensions import API_LIMIT, acting_actor_key, configured_limit, limiter, person_key
-from app.htmx import render, see_other
+from app.htmx import render, render_fragment, see_other
 from app.models_common import utcnow
 from app.releases.floor import anonymity_floor
 from app.territories.context import current_territory
@@ -113,6 +113,8 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Response:
         can_alert=can_send_alerts(g.actor),
         title_max=TITLE_MAX,
         body_max=BODY_MAX,
+        steps=STEPS,
+        start_step=form.step_with_errors() if request.method == "POST" else None,
         status=422 if request.method == "POST" else 200,
     )
 
@@ -148,6 +150,25 @@ def estimate_audience() -> Response:
         live=True,
         status=422 if bad_input else 200,
     )
+
+
+@bp.post("/manage/campaigns/preview")
+@actor_role_required()
+@limiter.limit(API_LIMIT, key_func=person_key)
+def preview() -> Response:
+    """The push notification as it will look, while the title and the text are typed (htmx)."""
+    return render_fragment("campaigns/_push_preview.html", form=_form())
+
+
+@bp.post("/manage/campaigns/review")
+@actor_role_required()
+@limiter.limit(API_LIMIT, key_func=person_key)
+def review() -> Response:
+    """The composer's last step: every choice in words, and what must be fixed before sending.
+    Counts nobody: the estimate beside it is the one the criteria asked for."""
+    form = _form()
+    form.validate()
+    return render_fragment("campaigns/_step_review.html", form=form, reviewed=True)
 
 
 @bp.get("/manage/campaigns/<int:campaign_id>")

@@ -25,6 +25,7 @@ from app.config import ROOT
 # In cascade order: each sheet may override those before it. Paths under static/.
 STYLESHEETS = (
     "css/app.css",
+    "css/chips.css",
     "css/accounts.css",
     "css/actors.css",
     "css/publications.css",
@@ -39,6 +40,7 @@ STYLESHEETS = (
 SCRIPTS = (
     "vendor/htmx-2.0.11/htmx.min.js",
     "js/app.js",
+    "js/composer.js",
     "js/push.js",
     "js/near.js",
     "js/zone-editor.js",

@@ -173,11 +173,15 @@ def test_a_campaign_to_bio_reaches_the_citizens_browser_and_its_open_shows_in_th
         merchant.goto(live_server.url("/manage/campaigns/new"))
         merchant.locator("#title").fill(title)
         merchant.locator("#body").fill(text)
+        # the composer, one step at a time: who, then how and when, then the review and sending
+        merchant.locator("#step-what [data-step-go=who]").click()
         merchant.locator(f"input[name=hashtags][value='{bio_id}']").check()
         expect(merchant.locator("#audience .audience-count")).to_be_visible()  # the live estimate
+        merchant.locator("#step-who [data-step-go=when]").click()
         merchant.locator("input[name=channels][value=inbox]").uncheck()
         expect(merchant.locator("input[name=channels][value=push]")).to_be_checked()
         expect(merchant.locator("input[name=when][value=now]")).to_be_checked()
+        merchant.locator("#step-when [data-step-go=review]").click()
         merchant.get_by_role("button", name="Envoyer ou programmer").click()
         expect(merchant.get_by_role("heading", level=1, name=title)).to_be_visible()
 
