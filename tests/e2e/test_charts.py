@@ -112,7 +112,7 @@ def test_merchant_reads_campaign_results_as_charts_on_a_phone(page, live_server,
     weekly = page.locator("figure.chart", has=page.locator("#weekly-chart-title"))
     chart = weekly.locator("svg[role=img]")
     expect(chart).to_be_visible()
-    assert "highest" in chart.get_attribute("aria-label")
+    assert "la plus haute est" in chart.get_attribute("aria-label")  # the browser speaks French
     box = chart.bounding_box()
     assert box and box["width"] <= 360 and box["height"] > 120  # a real chart, not a sliver
     expect(weekly.locator("table")).to_be_hidden()  # the numbers, a tap away
