@@ -129,3 +129,14 @@ def test_every_list_shown_to_people_lists_cards(client):
     near = client.get(f"/near?lat={territory.center_lat}&lon={territory.center_lon}").get_data(as_text=True)
     near_card = card_linking(near, f"/p/{event.id}")
     assert 'data-lat="' in near_card and 'class="near-distance"' in near_card
+
+
+def test_a_publications_and_an_actors_own_images_keep_their_room(client):
+    territory = make_territory()
+    shop = make_actor(territory, "Fromagerie", photo_media_id=_image(territory, 1600, 900).id, photo_alt="Le comptoir")
+    publication = make_publication(shop, "Tomme de saison", image_media_id=_image(territory, 1200, 800).id,
+                                   image_alt="Une tomme")
+    page = client.get(f"/p/{publication.id}").get_data(as_text=True)
+    assert re.search(r'<img class="pub-image" src="/media/[^"]+" alt="Une tomme" width="1200" height="800"', page)
+    actor_page = client.get(f"/actors/{shop.slug}").get_data(as_text=True)
+    assert re.search(r'<img class="actor-photo" src="/media/[^"]+" alt="Le comptoir" width="1600" height="900"', actor_page)
