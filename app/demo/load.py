@@ -208,7 +208,7 @@ def _publications(spec: TerritorySpec, territory: Territory, actors: dict[str, A
 
 
 def _extra_topics(spec: TerritorySpec) -> list[tuple[Any, ...]]:
-    """Generic publications that any local actor could write, to reach the demo’s volume."""
+    """Generic publications that any local actor could write, to reach the demo's volume."""
     if spec.slug == "montgenevre":
         return [
             ("news", "Bulletin neige : 40 cm de poudreuse cette nuit", "Toutes les pistes sont ouvertes ce matin.", "ski montagne"),
