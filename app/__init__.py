@@ -20,7 +20,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
-from whitenoise import WhiteNoise
 
 from app import changes
 from app.access_log import install_access_log, install_exception_log
@@ -29,6 +28,7 @@ from app.extensions import babel, csrf, db, htmx_ext, limiter, login_manager
 from app.htmx import is_htmx
 from app.i18n import LANGUAGE_NAMES, fast_gettext, select_locale, select_timezone
 from app.security import (
+    VersionedStaticFiles,
     install_cache_policy,
     install_rate_limit_page,
     install_security_headers,
@@ -119,7 +119,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_cli(app)
 
-    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
+    app.wsgi_app = VersionedStaticFiles(  # type: ignore[method-assign]
         app.wsgi_app, root=str(ROOT / "static"), prefix="static/", max_age=3600,
         add_headers_function=static_file_headers,
     )

@@ -8,17 +8,22 @@ people, listed in ``SCRIPT_ENDPOINTS``, per person (per address when logged out:
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+import threading
 import time
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_babel import ngettext
 from markupsafe import escape
 from werkzeug.exceptions import TooManyRequests
+from whitenoise import WhiteNoise
+from whitenoise.string_utils import decode_path_info
 
 from app.extensions import limiter
 from app.htmx import is_htmx
@@ -104,6 +109,55 @@ def static_file_headers(headers: Any, _path: str, _url: str) -> None:
     """WhiteNoise's hook: static files answer before Flask, so they get their headers here."""
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
+
+
+# A file named by the hash of its content never changes under that name.
+KEPT_FOR_GOOD = "public, max-age=31536000, immutable"
+
+
+def fingerprint(data: bytes) -> str:
+    """What ``?v=`` carries in a static file's URL: the start of its content's SHA-256."""
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+class VersionedStaticFiles(WhiteNoise):
+    """WhiteNoise, with a static file whose URL carries ``?v=<fingerprint of its content>``
+    kept for a year (the app links its files so: a deploy that changes one changes its URL).
+    Without ``v``, WhiteNoise's short ``max_age``; with an old or wrong ``v`` (a page from
+    before a deploy), the current file, revalidated each time, never kept under that URL.
+
+    WhiteNoise computes its headers once per file, without the query string: the fingerprint
+    is checked here, per request, against the file as it was when first asked for (the files
+    are read once per process, as WhiteNoise's own list is)."""
+
+    def __init__(self, application: Any, root: str, prefix: str, **options: Any) -> None:
+        super().__init__(application, root=root, prefix=prefix, **options)
+        self._root = Path(root)
+        self._prefix = "/" + prefix.strip("/") + "/"
+        self._fingerprints: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def file_fingerprint(self, url: str) -> str:
+        known = self._fingerprints.get(url)
+        if known is None:
+            with self._lock:
+                relative = url[len(self._prefix):] if url.startswith(self._prefix) else ""
+                known = fingerprint((self._root / relative).read_bytes()) if relative else ""
+                self._fingerprints[url] = known
+        return known
+
+    def serve(self, static_file: Any, environ: dict[str, Any], start_response: Any) -> Any:  # type: ignore[override]
+        version = parse_qs(environ.get("QUERY_STRING", "")).get("v")
+        if not version:
+            return WhiteNoise.serve(static_file, environ, start_response)
+        path = decode_path_info(environ.get("PATH_INFO", ""))
+        policy = KEPT_FOR_GOOD if version[-1] == self.file_fingerprint(path) else "no-cache"
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            kept = [(name, value) for name, value in headers if name.lower() != "cache-control"]
+            return start_response(status, [*kept, ("Cache-Control", policy)], exc_info)
+
+        return WhiteNoise.serve(static_file, environ, start)
 
 
 def retry_after_seconds(error: TooManyRequests | None = None) -> int:

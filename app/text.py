@@ -43,6 +43,8 @@ def render_markdown(source: str | None) -> Markup:
 
 
 def slugify(value: str, max_length: int = 120) -> str:
+    # A typographic apostrophe separates words as a straight one does: "l’Abeille", "l'Abeille".
+    value = value.replace("\u2019", "'")
     normalised = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", normalised.lower()).strip("-")
     return slug[:max_length].strip("-") or "item"

@@ -81,21 +81,21 @@ LA_CIOTAT = TerritorySpec(
     followed=("Primeur Bio du Port", "Théâtre du Golfe", "Marché provençal du Port"),
     actors=[
         A("Mairie de La Ciotat", "town_service", "Centre-ville", "travaux associations emploi",
-          "L'hôtel de ville : état civil, démarches, services aux habitants.",
+          "L’hôtel de ville : état civil, démarches, services aux habitants.",
           "Rond-point des Messageries Maritimes, 13600 La Ciotat", "office", [
-              ("news", "Nouveaux horaires d'accueil de l'hôtel de ville", "Accueil ouvert sans interruption le jeudi jusqu'à 18 h.", "associations"),
+              ("news", "Nouveaux horaires d’accueil de l’hôtel de ville", "Accueil ouvert sans interruption le jeudi jusqu’à 18 h.", "associations"),
               ("news", "Travaux de réfection du boulevard Anatole-France", "Circulation alternée pendant trois semaines, accès aux commerces maintenu.", "travaux transport"),
               ("event", "Conseil de quartier de Fontsainte", "Venez parler des projets de votre quartier avec vos élus.", "associations", 9, "18:30", 2),
           ]),
         A("Marché provençal du Port", "town_service", "Le Port", "marche bio gastronomie",
           "Le marché du mardi, jeudi et dimanche matin sur le quai.", "Quai François-Mitterrand, 13600 La Ciotat", "market", [
-              ("news", "Le marché s'agrandit le dimanche", "Douze nouveaux producteurs locaux rejoignent le quai.", "marche bio"),
+              ("news", "Le marché s’agrandit le dimanche", "Douze nouveaux producteurs locaux rejoignent le quai.", "marche bio"),
               ("event", "Marché nocturne des producteurs", "Producteurs, artisans et musique sur le port.", "marche gastronomie musique", 5, "18:00", 5),
           ]),
         A("Service Propreté et Recyclage", "town_service", "Abeille", "recyclage environnement",
           "Collecte des déchets, encombrants et déchetterie.", "Chemin de la Déchetterie, 13600 La Ciotat", "office", [
               ("news", "Collecte des encombrants : prenez rendez-vous en ligne", "Un ramassage gratuit par mois et par foyer.", "recyclage"),
-              ("event", "Atelier compostage en pied d'immeuble", "Recevez un composteur et les bons gestes.", "recyclage jardinage environnement", 6, "10:00", 2),
+              ("event", "Atelier compostage en pied d’immeuble", "Recevez un composteur et les bons gestes.", "recyclage jardinage environnement", 6, "10:00", 2),
           ]),
         A("Police municipale", "town_service", "Centre-ville", "securite stationnement",
           "Tranquillité publique, stationnement et objets trouvés.", "Avenue Jean-Jaurès, 13600 La Ciotat", "office", [
@@ -103,24 +103,24 @@ LA_CIOTAT = TerritorySpec(
               ("news", "Opération Tranquillité Vacances", "Signalez votre absence, des patrouilles passent devant chez vous.", "securite"),
           ]),
         A("Service municipal des Sports", "town_service", "Saint-Jean", "sport jeunesse",
-          "Équipements sportifs, stages et pass'sport.", "Stade Bouissou, 13600 La Ciotat", "office", [
+          "Équipements sportifs, stages et pass’sport.", "Stade Bouissou, 13600 La Ciotat", "office", [
               ("event", "Fête du sport au stade Bouissou", "Essayez gratuitement plus de vingt disciplines.", "sport famille enfants", 12, "10:00", 7),
               ("news", "Inscriptions aux stages multisports des vacances", "Pour les 6-14 ans, à la journée ou à la semaine.", "sport enfants jeunesse"),
           ]),
         A("Service Jeunesse", "town_service", "Les Matelots", "jeunesse emploi numerique",
-          "Point information jeunesse, job d'été, BAFA.", "Rue des Poilus, 13600 La Ciotat", "office", [
-              ("event", "Forum des jobs d'été", "Rencontrez les employeurs qui recrutent pour la saison.", "emploi jeunesse", 8, "14:00", 4),
+          "Point information jeunesse, job d’été, BAFA.", "Rue des Poilus, 13600 La Ciotat", "office", [
+              ("event", "Forum des jobs d’été", "Rencontrez les employeurs qui recrutent pour la saison.", "emploi jeunesse", 8, "14:00", 4),
           ]),
         A("Office de Tourisme de La Ciotat", "tourism_office", "Le Port", "tourisme patrimoine randonnee calanques",
           "Informations, visites guidées et billetterie.", "Boulevard Anatole-France, 13600 La Ciotat", "culture", [
-              ("event", "Visite guidée : La Ciotat, berceau du cinéma", "Sur les pas des frères Lumière, de la gare à l'Eden.", "patrimoine cinema tourisme", 3, "10:00", 2),
-              ("event", "Balade commentée au Bec de l'Aigle", "Géologie et panorama sur la baie.", "randonnee nature calanques", 10, "09:00", 3),
+              ("event", "Visite guidée : La Ciotat, berceau du cinéma", "Sur les pas des frères Lumière, de la gare à l’Eden.", "patrimoine cinema tourisme", 3, "10:00", 2),
+              ("event", "Balade commentée au Bec de l’Aigle", "Géologie et panorama sur la baie.", "randonnee nature calanques", 10, "09:00", 3),
               ("offer", "Pass Calanques : la navette à 10 €", "Aller-retour en bateau vers les calanques, tarif résident.", "calanques tourisme", 0, "", 14),
           ]),
         A("Eden Théâtre", "culture", "Centre-ville", "cinema patrimoine",
           "Le plus ancien cinéma du monde, toujours en activité.", "25 boulevard Georges-Clemenceau, 13600 La Ciotat", "cinema", [
               ("event", "Ciné-concert : courts métrages Lumière", "Les premiers films accompagnés au piano.", "cinema musique patrimoine", 4, "20:30", 2),
-              ("event", "Ciné-goûter : Le Roi et l'Oiseau", "Projection pour les enfants, goûter offert.", "cinema enfants famille", 7, "15:00", 2),
+              ("event", "Ciné-goûter : Le Roi et l’Oiseau", "Projection pour les enfants, goûter offert.", "cinema enfants famille", 7, "15:00", 2),
               ("offer", "Tarif réduit le mardi", "6 € la séance pour tous, tous les mardis.", "cinema", 0, "", 21),
           ]),
         A("Théâtre du Golfe", "culture", "Centre-ville", "theatre danse musique",
@@ -131,11 +131,11 @@ LA_CIOTAT = TerritorySpec(
           ]),
         A("Musée Ciotaden", "culture", "Le Port", "musee patrimoine exposition",
           "Histoire des chantiers navals et de la ville.", "1 quai Ganteaume, 13600 La Ciotat", "culture", [
-              ("event", "Exposition : les chantiers navals, 1836-1989", "Maquettes, photos et témoignages d'anciens ouvriers.", "exposition patrimoine musee", 1, "10:00", 8),
+              ("event", "Exposition : les chantiers navals, 1836-1989", "Maquettes, photos et témoignages d’anciens ouvriers.", "exposition patrimoine musee", 1, "10:00", 8),
               ("news", "Entrée gratuite le premier dimanche du mois", "Le musée ouvre ses portes à tous.", "musee famille"),
           ]),
         A("Médiathèque Simone-Veil", "culture", "Fontsainte", "lecture numerique enfants",
-          "Livres, films, jeux vidéo et ateliers numériques.", "Rue de l'Ancien Hôpital, 13600 La Ciotat", "culture", [
+          "Livres, films, jeux vidéo et ateliers numériques.", "Rue de l’Ancien Hôpital, 13600 La Ciotat", "culture", [
               ("event", "Heure du conte", "Histoires pour les 3-6 ans.", "lecture enfants", 3, "10:30", 1),
               ("event", "Atelier : sécuriser son smartphone", "Un atelier numérique pour les seniors.", "numerique seniors", 6, "14:30", 2),
           ]),
@@ -176,7 +176,7 @@ LA_CIOTAT = TerritorySpec(
               ("news", "Location de vélos électriques à la journée", "Pour monter au parc du Mugel sans effort.", "velo tourisme"),
           ]),
         A("Artisans du Golfe", "merchant", "Le Port", "artisanat fete",
-          "Boutique collective d'artisans d'art de la baie.", "9 quai Ganteaume, 13600 La Ciotat", "shop", [
+          "Boutique collective d’artisans d’art de la baie.", "9 quai Ganteaume, 13600 La Ciotat", "shop", [
               ("event", "Atelier poterie pour les enfants", "Initiation au tour, pour les 7-12 ans.", "artisanat enfants", 6, "14:00", 2),
           ]),
         A("Bistrot du Port", "merchant", "Le Port", "gastronomie",
@@ -185,63 +185,63 @@ LA_CIOTAT = TerritorySpec(
           ]),
         A("Jardinerie de Fontsainte", "merchant", "Fontsainte", "jardinage nature",
           "Plantes méditerranéennes, graines et conseils.", "Chemin de Fontsainte, 13600 La Ciotat", "shop", [
-              ("offer", "Soldes sur les plantes d'intérieur : −30 %", "Jusqu'à épuisement du stock.", "jardinage soldes", 0, "", 8),
+              ("offer", "Soldes sur les plantes d’intérieur : −30 %", "Jusqu’à épuisement du stock.", "jardinage soldes", 0, "", 8),
           ]),
         A("Boutique Planète Animaux", "merchant", "Abeille", "animaux",
-          "Alimentation et accessoires pour animaux.", "Avenue de l'Abeille, 13600 La Ciotat", "shop", [
+          "Alimentation et accessoires pour animaux.", "Avenue de l’Abeille, 13600 La Ciotat", "shop", [
               ("news", "Journée adoption avec le refuge", "Chiens et chats cherchent une famille.", "animaux"),
           ]),
         A("Les Amis du Patrimoine ciotaden", "association", "Centre-ville", "patrimoine benevolat associations",
-          "Sauvegarder et faire connaître l'histoire de la ville.", "Maison des associations, 13600 La Ciotat", "none", [
+          "Sauvegarder et faire connaître l’histoire de la ville.", "Maison des associations, 13600 La Ciotat", "none", [
               ("event", "Journée de nettoyage du vieux lavoir", "Bénévoles bienvenus, gants fournis.", "patrimoine benevolat", 9, "09:00", 3),
           ]),
         A("Calanques Propres", "association", "Le Liouquet", "environnement benevolat plage nature",
           "Ramassages de déchets sur les plages et les sentiers.", "Plage du Liouquet, 13600 La Ciotat", "none", [
-              ("event", "Grand nettoyage de la plage du Liouquet", "Deux heures pour une plage propre, suivies d'un pique-nique.", "environnement benevolat plage", 2, "09:30", 3),
-              ("news", "Bilan de l'année : 3 tonnes de déchets ramassées", "Merci aux 420 bénévoles !", "environnement benevolat"),
+              ("event", "Grand nettoyage de la plage du Liouquet", "Deux heures pour une plage propre, suivies d’un pique-nique.", "environnement benevolat plage", 2, "09:30", 3),
+              ("news", "Bilan de l’année : 3 tonnes de déchets ramassées", "Merci aux 420 bénévoles !", "environnement benevolat"),
           ]),
         A("Comité des Fêtes", "association", "Centre-ville", "fete musique braderie",
           "Les fêtes de quartier, la braderie et le carnaval.", "Maison des associations, 13600 La Ciotat", "none", [
               ("event", "Grande braderie du centre-ville", "Plus de 150 exposants dans les rues piétonnes.", "braderie brocante fete", 8, "08:00", 10),
               ("event", "Bal du quartier Saint-Jean", "Orchestre, buvette et pétanque.", "fete musique danse", 14, "20:00", 4),
           ]),
-        A("Jardins partagés de l'Abeille", "association", "Abeille", "jardinage nature benevolat",
-          "Des parcelles à cultiver ensemble.", "Avenue de l'Abeille, 13600 La Ciotat", "none", [
-              ("event", "Troc de graines et de plants", "Apportez vos graines, repartez avec d'autres.", "jardinage nature", 5, "10:00", 3),
+        A("Jardins partagés de l’Abeille", "association", "Abeille", "jardinage nature benevolat",
+          "Des parcelles à cultiver ensemble.", "Avenue de l’Abeille, 13600 La Ciotat", "none", [
+              ("event", "Troc de graines et de plants", "Apportez vos graines, repartez avec d’autres.", "jardinage nature", 5, "10:00", 3),
           ]),
         A("Club Seniors Soleil", "association", "Fontsainte", "seniors danse lecture",
           "Activités, sorties et repas pour les plus de 60 ans.", "Foyer de Fontsainte, 13600 La Ciotat", "club", [
               ("event", "Thé dansant", "Valse, tango et paso doble.", "seniors danse", 3, "14:30", 3),
           ]),
         A("Football Club Ciotaden", "sports_club", "Saint-Jean", "sport jeunesse enfants",
-          "Le club de foot de la ville, de l'école de foot aux seniors.", "Stade Bouissou, 13600 La Ciotat", "club", [
-              ("event", "Match de championnat : FC Ciotaden – Aubagne", "Venez encourager l'équipe première !", "sport", 6, "15:00", 2),
-              ("news", "Inscriptions à l'école de foot", "Dès 5 ans, filles et garçons, premier entraînement offert.", "sport enfants"),
+          "Le club de foot de la ville, de l’école de foot aux seniors.", "Stade Bouissou, 13600 La Ciotat", "club", [
+              ("event", "Match de championnat : FC Ciotaden – Aubagne", "Venez encourager l’équipe première !", "sport", 6, "15:00", 2),
+              ("news", "Inscriptions à l’école de foot", "Dès 5 ans, filles et garçons, premier entraînement offert.", "sport enfants"),
           ]),
         A("Société Nautique de La Ciotat", "sports_club", "Le Port", "voile sport plage",
           "Voile légère, croisière et régates.", "Port de plaisance, 13600 La Ciotat", "club", [
-              ("event", "Régate de la baie", "Départ devant le port, arrivée à l'île Verte.", "voile sport", 10, "11:00", 5),
-              ("offer", "Stage d'optimist : −15 % pour les frères et sœurs", "Stages d'une semaine pour les 7-12 ans.", "voile enfants", 0, "", 18),
+              ("event", "Régate de la baie", "Départ devant le port, arrivée à l’île Verte.", "voile sport", 10, "11:00", 5),
+              ("offer", "Stage d’optimist : −15 % pour les frères et sœurs", "Stages d’une semaine pour les 7-12 ans.", "voile enfants", 0, "", 18),
           ]),
         A("Boule Ciotadenne", "sports_club", "Les Matelots", "petanque sport seniors",
           "Le club de pétanque, berceau du jeu.", "Boulodrome Beaurivage, 13600 La Ciotat", "club", [
               ("event", "Concours de pétanque en doublettes", "Inscriptions sur place dès 13 h 30.", "petanque", 4, "14:00", 5),
           ]),
-        A("Randonneurs du Bec de l'Aigle", "sports_club", "La Garde", "randonnee nature sport",
+        A("Randonneurs du Bec de l’Aigle", "sports_club", "La Garde", "randonnee nature sport",
           "Randonnées chaque dimanche dans les calanques.", "Maison des associations, 13600 La Ciotat", "none", [
               ("event", "Randonnée : de Figuerolles à Cassis", "14 km, dénivelé 450 m, bonnes chaussures obligatoires.", "randonnee nature", 7, "08:30", 6),
           ]),
         A("Studio Danse Évasion", "association", "La Garde", "danse jeunesse musique",
           "Cours de danse moderne, hip-hop et classique.", "Avenue de la Garde, 13600 La Ciotat", "club", [
-              ("event", "Portes ouvertes du studio", "Cours d'essai gratuits toute la journée.", "danse", 12, "10:00", 6),
+              ("event", "Portes ouvertes du studio", "Cours d’essai gratuits toute la journée.", "danse", 12, "10:00", 6),
           ]),
         A("École élémentaire des Matelots", "school", "Les Matelots", "ecole enfants famille",
           "École publique, 12 classes.", "Rue des Matelots, 13600 La Ciotat", "school", [
-              ("event", "Kermesse de l'école", "Jeux, spectacle des élèves et tombola.", "ecole enfants fete", 15, "14:00", 4),
+              ("event", "Kermesse de l’école", "Jeux, spectacle des élèves et tombola.", "ecole enfants fete", 15, "14:00", 4),
           ]),
         A("Collège Louis-Lumière", "school", "Fontsainte", "ecole jeunesse numerique",
           "Collège public, classes à horaires aménagés musique.", "Avenue Fernand-Gassion, 13600 La Ciotat", "school", [
-              ("news", "Réunion d'information pour les futurs 6e", "Présentation du collège aux familles.", "ecole famille"),
+              ("news", "Réunion d’information pour les futurs 6e", "Présentation du collège aux familles.", "ecole famille"),
           ]),
         A("Salon de thé Les Lumières", "merchant", "Centre-ville", "gastronomie",
           "Pâtisseries maison et thés du monde.", "4 rue Victor-Delacour, 13600 La Ciotat", "shop", status="pending"),
@@ -267,9 +267,9 @@ MONTGENEVRE = TerritorySpec(
     followed=("Épicerie Bio des Alpes", "Office de Tourisme de Montgenèvre", "École de Ski Montgenèvre"),
     actors=[
         A("Mairie de Montgenèvre", "town_service", "Village", "travaux associations emploi",
-          "Accueil, urbanisme, état civil et vie du village.", "Route d'Italie, 05100 Montgenèvre", "office", [
-              ("news", "Réunion publique sur l'aménagement du front de neige", "Présentation du projet et échanges avec les habitants.", "travaux"),
-              ("news", "Logements pour les saisonniers : ouverture des demandes", "Des studios à loyer modéré pour la saison d'hiver.", "emploi"),
+          "Accueil, urbanisme, état civil et vie du village.", "Route d’Italie, 05100 Montgenèvre", "office", [
+              ("news", "Réunion publique sur l’aménagement du front de neige", "Présentation du projet et échanges avec les habitants.", "travaux"),
+              ("news", "Logements pour les saisonniers : ouverture des demandes", "Des studios à loyer modéré pour la saison d’hiver.", "emploi"),
           ]),
         A("Services techniques – Déneigement", "town_service", "Col", "travaux transport stationnement",
           "Déneigement des routes et parkings du village.", "Zone technique du Col, 05100 Montgenèvre", "office", [
@@ -278,10 +278,10 @@ MONTGENEVRE = TerritorySpec(
           ]),
         A("Navettes de la station", "town_service", "Front de neige", "transport ski",
           "Navettes gratuites entre les quartiers et le front de neige.", "Gare routière, 05100 Montgenèvre", "resort", [
-              ("news", "Horaires d'hiver des navettes", "Toutes les 15 minutes de 8 h à 19 h.", "transport ski"),
+              ("news", "Horaires d’hiver des navettes", "Toutes les 15 minutes de 8 h à 19 h.", "transport ski"),
           ]),
         A("Police municipale de Montgenèvre", "town_service", "Village", "securite stationnement",
-          "Sécurité, stationnement, objets trouvés.", "Route d'Italie, 05100 Montgenèvre", "office", [
+          "Sécurité, stationnement, objets trouvés.", "Route d’Italie, 05100 Montgenèvre", "office", [
               ("news", "Équipements spéciaux obligatoires", "Pneus neige ou chaînes du 1er novembre au 31 mars.", "securite transport"),
           ]),
         A("Espace Jeunes", "town_service", "Les Alpets", "jeunesse sport numerique",
@@ -289,14 +289,14 @@ MONTGENEVRE = TerritorySpec(
               ("event", "Soirée jeux vidéo et pizza", "Pour les 11-17 ans, sur inscription.", "jeunesse numerique", 5, "18:00", 3),
           ]),
         A("Office de Tourisme de Montgenèvre", "tourism_office", "Village", "tourisme ski patrimoine randonnee",
-          "Informations, animations, hébergements, forfaits.", "Route d'Italie, 05100 Montgenèvre", "resort", [
-              ("event", "Descente aux flambeaux des moniteurs", "Le spectacle du jeudi soir, suivi d'un feu d'artifice.", "ski fete famille", 2, "18:30", 1),
-              ("event", "Visite du village et de l'obélisque", "L'histoire de la route du col depuis l'Antiquité.", "patrimoine tourisme", 6, "10:00", 2),
-              ("offer", "Forfait famille : l'enfant skie à moitié prix", "Pour 2 forfaits adultes 6 jours achetés.", "ski famille", 0, "", 21),
+          "Informations, animations, hébergements, forfaits.", "Route d’Italie, 05100 Montgenèvre", "resort", [
+              ("event", "Descente aux flambeaux des moniteurs", "Le spectacle du jeudi soir, suivi d’un feu d’artifice.", "ski fete famille", 2, "18:30", 1),
+              ("event", "Visite du village et de l’obélisque", "L’histoire de la route du col depuis l’Antiquité.", "patrimoine tourisme", 6, "10:00", 2),
+              ("offer", "Forfait famille : l’enfant skie à moitié prix", "Pour 2 forfaits adultes 6 jours achetés.", "ski famille", 0, "", 21),
           ]),
         A("Cinéma Le Chaberton", "culture", "Village", "cinema enfants",
           "Cinéma de la station, séances tous les soirs.", "Place du village, 05100 Montgenèvre", "cinema", [
-              ("event", "Film de montagne : premières ascensions", "Projection suivie d'un échange avec un guide.", "cinema montagne", 3, "20:30", 2),
+              ("event", "Film de montagne : premières ascensions", "Projection suivie d’un échange avec un guide.", "cinema montagne", 3, "20:30", 2),
               ("offer", "Séance enfant à 5 €", "Tous les après-midi pendant les vacances.", "cinema enfants", 0, "", 14),
           ]),
         A("Médiathèque du Col", "culture", "Col", "lecture enfants numerique",
@@ -304,38 +304,38 @@ MONTGENEVRE = TerritorySpec(
               ("event", "Contes du coin du feu", "Histoires de montagne pour les enfants.", "lecture enfants", 4, "17:00", 1),
           ]),
         A("Maison du Patrimoine", "culture", "Village", "patrimoine musee exposition",
-          "Exposition permanente sur l'histoire du col et du ski.", "Route d'Italie, 05100 Montgenèvre", "culture", [
-              ("event", "Exposition : cent ans de ski à Montgenèvre", "Skis en bois, affiches et films d'archives.", "exposition patrimoine ski", 1, "10:00", 8),
+          "Exposition permanente sur l’histoire du col et du ski.", "Route d’Italie, 05100 Montgenèvre", "culture", [
+              ("event", "Exposition : cent ans de ski à Montgenèvre", "Skis en bois, affiches et films d’archives.", "exposition patrimoine ski", 1, "10:00", 8),
           ]),
         A("Montgenèvre Glisse", "merchant", "Front de neige", "ski soldes sport",
           "Location et vente de skis, snowboards et raquettes.", "Front de neige, 05100 Montgenèvre", "resort", [
               ("offer", "Location ski + casque : −25 % en réservant en ligne", "Réservez la veille, retirez au pied des pistes.", "ski", 0, "", 14),
-              ("offer", "Soldes sur les vestes de ski", "Jusqu'à −40 % sur la collection de l'an dernier.", "soldes ski", 0, "", 10),
+              ("offer", "Soldes sur les vestes de ski", "Jusqu’à −40 % sur la collection de l’an dernier.", "soldes ski", 0, "", 10),
           ]),
         A("Épicerie Bio des Alpes", "merchant", "Village", "bio gastronomie",
-          "Produits bio et locaux des Hautes-Alpes.", "Rue de l'Église, 05100 Montgenèvre", "shop", [
-              ("offer", "Fromages bio du Queyras : −15 %", "Tomme, bleu et beaufort d'alpage.", "bio gastronomie", 0, "", 7),
+          "Produits bio et locaux des Hautes-Alpes.", "Rue de l’Église, 05100 Montgenèvre", "shop", [
+              ("offer", "Fromages bio du Queyras : −15 %", "Tomme, bleu et beaufort d’alpage.", "bio gastronomie", 0, "", 7),
               ("news", "Paniers bio livrés dans votre location", "Commandez la veille, livraison le lendemain matin.", "bio"),
           ]),
         A("Boulangerie du Col", "merchant", "Col", "gastronomie",
           "Pain, viennoiseries et tourtons.", "Rue du Col, 05100 Montgenèvre", "bakery", [
-              ("offer", "Petit-déjeuner du skieur à 6 €", "Café, jus d'orange et deux viennoiseries.", "gastronomie ski", 0, "", 12),
+              ("offer", "Petit-déjeuner du skieur à 6 €", "Café, jus d’orange et deux viennoiseries.", "gastronomie ski", 0, "", 12),
           ]),
         A("Fromagerie du Chalvet", "merchant", "Le Chalvet", "gastronomie",
-          "Fromages d'alpage, raclette et fondue à emporter.", "Route du Chalvet, 05100 Montgenèvre", "shop", [
+          "Fromages d’alpage, raclette et fondue à emporter.", "Route du Chalvet, 05100 Montgenèvre", "shop", [
               ("offer", "Kit raclette pour 4 : 39 €", "Fromage, charcuterie et appareil prêté.", "gastronomie", 0, "", 15),
           ]),
         A("Librairie-Presse du Village", "merchant", "Village", "lecture",
-          "Presse, livres de montagne, cartes IGN.", "Route d'Italie, 05100 Montgenèvre", "shop", [
+          "Presse, livres de montagne, cartes IGN.", "Route d’Italie, 05100 Montgenèvre", "shop", [
               ("news", "Nouvelles cartes de randonnée en raquettes", "Les itinéraires balisés de la station.", "lecture randonnee"),
           ]),
-        A("Restaurant L'Alpage", "merchant", "Le Chalvet", "gastronomie vin",
+        A("Restaurant L’Alpage", "merchant", "Le Chalvet", "gastronomie vin",
           "Cuisine de montagne au pied des pistes.", "Route du Chalvet, 05100 Montgenèvre", "restaurant", [
               ("offer", "Formule skieur à 18 €", "Plat du jour, dessert et boisson chaude.", "gastronomie ski", 0, "", 21),
               ("event", "Soirée fondue et musique live", "Réservation conseillée.", "gastronomie musique", 5, "19:30", 3),
           ]),
         A("Bar Le Refuge", "merchant", "Front de neige", "apresski musique",
-          "Le bar de l'après-ski, terrasse plein sud.", "Front de neige, 05100 Montgenèvre", "resort", [
+          "Le bar de l’après-ski, terrasse plein sud.", "Front de neige, 05100 Montgenèvre", "resort", [
               ("event", "Concert après-ski", "Un groupe rock sur la terrasse.", "concert apresski musique", 4, "17:00", 3),
           ]),
         A("Location Raquettes & Luges", "merchant", "Les Alpets", "raquettes luge famille",
@@ -343,7 +343,7 @@ MONTGENEVRE = TerritorySpec(
               ("offer", "2 luges louées, la 3e offerte", "Pour les familles, tous les jours.", "luge famille", 0, "", 21),
           ]),
         A("Boutique Artisans des Alpes", "merchant", "Village", "artisanat",
-          "Objets en bois, laine et bijoux d'artisans locaux.", "Route d'Italie, 05100 Montgenèvre", "shop", [
+          "Objets en bois, laine et bijoux d’artisans locaux.", "Route d’Italie, 05100 Montgenèvre", "shop", [
               ("event", "Démonstration de sculpture sur bois", "Un artisan sculpte devant vous.", "artisanat", 6, "15:00", 2),
           ]),
         A("Garage du Col – Vélos & VTT", "merchant", "Col", "vtt velo",
@@ -352,7 +352,7 @@ MONTGENEVRE = TerritorySpec(
           ]),
         A("Ski Club Montgenèvre", "sports_club", "Front de neige", "ski sport jeunesse",
           "Ski alpin et nordique, de la découverte à la compétition.", "Front de neige, 05100 Montgenèvre", "club", [
-              ("event", "Course de slalom des jeunes", "Les U12 et U14 s'affrontent sur le stade de slalom.", "ski sport jeunesse", 7, "10:00", 5),
+              ("event", "Course de slalom des jeunes", "Les U12 et U14 s’affrontent sur le stade de slalom.", "ski sport jeunesse", 7, "10:00", 5),
               ("news", "Inscriptions à la section compétition", "Tests de niveau le samedi matin.", "ski sport"),
           ]),
         A("Montgenèvre Bike", "sports_club", "Les Alpets", "vtt velo sport",
@@ -360,7 +360,7 @@ MONTGENEVRE = TerritorySpec(
               ("event", "Sortie fat bike au clair de lune", "Vélos fournis, frontale obligatoire.", "vtt nature", 8, "19:00", 2),
           ]),
         A("Golf de Montgenèvre", "sports_club", "Le Chalvet", "sport nature",
-          "Le plus haut golf d'Europe, raquettes en hiver.", "Route du Chalvet, 05100 Montgenèvre", "club", [
+          "Le plus haut golf d’Europe, raquettes en hiver.", "Route du Chalvet, 05100 Montgenèvre", "club", [
               ("event", "Initiation au golf sur neige", "Une animation insolite pour toute la famille.", "sport famille", 11, "14:00", 2),
           ]),
         A("Association des Saisonniers", "association", "Les Alpets", "emploi associations benevolat",
@@ -377,19 +377,19 @@ MONTGENEVRE = TerritorySpec(
               ("event", "Sortie raquettes : sur les traces des animaux", "Avec un accompagnateur en montagne.", "raquettes nature animaux", 2, "09:30", 3),
               ("news", "Respectons les zones de quiétude du tétras-lyre", "Restez sur les itinéraires balisés.", "nature environnement"),
           ]),
-        A("Comité d'animation", "association", "Village", "fete musique enfants",
+        A("Comité d’animation", "association", "Village", "fete musique enfants",
           "Fêtes, carnaval et animations de la station.", "Place du village, 05100 Montgenèvre", "none", [
               ("event", "Carnaval de la station", "Défilé costumé et goûter pour les enfants.", "fete enfants famille", 10, "15:00", 3),
               ("event", "Marché de producteurs", "Fromages, miel et charcuterie des vallées.", "marche gastronomie", 6, "09:00", 5),
               ("event", "Soirée dansante sous chapiteau", "DJ et buvette.", "fete danse musique", 13, "21:00", 4),
           ]),
         A("École du Village", "school", "Village", "ecole enfants famille",
-          "École primaire à classes multiniveaux.", "Route d'Italie, 05100 Montgenèvre", "school", [
+          "École primaire à classes multiniveaux.", "Route d’Italie, 05100 Montgenèvre", "school", [
               ("news", "Classe de neige : les élèves sur les skis", "Un cycle ski chaque jeudi en janvier.", "ecole ski enfants"),
           ]),
         A("École de Ski Montgenèvre", "school", "Front de neige", "ski enfants famille",
           "Cours collectifs et particuliers, ski et snowboard.", "Front de neige, 05100 Montgenèvre", "resort", [
-              ("offer", "Cours collectifs enfants : 6 matinées à 189 €", "Du Piou-Piou à l'Étoile d'or.", "ski enfants", 0, "", 21),
+              ("offer", "Cours collectifs enfants : 6 matinées à 189 €", "Du Piou-Piou à l’Étoile d’or.", "ski enfants", 0, "", 21),
               ("event", "Remise des médailles", "Les enfants reçoivent leur étoile.", "ski enfants fete", 5, "16:30", 1),
           ]),
         A("Crèche Les Marmottes", "school", "Les Alpets", "enfants famille",
@@ -403,7 +403,7 @@ MONTGENEVRE = TerritorySpec(
         A("Pizzeria du Front de Neige", "merchant", "Front de neige", "gastronomie",
           "Pizzas au feu de bois à emporter.", "Front de neige, 05100 Montgenèvre", "restaurant", status="pending"),
         A("Collectif Freeride Respect", "association", "Col", "ski securite montagne",
-          "Sensibilisation aux risques d'avalanche.", "Rue du Col, 05100 Montgenèvre", "none", status="pending"),
+          "Sensibilisation aux risques d’avalanche.", "Rue du Col, 05100 Montgenèvre", "none", status="pending"),
     ],
 )
 
@@ -417,8 +417,8 @@ FIRST_NAMES = (
 
 NEWS_BODY = (
     "{summary}\n\n"
-    "Plus d'informations auprès de **{actor}**, {address}.\n\n"
-    "Partagez l'information autour de vous !"
+    "Plus d’informations auprès de **{actor}**, {address}.\n\n"
+    "Partagez l’information autour de vous !"
 )
 EVENT_BODY = (
     "{summary}\n\n"

@@ -213,14 +213,14 @@ def _extra_topics(spec: TerritorySpec) -> list[tuple[Any, ...]]:
         return [
             ("news", "Bulletin neige : 40 cm de poudreuse cette nuit", "Toutes les pistes sont ouvertes ce matin.", "ski montagne"),
             ("event", "Randonnée raquettes au coucher du soleil", "Vin chaud au retour.", "raquettes nature", 4, "16:00", 2),
-            ("news", "Nouvel horaire d'ouverture pendant les vacances", "Ouvert tous les jours, y compris le dimanche.", "tourisme"),
+            ("news", "Nouvel horaire d’ouverture pendant les vacances", "Ouvert tous les jours, y compris le dimanche.", "tourisme"),
             ("event", "Initiation au ski de fond", "Matériel prêté, tous niveaux.", "ski sport", 9, "10:00", 2),
             ("offer", "Carte fidélité : le 10e achat offert", "Demandez votre carte en boutique.", "commerce", 0, "", 21),
             ("event", "Atelier luge pour les petits", "Glisse encadrée pour les 3-6 ans.", "luge enfants", 3, "14:00", 2),
         ]
     return [
-        ("news", "Nouveaux horaires d'été", "Ouvert en continu en juillet et août.", "tourisme"),
-        ("event", "Apéro-rencontre des voisins", "Faisons connaissance autour d'un verre.", "fete associations", 6, "18:30", 2),
+        ("news", "Nouveaux horaires d’été", "Ouvert en continu en juillet et août.", "tourisme"),
+        ("event", "Apéro-rencontre des voisins", "Faisons connaissance autour d’un verre.", "fete associations", 6, "18:30", 2),
         ("offer", "Carte fidélité : le 10e achat offert", "Demandez votre carte en boutique.", "commerce", 0, "", 21),
         ("event", "Journée portes ouvertes", "Découvrez nos activités, entrée libre.", "associations famille", 11, "10:00", 6),
         ("news", "Nous recrutons pour la saison", "Envoyez votre candidature, postes ouverts aux étudiants.", "emploi jeunesse"),

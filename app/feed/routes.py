@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from app.feed import bp, services
-from app.feed.cards import cards_for, render_card
+from app.feed.cards import cards_for, render_cards
 from app.htmx import render
 from app.models_common import utcnow
 from app.territories.context import current_territory
@@ -47,12 +47,12 @@ def for_you() -> Any:
         ranked = services.for_you_ids(territory.id, current_user, page=page, page_size=size)
         has_more = ranked.has_more
         # Most cards come from the per-process card cache, without loading their publication.
-        cards = cards_for(territory.id, ranked.ids, "h2", publication_url=publication_url)
+        cards = cards_for(territory.id, ranked.ids, "h2", eager_first=page == 1)
         has_hashtags = bool(ranked.profile.hashtag_ids)
     else:
         feed = services.public_feed(territory.id, page=page, page_size=size)
         has_more = feed.has_more
-        cards = _cards(feed)
+        cards = _cards(feed, page)
     next_url = url_for("feed.for_you", page=page + 1) if has_more else None
     return render(
         "feed/for_you.html",
@@ -63,8 +63,10 @@ def for_you() -> Any:
     )
 
 
-def _cards(feed: services.FeedPage) -> list[Any]:
-    return [render_card(p, "h2", publication_url=publication_url) for p in feed.publications]
+def _cards(feed: services.FeedPage, page: int) -> list[Any]:
+    """The same cards as "For you"'s (the one card component): the first page's first thumbnail
+    loads at once, it is in view."""
+    return render_cards(feed.publications, "h2", eager_first=page == 1)
 
 
 @bp.get("/all")
@@ -81,7 +83,7 @@ def everything() -> Any:
     return render(
         "feed/everything.html",
         "feed/_items.html",
-        cards=_cards(feed),
+        cards=_cards(feed, page),
         kind=kind,
         kinds=services.FEED_KINDS,
         next_url=next_url,

@@ -4,10 +4,11 @@ from flask_login import current_user
 from app.extensions import db
 from app.media import bp
 from app.media.models import Media
-from app.media.services import media_access, media_url
+from app.media.services import media_access, media_size, media_url
 from app.territories.context import scoped
 
 bp.add_app_template_global(media_url, "media_url")
+bp.add_app_template_global(media_size, "media_size")
 
 
 @bp.get("/media/<token>")

@@ -5,7 +5,14 @@ The stylesheets reach the browser as one bundle, ``/styles.css?v=<hash of the bu
 ``hx-boost`` a link swaps the page's <body> and keeps the <head> the first page loaded, so a
 stylesheet that only some pages linked in their own <head> was missing when they were reached by
 a link. Each script keeps its own URL, with ``?v=<hash of the file>`` so that a deploy never
-meets a copy the browser kept under ``/static/``'s max-age.
+meets a copy the browser kept under ``/static/``'s max-age (a URL with the right ``v`` is kept
+for a year: app.security.VersionedStaticFiles).
+
+Only the scripts every page needs are in the <head>. Those of a few pages (the maps' near.js and
+zone-editor.js, ``PAGE_SCRIPTS``) are named by the element that needs them, in
+``data-scripts``, and app.js loads them when such an element arrives, on the first page or by a
+boosted link or an htmx fragment alike (a <head> of a page's own would be lost: a boosted link
+keeps the first page's). The service worker precaches them with the shell, to work offline.
 
 Everything here is read once per process, on first use; a change to the files takes effect
 when the app restarts, as WhiteNoise's list of static files does."""
@@ -21,9 +28,11 @@ from pathlib import Path
 from flask import current_app, request, url_for
 
 from app.config import ROOT
+from app.security import fingerprint
 
 # In cascade order: each sheet may override those before it. Paths under static/.
 STYLESHEETS = (
+    "css/tokens.css",  # the design tokens: every sheet after it uses them
     "css/app.css",
     "css/chips.css",
     "css/accounts.css",
@@ -42,11 +51,14 @@ SCRIPTS = (
     "js/app.js",
     "js/composer.js",
     "js/push.js",
-    "js/near.js",
-    "js/zone-editor.js",
     # For everyone, not only a logged-in person: logging in by the form swaps the <body> only,
     # and the <head> the first page loaded must already hold it (it reads the <body>'s state).
     "js/location.js",
+)
+# Loaded by app.js on the pages that need them (data-scripts), in this order.
+PAGE_SCRIPTS = (
+    "js/near.js",  # maps, and the loader of the vendored Leaflet
+    "js/zone-editor.js",  # needs near.js
 )
 
 # Drawn per territory by the app rather than read from files: the worker keeps them with the
@@ -69,15 +81,17 @@ VERSION_SLOT = '/* version: filled in as served */ "unversioned"'
 class Shell:
     stylesheet: bytes  # every sheet of STYLESHEETS, in order
     stylesheet_hash: str
-    fingerprints: dict[str, str]  # script path -> hash of its content
+    fingerprints: dict[str, str]  # script path (SCRIPTS, PAGE_SCRIPTS) -> hash of its content
     version: str  # names the worker's cache: changes with any listed file
     worker_source: str
     # The head's URLs by script root: the same on every page, built once.
     head_urls: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    # Other static files' fingerprints, read when first linked (static_url).
+    other_fingerprints: dict[str, str] = field(default_factory=dict, compare=False)
 
 
-def _digest(data: bytes, length: int = 12) -> str:
-    return hashlib.sha256(data).hexdigest()[:length]
+def _digest(data: bytes) -> str:
+    return fingerprint(data)
 
 
 def _fill_once(source: str, slot: str, value: str) -> str:
@@ -89,7 +103,7 @@ def _fill_once(source: str, slot: str, value: str) -> str:
 def build_shell(static_root: Path, worker: Path = SERVICE_WORKER) -> Shell:
     """Read the listed files under ``static_root``: the bundle, each script's fingerprint and
     the version, a hash over every file's name and content and the per-territory endpoints."""
-    files = {name: (static_root / name).read_bytes() for name in (*STYLESHEETS, *SCRIPTS)}
+    files = {name: (static_root / name).read_bytes() for name in (*STYLESHEETS, *SCRIPTS, *PAGE_SCRIPTS)}
     stylesheet = b"".join(b"/* %s */\n%s\n" % (name.encode(), files[name].rstrip()) for name in STYLESHEETS)
     everything = hashlib.sha256(repr(TERRITORY_SHELL).encode())
     for name, content in files.items():
@@ -99,7 +113,7 @@ def build_shell(static_root: Path, worker: Path = SERVICE_WORKER) -> Shell:
     return Shell(
         stylesheet=stylesheet,
         stylesheet_hash=_digest(stylesheet),
-        fingerprints={name: _digest(files[name]) for name in SCRIPTS},
+        fingerprints={name: _digest(files[name]) for name in (*SCRIPTS, *PAGE_SCRIPTS)},
         version=everything.hexdigest()[:16],
         worker_source=source,
     )
@@ -138,11 +152,37 @@ def head_urls() -> tuple[str, list[str]]:
     return urls
 
 
+def static_url(name: str) -> str:
+    """The URL of static file ``name`` with ``?v=<fingerprint of its content>``, which lets
+    browsers keep it for a year (templates: ``static_url('vendor/...')``)."""
+    built = shell()
+    version = built.fingerprints.get(name) or built.other_fingerprints.get(name)
+    if version is None:
+        root = Path(current_app.static_folder or ROOT / "static")
+        version = _digest((root / name).read_bytes())
+        built.other_fingerprints[name] = version
+    return url_for("static", filename=name, v=version)
+
+
+def page_scripts(*names: str) -> str:
+    """The value of ``data-scripts`` on an element that needs scripts of PAGE_SCRIPTS: their
+    URLs, in PAGE_SCRIPTS' order (app.js loads them in order)."""
+    unknown = set(names) - set(PAGE_SCRIPTS)
+    if unknown:
+        raise ValueError(f"not in PAGE_SCRIPTS: {sorted(unknown)}")
+    return " ".join(static_url(name) for name in PAGE_SCRIPTS if name in names)
+
+
 def precache_urls() -> list[str]:
-    """What the service worker stores on install: what base.html links, the territory's theme
-    and manifest, and the icons the manifest names."""
+    """What the service worker stores on install: what base.html links, the scripts of the
+    pages with a map, the territory's theme and manifest, and the icons the manifest names."""
     stylesheet, scripts = head_urls()
-    return [stylesheet, *scripts, *(url_for(endpoint, **values) for endpoint, values in TERRITORY_SHELL)]
+    return [
+        stylesheet,
+        *scripts,
+        *(static_url(name) for name in PAGE_SCRIPTS),
+        *(url_for(endpoint, **values) for endpoint, values in TERRITORY_SHELL),
+    ]
 
 
 def service_worker_script() -> str:

@@ -68,6 +68,29 @@
     }
   });
 
+  // Scripts only a few pages need (the maps'): the element that needs them names them in
+  // data-scripts, and they load once, in that order, when such an element arrives (the first
+  // page, a boosted link or an htmx fragment alike). Other pages never fetch them.
+  var pageScripts = {};
+  function loadPageScripts() {
+    document.querySelectorAll("[data-scripts]").forEach(function (element) {
+      (element.getAttribute("data-scripts") || "").split(/\s+/).forEach(function (src) {
+        if (!src || pageScripts[src] || document.querySelector('script[src="' + src + '"]')) { return; }
+        pageScripts[src] = true;
+        var script = document.createElement("script");
+        script.src = src;
+        script.async = false; // in order: zone-editor.js needs near.js
+        document.head.appendChild(script);
+      });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", loadPageScripts);
+  } else {
+    loadPageScripts();
+  }
+  document.addEventListener("htmx:afterSettle", loadPageScripts);
+
   // Service worker: the app shell and the last public pages stay readable offline.
   if ("serviceWorker" in navigator) {
     var firstLoad = !navigator.serviceWorker.controller;

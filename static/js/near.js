@@ -104,6 +104,11 @@
   }
 
   window.TerritoryMaps = { loadLeaflet: loadLeaflet, makeMap: makeMap };
-  document.addEventListener("DOMContentLoaded", init);
+  // Loaded by app.js when a page needs it, maybe after the document was parsed.
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
   document.addEventListener("htmx:afterSettle", init);
 })();

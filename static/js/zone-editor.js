@@ -86,6 +86,11 @@
   }
 
   function init() { document.querySelectorAll("[data-zone-editor]").forEach(initEditor); }
-  document.addEventListener("DOMContentLoaded", init);
+  // Loaded by app.js when a page needs it, maybe after the document was parsed.
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
   document.addEventListener("htmx:afterSettle", init);
 })();

@@ -26,7 +26,7 @@ ALWAYS_OPEN = {day: [["00:00", "00:00"]] for day in ("mon", "tue", "wed", "thu",
 
 
 def titles(html: str) -> list[str]:
-    return re.findall(r'<h2 class="near-title"><a href="[^"]+">([^<]+)</a>', html)
+    return re.findall(r'<h2 class="card-title near-title"><a href="[^"]+">([^<]+)</a>', html)
 
 
 def build_town(town):  # type: ignore[no-untyped-def]

@@ -43,6 +43,15 @@ class HeadAssets(HTMLParser):
             self.scripts.append(values["src"] or "")
 
 
+def versioned(name: str) -> str:
+    return f"/static/{name}?v={hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]}"
+
+
+def page_script_urls() -> set[str]:
+    """The scripts only the pages with a map load (data-scripts): precached, not in the <head>."""
+    return {versioned(name) for name in assets.PAGE_SCRIPTS}
+
+
 def head_assets(client, path: str = "/") -> HeadAssets:
     response = client.get(path)
     assert response.status_code == 200, path
@@ -70,7 +79,7 @@ def test_the_worker_precaches_exactly_what_pages_link(client):
     assert len(shell) == len(set(shell))
     assert set(visitor.urls) <= set(member.urls)
     assert set(member.urls) <= set(shell)
-    assert set(shell) - set(member.urls) == MANIFEST_ONLY
+    assert set(shell) - set(member.urls) == MANIFEST_ONLY | page_script_urls()
     # One stylesheet of the shell, then the territory's colours, which override its defaults.
     bundle = [url for url in shell if url.startswith("/styles.css?v=")]
     assert member.stylesheets == [*bundle, "/theme.css"] and len(bundle) == 1
@@ -195,3 +204,68 @@ def test_a_worker_source_without_its_slots_is_refused_at_once(tmp_path):
     source.write_text('const SHELL = [];\nconst VERSION = "2026-05-2";\n', encoding="utf-8")
     with pytest.raises(RuntimeError, match="filled in as served"):
         assets.build_shell(STATIC, worker=source)
+
+
+def test_the_map_scripts_load_only_on_the_pages_with_a_map(client):
+    """near.js and zone-editor.js are named by the element that needs them (data-scripts, which
+    app.js loads), never linked by the <head> of every page."""
+    territory = make_territory()
+    admin = make_user(territory, is_admin=True)
+    login_as(client, admin)
+    for path in ("/", "/all", "/agenda", "/actors", "/me/notifications"):
+        html = client.get(path).get_data(as_text=True)
+        assert "near.js" not in html and "zone-editor.js" not in html and "data-scripts" not in html, path
+    near = client.get("/near").get_data(as_text=True)
+    assert re.findall(r'data-scripts="([^"]*)"', near) == [versioned("js/near.js")]
+    editor = client.get("/admin/neighbourhoods").get_data(as_text=True)
+    assert f'data-scripts="{versioned("js/near.js")} {versioned("js/zone-editor.js")}"' in editor
+    # Leaflet itself, loaded by near.js, by its versioned URLs too.
+    assert f'data-leaflet-js="{versioned("vendor/leaflet-1.9.4/leaflet.js")}"' in near
+    assert f'data-leaflet-css="{versioned("vendor/leaflet-1.9.4/leaflet.css")}"' in near
+
+
+def test_every_script_of_the_head_is_deferred(client):
+    make_territory()
+    html = client.get("/").get_data(as_text=True)
+    scripts = re.findall(r"<script\b[^>]*>", html)
+    assert scripts and all(re.search(r"\bdefer\b", tag) and "src=" in tag for tag in scripts), scripts
+
+
+def test_a_static_file_named_by_its_version_is_kept_for_a_year(client):
+    make_territory()
+    for name in ("js/app.js", "js/near.js", "vendor/leaflet-1.9.4/leaflet.js", "css/tokens.css"):
+        with client.get(versioned(name)) as response:
+            assert response.status_code == 200, name
+            assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable", name
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+            assert response.get_data() == (STATIC / name).read_bytes()
+        # Revalidated (a reload): still kept for a year.
+        with client.get(versioned(name), headers={"If-None-Match": response.headers["ETag"]}) as again:
+            assert again.status_code == 304
+            assert again.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_a_static_file_without_its_version_is_kept_briefly_and_an_old_version_not_at_all(client):
+    make_territory()
+    with client.get("/static/js/app.js") as plain:
+        assert plain.status_code == 200
+        assert plain.headers["Cache-Control"] == "max-age=3600, public"
+        content = plain.get_data()
+    # A page from before a deploy names an old version: the current file, revalidated each time.
+    with client.get("/static/js/app.js?v=0123456789ab") as stale:
+        assert stale.status_code == 200 and stale.get_data() == content
+        assert stale.headers["Cache-Control"] == "no-cache"
+    with client.get("/static/js/app.js?other=1") as other:
+        assert other.headers["Cache-Control"] == "max-age=3600, public"
+
+
+def test_every_static_url_a_page_links_carries_the_version_of_its_file(client):
+    """So that each of them is kept for a year: a page's scripts, Leaflet, the kiosk's files."""
+    territory = make_territory()
+    login_as(client, make_user(territory, is_admin=True))
+    for path in ("/", "/near", "/admin/neighbourhoods"):
+        html = client.get(path).get_data(as_text=True)
+        for url in re.findall(r'/static/[^"\s]+', html):
+            path_part, _, query = url.partition("?")
+            assert query.startswith("v="), url
+            assert url == versioned(path_part.removeprefix("/static/")), url
