@@ -34,6 +34,7 @@ STYLESHEETS = (
     "css/places.css",
     "css/campaigns.css",
     "css/privacy.css",
+    "css/legal.css",
 )
 SCRIPTS = (
     "vendor/htmx-2.0.11/htmx.min.js",
