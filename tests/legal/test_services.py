@@ -4,9 +4,9 @@ else French; the app's defaults, filled with the town's name, while the town wro
 import pytest
 from sqlalchemy import select
 
+from app.extensions import db
 from app.legal import services
 from app.legal.models import LegalText
-from app.extensions import db
 from app.territories.models import Territory
 from tests.factories import make_territory
 
