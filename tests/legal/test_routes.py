@@ -70,7 +70,7 @@ def test_a_page_the_town_wrote_in_another_language_says_so_and_marks_its_languag
     services.save_text(territory, services.NOTICE, "fr", "Éditeur : la commune.")
     html = client.get("/legal/notice").get_data(as_text=True)
     assert 'lang="fr"' in html and "Éditeur : la commune." in html
-    assert "not available in your language" in html
+    assert "does not exist in your language" in html
     assert "Version 1" in html
 
 
