@@ -7,6 +7,8 @@ from app.accounts.models import Consent, User
 from app.extensions import db
 from app.legal import services
 from app.legal.models import LegalText
+from app.models_common import utcnow
+from app.privacy.services import SECTIONS
 from tests.accounts.conftest import post_form
 from tests.factories import login_as, make_territory, make_user
 from tests.support.csrf import csrf_token
@@ -180,3 +182,15 @@ def test_only_the_towns_admin_edits_and_another_towns_admin_changes_nothing_here
     assert services.page_version(other, services.TERMS) == 1
     assert "Les conditions de la station." not in client.get(
         "/legal/terms", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+
+
+def test_the_privacy_centre_and_the_export_show_the_version_of_the_terms_accepted(client, territory):
+    services.save_text(territory, services.TERMS, "en", "Our terms.")
+    post_form(client, "/register", {"email": "lea@example.org", "password": "sea spray and pine",
+                                    "accept_terms": "y"})
+    user = db.session.scalar(select(User).where(User.email == "lea@example.org"))
+    login_as(client, user)
+    html = client.get("/me/privacy").get_data(as_text=True)
+    assert '<a href="/legal/terms">version 1</a>' in html
+    consents = next(collect for name, _columns, collect, _one in SECTIONS if name == "consents")
+    assert consents(user, utcnow())[0]["version"] == 1
