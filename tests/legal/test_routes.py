@@ -194,3 +194,9 @@ def test_the_privacy_centre_and_the_export_show_the_version_of_the_terms_accepte
     assert '<a href="/legal/terms">version 1</a>' in html
     consents = next(collect for name, _columns, collect, _one in SECTIONS if name == "consents")
     assert consents(user, utcnow())[0]["version"] == 1
+
+
+def test_an_error_page_links_the_legal_pages_too(client, territory):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert 'href="/legal/accessibility"' in response.get_data(as_text=True)
