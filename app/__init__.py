@@ -39,7 +39,7 @@ from app.text import render_markdown, without_nul
 # The domains, from the bottom layer up: a domain imports only from the core and from domains
 # listed before it (the import contracts in .importlinter check it; README: Layout).
 DOMAINS = (
-    "territories", "accounts", "releases", "media", "pwa", "actors", "publications", "profiles",
+    "territories", "legal", "accounts", "releases", "media", "pwa", "actors", "publications", "profiles",
     "feed", "places", "notifications", "campaigns", "delivery", "inbox", "kiosks", "welcome",
     "privacy", "admin",
 )

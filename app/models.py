@@ -6,6 +6,7 @@ from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.delivery.models import InboxItem
 from app.extensions import Base, RateLimitHit
 from app.kiosks.models import KioskToken
+from app.legal.models import LegalText
 from app.media.models import Media
 from app.notifications.models import Mute, NotificationSettings, PushSubscription
 from app.places.models import LiveCell
@@ -19,6 +20,6 @@ __all__ = [
     "AccountToken", "Actor", "ActorHashtag", "AuthSession", "Base", "Campaign", "CampaignRun",
     "CountRelease",
     "Consent", "DataExport", "Delivery", "Follow", "InboxItem", "Mute", "NotificationSettings", "PushSubscription",
-    "Hashtag", "Invitation", "KioskToken", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
+    "Hashtag", "Invitation", "KioskToken", "LegalText", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
     "PublicationHashtag", "RateLimitHit", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
 ]

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -188,5 +189,7 @@ class Consent(Base):
     purpose: Mapped[str] = mapped_column(String(40))  # terms | profile_targeting | email | ...
     channel: Mapped[str | None] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The version of the text agreed to, for the terms (app.legal: 0 is the app's default text).
+    version: Mapped[int | None] = mapped_column(Integer)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -35,6 +35,7 @@ from app.accounts.sessions import (
 from app.extensions import PASSWORD_FORM_LIMIT, db, limiter
 from app.htmx import render, see_other
 from app.i18n import SUPPORTED
+from app.legal import services as legal_services
 from app.security import safe_next
 from app.territories.context import current_territory
 from app.territories.scoping import same_territory
@@ -111,6 +112,8 @@ def register() -> Any:
             # messages and their archive are then written in it.
             str(get_locale()),
             *services.mail_origin(),
+            # The terms as the page linked them: the version the person accepted is recorded.
+            terms_version=legal_services.page_version(current_territory(), legal_services.TERMS),
         )
         return see_other("accounts.check_email")
     return render("accounts/register.html", form=form, status=422 if form.errors else 200)

@@ -77,8 +77,10 @@ def register_user(
     password_hash: str,
     display_name: str = "",
     language: str | None = None,
+    terms_version: int | None = None,
 ) -> tuple[User, bool]:
-    """Create the account and record the consent to the terms: ``(the account, True)``. When the
+    """Create the account and record the consent to the terms (``terms_version``, the version
+    the registration page linked to): ``(the account, True)``. When the
     address already has an account, nothing is created: ``(that account, False)``. The worker
     calls it (app.accounts.tasks), so the page that asked answers the same either way, as fast."""
     email = normalise_email(email)
@@ -101,7 +103,7 @@ def register_user(
         if existing is None:
             raise
         return existing, False
-    db.session.add(Consent(user_id=user.id, purpose=TERMS))
+    db.session.add(Consent(user_id=user.id, purpose=TERMS, version=terms_version))
     db.session.commit()
     return user, True
 

@@ -21,6 +21,7 @@ def register_account(
     language: str | None,
     base_url: str,
     locale: str,
+    terms_version: int | None = None,
 ) -> bool:
     """Create the account asked for on the registration page and queue its confirmation link;
     when the address already has an account, create nothing and tell its owner. The page only
@@ -28,7 +29,8 @@ def register_account(
     Returns whether an account was created."""
     with app_context():
         user, created = services.register_user(
-            territory_id, email, password_hash, display_name=display_name, language=language
+            territory_id, email, password_hash, display_name=display_name, language=language,
+            terms_version=terms_version,
         )
         send_account_mail(user.id, VERIFY if created else ALREADY_REGISTERED, base_url, locale)
         return created

@@ -24,6 +24,9 @@ from app.admin import bp, services
 from app.admin.permissions import require_territory_admin
 from app.extensions import db
 from app.htmx import fragment_or_see_other, render, see_other
+from app.i18n import LANGUAGE_NAMES, SUPPORTED
+from app.legal import services as legal_services
+from app.legal.forms import LegalTextForm
 from app.media.services import ImageError, store_image
 from app.publications.models import Publication
 from app.territories import services as territory_services
@@ -398,3 +401,89 @@ def _moderation_done(publication: Publication, message: str) -> Response:
                                  publication=publication,
                                  form=ModerationForm(prefix=f"p{publication.id}", formdata=None))
 
+
+
+# --- legal pages --------------------------------------------------------------------------------
+
+
+def _legal_kind_or_404(kind: str) -> str:
+    if kind not in legal_services.KINDS:
+        abort(404)
+    return kind
+
+
+def _editable_languages() -> list[str]:
+    """The territory's languages, its default first: the ones its legal pages are written in."""
+    territory = current_territory()
+    enabled = [code for code in territory.enabled_languages if code in SUPPORTED]
+    return sorted(enabled, key=lambda code: code != territory.default_language)
+
+
+def _legal_language_or_404(language: str) -> str:
+    if language not in _editable_languages():
+        abort(404)
+    return language
+
+
+@bp.get("/admin/legal")
+def legal() -> Response:
+    territory = current_territory()
+    languages = _editable_languages()
+    pages = [
+        (kind, legal_services.page_version(territory, kind),
+         legal_services.editor_states(territory, kind, languages))
+        for kind in legal_services.KINDS
+    ]
+    return render("admin/legal.html", pages=pages, titles=legal_services.TITLES)
+
+
+def _legal_editor(kind: str, status: int = 200, **posted: Any) -> Response:
+    """The editor of ``kind``: one form per language, filled with the saved (or default) text,
+    except the language just posted (``posted``: its form, and its preview), which keeps what
+    was typed."""
+    territory = current_territory()
+    states = legal_services.editor_states(territory, kind, _editable_languages())
+    forms = {
+        state.language: posted.get("form") if posted.get("language") == state.language
+        else LegalTextForm(prefix=state.language, formdata=None, data={"body": state.source})
+        for state in states
+    }
+    return render("admin/legal_edit.html", status=status, kind=kind, title=legal_services.TITLES[kind],
+                  version=legal_services.page_version(territory, kind), states=states, forms=forms,
+                  previewed=posted.get("language"), preview=posted.get("preview"))
+
+
+@bp.get("/admin/legal/<kind>")
+def legal_edit(kind: str) -> Response:
+    return _legal_editor(_legal_kind_or_404(kind))
+
+
+@bp.post("/admin/legal/<kind>/<language>")
+def legal_save(kind: str, language: str) -> Response:
+    """Save a language's text (a new version of the page), or only preview it (``action``)."""
+    kind, language = _legal_kind_or_404(kind), _legal_language_or_404(language)
+    territory = current_territory()
+    form = LegalTextForm(prefix=language)
+    if not form.validate_on_submit():  # the CSRF token: nothing else is checked by the form
+        return _legal_editor(kind, status=400, language=language, form=form)
+    body = form.body.data or ""
+    problem = legal_services.text_problem(body)
+    if problem:
+        form.body.errors = [*form.body.errors, problem]
+        return _legal_editor(kind, status=422, language=language, form=form)
+    if request.form.get("action") == "preview":
+        return _legal_editor(kind, language=language, form=form,
+                             preview=legal_services.preview(territory, language, body))
+    legal_services.save_text(territory, kind, language, body)
+    flash(_("The new version of “%(page)s” (%(language)s) is published.",
+            page=legal_services.TITLES[kind], language=LANGUAGE_NAMES[language]), "success")
+    return see_other("admin.legal_edit", kind=kind, anchor=f"#legal-{language}")
+
+
+@bp.post("/admin/legal/<kind>/<language>/reset")
+def legal_reset(kind: str, language: str) -> Response:
+    kind, language = _legal_kind_or_404(kind), _legal_language_or_404(language)
+    if legal_services.reset_text(current_territory(), kind, language):
+        flash(_("“%(page)s” (%(language)s) shows the default text again.",
+                page=legal_services.TITLES[kind], language=LANGUAGE_NAMES[language]), "success")
+    return see_other("admin.legal_edit", kind=kind, anchor=f"#legal-{language}")

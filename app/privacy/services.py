@@ -159,6 +159,7 @@ def _consents(user: User, now: datetime) -> list[dict[str, Any]]:
             "purpose_label": str(CONSENT_LABELS.get(c.purpose, c.purpose)),
             "channel": c.channel,
             "detail": c.detail,
+            "version": c.version,  # of the terms accepted (app.legal; 0: the default text)
             "granted_at": _when(c.granted_at),
             "withdrawn_at": _when(c.withdrawn_at),
         }
@@ -289,7 +290,8 @@ SECTIONS: tuple[tuple[str, tuple[str, ...], Collector, bool], ...] = (
                  "personalisation_consent"), _profile, True),
     ("hashtags", ("hashtag",), _hashtags, False),
     ("follows", ("actor", "followed_since"), _follows, False),
-    ("consents", ("purpose", "purpose_label", "channel", "detail", "granted_at", "withdrawn_at"),
+    ("consents", ("purpose", "purpose_label", "channel", "detail", "version", "granted_at",
+                  "withdrawn_at"),
      _consents, False),
     ("inbox", ("kind", "from_actor", "title", "body", "url", "is_alert", "received_at",
                "read_at"), _inbox, False),

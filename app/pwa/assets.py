@@ -45,6 +45,7 @@ STYLESHEETS = (
     "css/campaigns.css",
     "css/charts.css",
     "css/privacy.css",
+    "css/legal.css",
 )
 SCRIPTS = (
     "vendor/htmx-2.0.11/htmx.min.js",

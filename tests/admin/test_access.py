@@ -31,6 +31,10 @@ ADMIN_PAGES = [
     ("get", "/admin/moderation"),
     ("post", "/admin/publications/{publication}/unpublish"),
     ("post", "/admin/publications/{publication}/restore"),
+    ("get", "/admin/legal"),
+    ("get", "/admin/legal/terms"),
+    ("post", "/admin/legal/terms/fr"),
+    ("post", "/admin/legal/terms/fr/reset"),
 ]
 
 

@@ -41,6 +41,7 @@ from app.delivery import runs as delivery_runs
 from app.delivery.models import InboxItem
 from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
+from app.legal.services import KINDS as LEGAL_KINDS
 from app.media.models import Media
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings
@@ -257,6 +258,8 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "run_id": [run.id],
         "size": [192, 512],
         "step": list(ONBOARDING_STEPS),
+        "kind": list(LEGAL_KINDS),
+        "language": ["fr", "en"],
     }
     endpoint_fills: dict[tuple[str, str], list[Any]] = {
         ("kiosks.kiosk", "token"): [kiosk_token],

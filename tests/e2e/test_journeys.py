@@ -47,7 +47,7 @@ def test_a_new_resident_picks_interests_follows_a_shop_and_sees_its_offer_first(
     page.get_by_role("link", name="Créer un compte").first.click()
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(seed.password)
-    page.get_by_label("J’accepte les conditions d’utilisation").check()
+    page.locator("#accept_terms").check()  # its label links the terms (app.legal)
     page.get_by_role("button", name="Créer mon compte").click()
 
     # The mailbox first (the page says the same whether the address had an account); the
