@@ -47,3 +47,15 @@ def test_error_pages(page, live_server, seed, axe):
     problems += tour.check_page(page, axe, live_server.url("/password/reset/not-a-valid-token"), "visitor",
                                 "/password/reset/not-a-valid-token", expected_status=400)
     assert not problems, "\n".join(problems)
+
+
+def test_a_visitor_reading_dutch(browser, live_server, seed, names, axe):
+    """Dutch runs longer (Toegankelijkheidsverklaring): the public pages still fit a phone."""
+    context = browser.new_context(viewport=tour.PHONE, locale="nl-BE")
+    try:
+        page = context.new_page()
+        paths = ["/", "/all", "/agenda", "/actors", "/actors/{shop}", "/p/{event}", "/near", "/register",
+                 "/legal/terms", "/legal/accessibility", "/legal/privacy"]
+        tour.tour(page, live_server, axe, "visitor-nl", paths, names)
+    finally:
+        context.close()

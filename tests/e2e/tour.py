@@ -25,7 +25,8 @@ WIDE = {"width": 1280, "height": 800}
 VISITOR = [
     "/", "/all", "/all?kind=event", "/agenda", "/actors", "/actors?hashtag=bio", "/actors/{shop}",
     "/p/{offer}", "/p/{event}", "/p/{news}", "/near", "/near?tag=bio", "/login", "/register",
-    "/register/sent", "/password/forgot", "/offline", "/kiosk/{kiosk}",
+    "/register/sent", "/password/forgot", "/offline", "/kiosk/{kiosk}", "/legal/terms",
+    "/legal/privacy", "/legal/notice", "/legal/accessibility",
 ]
 CITIZEN = [
     "/", "/all", "/agenda", "/actors", "/actors/{shop}", "/p/{offer}", "/near", "/near/location",
@@ -46,7 +47,7 @@ ASSOCIATION = ["/manage", "/manage/page", "/manage/publications", "/manage/campa
 TOWN_ADMIN = [
     "/admin", "/admin/settings", "/admin/neighbourhoods", "/admin/neighbourhoods/{neighbourhood}",
     "/admin/boundary", "/admin/hashtags", "/admin/actors", "/admin/moderation", "/me/security",
-    "/me/security/two-factor",
+    "/me/security/two-factor", "/admin/legal", "/admin/legal/terms", "/admin/legal/accessibility",
 ]
 TOWN_SERVICE = ["/manage", "/manage/publications", "/manage/campaigns", "/manage/campaigns/new"]
 
