@@ -376,9 +376,17 @@ class ShownNotifications:
 
 
 def wait_for_service_worker(page: Any) -> None:
-    """Wait until the page's service worker is active and controls the page."""
+    """Wait until the page's service worker is active and controls the page.
+
+    A page whose navigation began while the worker was still activating can stay uncontrolled
+    (the worker's clients.claim() ran before the page was its client): as for a person, the next
+    load of the page is controlled, so it is reloaded once."""
     page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    try:
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=5_000)
+    except Exception:  # playwright's TimeoutError
+        page.reload()
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
 def log_in(page: Any, live_server: LiveServer, email: str, password: str) -> None:
