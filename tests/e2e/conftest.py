@@ -381,10 +381,12 @@ def wait_for_service_worker(page: Any) -> None:
     A page whose navigation began while the worker was still activating can stay uncontrolled
     (the worker's clients.claim() ran before the page was its client): as for a person, the next
     load of the page is controlled, so it is reloaded once."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
     try:
         page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=5_000)
-    except Exception:  # playwright's TimeoutError
+    except PlaywrightTimeout:
         page.reload()
         page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
