@@ -8,7 +8,7 @@ Progress (and each criterion's own median) goes to stderr. Goals: <= 50 ms and <
 The data is generated in the database itself (INSERT ... SELECT over a generated series: a
 recursive CTE on SQLite, generate_series on PostgreSQL), deterministic and skewed like a real
 town: 150 hashtags (5 per citizen, a few popular ones), 200 actors (3 follows per citizen),
-12 neighbourhoods, five population types, three languages, 80 % of people with the
+12 neighbourhoods, six population types, three languages, 80 % of people with the
 profile-targeting consent (some withdrawn), a few mutes, and a second territory whose people
 must never be counted. SQLite lives in a temporary directory; PostgreSQL in a database
 ``bench_audience`` created for the run and dropped at the end.
@@ -43,7 +43,8 @@ PG_DATABASE = "bench_audience"
 HASHTAGS = 150
 ACTORS = 200
 NEIGHBOURHOODS = 12
-POPULATION_TYPES = ("resident", "resident", "resident", "seasonal_worker", "second_home", "tourist", "visitor")
+POPULATION_TYPES = ("resident", "resident", "resident", "seasonal_local", "seasonal_elsewhere", "second_home", "tourist",
+                    "day_visitor")
 LANGUAGES = ("fr", "fr", "fr", "fr", "nl", "en", None)
 
 
@@ -217,7 +218,7 @@ MIX: list[tuple[str, list[dict[str, Any]]]] = [
     ("followers", [{"kind": "followers"}]),
     ("followers with a hashtag", [{"kind": "followers"}, {"kind": "hashtags", "ids": [3], "mode": "any"}]),
     ("two neighbourhoods, residents", [{"kind": "neighbourhoods", "ids": [1, 2]}, {"kind": "population", "types": ["resident"]}]),
-    ("tourists speaking English", [{"kind": "population", "types": ["tourist", "visitor"]}, {"kind": "language", "codes": ["en"]}]),
+    ("tourists speaking English", [{"kind": "population", "types": ["tourist", "day_visitor"]}, {"kind": "language", "codes": ["en"]}]),
     ("Dutch speakers", [{"kind": "language", "codes": ["nl"]}]),
     (
         "hashtags, neighbourhoods and population",

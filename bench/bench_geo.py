@@ -99,7 +99,7 @@ def generate(app, rng: random.Random) -> list[int]:  # type: ignore[no-untyped-d
                 "password_hash": "!unusable", "display_name": "", "is_admin": False,
                 "neighbourhood_id": hood_ids[i * GRID + j],
                 "residence_cell": geo.cell_of(lat, lon, geo.RESIDENCE_RESOLUTION) if has_cell else None,
-                "population_type": rng.choice(["resident", "tourist", "visitor", "second_home"]),
+                "population_type": rng.choice(["resident", "tourist", "day_visitor", "second_home"]),
                 "created_at": now, "email_verified_at": now, "onboarded_at": now,
             })
         with engine.begin() as connection:

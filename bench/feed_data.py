@@ -226,7 +226,7 @@ def generate(engine: Engine, params: Parameters) -> None:
     actor_cum = _cumulative(_skewed_weights(params.actors, 0.7))
 
     log(f"  {params.citizens} citizens with their hashtags and follows")
-    populations = ("resident", "seasonal_worker", "second_home", "tourist", "visitor")
+    populations = ("resident", "seasonal_local", "seasonal_elsewhere", "second_home", "tourist", "day_visitor")
     users, user_tags, follows = [], [], []
     for i in range(1, params.citizens + 1):
         users.append(

@@ -257,11 +257,12 @@ class NeighbourhoodsRule(Rule):
 
 def population_label(value: str) -> str:
     return {
-        "resident": _("residents"),
-        "seasonal_worker": _("seasonal workers"),
+        "resident": _("permanent residents"),
+        "seasonal_local": _("local seasonal workers"),
+        "seasonal_elsewhere": _("seasonal workers from elsewhere"),
         "second_home": _("second-home owners"),
         "tourist": _("tourists"),
-        "visitor": _("visitors"),
+        "day_visitor": _("day visitors"),
     }.get(value, value)
 
 

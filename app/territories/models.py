@@ -11,14 +11,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import Base
 from app.models_common import UTCDateTime, utcnow
 
-# Population types a citizen may declare; the order is the one shown in forms.
-POPULATION_TYPES = ("resident", "seasonal_worker", "second_home", "tourist", "visitor")
+# Population types a citizen may declare (the resort's seed: who lives here and who passes
+# through); the order is the one shown in forms. Migration 0009 mapped the earlier codes.
+POPULATION_TYPES = (
+    "resident", "seasonal_local", "seasonal_elsewhere", "second_home", "tourist", "day_visitor",
+)
 POPULATION_LABELS = {
-    "resident": _l("Resident"),
-    "seasonal_worker": _l("Seasonal worker"),
+    "resident": _l("Permanent resident"),
+    "seasonal_local": _l("Local seasonal worker"),
+    "seasonal_elsewhere": _l("Seasonal worker from elsewhere"),
     "second_home": _l("Second-home owner"),
     "tourist": _l("Tourist"),
-    "visitor": _l("Visitor"),
+    "day_visitor": _l("Day visitor"),
 }
 
 

@@ -49,14 +49,14 @@ def test_onboarding_stores_hashtags_follows_neighbourhood_population_type_and_th
     response = post_form(
         client,
         "/welcome/about",
-        {"neighbourhood": str(hood.id), "population_type": "seasonal_worker", "action": "next"},
+        {"neighbourhood": str(hood.id), "population_type": "seasonal_local", "action": "next"},
     )
     assert response.status_code == 303 and response.headers["Location"] == "/"
 
     user = fresh(user)
     assert {h.tag for h in user.hashtags} == {"bio", "theatre"}
     assert user.neighbourhood_id == hood.id
-    assert user.population_type == "seasonal_worker"
+    assert user.population_type == "seasonal_local"
     assert user.onboarded_at is not None
     assert db.session.scalar(select(Follow.actor_id).where(Follow.user_id == user.id)) == shop.id
     consents = db.session.scalars(select(Consent).where(Consent.user_id == user.id)).all()

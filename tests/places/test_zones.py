@@ -173,11 +173,11 @@ def test_a_welcome_offer_needs_a_zone_and_people_to_welcome(shop_client, town):
 def test_a_welcome_offer_with_a_drawn_zone_is_stored(shop_client, town):
     zone = square(5.608, 43.176, 0.002)
     response = post_offer(shop_client, lat="43.176", lon="5.608", zone_geojson=json.dumps({"type": "Feature", "geometry": zone}),
-                          is_welcome_offer="y", welcome_population_types=["visitor", "tourist"])
+                          is_welcome_offer="y", welcome_population_types=["day_visitor", "tourist"])
     assert response.status_code == 303
     offer = db.session.query(Publication).one()
     assert offer.is_welcome_offer
-    assert offer.welcome_population_types == "tourist,visitor"
+    assert offer.welcome_population_types == "tourist,day_visitor"
     assert json.loads(offer.zone_geojson) == zone
     assert offer.radius_m is None
     assert publication_services.publication_zone(offer).equals(shape(zone))
@@ -185,7 +185,7 @@ def test_a_welcome_offer_with_a_drawn_zone_is_stored(shop_client, town):
     import re
 
     checked = set(re.findall(r'<input checked id="welcome_population_types-\d" name="welcome_population_types" type="checkbox" value="(\w+)"', edit))
-    assert checked == {"tourist", "visitor"}
+    assert checked == {"tourist", "day_visitor"}
 
 
 def test_an_offer_with_a_radius_is_stored(shop_client, town):
