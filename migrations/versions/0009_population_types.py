@@ -63,22 +63,19 @@ def _migrate(mapping: dict[str, str]) -> None:
             sa.text("UPDATE user_account SET population_type = :new WHERE population_type = :old"),
             {"old": old, "new": new},
         )
-    rows = connection.execute(sa.text(
-        "SELECT id, welcome_population_types FROM publication WHERE welcome_population_types <> ''"
-    )).all()
+    _rewrite(connection, "publication", "welcome_population_types", "<> ''",
+             lambda value: _map_csv(value, mapping))
+    _rewrite(connection, "campaign", "criteria_json", "LIKE '%population%'",
+             lambda value: _map_criteria(value, mapping))
+
+
+def _rewrite(connection, table: str, column: str, condition: str, change) -> None:  # type: ignore[no-untyped-def]
+    """Each row's ``column`` (those matching ``condition``) through ``change``, written back if it differs."""
+    rows = connection.execute(sa.text(f"SELECT id, {column} FROM {table} WHERE {column} {condition}")).all()
     for row_id, value in rows:
-        mapped = _map_csv(value, mapping)
+        mapped = change(value)
         if mapped != value:
-            connection.execute(sa.text("UPDATE publication SET welcome_population_types = :v WHERE id = :id"),
-                               {"v": mapped, "id": row_id})
-    rows = connection.execute(sa.text(
-        "SELECT id, criteria_json FROM campaign WHERE criteria_json LIKE '%population%'"
-    )).all()
-    for row_id, value in rows:
-        mapped = _map_criteria(value, mapping)
-        if mapped != value:
-            connection.execute(sa.text("UPDATE campaign SET criteria_json = :v WHERE id = :id"),
-                               {"v": mapped, "id": row_id})
+            connection.execute(sa.text(f"UPDATE {table} SET {column} = :v WHERE id = :id"), {"v": mapped, "id": row_id})
 
 
 def upgrade() -> None:

@@ -17,27 +17,22 @@ def context(incognito_context):
     return incognito_context
 
 
-@pytest.fixture
-def names(seed, live_db):
-    return tour.make_tour_names(seed, live_db)
-
-
-def test_every_page_of_a_shop(page, live_server, seed, names, axe):
+def test_every_page_of_a_shop(page, live_server, seed, tour_names, axe):
     log_in(page, live_server, seed.merchant_email, seed.password)
     act_as(page, seed.shop_name)
-    tour.tour(page, live_server, axe, "shop", tour.SHOP, names)
+    tour.tour(page, live_server, axe, "shop", tour.SHOP, tour_names)
 
 
-def test_every_page_of_an_association(page, live_server, seed, names, axe):
+def test_every_page_of_an_association(page, live_server, seed, tour_names, axe):
     log_in(page, live_server, seed.president_email, seed.password)
     act_as(page, seed.theatre_name)
-    tour.tour(page, live_server, axe, "association", tour.ASSOCIATION, names)
+    tour.tour(page, live_server, axe, "association", tour.ASSOCIATION, tour_names)
     act_as(page, "Office de Tourisme (tour)")
-    tour.tour(page, live_server, axe, "tourism-office", tour.TOURISM_OFFICE, names)
+    tour.tour(page, live_server, axe, "tourism-office", tour.TOURISM_OFFICE, tour_names)
 
 
-def test_every_page_of_the_town(page, live_server, seed, names, axe):
+def test_every_page_of_the_town(page, live_server, seed, tour_names, axe):
     log_in(page, live_server, seed.admin_email, seed.password)
-    tour.tour(page, live_server, axe, "town-admin", tour.TOWN_ADMIN, names)
+    tour.tour(page, live_server, axe, "town-admin", tour.TOWN_ADMIN, tour_names)
     act_as(page, seed.town_name)
-    tour.tour(page, live_server, axe, "town-service", tour.TOWN_SERVICE, names)
+    tour.tour(page, live_server, axe, "town-service", tour.TOWN_SERVICE, tour_names)

@@ -15,30 +15,25 @@ def context(incognito_context):
     return incognito_context
 
 
-@pytest.fixture
-def names(seed, live_db):
-    return tour.make_tour_names(seed, live_db)
+def test_every_page_of_a_visitor(page, live_server, seed, tour_names, axe):
+    tour.tour(page, live_server, axe, "visitor", tour.VISITOR, tour_names)
 
 
-def test_every_page_of_a_visitor(page, live_server, seed, names, axe):
-    tour.tour(page, live_server, axe, "visitor", tour.VISITOR, names)
-
-
-def test_every_page_of_a_citizen(page, live_server, seed, names, axe):
+def test_every_page_of_a_citizen(page, live_server, seed, tour_names, axe):
     log_in(page, live_server, seed.citizen_email, seed.password)
-    tour.tour(page, live_server, axe, "citizen", tour.CITIZEN, names)
+    tour.tour(page, live_server, axe, "citizen", tour.CITIZEN, tour_names)
 
 
-def test_the_other_territorys_pages(page, live_server, seed, names, axe):
+def test_the_other_territorys_pages(page, live_server, seed, tour_names, axe):
     """Montgenèvre, in its own colours: a visitor, then its citizen."""
     paths = ["/", "/all", "/actors", "/near", "/login"]
-    tour.tour(page, live_server, axe, "station-visitor", paths, names, host=seed.station_host)
+    tour.tour(page, live_server, axe, "station-visitor", paths, tour_names, host=seed.station_host)
     page.goto(live_server.url("/login", host=seed.station_host))
     page.locator("#email").fill(seed.station_citizen_email)
     page.locator("#password").fill(seed.password)
     page.locator("main form button[type=submit]").click()
     page.locator("footer form[action$='/logout']").wait_for()
-    tour.tour(page, live_server, axe, "station-citizen", ["/", "/me", "/me/inbox"], names, host=seed.station_host)
+    tour.tour(page, live_server, axe, "station-citizen", ["/", "/me", "/me/inbox"], tour_names, host=seed.station_host)
 
 
 def test_error_pages(page, live_server, seed, axe):
@@ -49,13 +44,13 @@ def test_error_pages(page, live_server, seed, axe):
     assert not problems, "\n".join(problems)
 
 
-def test_a_visitor_reading_dutch(browser, live_server, seed, names, axe):
+def test_a_visitor_reading_dutch(browser, live_server, seed, tour_names, axe):
     """Dutch runs longer (Toegankelijkheidsverklaring): the public pages still fit a phone."""
     context = browser.new_context(viewport=tour.PHONE, locale="nl-BE")
     try:
         page = context.new_page()
         paths = ["/", "/all", "/agenda", "/actors", "/actors/{shop}", "/p/{event}", "/near", "/register",
                  "/legal/terms", "/legal/accessibility", "/legal/privacy"]
-        tour.tour(page, live_server, axe, "visitor-nl", paths, names)
+        tour.tour(page, live_server, axe, "visitor-nl", paths, tour_names)
     finally:
         context.close()

@@ -5,7 +5,7 @@ impact, the page does not scroll sideways on a 360×740 phone, and it is photogr
 and at 1280×800 into ``test-results/screenshots/`` (kept by CI as artefacts; git ignores the
 folder). Paths may name the seed's objects in braces: {offer}, {event}, {news} (publication ids),
 {shop} (the shop's slug), {neighbourhood}, {campaign}, {inbox_item}, {kiosk} (ids and tokens
-made by ``tour_names``).
+made by the ``tour_names`` fixture of conftest.py).
 """
 
 from __future__ import annotations
@@ -105,61 +105,3 @@ def tour(page: Any, live_server: Any, axe: Any, role: str, paths: list[str], nam
     for path in paths:
         problems += check_page(page, axe, live_server.url(path.format(**names), host=host), role, path)
     assert not problems, "\n".join(problems)
-
-
-def make_tour_names(seed: Any, live_db: Any) -> dict[str, Any]:
-    """The seed's objects the paths name, and a sent campaign, an inbox message and a screen
-    (made once per server: a second call finds them)."""
-    from sqlalchemy import delete, select
-
-    from app.accounts.models import User
-    from app.actors.models import Actor
-    from app.campaigns.models import Campaign
-    from app.delivery.models import InboxItem
-    from app.extensions import db
-    from app.kiosks.models import KioskToken
-    from app.territories.models import Neighbourhood, Territory
-    from tests.factories import (
-        make_actor,
-        make_campaign,
-        make_kiosk,
-        make_member,
-        make_publication,
-        make_run,
-    )
-
-    with live_db():
-        neighbourhood = db.session.scalar(
-            select(Neighbourhood.id).where(
-                Neighbourhood.territory_id == seed.ids["coast"], Neighbourhood.name == "Vieux Port"
-            )
-        )
-        shop = db.session.get(Actor, seed.ids["shop"])
-        campaign = db.session.scalar(select(Campaign).where(Campaign.title == "Tour: paniers du samedi"))
-        if campaign is None:
-            campaign = make_campaign(shop, "Tour: paniers du samedi", "Des paniers de saison, samedi matin.")
-            make_run(campaign)
-        item = db.session.scalar(select(InboxItem).where(InboxItem.title == "Tour: paniers du samedi"))
-        if item is None:
-            item = InboxItem(user_id=seed.ids["citizen"], territory_id=seed.ids["coast"], actor_id=shop.id,
-                             title="Tour: paniers du samedi", body="Des paniers de saison, samedi matin.")
-            db.session.add(item)
-            db.session.commit()
-        office = db.session.scalar(select(Actor).where(Actor.name == "Office de Tourisme (tour)"))
-        if office is None:
-            territory = db.session.get(Territory, seed.ids["coast"])
-            office = make_actor(territory, "Office de Tourisme (tour)", kind="tourism_office",
-                                lat=43.1745, lon=5.6046)
-            office.slug = "office-tour"
-            make_member(db.session.get(User, seed.ids["president"]), office, "owner")
-            make_publication(office, "Visite du port (tour)", kind="event", place_name="Quai",
-                             lat=43.1746, lon=5.6047)
-        # A screen's link is shown once: a new one for each tour.
-        db.session.execute(delete(KioskToken).where(KioskToken.actor_id == office.id))
-        db.session.commit()
-        _kiosk, token = make_kiosk(office, "Tour")
-        return {
-            "offer": seed.ids["offer"], "event": seed.ids["event"], "news": seed.ids["news"],
-            "shop": seed.shop_slug, "neighbourhood": neighbourhood, "campaign": campaign.id,
-            "inbox_item": item.id, "kiosk": token,
-        }
