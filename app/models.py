@@ -10,6 +10,14 @@ from app.legal.models import LegalText
 from app.media.models import Media
 from app.notifications.models import Mute, NotificationSettings, PushSubscription
 from app.places.models import LiveCell
+from app.polls.models import (
+    PollOption,
+    PollQuestion,
+    PollRespondent,
+    PollSheet,
+    PollTally,
+    PollText,
+)
 from app.privacy.models import DataExport
 from app.publications.models import Publication, PublicationHashtag
 from app.releases.models import CountRelease
@@ -21,5 +29,6 @@ __all__ = [
     "CountRelease",
     "Consent", "DataExport", "Delivery", "Follow", "InboxItem", "Mute", "NotificationSettings", "PushSubscription",
     "Hashtag", "Invitation", "KioskToken", "LegalText", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
+    "PollOption", "PollQuestion", "PollRespondent", "PollSheet", "PollTally", "PollText",
     "PublicationHashtag", "RateLimitHit", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
 ]

@@ -105,6 +105,17 @@ def csp_with_tiles(tile_url: str) -> str:
     return CSP.replace(IMG_SRC, f"{IMG_SRC} {source}") if source else CSP
 
 
+def csp_with_frame(csp: str, host: str) -> str:
+    """``csp`` that also lets a page frame ``https://host`` (an external survey the town allows):
+    set by the one page that embeds it."""
+    if not HOSTNAME_SOURCE.fullmatch(host or ""):
+        return csp
+    return f"{csp}; frame-src https://{host}"
+
+
+HOSTNAME_SOURCE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
+
+
 def static_file_headers(headers: Any, _path: str, _url: str) -> None:
     """WhiteNoise's hook: static files answer before Flask, so they get their headers here."""
     headers["X-Content-Type-Options"] = "nosniff"

@@ -55,6 +55,9 @@ def new() -> Response:
     form = _form()
     if request.method == "GET":
         form.channels.data = ["push", "inbox"]
+        wanted = request.args.get("publication_id", "")  # "Invite people" from a poll or a publication
+        if wanted.isdigit() and any(str(choice.value) == wanted for choice in form.link.choices or []):
+            form.link.data = wanted
     return _save(form, None)
 
 

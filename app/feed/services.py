@@ -54,7 +54,7 @@ from app.publications.services import current_criteria, visible_criteria
 from app.territories.models import Hashtag
 from app.timezones import local_date, local_midnight
 
-FEED_KINDS = ("news", "event", "offer")
+FEED_KINDS = ("news", "event", "offer", "poll")
 
 
 

@@ -69,7 +69,7 @@ def kiosk_items(territory: Territory, actor: Actor, now: datetime | None = None)
     lon = actor.lon if actor.lon is not None else territory.center_lon
     origin = Origin(lat, lon, "point")
     items = [i for i in near_items(territory, origin, now, limit=200)
-             if i.publication is not None and i.distance_m <= KIOSK_REACH_M]
+             if i.publication is not None and i.kind != "poll" and i.distance_m <= KIOSK_REACH_M]
     return items[:KIOSK_LIMIT]
 
 

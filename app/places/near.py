@@ -42,7 +42,7 @@ class Origin:
 
 @dataclass
 class NearItem:
-    kind: str  # place | offer | event
+    kind: str  # place | offer | event | poll
     title: str
     lat: float
     lon: float
@@ -116,6 +116,12 @@ def happening_publications(territory: Territory, now: datetime, hashtag: Hashtag
                     or_(Publication.valid_from.is_(None), Publication.valid_from <= now),
                     or_(Publication.valid_until.is_(None), Publication.valid_until >= now),
                 ),
+                and_(  # a place poll: open now, tied to a zone (near_items keeps it only in its zone)
+                    Publication.kind == "poll",
+                    or_(Publication.valid_from.is_(None), Publication.valid_from <= now),
+                    or_(Publication.valid_until.is_(None), Publication.valid_until > now),
+                    or_(Publication.radius_m.is_not(None), Publication.zone_geojson.is_not(None)),
+                ),
                 and_(
                     Publication.kind == "event",
                     Publication.starts_at < day_end,
@@ -152,10 +158,19 @@ def open_places(territory: Territory, now: datetime, hashtag: Hashtag | None = N
     return [a for a in db.session.scalars(query) if is_open_now(a, now, territory.timezone)]
 
 
+def _home_point(user: Any) -> tuple[float, float] | None:
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "neighbourhood_id", None):
+        return None
+    hood = db.session.get(Neighbourhood, user.neighbourhood_id)
+    return neighbourhood_centre(hood) if hood is not None else None
+
+
 def near_items(territory: Territory, origin: Origin, now: datetime | None = None,
-               hashtag: Hashtag | None = None, limit: int = NEAR_LIMIT) -> list[NearItem]:
-    """What is open, on offer and on today around ``origin``, nearest first."""
+               hashtag: Hashtag | None = None, limit: int = NEAR_LIMIT, user: Any = None) -> list[NearItem]:
+    """What is open, on offer and on today around ``origin``, nearest first; the place polls of
+    the zone ``origin`` is in, and of the zone ``user`` lives in."""
     now = now or utcnow()
+    home = _home_point(user)
     items: list[NearItem] = []
     for actor in open_places(territory, now, hashtag):
         items.append(NearItem("place", actor.name, actor.lat, actor.lon,
@@ -164,10 +179,15 @@ def near_items(territory: Territory, origin: Origin, now: datetime | None = None
         lat = publication.lat if publication.lat is not None else publication.actor.lat
         lon = publication.lon if publication.lon is not None else publication.actor.lon
         zone = publication_zone(publication)
+        in_zone = bool(zone is not None and zone.covers(Point(origin.lon, origin.lat)))
+        if publication.kind == "poll" and not in_zone and not (
+            home is not None and zone is not None and zone.covers(Point(home[1], home[0]))
+        ):
+            continue  # a place poll is for the people who are there, or live there
         items.append(NearItem(
             publication.kind, publication.title, lat, lon,
             geo.distance_m(origin.lat, origin.lon, lat, lon), publication.actor, publication,
-            in_zone=bool(zone is not None and zone.covers(Point(origin.lon, origin.lat))),
+            in_zone=in_zone,
         ))
     items.sort(key=lambda item: (item.distance_m, item.kind, item.title))
     return items[:limit]

@@ -39,7 +39,7 @@ def near() -> Response:
         "places/near.html",
         "places/_near_list.html",
         origin=origin,
-        items=near_me.near_items(territory, origin, now, hashtag),
+        items=near_me.near_items(territory, origin, now, hashtag, user=current_user),
         problem=problem,
         hashtag=hashtag,
         hashtags=active_hashtags(territory),

@@ -12,10 +12,13 @@ from wtforms import (
     DateTimeLocalField,
     FloatField,
     IntegerField,
+    RadioField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
+    URL,
     DataRequired,
     InputRequired,
     Length,
@@ -200,7 +203,57 @@ class OfferForm(PlaceMixin, PublicationForm):
         return valid
 
 
-FORMS: dict[str, type[PublicationForm]] = {"news": NewsForm, "event": EventForm, "offer": OfferForm}
+class PollForm(PlaceMixin, PublicationForm):
+    """A poll's frame (its questions are written next, app.polls): when it is open, when
+    respondents see the results, an optional zone (a place poll, shown in Near me to people who
+    are there or live there), or an external survey it invites to instead."""
+
+    valid_from = local_datetime_field(_l("Opens"), required=True)
+    valid_until = local_datetime_field(_l("Closes"), required=True)
+    place_name = StringField(
+        _l("Place (optional)"),
+        validators=[Optional(), Length(max=160, message=_l("At most %(max)d characters.")), NoBidiControls()],
+    )
+    poll_results = RadioField(
+        _l("Respondents see the results"),
+        choices=[SelectChoice("live", _l("As the answers come in")),
+                 SelectChoice("closed", _l("Once the poll has closed"))],
+        default="live",
+    )
+    survey_url = StringField(
+        _l("External survey (optional)"),
+        validators=[
+            Optional(),
+            Length(max=500, message=_l("At most %(max)d characters.")),
+            URL(require_tld=True, message=_l("Give the survey's full address, starting with https://.")),
+        ],
+        description=_l("If the town's survey tool holds the questions, give its address: the poll "
+                       "then invites people to it instead of asking questions here."),
+    )
+    survey_embed = BooleanField(_l("Show the survey inside the page (only from hosts the town allows)"))
+
+    def validate_valid_until(self, field: DateTimeLocalField) -> None:
+        if self.valid_from.data and field.data and field.data <= self.valid_from.data:
+            raise ValidationError(_l("The closing time must be after the opening time."))
+
+    def validate_survey_url(self, field: StringField) -> None:
+        if field.data and not field.data.lower().startswith("https://"):
+            raise ValidationError(_l("Give the survey's full address, starting with https://."))
+
+    def validate_survey_embed(self, field: BooleanField) -> None:
+        from app.territories.services import embed_allowed
+
+        if field.data and not self.survey_url.errors:
+            if not self.survey_url.data:
+                raise ValidationError(_l("Give the survey's address to show it inside the page."))
+            if not embed_allowed(g.territory, self.survey_url.data):
+                raise ValidationError(_l("The town does not allow surveys from this host inside its "
+                                         "pages: the poll will link to it instead."))
+
+
+FORMS: dict[str, type[PublicationForm]] = {
+    "news": NewsForm, "event": EventForm, "offer": OfferForm, "poll": PollForm,
+}
 
 # The fields each kind stores (besides hashtags and image).
 KIND_FIELDS = {
@@ -209,5 +262,7 @@ KIND_FIELDS = {
               "radius_m", "zone_geojson"),
     "offer": ("title", "summary", "body_md", "image_alt", "valid_from", "valid_until", "place_name", "lat", "lon",
               "radius_m", "zone_geojson", "is_welcome_offer", "welcome_population_types"),
+    "poll": ("title", "summary", "body_md", "image_alt", "valid_from", "valid_until", "place_name", "lat", "lon",
+             "radius_m", "zone_geojson", "poll_results", "survey_url", "survey_embed"),
 }
 

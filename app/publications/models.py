@@ -8,14 +8,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import Base
 from app.models_common import UTCDateTime, utcnow
 
-PUBLICATION_KINDS = ("news", "event", "offer")
+PUBLICATION_KINDS = ("news", "event", "offer", "poll")
 PUBLICATION_STATUSES = ("draft", "published", "archived")
 # An event without an end: still on (in feeds, near me, the agenda) this long after it starts.
 EVENT_DEFAULT_DURATION = timedelta(hours=3)
 
 
 class Publication(Base):
-    """News, an event (start, end, place) or an offer (validity window, optional place)."""
+    """News, an event (start, end, place), an offer (validity window, optional place) or a poll
+    (open from ``valid_from`` to ``valid_until``, optionally tied to a zone: app.polls)."""
 
     __tablename__ = "publication"
     __table_args__ = (
@@ -47,6 +48,12 @@ class Publication(Base):
     # Offers only: sent once to a person of these population types (csv) who enters the zone.
     is_welcome_offer: Mapped[bool] = mapped_column(Boolean, default=False)
     welcome_population_types: Mapped[str] = mapped_column(String(100), default="")
+    # Polls (app.polls): open from ``valid_from`` to ``valid_until``; results shown to respondents
+    # "live" or once "closed"; or, instead of questions, an invitation to an external survey
+    # (a link, or embedded when its host is one the town allows).
+    poll_results: Mapped[str] = mapped_column(String(10), default="live", server_default="live")
+    survey_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    survey_embed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     image_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
     # What the image shows, for people who cannot see it (empty: the image is decorative).
     image_alt: Mapped[str] = mapped_column(String(250), default="", server_default="")

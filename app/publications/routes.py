@@ -68,6 +68,8 @@ def new() -> Response:
                 _("Published.") if publication.status == "published" else _("Draft saved."),
                 "success",
             )
+            if kind == "poll":  # next: its questions (app.polls)
+                return see_other("polls.questions", poll_id=publication.id)
             return see_other(".manage")
     return _form_page(form, kind, None)
 
@@ -142,6 +144,8 @@ def show(publication_id: int) -> Response:
     publication = get_scoped_or_404(Publication, publication_id)
     if not can_view(current_user, publication):
         abort(404)
+    if publication.kind == "poll":  # a poll's page is where people answer it (app.polls)
+        return see_other("polls.show", poll_id=publication.id)
     return render(
         "publications/show.html",
         publication=publication,
@@ -225,7 +229,7 @@ def _date_time(value: Any) -> str:
 
 @bp.app_template_global()
 def publication_kind_label(kind: str) -> str:
-    return {"news": _("News"), "event": _("Event"), "offer": _("Offer")}.get(kind, kind)
+    return {"news": _("News"), "event": _("Event"), "offer": _("Offer"), "poll": _("Poll")}.get(kind, kind)
 
 
 @bp.app_template_global()

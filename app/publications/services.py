@@ -43,6 +43,9 @@ EDITABLE_FIELDS = (
     "zone_geojson",
     "is_welcome_offer",
     "welcome_population_types",
+    "poll_results",
+    "survey_url",
+    "survey_embed",
 )
 
 

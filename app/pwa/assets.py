@@ -46,6 +46,7 @@ STYLESHEETS = (
     "css/charts.css",
     "css/privacy.css",
     "css/legal.css",
+    "css/polls.css",
 )
 SCRIPTS = (
     "vendor/htmx-2.0.11/htmx.min.js",

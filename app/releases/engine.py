@@ -283,6 +283,59 @@ def release(asker: Asker, question: Question, count: Callable[[], int], *,
     return Released(shown_value(stored.noisy, floor), floor)
 
 
+def release_many(asker: Asker, questions: list[Question],
+                 counts: Callable[[list[Question]], dict[Question, int]], *,
+                 now: datetime | None = None) -> dict[Question, Released]:
+    """``release`` for many questions nobody chooses (a poll's table, the observatory's): one
+    read of the stored answers, one ``counts(missing)`` for those not answered yet in their
+    window, one write. Each question keeps its own noise and its own stored answer."""
+    if not questions:
+        return {}
+    assert all(not question.chosen for question in questions), "chosen questions cost budget: use release()"
+    now = now or utcnow()
+    territory = db.session.get(Territory, asker.territory_id)
+    assert territory is not None
+    floor = anonymity_floor(territory)
+    keyed = {(question.digest, window_start(question, territory, now)): question for question in questions}
+    scope = (
+        CountRelease.territory_id == asker.territory_id, CountRelease.asker_kind == asker.kind,
+        CountRelease.asker_id == asker.id,
+    )
+
+    def stored() -> dict[tuple[str, datetime], int]:
+        found: dict[tuple[str, datetime], int] = {}
+        digests = sorted({digest for digest, _start in keyed})
+        for chunk in range(0, len(digests), 500):
+            rows = db.session.execute(select(
+                CountRelease.question, CountRelease.window_start, CountRelease.noisy
+            ).where(*scope, CountRelease.question.in_(digests[chunk:chunk + 500])))
+            for digest, start, noisy in rows:
+                start = start if start.tzinfo else start.replace(tzinfo=UTC)
+                found[(digest, start)] = noisy
+        return found
+
+    found = stored()
+    missing = [question for key, question in keyed.items() if key not in found]
+    if missing:
+        exact = counts(missing)
+        epsilon = settings_of(territory).epsilon
+        connection = db.session.connection()
+        insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        rows = [
+            dict(territory_id=asker.territory_id, asker_kind=asker.kind, asker_id=asker.id, question=digest,
+                 window_start=start, noisy=noisy_count(exact.get(question, 0), epsilon), epsilon=0.0,
+                 created_at=now)
+            for (digest, start), question in keyed.items() if (digest, start) not in found
+        ]
+        connection.execute(insert(CountRelease.__table__).on_conflict_do_nothing(), rows)
+        found = stored()
+        db.session.commit()
+    return {
+        question: Released(shown_value(found[key], floor), floor)
+        for key, question in keyed.items() if key in found
+    }
+
+
 def new_key() -> str:
     """A random question part, for what must never be answered the same way twice."""
     return secrets.token_hex(8)

@@ -69,6 +69,9 @@ class Territory(Base):
     min_zone_radius_m: Mapped[int] = mapped_column(Integer, default=300, server_default="300")
     # Map tiles of "Near me" ({z}/{x}/{y} URL template); empty: markers without a background map.
     tile_url: Mapped[str] = mapped_column(String(255), default="")
+    # Hosts whose surveys a poll may show inside its page (one per line; the poll page's CSP
+    # allows them in frame-src, for that page only). Any other survey is linked to, not embedded.
+    survey_hosts: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     hosts: Mapped[list[TerritoryHost]] = relationship(

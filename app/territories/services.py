@@ -191,6 +191,30 @@ def parse_hostnames(text: str) -> list[str]:
     return names
 
 
+def survey_host_list(territory: Territory) -> list[str]:
+    """The hosts whose surveys may be embedded in the town's poll pages."""
+    return parse_hostnames(territory.survey_hosts or "")
+
+
+def embed_allowed(territory: Territory, url: str) -> bool:
+    """``url`` is an https address on a host the town allows surveys to be embedded from."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit((url or "").strip())
+    except ValueError:
+        return False
+    host = (parts.hostname or "").lower().rstrip(".")
+    return parts.scheme == "https" and not parts.username and bool(host) and host in survey_host_list(territory)
+
+
+def survey_hosts_problem(names: list[str]) -> str | None:
+    for name in names:
+        if not HOSTNAME.fullmatch(name):
+            return _("%(host)s is not a valid host name.", host=name)
+    return None
+
+
 def hostnames_problem(territory: Territory | None, names: list[str]) -> str | None:
     if not names:
         return _("Give at least one host name.")

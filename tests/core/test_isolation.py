@@ -23,6 +23,7 @@ from app.delivery.models import InboxItem
 from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
 from app.media.models import Media
+from app.polls.models import PollQuestion
 from app.publications.models import Publication
 from app.territories.models import Territory
 from tests.factories import (
@@ -90,6 +91,10 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
         with app.test_request_context(base_url=HOSTS[slug]):
             _invitation, invitation_token = actor_services.invite(actor, admin, f"editor@{slug}.test")
         export_id = _export_of(admin)
+        poll = make_publication(actor, f"Poll {slug}", kind="poll")
+        poll_question = PollQuestion(publication_id=poll.id, kind="text", text=f"Question {slug}")
+        db.session.add(poll_question)
+        db.session.commit()
         message_token = delivery_token(delivery.id)
         worlds[slug] = {
             "admin": admin,
@@ -108,6 +113,8 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "run_id": run.id,
                 "delivery_id": delivery.id,
                 "kiosk_id": kiosk.id,
+                "question_id": poll_question.id,
+                "poll_id": poll.id,
                 "slug": actor.slug,
                 "actor_slug": actor.slug,
                 **({"export_id": export_id} if export_id is not None else {}),

@@ -22,6 +22,7 @@ import zipfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,6 +47,7 @@ from app.media.models import Media
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings
 from app.places.models import LiveCell
+from app.polls.models import PollOption, PollQuestion
 from app.profiles.routes import ONBOARDING_STEPS
 from app.territories.models import Territory
 from tests.factories import (
@@ -175,6 +177,15 @@ def _seed(app: Flask, push_service: PushService) -> Town:
             endpoints[user.id] = endpoint
             markers |= {marked, endpoint}
 
+    # The shop asks them a poll (a choice and a short text) that each answers through the app.
+    poll = make_publication(actor, "Sondage du marché", kind="poll", valid_from=utcnow() - timedelta(hours=1),
+                            valid_until=utcnow() + timedelta(days=7))
+    poll_choice = PollQuestion(publication_id=poll.id, position=1, kind="single", text="Quel jour ?")
+    poll_choice.options = [PollOption(label="Samedi", position=1), PollOption(label="Dimanche", position=2)]
+    poll_text = PollQuestion(publication_id=poll.id, position=2, kind="text", text="Autre chose ?", required=False)
+    db.session.add_all([poll_choice, poll_text])
+    db.session.commit()
+
     # Each citizen sets where they live and checks in near the shop, through the app.
     for i, user in enumerate(citizens):
         client = app.test_client()
@@ -189,6 +200,12 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         response = client.post("/near/checkin", base_url=HOST, json={"lat": float(live[0]), "lon": float(live[1])},
                                headers={"X-CSRFToken": token})
         assert response.status_code == 200, response.get_data(as_text=True)
+        phone = next(m for m in markers if m.startswith("+") and m.endswith(f"{i:02d}271828"))
+        response = client.post(f"/polls/{poll.id}/answer", base_url=HOST, data={
+            "csrf_token": token, f"q{poll_choice.id}": poll_choice.options[i % 2].id, "share": "yes",
+            f"q{poll_text.id}": f"Écrivez-moi : {user.email} ou {phone}",
+        })
+        assert response.status_code == 303, response.get_data(as_text=True)
         markers |= _coordinate_markers(home[0]) | _coordinate_markers(home[1])
         markers |= _coordinate_markers(live[0]) | _coordinate_markers(live[1])
     db.session.expire_all()
@@ -254,6 +271,8 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "membership_id": [owner_membership.id],
         "consent_id": [owner_consent.id],
         "kiosk_id": [kiosk.id],
+        "poll_id": [poll.id],
+        "question_id": [poll_choice.id, poll_text.id],
         "export_id": exports,
         "run_id": [run.id],
         "size": [192, 512],

@@ -1,0 +1,254 @@
+"""Poll routes: the question editor (/manage/polls/…, the acting actor's), the poll page where
+people answer (/polls/<id>, also without JavaScript), and the results with their CSV.
+
+Every route is scoped to the territory (another territory's poll is a 404) and, for the editor,
+to the acting actor (another actor's poll is a 404 too)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from app.actors.roles import actor_role_required
+from app.admin.permissions import is_territory_admin
+from app.extensions import configured_limit, limiter, person_key
+from app.htmx import render, see_other
+from app.polls import answers, bp, keys, results, services
+from app.polls.forms import KIND_LABELS, QuestionForm
+from app.polls.models import PollQuestion
+from app.publications.models import Publication
+from app.publications.permissions import can_view, is_member, own_publication_or_404
+from app.security import csp_with_frame
+from app.territories.context import current_territory, get_scoped_or_404
+from app.territories.services import embed_allowed
+
+
+@bp.after_request
+def _ballot_cookie(response: Response) -> Response:
+    return keys.set_cookie(response)
+
+
+def _own_poll_or_404(poll_id: int) -> Publication:
+    publication = own_publication_or_404(poll_id)
+    if publication.kind != "poll":
+        abort(404)
+    return publication
+
+
+def _poll_or_404(poll_id: int) -> Publication:
+    publication = get_scoped_or_404(Publication, poll_id)
+    if publication.kind != "poll" or not can_view(current_user, publication):
+        abort(404)
+    return publication
+
+
+def _question_or_404(publication: Publication, question_id: int) -> PollQuestion:
+    question = next((q for q in answers.questions_of(publication) if q.id == question_id), None)
+    if question is None:
+        abort(404)
+    return question
+
+
+def may_see_results(publication: Publication) -> bool:
+    """The poll's actor and the town's admins always; others as the poll says (live, or once
+    closed)."""
+    if is_member(current_user, publication) or is_territory_admin(current_user):
+        return True
+    return publication.is_visible and (publication.poll_results == "live" or answers.is_closed(publication))
+
+
+# --- the question editor ------------------------------------------------------------------------
+
+
+@bp.route("/manage/polls/<int:poll_id>/questions", methods=["GET", "POST"])
+@actor_role_required()
+def questions(poll_id: int) -> Response:
+    publication = _own_poll_or_404(poll_id)
+    form = QuestionForm()
+    if form.validate_on_submit():
+        try:
+            services.add_question(publication, form.kind.data, form.text.data, form.help_text.data,
+                                  form.required.data, form.option_labels, int(form.scale_max.data or 5))
+        except services.QuestionError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Question added."), "success")
+            return see_other(".questions", anchor="new-question", poll_id=publication.id)
+    return _editor(publication, form)
+
+
+def _editor(publication: Publication, form: QuestionForm, editing: PollQuestion | None = None) -> Response:
+    return render(
+        "polls/questions.html", publication=publication, form=form, editing=editing,
+        questions=answers.questions_of(publication), locked=answers.has_answers(publication),
+        kind_labels=KIND_LABELS, status=422 if request.method == "POST" else 200,
+    )
+
+
+@bp.route("/manage/polls/<int:poll_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@actor_role_required()
+def edit_question(poll_id: int, question_id: int) -> Response:
+    publication = _own_poll_or_404(poll_id)
+    question = _question_or_404(publication, question_id)
+    form = QuestionForm(obj=question if request.method == "GET" else None)
+    if request.method == "GET":
+        form.options.data = "\n".join(option.label for option in question.options)
+        form.scale_max.data = str(question.scale_max or 5)
+    if form.validate_on_submit():
+        try:
+            services.update_question(publication, question, form.kind.data, form.text.data, form.help_text.data,
+                                     form.required.data, form.option_labels, int(form.scale_max.data or 5))
+        except services.QuestionError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Question saved."), "success")
+            return see_other(".questions", poll_id=publication.id)
+    return _editor(publication, form, editing=question)
+
+
+@bp.post("/manage/polls/<int:poll_id>/questions/<int:question_id>/delete")
+@actor_role_required()
+def delete_question(poll_id: int, question_id: int) -> Response:
+    publication = _own_poll_or_404(poll_id)
+    question = _question_or_404(publication, question_id)
+    try:
+        services.delete_question(publication, question)
+    except services.QuestionError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Question deleted."), "success")
+    return see_other(".questions", poll_id=publication.id)
+
+
+@bp.post("/manage/polls/<int:poll_id>/questions/<int:question_id>/move")
+@actor_role_required()
+def move_question(poll_id: int, question_id: int) -> Response:
+    publication = _own_poll_or_404(poll_id)
+    question = _question_or_404(publication, question_id)
+    services.move_question(publication, question, -1 if request.form.get("direction") == "up" else 1)
+    return see_other(".questions", poll_id=publication.id)
+
+
+# --- answering -------------------------------------------------------------------------------------
+
+
+@bp.get("/polls/<int:poll_id>")
+def show(poll_id: int) -> Response:
+    publication = _poll_or_404(poll_id)
+    return _poll_page(publication)
+
+
+def _poll_page(publication: Publication, parsed: answers.Parsed | None = None, shared: bool | None = None,
+               status: int = 200) -> Response:
+    territory = current_territory()
+    mine = None
+    answered = False
+    if current_user.is_authenticated:
+        answered = answers.has_answered(publication, current_user)
+        if answered:
+            mine = answers.own_answer(publication, current_user, keys.browser_key())
+    embed = bool(publication.survey_url and publication.survey_embed
+                 and embed_allowed(territory, publication.survey_url))
+    response = make_response(render(
+        "polls/show.html", publication=publication, questions=answers.questions_of(publication),
+        is_open=answers.is_open(publication), is_closed=answers.is_closed(publication),
+        answered=answered, mine=mine, errors=(parsed.errors if parsed else {}),
+        given=(parsed.answer if parsed else (mine or {}).get("answer", {})),
+        shared=shared if shared is not None else bool((mine or {}).get("shared")),
+        may_see_results=may_see_results(publication), can_edit=is_member(current_user, publication),
+        embed=embed, status=status,
+    ))
+    if embed:
+        from urllib.parse import urlsplit
+
+        host = (urlsplit(publication.survey_url).hostname or "").lower()
+        response.headers["Content-Security-Policy"] = csp_with_frame(_base_csp(territory), host)
+    return response
+
+
+def _base_csp(territory: object) -> str:
+    from app.security import CSP, csp_with_tiles
+
+    tile_url = getattr(territory, "tile_url", "")
+    return csp_with_tiles(tile_url) if tile_url else CSP
+
+
+@bp.post("/polls/<int:poll_id>/answer")
+@login_required
+@limiter.limit(configured_limit("RATELIMIT_API"), key_func=person_key)
+def answer(poll_id: int) -> Response:
+    publication = _poll_or_404(poll_id)
+    if publication.survey_url:
+        abort(404)
+    parsed = answers.parse(answers.questions_of(publication), request.form)
+    shared = request.form.get("share") == "yes"
+    if parsed.errors:
+        return _poll_page(publication, parsed, shared, status=422)
+    try:
+        outcome = answers.submit(publication, current_territory(), current_user, keys.browser_key(create=True),
+                                 parsed.answer, shared)
+    except answers.AnswerError as error:
+        flash(str(error), "error")
+        return _poll_page(publication, parsed, shared, status=409)
+    flash(_("Your answer is changed.") if outcome == "changed" else _("Thank you: your answer is counted."),
+          "success")
+    return see_other(".show", poll_id=publication.id)
+
+
+@bp.post("/polls/<int:poll_id>/withdraw")
+@login_required
+def withdraw(poll_id: int) -> Response:
+    publication = _poll_or_404(poll_id)
+    try:
+        answers.withdraw(publication, current_user, keys.browser_key())
+    except answers.AnswerError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Your answer is withdrawn: it no longer counts."), "success")
+    return see_other(".show", poll_id=publication.id)
+
+
+# --- results -----------------------------------------------------------------------------------------
+
+
+def _results(publication: Publication) -> results.PollResults:
+    if not may_see_results(publication):
+        abort(404)
+    by = request.args.get("by", "")
+    texts = is_member(current_user, publication)
+    return results.results(publication, current_territory(), by, texts=texts)
+
+
+@bp.get("/polls/<int:poll_id>/results")
+def results_page(poll_id: int) -> Response:
+    publication = _poll_or_404(poll_id)
+    found = _results(publication)
+    return render("polls/results.html", publication=publication, found=found, breakdowns=results.BREAKDOWNS,
+                  breakdown_label=results.breakdown_label, kind_labels=KIND_LABELS)
+
+
+@bp.get("/polls/<int:poll_id>/results.csv")
+def results_csv(poll_id: int) -> Response:
+    publication = _poll_or_404(poll_id)
+    found = _results(publication)
+    response = make_response(results.results_csv(found))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    name = f"poll-{publication.id}-results{'-' + found.breakdown if found.breakdown else ''}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/polls/results-readme.txt")
+def results_readme() -> Response:
+    response = make_response(render("polls/csv_readme.txt", floor=results.anonymity_floor(current_territory())))
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    return response
+
+
+@bp.app_template_global()
+def poll_url(publication: Publication) -> str:
+    return url_for("polls.show", poll_id=publication.id)
+
