@@ -17,7 +17,14 @@ from app.models_common import utcnow
 from app.polls.models import PollOption, PollQuestion
 from app.publications.models import Publication
 from app.territories.models import Territory
-from tests.factories import login_as, make_actor, make_member, make_publication, make_territory, make_user
+from tests.factories import (
+    login_as,
+    make_actor,
+    make_member,
+    make_publication,
+    make_territory,
+    make_user,
+)
 from tests.support.csrf import csrf_token
 
 

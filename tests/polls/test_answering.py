@@ -84,7 +84,7 @@ def test_withdrawing_takes_the_answer_out_of_every_count(app: Flask, town: PollT
 def test_a_refused_answer_says_why_next_to_the_question_and_keeps_what_was_given(app: Flask, town: PollTown) -> None:
     poll = town.poll
     client = logged_in(app, citizen(town.territory))
-    single, ranking, multiple = question(poll, "single"), question(poll, "ranking"), question(poll, "multiple")
+    ranking, multiple = question(poll, "ranking"), question(poll, "multiple")
     ids = [o.id for o in ranking.options]
     benches = option(poll, "multiple", "Benches")
     response = answer(client, poll, {f"q{ranking.id}-{ids[0]}": "1", f"q{ranking.id}-{ids[1]}": "3",
