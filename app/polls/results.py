@@ -8,9 +8,10 @@
   shown the same way ("—", an empty CSV value): nobody can tell them apart.
 - **No subtraction**: where the figures of a row add up to a total that is shown (the options of
   a single-choice question and its number of answers; a cross-table's groups and the option's
-  figure), visible figures are hidden, smallest first, until the total minus what is visible is
-  at least the floor — so "total minus the rest" never points at a small group. The decision uses
-  the released figures only (no exact count leaks through it).
+  figure), visible figures are hidden, smallest first, while the total minus what is visible
+  would be a small group (more than none, fewer than the floor) — so "total minus the rest"
+  never points at a small group. The decision uses the released figures only (no exact count
+  leaks through it).
 
 Figures stand for a day while the poll is open (asking again the same day gives the same
 answer) and for good once it has closed. They are released to the poll's actor, whoever looks,
@@ -149,13 +150,15 @@ def groups_of_dim(territory: Territory, dim: str) -> list[tuple[str, str]]:
 
 
 def protect(total: int | None, cells: list[int | None], floor: int) -> list[int | None]:
-    """Hide visible cells, smallest first, until the shown ``total`` minus the visible cells is at
-    least ``floor`` (or nothing is visible); nothing to do when no cell is hidden or no total."""
+    """Hide visible cells, smallest first, while the shown ``total`` minus the visible cells
+    would point at a small group (more than none, fewer than ``floor``); nothing to do when no
+    cell is hidden or there is no total. Decided on released figures only."""
     cells = list(cells)
     if total is None:
         return cells
     while any(c is None for c in cells) and any(c is not None for c in cells):
-        if total - sum(c for c in cells if c is not None) >= floor:
+        remainder = total - sum(c for c in cells if c is not None)
+        if remainder <= 0 or remainder >= floor:
             break
         smallest = min((c, i) for i, c in enumerate(cells) if c is not None)[1]
         cells[smallest] = None
@@ -303,3 +306,66 @@ def _safe(text: str) -> str:
     """No cell starts like a formula (CSV injection in spreadsheets)."""
     text = str(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# --- over time (the observatory of needs) ---------------------------------------------------------
+
+
+@dataclass
+class PollOverTime:
+    publication: Publication
+    weeks: list[str]  # ISO weeks, "2026-W49"
+    figures: list[Figure]  # people who answered that week (as last changed), released
+    total: Figure
+
+    @property
+    def chart(self) -> BarChart:
+        return bar_chart(
+            f"poll-{self.publication.id}-weeks", self.publication.title, self.weeks,
+            [Series(_("People who answered"), tuple(f.point for f in self.figures))],
+            category_heading=_("Week"), value_label=_("People"),
+        )
+
+
+def _iso_week(moment: datetime, territory: Territory) -> str:
+    from app.timezones import zone as time_zone
+
+    week = moment.astimezone(time_zone(territory)).isocalendar()
+    return f"{week.year}-W{week.week:02d}"
+
+
+def over_time(publication: Publication, territory: Territory, now: datetime | None = None,
+              most_weeks: int = 26) -> PollOverTime:
+    """How many people answered a poll each week it was open (the week of their last change),
+    released like the poll's other figures."""
+    from datetime import timedelta
+
+    now = now or utcnow()
+    start = publication.valid_from or publication.published_at or now
+    end = min(now, publication.valid_until or now)
+    weeks: list[str] = []
+    moment = start
+    while moment <= end + timedelta(days=6) and len(weeks) < most_weeks:
+        week = _iso_week(moment, territory)
+        if week not in weeks and moment <= max(end, start):
+            weeks.append(week)
+        moment += timedelta(days=7)
+    if _iso_week(end, territory) not in weeks and len(weeks) < most_weeks:
+        weeks.append(_iso_week(end, territory))
+    cells: list[Cell] = [(0, 0, ANSWERED, "all", "")] + [(0, 0, ANSWERED, "week", w) for w in weeks]
+    released = release_cells(publication, cells, now)
+    total = released[(0, 0, ANSWERED, "all", "")]
+    figures = protect(total, [released[(0, 0, ANSWERED, "week", w)] for w in weeks], anonymity_floor(territory))
+    return PollOverTime(publication, weeks, [Figure(v) for v in figures], Figure(total))
+
+
+def town_polls(territory: Territory, limit: int = 12) -> list[Publication]:
+    """The town's latest visible polls (every actor's), newest first."""
+    from app.actors.models import Actor
+    from app.publications.services import visible_criteria
+
+    return list(db.session.scalars(
+        select(Publication).join(Actor, Actor.id == Publication.actor_id)
+        .where(*visible_criteria(territory.id), Publication.kind == "poll")
+        .order_by(Publication.published_at.desc()).limit(limit)
+    ))
