@@ -1,0 +1,283 @@
+"""Polls in a browser (issue 13): an association writes a poll and invites residents of a
+neighbourhood interested in a hashtag with a campaign; a matching citizen answers it from the
+inbox on a phone and changes the answer, while a citizen who does not match never sees the
+invitation; a tourist on the market square finds the place poll in Near me and answers it; the
+results page shows per-option counts and a cross-table with hidden cells, and its CSV holds
+exactly the page's figures; the poll page and the results page pass axe and never scroll
+sideways at 360 px.
+
+To get figures over the anonymity floor, the results tests plant answers through
+``app.polls.answers.submit`` (each person with a ballot key of their own): the pages and the CSV
+under test are the real ones."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.accounts.consents import PROFILE_TARGETING, grant_consent
+from app.accounts.models import User, UserHashtag
+from app.actors.models import Actor
+from app.extensions import db
+from app.models_common import utcnow
+from app.polls import answers
+from app.polls.models import PollOption, PollQuestion
+from app.publications.models import Publication
+from app.territories.models import Hashtag, Neighbourhood, Territory
+from tests.e2e.conftest import MOBILE_VIEWPORT, act_as, describe_violations, log_in
+from tests.factories import (
+    make_actor,
+    make_citizen,
+    make_hashtag,
+    make_member,
+    make_neighbourhood,
+    make_publication,
+    make_user,
+)
+
+pytestmark = pytest.mark.e2e
+
+EVERY_IMPACT = ("minor", "moderate", "serious", "critical")
+MARKET_SQUARE = {"latitude": 43.17512345, "longitude": 5.60498765}
+ASSOCIATION = "Les Amis de la Braderie"
+PRESIDENT = "presidente-braderie@example.org"
+NEIGHBOURHOOD = "Centre-ville"
+HASHTAG = "braderie"
+NEIGHBOURS = 11  # planted people who match the invitation: with the citizen, over the floor
+
+
+@pytest.fixture
+def context(incognito_context):  # type: ignore[no-untyped-def]
+    """Nothing to install here."""
+    return incognito_context
+
+
+@dataclass
+class Town:
+    territory: int
+    association: int
+    neighbourhood: int
+    other_neighbourhood: int
+    hashtag: int
+
+
+def _one(model: Any, **where: Any) -> Any:
+    return db.session.scalar(select(model).filter_by(**where))
+
+
+def braderie_town(live_db, seed) -> Town:  # type: ignore[no-untyped-def]
+    """Centre-ville, #braderie and an association with its president; made once per server."""
+    with live_db():
+        territory = db.session.get(Territory, seed.ids["coast"])
+        hood = _one(Neighbourhood, territory_id=territory.id, name=NEIGHBOURHOOD) or make_neighbourhood(
+            territory, NEIGHBOURHOOD)
+        other = _one(Neighbourhood, territory_id=territory.id, name="Fardeloup")
+        tag = _one(Hashtag, territory_id=territory.id, tag=HASHTAG) or make_hashtag(territory, HASHTAG)
+        association = _one(Actor, territory_id=territory.id, name=ASSOCIATION)
+        if association is None:
+            association = make_actor(territory, ASSOCIATION, kind="association", verified_at=utcnow(),
+                                     summary="La braderie du centre-ville, chaque printemps")
+            association.slug = "amis-braderie"
+            president = make_user(territory, PRESIDENT, display_name="Hélène", onboarded_at=utcnow())
+            make_member(president, association, "owner")
+        return Town(territory.id, association.id, hood.id, other.id, tag.id)
+
+
+def person(territory: Territory, *, email: str | None = None, hashtags: tuple[int, ...] = (), share: bool = True,
+           **fields: Any) -> User:
+    """A person of the town with a profile they let be used: one who can log in with ``email``,
+    else a planted one."""
+    fields.setdefault("onboarded_at", utcnow())
+    user = make_user(territory, email, **fields) if email else make_citizen(territory, **fields)
+    for hashtag_id in hashtags:
+        db.session.add(UserHashtag(user_id=user.id, hashtag_id=hashtag_id))
+    if share:
+        grant_consent(user, PROFILE_TARGETING, detail="e2e")
+    db.session.commit()
+    return user
+
+
+def local_input(territory_id: int, delta: timedelta) -> str:
+    """A datetime-local value on the town's clock, ``delta`` from now."""
+    zone = ZoneInfo(db.session.get(Territory, territory_id).timezone)
+    return (datetime.now(zone) + delta).strftime("%Y-%m-%dT%H:%M")
+
+
+def make_poll(actor: Actor, title: str, **fields: Any) -> Publication:
+    """A published poll, open for a week: one single-choice and one multiple-choice question."""
+    now = utcnow()
+    poll = make_publication(actor, title, kind="poll", valid_from=now - timedelta(hours=1),
+                            valid_until=now + timedelta(days=7), **fields)
+    for position, (kind, text, labels) in enumerate((
+        ("single", "Où installer la braderie ?", ["Sur le port", "Place du marché", "Au parc"]),
+        ("multiple", "Qu’aimeriez-vous y trouver ?", ["Des bancs", "Des arbres", "Une fontaine"]),
+    ), start=1):
+        question = PollQuestion(publication_id=poll.id, position=position, kind=kind, text=text, required=True)
+        question.options = [PollOption(label=label, position=i) for i, label in enumerate(labels, start=1)]
+        db.session.add(question)
+    db.session.commit()
+    return poll
+
+
+def options_of(poll: Publication) -> list[list[int]]:
+    return [[option.id for option in question.options] for question in answers.questions_of(poll)]
+
+
+def _passes_axe(page, axe, where: str) -> None:  # type: ignore[no-untyped-def]
+    violations = axe(page, EVERY_IMPACT)
+    assert not violations, f"{where}:\n{describe_violations(violations)}"
+
+
+def _no_sideways_scroll(page, where: str) -> None:  # type: ignore[no-untyped-def]
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= MOBILE_VIEWPORT["width"], f"{where} scrolls sideways ({width} px)"
+
+
+def _new_page(browser, live_server):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=MOBILE_VIEWPORT, locale="fr-FR")
+    context.set_default_timeout(10_000)
+    return context, context.new_page()
+
+
+# --- 1. writing a poll, inviting by criteria, answering from the inbox ------------------------------
+
+
+def test_an_association_invites_residents_by_criteria_and_a_citizen_answers_from_the_inbox_on_a_phone(
+    page, browser, live_server, live_db, seed
+):
+    town = braderie_town(live_db, seed)
+    suffix = uuid.uuid4().hex[:6]
+    with live_db():
+        territory = db.session.get(Territory, town.territory)
+        citizen = person(territory, email=f"voisine-{suffix}@example.org", display_name="Zoé",
+                         neighbourhood_id=town.neighbourhood, population_type="resident", hashtags=(town.hashtag,))
+        marche = _one(Hashtag, territory_id=territory.id, tag="marche")
+        # lives in Centre-ville too, but follows #marche, not #braderie
+        other = person(territory, email=f"voisin-{suffix}@example.org", display_name="Yanis",
+                       neighbourhood_id=town.neighbourhood, population_type="resident", hashtags=(marche.id,))
+        for _ in range(NEIGHBOURS):
+            person(territory, neighbourhood_id=town.neighbourhood, population_type="resident",
+                   hashtags=(town.hashtag,))
+        citizen_email, other_email = citizen.email, other.email
+        opens, closes = local_input(town.territory, -timedelta(hours=1)), local_input(town.territory, timedelta(days=7))
+
+    # --- the association writes the poll: its frame, then its questions, then publishes it -------
+    title = f"La braderie de printemps {suffix}"
+    association_context, association = _new_page(browser, live_server)
+    try:
+        log_in(association, live_server, PRESIDENT, seed.password)
+        act_as(association, ASSOCIATION)
+        association.goto(live_server.url("/manage/publications/new?kind=poll"))
+        association.locator("#title").fill(title)
+        association.locator("#summary").fill("Dites-nous où et comment, en deux questions.")
+        association.locator("#valid_from").fill(opens)
+        association.locator("#valid_until").fill(closes)
+        association.locator("input[name=poll_results][value=live]").check()
+        association.locator("button[name=action][value=save]").click()
+        association.wait_for_url("**/manage/polls/*/questions")
+        poll_id = int(association.url.rstrip("/").split("/")[-2])
+
+        editor_form = association.locator("form.poll-question-form")
+        association.locator("input[name=kind][value=single]").check()
+        association.locator("#text").fill("Où installer la braderie ?")
+        association.locator("#options").fill("Sur le port\nPlace du marché\nAu parc")
+        editor_form.locator("button[type=submit]").click()
+        expect(association.locator(".poll-question-item")).to_have_count(1)
+        association.locator("input[name=kind][value=multiple]").check()
+        association.locator("#text").fill("Qu’aimeriez-vous y trouver ?")
+        association.locator("#options").fill("Des bancs\nDes arbres\nUne fontaine")
+        editor_form.locator("button[type=submit]").click()
+        expect(association.locator(".poll-question-item")).to_have_count(2)
+        expect(association.locator(".poll-question-item").nth(1)).to_contain_text("Une fontaine")
+
+        association.locator("form[action$='/status'] button[type=submit]").click()  # publish the poll
+        association.wait_for_url("**/manage/publications")
+        with live_db():
+            poll = db.session.get(Publication, poll_id)
+            assert (poll.kind, poll.status, poll.actor_id) == ("poll", "published", town.association)
+            [where, wishes] = options_of(poll)
+            first, second = (question.id for question in answers.questions_of(poll))
+
+        # --- …and invites Centre-ville's residents interested in #braderie, by the inbox ----------
+        association.goto(live_server.url(f"/manage/polls/{poll_id}/questions"))
+        association.locator(f"a[href$='/manage/campaigns/new?publication_id={poll_id}']").click()
+        association.wait_for_url("**/manage/campaigns/new?publication_id=*")
+        expect(association.locator("#link")).to_have_value(str(poll_id))  # the poll, preselected
+        invitation = f"Votre avis sur la braderie {suffix}"
+        association.locator("#title").fill(invitation)
+        association.locator("#body").fill("Deux questions, une minute : où et comment.")
+        association.locator("#step-what [data-step-go=who]").click()
+        association.locator("#step-who label.chip", has_text=f"#{HASHTAG}").click()
+        association.locator("#step-who label.chip", has_text=NEIGHBOURHOOD).click()
+        expect(association.locator("#audience .audience-count")).to_be_visible()
+        association.locator("#step-who [data-step-go=when]").click()
+        for channel in ("push", "email"):
+            box = association.locator(f"input[name=channels][value={channel}]")
+            if box.count() and box.is_checked():
+                association.locator(f"label.chip[for='{box.get_attribute('id')}']").click()
+        expect(association.locator("input[name=channels][value=inbox]")).to_be_checked()
+        association.locator("#step-when [data-step-go=review]").click()
+        association.locator("#audience button[value=send]").click()
+        expect(association.get_by_role("heading", level=1, name=invitation)).to_be_visible()
+    finally:
+        association_context.close()
+
+    # --- the matching citizen, on a phone: the inbox, the invitation, the poll -------------------
+    assert page.viewport_size == MOBILE_VIEWPORT
+    log_in(page, live_server, citizen_email, seed.password)
+    page.locator("#inbox-link").click()
+    page.wait_for_url("**/me/inbox")
+    message = page.locator(".inbox-item", has_text=invitation)
+    expect(message).to_have_count(1)
+    message.get_by_role("link", name=invitation).click()  # opens it in place
+    message.get_by_role("link", name="Ouvrir").click()
+    page.wait_for_url(f"**/polls/{poll_id}")
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+
+    # a few taps: one answer, two wishes, counted by profile too, send
+    page.locator("label.poll-choice", has_text="Place du marché").click()
+    page.locator("label.poll-choice", has_text="Des bancs").click()
+    page.locator("label.poll-choice", has_text="Des arbres").click()
+    page.locator("label[for=share]").click()
+    send = page.locator("form.poll-form button[type=submit]")
+    send.click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    expect(page.locator(f"input[name=q{first}][value='{where[1]}']")).to_be_checked()
+    expect(page.locator(f"input[name=q{second}][value='{wishes[0]}']")).to_be_checked()
+    expect(page.locator("form.poll-withdraw")).to_be_visible()  # answered: it can be withdrawn too
+
+    # changing it: the port instead, no benches; the page shows the new choices ticked
+    page.locator("label.poll-choice", has_text="Sur le port").click()
+    page.locator("label.poll-choice", has_text="Des bancs").click()
+    send.click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    expect(page.locator(f"input[name=q{first}][value='{where[0]}']")).to_be_checked()
+    expect(page.locator(f"input[name=q{first}][value='{where[1]}']")).not_to_be_checked()
+    expect(page.locator(f"input[name=q{second}][value='{wishes[0]}']")).not_to_be_checked()
+    expect(page.locator(f"input[name=q{second}][value='{wishes[1]}']")).to_be_checked()
+    expect(page.locator(f"input[name=q{second}][value='{wishes[2]}']")).not_to_be_checked()
+    with live_db():
+        poll = db.session.get(Publication, poll_id)
+        assert answers.has_answers(poll)
+
+    # --- the citizen who does not match never sees the invitation ---------------------------------
+    other_context, other_page = _new_page(browser, live_server)
+    try:
+        log_in(other_page, live_server, other_email, seed.password)
+        other_page.goto(live_server.url("/me/inbox"))
+        expect(other_page.locator("main")).to_be_visible()
+        expect(other_page.locator(".inbox-item", has_text=invitation)).to_have_count(0)
+        expect(other_page.locator("main")).not_to_contain_text(invitation)
+    finally:
+        other_context.close()
+
