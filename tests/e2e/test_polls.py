@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -281,3 +283,153 @@ def test_an_association_invites_residents_by_criteria_and_a_citizen_answers_from
     finally:
         other_context.close()
 
+
+
+# --- 2. a place poll in Near me ----------------------------------------------------------------------
+
+
+def test_a_tourist_on_the_market_square_finds_the_place_poll_in_near_me_and_answers_it(
+    context, page, live_server, live_db, seed
+):
+    town = braderie_town(live_db, seed)
+    suffix = uuid.uuid4().hex[:6]
+    title = f"Une place du marché sans voitures ? {suffix}"
+    with live_db():
+        territory = db.session.get(Territory, town.territory)
+        poll = make_poll(db.session.get(Actor, town.association), title, place_name="Place du marché",
+                         lat=MARKET_SQUARE["latitude"], lon=MARKET_SQUARE["longitude"], radius_m=150)
+        poll_id = poll.id
+        [where, _wishes] = options_of(poll)
+        tourist = person(territory, email=f"touriste-{suffix}@example.org", display_name="Greta",
+                         population_type="tourist", language="de")
+        tourist_email = tourist.email
+
+    origin = live_server.url("/").rstrip("/")
+    context.grant_permissions(["geolocation"], origin=origin)
+    context.set_geolocation(MARKET_SQUARE)
+    log_in(page, live_server, tourist_email, seed.password)
+    page.goto(live_server.url("/near/location"))
+    page.locator("button[name=action][value=on]").click()
+    page.locator("[data-live-location-state=on]").wait_for()
+    page.locator("main a[href='/near?from=live']").click()
+    page.wait_for_url("**/near?from=live")
+
+    card = page.locator(".near-list .near-item-poll", has_text=title)
+    expect(card).to_have_count(1)
+    expect(card.locator(".tag")).to_be_visible()  # "you are in its zone"
+    card.get_by_role("link", name=title).click()
+    page.wait_for_url(f"**/polls/{poll_id}")
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+    page.locator("label.poll-choice", has_text="Place du marché").click()
+    page.locator("label.poll-choice", has_text="Une fontaine").click()
+    page.locator("form.poll-form button[type=submit]").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    expect(page.locator(f"input[value='{where[1]}']")).to_be_checked()
+    with live_db():
+        assert answers.has_answers(db.session.get(Publication, poll_id))
+
+
+# --- 3. results, cross-tables and the CSV ------------------------------------------------------------
+
+# Who answers the results' poll, and what: (how many, neighbourhood, hashtag, population type,
+# the single choice's option index, the multiple choice's option indexes). Every one of them lets
+# their profile count. The figures are released with negligible noise (the seed's territory):
+# the port's 20 are shown, the square's 14 are hidden so that 40 − 20 cannot point at the park's
+# 6; by hashtag, #braderie's people show and the others are "—".
+PLANTED = (
+    (20, NEIGHBOURHOOD, HASHTAG, "resident", 0, (0, 1)),
+    (10, NEIGHBOURHOOD, HASHTAG, "resident", 1, (0,)),
+    (6, "Fardeloup", "marche", "resident", 2, (2,)),
+    (4, None, None, "tourist", 1, (1,)),
+)
+
+
+def plant_results_poll(live_db, seed) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """A published poll of the association with 40 answers planted through answers.submit."""
+    town = braderie_town(live_db, seed)
+    title = f"Bilan de la braderie {uuid.uuid4().hex[:6]}"
+    with live_db():
+        territory = db.session.get(Territory, town.territory)
+        poll = make_poll(db.session.get(Actor, town.association), title)
+        where, wishes = options_of(poll)
+        first, second = (question.id for question in answers.questions_of(poll))
+        hoods = {NEIGHBOURHOOD: town.neighbourhood, "Fardeloup": town.other_neighbourhood}
+        for count, hood, tag, population, choice, chosen in PLANTED:
+            tag_ids = (_one(Hashtag, territory_id=territory.id, tag=tag).id,) if tag else ()
+            for _ in range(count):
+                respondent = person(territory, neighbourhood_id=hoods.get(hood or ""), population_type=population,
+                                    hashtags=tag_ids)
+                answer = {str(first): [where[choice]], str(second): [wishes[i] for i in chosen]}
+                assert answers.submit(poll, territory, respondent, os.urandom(32), answer, shared=True) == "new"
+        return poll.id, title
+
+
+PAGE_FIGURES = """() => {
+  const text = (el) => el.textContent.trim();
+  const figures = {};
+  const put = (key, value) => { figures[JSON.stringify(key)] = value === "—" ? "" : value; };
+  put(["", "(answered)", "", ""], text(document.querySelector("#poll-respondents")));
+  for (const section of document.querySelectorAll("section.poll-result")) {
+    const number = text(section.querySelector(".poll-number")).replace(".", "");
+    put([number, "(answered)", "", ""], text(section.querySelector(".poll-answered")));
+    for (const row of section.querySelectorAll("table.chart-table tbody tr")) {
+      put([number, text(row.querySelector("th")), "", ""], text(row.querySelector("td")));
+    }
+    const cross = section.querySelector("table.poll-cross");
+    if (cross) {
+      const columns = [...cross.querySelectorAll("thead th")].slice(1).map(text);
+      for (const row of cross.querySelectorAll("tbody tr")) {
+        [...row.querySelectorAll("td")].forEach((cell, i) => put(
+          [number, text(row.querySelector("th")), cross.dataset.breakdown, columns[i]], text(cell)));
+      }
+    }
+  }
+  return figures;
+}"""
+
+
+def csv_figures(text: str) -> dict[str, str]:
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows and all(row["floor"] == "11" and row["figures"] == "today" for row in rows)
+    return {json.dumps([row["question_number"], row["answer"], row["breakdown"], row["group"]],
+                       ensure_ascii=False, separators=(",", ":")): row["people"] for row in rows}
+
+
+def test_the_results_show_counts_per_option_a_cross_table_with_hidden_cells_and_the_csv_matches_the_page(
+    page, live_server, live_db, seed
+):
+    poll_id, title = plant_results_poll(live_db, seed)
+    log_in(page, live_server, PRESIDENT, seed.password)
+    act_as(page, ASSOCIATION)
+    page.goto(live_server.url(f"/polls/{poll_id}"))
+    page.locator(f"a[href$='/polls/{poll_id}/results']").click()
+    page.wait_for_url(f"**/polls/{poll_id}/results")
+    expect(page.locator("#poll-respondents")).to_have_text("40")
+
+    # per option: the port's 20 shown, the square and the park hidden; options counted one by one
+    single, multiple = page.locator("section.poll-result").all()
+    expect(single.locator(".poll-answered")).to_have_text("40")
+    expect(single.locator("table.chart-table tbody td")).to_have_text(["20", "—", "—"], use_inner_text=False)
+    expect(multiple.locator("table.chart-table tbody td")).to_have_text(["30", "20", "—"], use_inner_text=False)
+    expect(page.locator("table.poll-cross")).to_have_count(0)
+
+    # by followed hashtag: #braderie's people shown, the rest "—" like an empty cell
+    page.locator("nav.poll-breakdowns a[href$='by=hashtag']").click()
+    page.wait_for_url("**/results?by=hashtag")
+    cross = multiple.locator("table.poll-cross")
+    expect(cross).to_have_attribute("data-breakdown", "hashtag")
+    columns = cross.locator("thead th").all_text_contents()[1:]
+    assert f"#{HASHTAG}" in columns and "#marche" in columns, columns
+    benches = cross.locator("tbody tr", has_text="Des bancs").locator("td").all_text_contents()
+    assert benches[columns.index(f"#{HASHTAG}")] == "30"
+    assert benches[columns.index("#marche")] == "—"
+    assert set(benches) == {"30", "—"}, benches
+
+    # the CSV the page offers holds exactly the page's figures, cell by cell
+    shown = page.evaluate(PAGE_FIGURES)
+    with page.expect_download() as download:
+        page.locator(f"a[href*='/polls/{poll_id}/results.csv']").click()
+    assert download.value.suggested_filename == f"poll-{poll_id}-results-hashtag.csv"
+    exported = csv_figures(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert exported == shown
+    assert "" in exported.values() and "30" in exported.values()
