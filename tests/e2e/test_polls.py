@@ -30,6 +30,7 @@ from sqlalchemy import select
 from app.accounts.consents import PROFILE_TARGETING, grant_consent
 from app.accounts.models import User, UserHashtag
 from app.actors.models import Actor
+from app.delivery.models import InboxItem
 from app.extensions import db
 from app.models_common import utcnow
 from app.polls import answers
@@ -115,16 +116,26 @@ def local_input(territory_id: int, delta: timedelta) -> str:
     return (datetime.now(zone) + delta).strftime("%Y-%m-%dT%H:%M")
 
 
-def make_poll(actor: Actor, title: str, **fields: Any) -> Publication:
-    """A published poll, open for a week: one single-choice and one multiple-choice question."""
+QUESTIONS = (
+    ("single", "Où installer la braderie ?", ["Sur le port", "Place du marché", "Au parc"]),
+    ("multiple", "Qu’aimeriez-vous y trouver ?", ["Des bancs", "Des arbres", "Une fontaine"]),
+)
+OPTIONAL_QUESTIONS = (  # one of each other kind, none required
+    ("scale", "La braderie de l’an dernier vous a-t-elle plu ?", []),
+    ("ranking", "Classez les jours", ["Samedi", "Dimanche", "Lundi"]),
+    ("text", "Autre chose ?", []),
+)
+
+
+def make_poll(actor: Actor, title: str, every_kind: bool = False, **fields: Any) -> Publication:
+    """A published poll, open for a week: a single-choice and a multiple-choice question, both
+    required (with ``every_kind``, then an optional scale, ranking and short text)."""
     now = utcnow()
     poll = make_publication(actor, title, kind="poll", valid_from=now - timedelta(hours=1),
                             valid_until=now + timedelta(days=7), **fields)
-    for position, (kind, text, labels) in enumerate((
-        ("single", "Où installer la braderie ?", ["Sur le port", "Place du marché", "Au parc"]),
-        ("multiple", "Qu’aimeriez-vous y trouver ?", ["Des bancs", "Des arbres", "Une fontaine"]),
-    ), start=1):
-        question = PollQuestion(publication_id=poll.id, position=position, kind=kind, text=text, required=True)
+    for position, (kind, text, labels) in enumerate(QUESTIONS + (OPTIONAL_QUESTIONS if every_kind else ()), start=1):
+        question = PollQuestion(publication_id=poll.id, position=position, kind=kind, text=text,
+                                required=kind in ("single", "multiple"), scale_max=5 if kind == "scale" else None)
         question.options = [PollOption(label=label, position=i) for i, label in enumerate(labels, start=1)]
         db.session.add(question)
     db.session.commit()
@@ -171,6 +182,7 @@ def test_an_association_invites_residents_by_criteria_and_a_citizen_answers_from
             person(territory, neighbourhood_id=town.neighbourhood, population_type="resident",
                    hashtags=(town.hashtag,))
         citizen_email, other_email = citizen.email, other.email
+        citizen_id, other_id = citizen.id, other.id
         opens, closes = local_input(town.territory, -timedelta(hours=1)), local_input(town.territory, timedelta(days=7))
 
     # --- the association writes the poll: its frame, then its questions, then publishes it -------
@@ -282,6 +294,9 @@ def test_an_association_invites_residents_by_criteria_and_a_citizen_answers_from
         expect(other_page.locator("main")).not_to_contain_text(invitation)
     finally:
         other_context.close()
+    with live_db():
+        reached = set(db.session.scalars(select(InboxItem.user_id).where(InboxItem.title == invitation)))
+        assert len(reached) >= NEIGHBOURS + 1 and citizen_id in reached and other_id not in reached
 
 
 
@@ -344,15 +359,16 @@ PLANTED = (
 )
 
 
-def plant_results_poll(live_db, seed) -> tuple[int, str]:  # type: ignore[no-untyped-def]
-    """A published poll of the association with 40 answers planted through answers.submit."""
+def plant_results_poll(live_db, seed, every_kind: bool = False) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """A published poll of the association with 40 answers planted through answers.submit (to its
+    first two questions)."""
     town = braderie_town(live_db, seed)
     title = f"Bilan de la braderie {uuid.uuid4().hex[:6]}"
     with live_db():
         territory = db.session.get(Territory, town.territory)
-        poll = make_poll(db.session.get(Actor, town.association), title)
-        where, wishes = options_of(poll)
-        first, second = (question.id for question in answers.questions_of(poll))
+        poll = make_poll(db.session.get(Actor, town.association), title, every_kind=every_kind)
+        where, wishes = options_of(poll)[:2]
+        first, second = (question.id for question in answers.questions_of(poll)[:2])
         hoods = {NEIGHBOURHOOD: town.neighbourhood, "Fardeloup": town.other_neighbourhood}
         for count, hood, tag, population, choice, chosen in PLANTED:
             tag_ids = (_one(Hashtag, territory_id=territory.id, tag=tag).id,) if tag else ()
@@ -433,3 +449,55 @@ def test_the_results_show_counts_per_option_a_cross_table_with_hidden_cells_and_
     exported = csv_figures(Path(download.value.path()).read_text(encoding="utf-8"))
     assert exported == shown
     assert "" in exported.values() and "30" in exported.values()
+
+
+# --- 4. accessibility and the phone's width ------------------------------------------------------------
+
+
+def test_the_poll_page_and_the_results_page_pass_axe_and_never_scroll_sideways_on_a_phone(
+    page, browser, live_server, live_db, seed, axe
+):
+    poll_id, _title = plant_results_poll(live_db, seed, every_kind=True)
+    with live_db():
+        territory = db.session.get(Territory, seed.ids["coast"])
+        respondent = person(territory, email=f"lectrice-{uuid.uuid4().hex[:6]}@example.org", display_name="Awa")
+        respondent_email = respondent.email
+
+    # the poll page, to answer, then answered (with the way to change or withdraw)
+    log_in(page, live_server, respondent_email, seed.password)
+    page.goto(live_server.url(f"/polls/{poll_id}"))
+    expect(page.locator("form.poll-form")).to_be_visible()
+    _passes_axe(page, axe, "the poll page")
+    _no_sideways_scroll(page, "the poll page")
+    page.locator("form.poll-form button[type=submit]").click()  # nothing chosen: the errors
+    expect(page.locator("form.poll-form .field-error").first).to_be_visible()
+    _passes_axe(page, axe, "the poll page with its errors")
+    _no_sideways_scroll(page, "the poll page with its errors")
+    page.locator("label.poll-choice", has_text="Au parc").click()
+    page.locator("label.poll-choice", has_text="Une fontaine").click()
+    page.locator("label.poll-scale-value", has_text="4").click()
+    page.locator(".poll-rank", has_text="Dimanche").locator("select").select_option("1")
+    page.locator("form.poll-form textarea").fill("Plus de bancs à l’ombre, merci.")
+    page.locator("form.poll-form button[type=submit]").click()
+    expect(page.locator("form.poll-withdraw")).to_be_visible()
+    _passes_axe(page, axe, "the poll page, answered")
+    _no_sideways_scroll(page, "the poll page, answered")
+
+    # the results, as everybody sees them (live) and as the association, by each breakdown
+    page.goto(live_server.url(f"/polls/{poll_id}/results"))
+    expect(page.locator("section.poll-result")).to_have_count(len(QUESTIONS + OPTIONAL_QUESTIONS))
+    expect(page.locator("table.poll-ranks")).to_have_count(1)
+    _passes_axe(page, axe, "the results page")
+    _no_sideways_scroll(page, "the results page")
+    association_context, association = _new_page(browser, live_server)
+    try:
+        log_in(association, live_server, PRESIDENT, seed.password)
+        act_as(association, ASSOCIATION)
+        for by in ("population", "neighbourhood", "language", "hashtag"):
+            association.goto(live_server.url(f"/polls/{poll_id}/results?by={by}"))
+            expect(association.locator("table.poll-cross")).to_have_count(4)  # not the short text
+            association.locator("section.poll-result details.chart-numbers summary").first.click()
+            _passes_axe(association, axe, f"the results page by {by}")
+            _no_sideways_scroll(association, f"the results page by {by}")
+    finally:
+        association_context.close()
