@@ -293,6 +293,7 @@ def submit(publication: Publication, territory: Territory, user: User, key: byte
     for key_, value in answer.items():
         question = questions.get(int(key_))
         if question is not None and question.kind == "text":
+            value = answer[key_] = scrub(str(value))[:TEXT_MAX]
             text_id = secrets.token_hex(16)
             db.session.add(PollText(id=text_id, publication_id=publication.id, question_id=question.id,
                                     counted=counted, text=value))
