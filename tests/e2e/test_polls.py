@@ -156,7 +156,7 @@ def _no_sideways_scroll(page, where: str) -> None:  # type: ignore[no-untyped-de
     assert width <= MOBILE_VIEWPORT["width"], f"{where} scrolls sideways ({width} px)"
 
 
-def _new_page(browser, live_server):  # type: ignore[no-untyped-def]
+def _new_page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport=MOBILE_VIEWPORT, locale="fr-FR")
     context.set_default_timeout(10_000)
     return context, context.new_page()
@@ -187,7 +187,7 @@ def test_an_association_invites_residents_by_criteria_and_a_citizen_answers_from
 
     # --- the association writes the poll: its frame, then its questions, then publishes it -------
     title = f"La braderie de printemps {suffix}"
-    association_context, association = _new_page(browser, live_server)
+    association_context, association = _new_page(browser)
     try:
         log_in(association, live_server, PRESIDENT, seed.password)
         act_as(association, ASSOCIATION)
@@ -285,7 +285,7 @@ def test_an_association_invites_residents_by_criteria_and_a_citizen_answers_from
         assert answers.has_answers(poll)
 
     # --- the citizen who does not match never sees the invitation ---------------------------------
-    other_context, other_page = _new_page(browser, live_server)
+    other_context, other_page = _new_page(browser)
     try:
         log_in(other_page, live_server, other_email, seed.password)
         other_page.goto(live_server.url("/me/inbox"))
@@ -489,7 +489,7 @@ def test_the_poll_page_and_the_results_page_pass_axe_and_never_scroll_sideways_o
     expect(page.locator("table.poll-ranks")).to_have_count(1)
     _passes_axe(page, axe, "the results page")
     _no_sideways_scroll(page, "the results page")
-    association_context, association = _new_page(browser, live_server)
+    association_context, association = _new_page(browser)
     try:
         log_in(association, live_server, PRESIDENT, seed.password)
         act_as(association, ASSOCIATION)
