@@ -12,7 +12,6 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.actors.roles import actor_role_required
-from app.admin.permissions import is_territory_admin
 from app.extensions import configured_limit, limiter, person_key
 from app.htmx import render, see_other
 from app.polls import answers, bp, keys, results, services
@@ -22,6 +21,7 @@ from app.publications.models import Publication
 from app.publications.permissions import can_view, is_member, own_publication_or_404
 from app.security import csp_with_frame
 from app.territories.context import current_territory, get_scoped_or_404
+from app.territories.scoping import same_territory
 from app.territories.services import embed_allowed
 
 
@@ -54,7 +54,8 @@ def _question_or_404(publication: Publication, question_id: int) -> PollQuestion
 def may_see_results(publication: Publication) -> bool:
     """The poll's actor and the town's admins always; others as the poll says (live, or once
     closed)."""
-    if is_member(current_user, publication) or is_territory_admin(current_user):
+    town_admin = bool(getattr(current_user, "is_admin", False)) and same_territory(current_user, publication)
+    if town_admin or is_member(current_user, publication):
         return True
     return publication.is_visible and (publication.poll_results == "live" or answers.is_closed(publication))
 

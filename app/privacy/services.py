@@ -26,6 +26,8 @@ from app.delivery.models import InboxItem
 from app.extensions import db
 from app.notifications.models import Mute, NotificationSettings, PushSubscription
 from app.places import live
+from app.polls.models import PollRespondent
+from app.publications.models import Publication
 from app.territories.models import POPULATION_LABELS, Hashtag, Neighbourhood, Territory
 from app.territories.scoping import belongs
 
@@ -150,6 +152,19 @@ def _follows(user: User, now: datetime) -> list[dict[str, Any]]:
         .order_by(Actor.name)
     )
     return [{"actor": name, "followed_since": _when(since)} for name, since in rows]
+
+
+def _polls(user: User, now: datetime) -> list[dict[str, Any]]:
+    """The polls the person answered: only that (what they answered is not tied to them: only
+    the browser they answered from can show it, on the poll's page)."""
+    rows = db.session.execute(
+        select(Publication.title, Actor.name)
+        .join(PollRespondent, PollRespondent.publication_id == Publication.id)
+        .join(Actor, Actor.id == Publication.actor_id)
+        .where(PollRespondent.user_id == user.id, belongs(Publication, user))
+        .order_by(Publication.id)
+    )
+    return [{"poll": title, "by_actor": name} for title, name in rows]
 
 
 def _consents(user: User, now: datetime) -> list[dict[str, Any]]:
@@ -290,6 +305,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...], Collector, bool], ...] = (
                  "personalisation_consent"), _profile, True),
     ("hashtags", ("hashtag",), _hashtags, False),
     ("follows", ("actor", "followed_since"), _follows, False),
+    ("polls_answered", ("poll", "by_actor"), _polls, False),
     ("consents", ("purpose", "purpose_label", "channel", "detail", "version", "granted_at",
                   "withdrawn_at"),
      _consents, False),

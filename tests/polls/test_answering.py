@@ -137,3 +137,16 @@ def test_only_established_people_outside_the_actor_count(app: Flask, town: PollT
         PollTally.counted.is_(True)))
     assert counted == 0
     assert tally(poll, single.id, square) == 2  # kept, never released
+
+
+def test_the_persons_data_export_lists_the_polls_answered_not_the_answers(app: Flask, town: PollTown) -> None:
+    from app.models_common import utcnow
+    from app.privacy.services import SECTIONS
+
+    person = citizen(town.territory)
+    single = question(town.poll, "single")
+    answer(logged_in(app, person), town.poll, {f"q{single.id}": option(town.poll, "single", "Harbour")})
+    collect = next(section[2] for section in SECTIONS if section[0] == "polls_answered")
+    rows = collect(person, utcnow())
+    assert rows == [{"poll": "The market square", "by_actor": "Friends of the market"}]
+    assert "Harbour" not in str(rows)
