@@ -76,7 +76,7 @@ def questions(poll_id: int) -> Response:
             flash(str(error), "error")
         else:
             flash(_("Question added."), "success")
-            return see_other(".questions", anchor="new-question", poll_id=publication.id)
+            return see_other(".questions", anchor="#new-question", poll_id=publication.id)
     return _editor(publication, form)
 
 
