@@ -304,14 +304,15 @@ def _polls(spec: TerritorySpec, territory: Territory, actors: dict[str, Actor], 
         questions = list(db.session.scalars(
             select(PollQuestion).where(PollQuestion.publication_id == publication.id).order_by(PollQuestion.position)
         ))
-        open_for = min(now, publication.valid_until or now) - (publication.valid_from or now)
+        opens, closes = publication.valid_from, publication.valid_until
+        assert opens is not None and closes is not None
         for user in rng.sample(generated, round(len(generated) * poll_spec.respondents)):
             visitor = user.population_type in VISITORS
             answer = {str(q.id): value for q, q_spec in zip(questions, poll_spec.questions, strict=True)
                       if (value := _demo_answer(q, q_spec, visitor, rng)) is not None}
             if not answer:
                 continue
-            answered_at = publication.valid_from + open_for * rng.uniform(0.02, 0.98)  # type: ignore[operator]
+            answered_at = opens + (min(now, closes) - opens) * rng.uniform(0.02, 0.98)
             submit(publication, territory, user, secrets.token_bytes(32), answer,
                    shared=rng.random() < poll_spec.shared, now=answered_at)
 
