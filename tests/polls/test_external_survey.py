@@ -149,6 +149,7 @@ def test_a_survey_poll_takes_no_answer_here(app: Flask, town: PollTown) -> None:
     client = logged_in(app, make_user(town.territory))
     page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
     assert "Send my answer" not in page and "Answer the survey" in page
+    assert "See the results" not in page  # the survey tool keeps its answers and its results
     token = csrf_token(client, f"/polls/{poll.id}")
     refused = client.post(f"/polls/{poll.id}/answer", data={"csrf_token": token, "share": "yes"})
     assert refused.status_code == 404
