@@ -79,6 +79,7 @@ def settings() -> Response:
         default_language=form.default_language.data,
         enabled_languages=list(form.enabled_languages.data), hostnames=hostnames,
         tile_url=form.tile_url.data or "", logo=logo,
+        survey_hosts=territory_services.parse_hostnames(form.survey_hosts.data or ""),
         release={name: getattr(form, name).data for name in RELEASE_BOUNDS},
     ))
     flash(_("The settings are saved."), "success")
@@ -97,6 +98,7 @@ def _settings_data(territory: Any) -> dict[str, Any]:
         "enabled_languages": territory.enabled_languages,
         "hosts": "\n".join(h.hostname for h in territory.hosts),
         "tile_url": territory.tile_url,
+        "survey_hosts": "\n".join(territory_services.survey_host_list(territory)),
         **{name: getattr(territory, name) for name in RELEASE_BOUNDS},
     }
 
@@ -112,6 +114,8 @@ def _settings_checked(form: SettingsForm, territory: Any, hostnames: list[str]) 
         (form.hosts, territory_services.hostnames_problem(territory, hostnames)
          or _host_in_use_problem(territory, hostnames)),
         (form.tile_url, territory_services.tile_url_problem(form.tile_url.data or "")),
+        (form.survey_hosts, territory_services.survey_hosts_problem(
+            territory_services.parse_hostnames(form.survey_hosts.data or ""))),
     ]
     for field, problem in checks:
         if problem:

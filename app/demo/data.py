@@ -40,6 +40,39 @@ class ActorSpec:
 
 
 @dataclass
+class QuestionSpec:
+    kind: str  # single | multiple | scale | ranking | text
+    text: str
+    options: tuple[str, ...] = ()
+    # How the demo answers lean: single, per option; multiple, the chance each option is ticked;
+    # ranking, how strongly each option pulls to the top; scale, per value. ``visitors``: the same
+    # for tourists and day visitors, when they lean otherwise.
+    weights: tuple[float, ...] = ()
+    visitors: tuple[float, ...] = ()
+    required: bool = True
+    scale_max: int | None = None
+    help_text: str = ""
+    texts: tuple[str, ...] = ()  # what the few who write a short text write
+
+
+@dataclass
+class PollSpec:
+    actor: str
+    title: str
+    summary: str
+    body: str
+    hashtags: str
+    opened_days_ago: int
+    closes_in_days: int  # negative: closed that many days ago
+    results: str  # "live" (respondents see them as they come) or "closed" (once it has closed)
+    questions: list[QuestionSpec]
+    place_name: str = ""
+    radius_m: int | None = None  # a place poll: this far around its actor's place
+    respondents: float = 0.6  # the share of the generated citizens who answer
+    shared: float = 0.6  # the share of respondents counted by population type, neighbourhood…
+
+
+@dataclass
 class TerritorySpec:
     slug: str
     name: str
@@ -56,9 +89,97 @@ class TerritorySpec:
     shop: str  # commercant@'s shop
     club: str  # president@'s association
     followed: tuple[str, ...]  # citoyen@ follows these
+    polls: list[PollSpec] = field(default_factory=list)
 
 
 A = ActorSpec
+
+Q = QuestionSpec
+
+LA_CIOTAT_POLLS = [
+    PollSpec(
+        actor="Marché provençal du Port", title="La place du marché de demain : votre avis",
+        summary="Habitants, saisonniers, vacanciers ou de passage : dites-nous comment rendre la place du "
+                "marché plus agréable. Cinq questions, deux minutes.",
+        body="La place accueille le marché le mardi, le jeudi et le dimanche matin, et les promeneurs "
+             "tout le reste de la semaine. Avant de la réaménager, nous voulons savoir ce qui compte "
+             "pour celles et ceux qui la traversent.\n\n"
+             "Les résultats sont visibles au fil des réponses ; personne, pas même le marché, ne peut "
+             "savoir ce que vous avez répondu.",
+        hashtags="marche commerce", opened_days_ago=6, closes_in_days=24, results="live",
+        place_name="Place du marché, quai François-Mitterrand", radius_m=300,
+        respondents=0.6, shared=0.65,
+        questions=[
+            Q("single", "À quelle fréquence venez-vous au marché ?",
+              ("Plusieurs fois par semaine", "Une fois par semaine", "De temps en temps", "C’est ma première fois"),
+              weights=(30, 35, 25, 10), visitors=(3, 7, 30, 60)),
+            Q("multiple", "Qu’aimeriez-vous trouver sur la place ?",
+              ("Plus d’ombre et d’arbres", "Des bancs", "Une fontaine d’eau potable", "Des toilettes publiques",
+               "Un parking à vélos", "Des stands de producteurs le soir"),
+              weights=(0.7, 0.5, 0.45, 0.35, 0.3, 0.35), visitors=(0.6, 0.4, 0.65, 0.7, 0.15, 0.55)),
+            Q("scale", "La place vous plaît-elle aujourd’hui ?", scale_max=5, weights=(8, 20, 35, 27, 10),
+              visitors=(3, 10, 30, 40, 17)),
+            Q("ranking", "Classez les moments de marché que vous préférez",
+              ("Mardi matin", "Jeudi matin", "Dimanche matin", "Un soir en semaine"),
+              weights=(2, 1.5, 4, 2.5), visitors=(1, 1, 3, 5), required=False,
+              help_text="Classez seulement ceux qui vous intéressent."),
+            Q("text", "Une idée pour la place ?", required=False,
+              texts=("Des brumisateurs l’été, il fait très chaud à midi.", "Plus de poubelles de tri.",
+                     "Un coin jeux pour les enfants pendant que les parents font le marché.",
+                     "Des panneaux en anglais pour les touristes.", "Garder les platanes !",
+                     "Un marché du soir en juillet et août, comme à Cassis.")),
+        ],
+    ),
+    PollSpec(
+        actor="Mairie de La Ciotat", title="Consultation : un centre-ville piéton le dimanche ?",
+        summary="D’avril à octobre, le centre-ville pourrait être réservé aux piétons et aux vélos le "
+                "dimanche. La ville vous consulte avant de décider.",
+        body="La consultation est ouverte à toutes les personnes inscrites, habitants comme visiteurs. "
+             "Les résultats sont publiés à la clôture, tels quels : chaque chiffre est arrondi et un "
+             "groupe trop petit n’est jamais montré.",
+        hashtags="transport velo stationnement", opened_days_ago=24, closes_in_days=-3, results="closed",
+        respondents=0.6, shared=0.6,
+        questions=[
+            Q("single", "Êtes-vous favorable à un centre-ville piéton le dimanche, d’avril à octobre ?",
+              ("Oui", "Plutôt oui", "Plutôt non", "Non", "Sans avis"),
+              weights=(30, 25, 15, 20, 10), visitors=(45, 30, 5, 5, 15)),
+            Q("multiple", "Qu’est-ce qui vous ferait venir à pied ou à vélo ?",
+              ("Des navettes gratuites", "Plus de parkings à vélos", "Des parkings relais à l’entrée de la ville",
+               "Des rues ombragées", "Rien : je viens déjà à pied"),
+              weights=(0.5, 0.35, 0.45, 0.4, 0.3)),
+            Q("scale", "Comment jugez-vous la circulation en centre-ville aujourd’hui ?", scale_max=10,
+              help_text="0 : impossible, 10 : très facile.",
+              weights=(4, 6, 10, 14, 16, 15, 13, 10, 7, 3, 2)),
+            Q("text", "Un commentaire pour la ville ?", required=False,
+              texts=("Pensez aux livraisons des commerçants le dimanche matin.",
+                     "Et les personnes à mobilité réduite ?", "Enfin ! Bonne idée.",
+                     "Il faudrait des navettes depuis la gare.")),
+        ],
+    ),
+]
+
+MONTGENEVRE_POLLS = [
+    PollSpec(
+        actor="Office de Tourisme de Montgenèvre", title="Le front de neige : qu’en pensez-vous ?",
+        summary="Skieurs, saisonniers, habitants, visiteurs d’un jour : aidez-nous à préparer la "
+                "prochaine saison au pied des pistes.",
+        body="Trois questions pour savoir ce qui manque au front de neige. Les résultats sont visibles "
+             "au fil des réponses.",
+        hashtags="ski tourisme", opened_days_ago=4, closes_in_days=20, results="live",
+        place_name="Front de neige", radius_m=300, respondents=0.45, shared=0.6,
+        questions=[
+            Q("multiple", "Qu’est-ce qui vous manque au pied des pistes ?",
+              ("Des casiers à skis", "Une salle hors sac chauffée", "Plus de navettes le soir",
+               "Une aire de jeux de neige pour les enfants", "Des toilettes"),
+              weights=(0.4, 0.35, 0.5, 0.3, 0.4), visitors=(0.6, 0.55, 0.3, 0.45, 0.5)),
+            Q("scale", "Êtes-vous satisfait de l’accueil à l’Office de tourisme ?", scale_max=5,
+              weights=(3, 7, 25, 40, 25)),
+            Q("single", "Comment êtes-vous venu aujourd’hui ?",
+              ("À pied", "En navette", "En voiture", "En bus depuis Briançon ou Oulx"),
+              weights=(45, 30, 20, 5), visitors=(15, 20, 45, 20)),
+        ],
+    ),
+]
 
 LA_CIOTAT = TerritorySpec(
     slug="laciotat",
@@ -80,6 +201,7 @@ LA_CIOTAT = TerritorySpec(
     shop="Primeur Bio du Port",
     club="Football Club Ciotaden",
     followed=("Primeur Bio du Port", "Théâtre du Golfe", "Marché provençal du Port"),
+    polls=LA_CIOTAT_POLLS,
     actors=[
         A("Mairie de La Ciotat", "town_service", "Centre-ville", "travaux associations emploi",
           "L’hôtel de ville : état civil, démarches, services aux habitants.",
@@ -267,6 +389,7 @@ MONTGENEVRE = TerritorySpec(
     shop="Montgenèvre Glisse",
     club="Ski Club Montgenèvre",
     followed=("Épicerie Bio des Alpes", "Office de Tourisme de Montgenèvre", "École de Ski Montgenèvre"),
+    polls=MONTGENEVRE_POLLS,
     actors=[
         A("Mairie de Montgenèvre", "town_service", "Village", "travaux associations emploi",
           "Accueil, urbanisme, état civil et vie du village.", "Route d’Italie, 05100 Montgenèvre", "office", [

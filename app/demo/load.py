@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,10 +26,14 @@ from app.demo.data import (
     NEWS_BODY,
     OFFER_BODY,
     PUBLICATIONS_PER_TERRITORY,
+    PollSpec,
+    QuestionSpec,
     TerritorySpec,
 )
 from app.extensions import db
 from app.models_common import utcnow
+from app.polls.answers import submit
+from app.polls.models import PollOption, PollQuestion
 from app.publications.models import Publication
 from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryHost
 from app.territories.services import DEFAULT_HASHTAGS, ensure_hashtags
@@ -154,6 +159,8 @@ def _load_territory(spec: TerritorySpec, password_hash: str, rng: random.Random)
         for user in users for purpose in ("terms", "profile_targeting")
     )
     session.commit()
+    # Their own generator: the polls leave the rest of the demo as it was.
+    _polls(spec, territory, actors, tags, users, random.Random(f"{spec.slug}-polls"), now)
     return territory
 
 
@@ -281,3 +288,75 @@ def _people(spec: TerritorySpec, territory: Territory, actors: dict[str, Actor],
         session.add(Membership(user_id=generated[index % len(generated)].id, actor_id=actor.id, role="owner"))
         actor.created_by_id = generated[index % len(generated)].id
     return users
+
+
+VISITORS = ("tourist", "day_visitor")
+
+
+def _polls(spec: TerritorySpec, territory: Territory, actors: dict[str, Actor], tags: dict[str, Hashtag],
+           users: list[User], rng: random.Random, now: datetime) -> None:
+    """The territory's polls, answered by its generated citizens as a person would (through
+    app.polls.answers.submit, each from a browser of their own: a random ballot key, dropped),
+    over the days the poll was open, some of them counted by population type, neighbourhood…"""
+    generated = [user for user in users if not user.email.endswith("@" + DEMO_DOMAIN)]
+    for poll_spec in spec.polls:
+        publication = _poll(poll_spec, territory, actors[poll_spec.actor], tags, now)
+        questions = list(db.session.scalars(
+            select(PollQuestion).where(PollQuestion.publication_id == publication.id).order_by(PollQuestion.position)
+        ))
+        opens, closes = publication.valid_from, publication.valid_until
+        assert opens is not None and closes is not None
+        for user in rng.sample(generated, round(len(generated) * poll_spec.respondents)):
+            visitor = user.population_type in VISITORS
+            answer = {str(q.id): value for q, q_spec in zip(questions, poll_spec.questions, strict=True)
+                      if (value := _demo_answer(q, q_spec, visitor, rng)) is not None}
+            if not answer:
+                continue
+            answered_at = opens + (min(now, closes) - opens) * rng.uniform(0.02, 0.98)
+            submit(publication, territory, user, secrets.token_bytes(32), answer,
+                   shared=rng.random() < poll_spec.shared, now=answered_at)
+
+
+def _poll(poll_spec: PollSpec, territory: Territory, actor: Actor, tags: dict[str, Hashtag],
+          now: datetime) -> Publication:
+    opens = now - timedelta(days=poll_spec.opened_days_ago, hours=2)
+    publication = Publication(
+        territory_id=territory.id, actor=actor, kind="poll", title=poll_spec.title, summary=poll_spec.summary,
+        body_md=poll_spec.body, status="published", valid_from=opens,
+        valid_until=now + timedelta(days=poll_spec.closes_in_days), poll_results=poll_spec.results,
+        place_name=poll_spec.place_name, lat=actor.lat, lon=actor.lon, radius_m=poll_spec.radius_m,
+        published_at=opens, created_at=opens, updated_at=opens,
+    )
+    publication.hashtags = [tags[t] for t in poll_spec.hashtags.split() if t in tags]
+    db.session.add(publication)
+    db.session.flush()
+    for position, q_spec in enumerate(poll_spec.questions, start=1):
+        question = PollQuestion(publication_id=publication.id, position=position, kind=q_spec.kind, text=q_spec.text,
+                                help_text=q_spec.help_text, required=q_spec.required, scale_max=q_spec.scale_max)
+        question.options = [PollOption(label=label, position=i) for i, label in enumerate(q_spec.options, start=1)]
+        db.session.add(question)
+    db.session.commit()
+    return publication
+
+
+def _demo_answer(question: PollQuestion, q_spec: QuestionSpec, visitor: bool, rng: random.Random) -> Any:
+    """One person's answer to ``question``, leaning as ``q_spec`` says; None: left out."""
+    weights = q_spec.visitors if visitor and q_spec.visitors else q_spec.weights
+    option_ids = [option.id for option in question.options]
+    if question.kind == "single":
+        return [rng.choices(option_ids, weights)[0]]
+    if question.kind == "multiple":
+        chosen = [option_id for option_id, chance in zip(option_ids, weights, strict=True) if rng.random() < chance]
+        return chosen or [rng.choice(option_ids)]
+    if question.kind == "scale":
+        return rng.choices(question.scale_values, weights)[0]
+    if question.kind == "ranking":
+        if not question.required and rng.random() < 0.2:
+            return None
+        # The options in the order of a weighted draw without replacement; the last ones often left out.
+        keys = {option_id: rng.random() ** (1 / weight) for option_id, weight in zip(option_ids, weights, strict=True)}
+        ranked = sorted(option_ids, key=keys.__getitem__, reverse=True)
+        return ranked[:rng.randint(2, len(ranked))]
+    if question.kind == "text" and q_spec.texts and rng.random() < 0.12:
+        return rng.choice(q_spec.texts)
+    return None

@@ -13,16 +13,16 @@ from werkzeug.wrappers import Response
 
 from app.actors.roles import actor_role_required
 from app.extensions import configured_limit, limiter, person_key
-from app.htmx import render, see_other
+from app.htmx import is_htmx, render, see_other
 from app.polls import answers, bp, keys, results, services
 from app.polls.forms import KIND_LABELS, QuestionForm
 from app.polls.models import PollQuestion
 from app.publications.models import Publication
 from app.publications.permissions import can_view, is_member, own_publication_or_404
-from app.security import csp_with_frame
+from app.security import CSP, csp_with_frame, csp_with_tiles
 from app.territories.context import current_territory, get_scoped_or_404
 from app.territories.scoping import same_territory
-from app.territories.services import embed_allowed
+from app.territories.services import embed_host
 
 
 @bp.after_request
@@ -150,28 +150,33 @@ def _poll_page(publication: Publication, parsed: answers.Parsed | None = None, s
         answered = answers.has_answered(publication, current_user)
         if answered:
             mine = answers.own_answer(publication, current_user, keys.browser_key())
-    embed = bool(publication.survey_url and publication.survey_embed
-                 and embed_allowed(territory, publication.survey_url))
+    is_open = answers.is_open(publication)
+    # The survey is shown inside the page only while the poll is open, from a host the town allows.
+    host = embed_host(territory, publication.survey_url) \
+        if is_open and publication.survey_url and publication.survey_embed else None
+    if host is not None and is_htmx():
+        # A boosted link swaps this page into a document whose CSP does not let the survey's host
+        # in (a CSP is the document's, not the fragment's): load the page as a document of its own.
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url_for(".show", poll_id=publication.id)
+        response.vary.add("HX-Request")
+        return response
+    embed = host is not None
     response = make_response(render(
         "polls/show.html", publication=publication, questions=answers.questions_of(publication),
-        is_open=answers.is_open(publication), is_closed=answers.is_closed(publication),
+        is_open=is_open, is_closed=answers.is_closed(publication),
         answered=answered, mine=mine, errors=(parsed.errors if parsed else {}),
         given=(parsed.answer if parsed else (mine or {}).get("answer", {})),
         shared=shared if shared is not None else bool((mine or {}).get("shared")),
         may_see_results=may_see_results(publication), can_edit=is_member(current_user, publication),
         embed=embed, status=status,
     ))
-    if embed:
-        from urllib.parse import urlsplit
-
-        host = (urlsplit(publication.survey_url).hostname or "").lower()
+    if host is not None:  # this page alone may frame the survey's host
         response.headers["Content-Security-Policy"] = csp_with_frame(_base_csp(territory), host)
     return response
 
 
 def _base_csp(territory: object) -> str:
-    from app.security import CSP, csp_with_tiles
-
     tile_url = getattr(territory, "tile_url", "")
     return csp_with_tiles(tile_url) if tile_url else CSP
 

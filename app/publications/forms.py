@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -32,7 +34,7 @@ from app.geo import normalised_zone, radius_problem
 from app.publications.services import resolve_hashtags
 from app.territories.context import current_zone
 from app.territories.models import POPULATION_LABELS, POPULATION_TYPES
-from app.territories.services import check_area
+from app.territories.services import check_area, embed_allowed
 from app.timezones import DATETIME_LOCAL_FORMATS
 
 
@@ -241,14 +243,22 @@ class PollForm(PlaceMixin, PublicationForm):
             raise ValidationError(_l("Give the survey's full address, starting with https://."))
 
     def validate_survey_embed(self, field: BooleanField) -> None:
-        from app.territories.services import embed_allowed
-
         if field.data and not self.survey_url.errors:
             if not self.survey_url.data:
                 raise ValidationError(_l("Give the survey's address to show it inside the page."))
             if not embed_allowed(g.territory, self.survey_url.data):
-                raise ValidationError(_l("The town does not allow surveys from this host inside its "
-                                         "pages: the poll will link to it instead."))
+                raise ValidationError(_l(
+                    "The town does not show surveys from %(host)s inside its pages. Untick this box "
+                    "to link to the survey instead, or ask the town to add this host in its settings.",
+                    host=_host_of(self.survey_url.data),
+                ))
+
+
+def _host_of(url: str) -> str:
+    try:
+        return urlsplit((url or "").strip()).hostname or "?"
+    except ValueError:
+        return "?"
 
 
 FORMS: dict[str, type[PublicationForm]] = {

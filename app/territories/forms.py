@@ -26,6 +26,8 @@ class SettingsForm(FlaskForm):
     enabled_languages = MultiCheckboxField(_l("Enabled languages"), choices=LANGUAGE_CHOICES)
     hosts = TextAreaField(_l("Host names (one a line)"), validators=[DataRequired()])
     tile_url = StringField(_l("Map tiles (URL template)"), validators=[Optional(), Length(max=255)])
+    survey_hosts = TextAreaField(_l("Hosts whose surveys may be shown inside poll pages (one a line)"),
+                                 validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
     logo = FileField(_l("Logo (square image)"))
     # How counts of people are released (app.releases.engine), within RELEASE_BOUNDS; a field
     # left out keeps its value.

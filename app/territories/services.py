@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from flask_babel import gettext as _
@@ -196,22 +197,30 @@ def survey_host_list(territory: Territory) -> list[str]:
     return parse_hostnames(territory.survey_hosts or "")
 
 
-def embed_allowed(territory: Territory, url: str) -> bool:
-    """``url`` is an https address on a host the town allows surveys to be embedded from."""
-    from urllib.parse import urlsplit
-
+def embed_host(territory: Territory, url: str) -> str | None:
+    """The host of ``url`` when it is an https address on a host the town allows surveys to be
+    embedded from (the one host the poll page's CSP then lets in), else None."""
     try:
         parts = urlsplit((url or "").strip())
     except ValueError:
-        return False
+        return None
     host = (parts.hostname or "").lower().rstrip(".")
-    return parts.scheme == "https" and not parts.username and bool(host) and host in survey_host_list(territory)
+    if parts.scheme == "https" and not parts.username and host and host in survey_host_list(territory):
+        return host
+    return None
+
+
+def embed_allowed(territory: Territory, url: str) -> bool:
+    """``url`` is an https address on a host the town allows surveys to be embedded from."""
+    return embed_host(territory, url) is not None
 
 
 def survey_hosts_problem(names: list[str]) -> str | None:
+    """Each survey host is a public host name (with a dot: the page's CSP names it as
+    ``https://host``), written alone, without https:// or a path."""
     for name in names:
-        if not HOSTNAME.fullmatch(name):
-            return _("%(host)s is not a valid host name.", host=name)
+        if not HOSTNAME.fullmatch(name) or "." not in name:
+            return _("%(host)s is not a host name: write only the name, e.g. enquetes.laciotat.fr.", host=name)
     return None
 
 
@@ -242,6 +251,7 @@ class Settings:
     tile_url: str
     release: dict[str, float | None]  # release settings by column (RELEASE_BOUNDS); None: kept
     logo: Any = None  # a stored Media, when a new logo was sent
+    survey_hosts: list[str] | None = None  # hosts whose surveys polls may embed; None: kept
 
 
 def save_settings(territory: Territory, settings: Settings) -> None:
@@ -254,6 +264,8 @@ def save_settings(territory: Territory, settings: Settings) -> None:
     territory.enabled_languages = [c for c in SUPPORTED if c in settings.enabled_languages]
     set_hostnames(territory, settings.hostnames)
     territory.tile_url = settings.tile_url.strip()
+    if settings.survey_hosts is not None:
+        territory.survey_hosts = "\n".join(settings.survey_hosts)
     for name, value in settings.release.items():
         if value is None:
             continue
