@@ -69,6 +69,9 @@ class Territory(Base):
     min_zone_radius_m: Mapped[int] = mapped_column(Integer, default=300, server_default="300")
     # Map tiles of "Near me" ({z}/{x}/{y} URL template); empty: markers without a background map.
     tile_url: Mapped[str] = mapped_column(String(255), default="")
+    # The parts of the observatory of needs the town publishes for everyone (app.observatory),
+    # comma-separated ("mix,hashtags,footfall"); empty: the observatory is the admins' alone.
+    observatory_public: Mapped[str] = mapped_column(String(40), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     hosts: Mapped[list[TerritoryHost]] = relationship(
