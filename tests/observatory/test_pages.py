@@ -9,7 +9,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.releases.models import CountRelease
-from tests.factories import login_as, make_actor, make_hashtag, make_member, make_neighbourhood, make_user
+from tests.factories import (
+    login_as,
+    make_actor,
+    make_hashtag,
+    make_member,
+    make_neighbourhood,
+    make_user,
+)
 from tests.observatory.conftest import csv_rows, page_tables, plant
 from tests.support.csrf import csrf_token
 
