@@ -219,6 +219,10 @@ def _months(territory: Territory, asker: Asker, floor: int, now: datetime | None
             return None
         return _figure(asker, "presence_month", (month, zone_key), lambda: round(presence / samples))
 
+    # From the first month with footfall (the months before it have no figure at all).
+    with_data = {month for month, _zone in sums}
+    first = next((i for i, start in enumerate(starts) if start.strftime("%Y-%m") in with_data), len(starts) - 1)
+    starts = starts[first:]
     months = [start.strftime("%Y-%m") for start in starts]
     values = {(m, z): average(m, z) for m in months for z in zones}
     everyone = {m: average(m, TOWN) for m in months}
@@ -234,7 +238,7 @@ def _months(territory: Territory, asker: Asker, floor: int, now: datetime | None
     )
     chart = bar_chart(
         "obs-months", _("Average number of people present in the town, by month"),
-        [format_date(start, "MMM y") for start in starts],
+        [format_date(start, "MMM") for start in starts],
         [Series(_("Everyone present"), tuple(_point(everyone[m], _number(everyone[m])) for m in months))],
         category_heading=_("Month"), value_label=_("people present"),
     )
@@ -346,7 +350,7 @@ def footfall(territory: Territory, asker: Asker, days: int = DEFAULT_PERIOD,
     )
     charts = tuple(
         bar_chart(
-            f"obs-footfall-{z}", _("Average presence by hour: %(zone)s", zone=name), [str(h) for h in range(24)],
+            f"obs-footfall-{z}", _("Average presence by hour: %(zone)s", zone=name), [hour_label(h) for h in range(24)],
             [Series(_("People present"), tuple(_point(shown[(z, h)], _number(shown[(z, h)])) for h in range(24)))],
             category_heading=_("Hour"), value_label=_("people present"),
         )
