@@ -289,7 +289,7 @@ def hashtags(territory: Territory, asker: Asker) -> HashtagSection:
                    _percent(shares[(tag.id, ALL)]))
             for tag in tags
         ))],
-        category_heading=_("Hashtag"), value_label=_("% of people"),
+        category_heading=_("Hashtag"), value_label=_("per cent of people"),
     )
     return HashtagSection(table, chart)
 
