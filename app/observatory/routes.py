@@ -15,6 +15,7 @@ from app.admin.permissions import require_territory_admin
 from app.htmx import render, see_other
 from app.observatory import bp, services
 from app.observatory.forms import SECTION_LABELS, PublishingForm
+from app.observatory.tables import Table
 from app.releases.engine import Asker
 from app.territories.context import current_territory
 
@@ -30,7 +31,7 @@ def admins_only(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _csv(table: services.Table | None) -> Response:
+def _csv(table: Table | None) -> Response:
     if table is None:
         abort(404)
     response = make_response("\ufeff" + table.csv())  # a byte-order mark: spreadsheets read UTF-8

@@ -93,7 +93,8 @@ def test_presence_by_zone_and_hour(admin_client, territory):
 def test_presence_by_month_and_population_type(app, territory):
     harbour = make_neighbourhood(territory, "Harbour")
     plant_footfall(territory, harbour, days=3)
-    section = services.mix(territory, Asker.town(territory))
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        section = services.mix(territory, Asker.town(territory))
     header, *rows = section.by_month.lines()
     filled = [row for row in rows if any(row[1:])]
     assert filled, "no month with figures"
