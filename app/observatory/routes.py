@@ -84,14 +84,14 @@ def publishing() -> Response:
     form = PublishingForm()
     if not form.validate_on_submit():
         flash(_("The choice could not be saved: please try again."), "error")
-        return see_other("observatory.admin_page", anchor="publishing")
+        return see_other("observatory.admin_page", anchor="#publishing")
     services.set_published_sections(territory, form.sections.data or [])
     if services.published_sections(territory):
         flash(_("Published for everyone: %(parts)s.", parts=", ".join(
             str(SECTION_LABELS[s]) for s in services.published_sections(territory))), "success")
     else:
         flash(_("Nothing of the observatory is published."), "success")
-    return see_other("observatory.admin_page", anchor="publishing")
+    return see_other("observatory.admin_page", anchor="#publishing")
 
 
 # --- everyone ---------------------------------------------------------------------------------------

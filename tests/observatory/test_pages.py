@@ -145,7 +145,7 @@ def test_the_public_page_shows_only_the_chosen_parts(client, admin_client, terri
 
     token = csrf_token(admin_client, "/admin/observatory")
     response = admin_client.post("/admin/observatory/publishing", data={"csrf_token": token, "sections": ["footfall"]})
-    assert response.status_code == 303
+    assert response.status_code == 303 and response.headers["Location"].endswith("/admin/observatory#publishing")
     public = admin_client.application.test_client()
     html = public.get("/observatory").get_data(as_text=True)
     assert 'id="obs-footfall"' in html and page_tables(html)["footfall"][11][1] == "80"  # 10:00, the town
