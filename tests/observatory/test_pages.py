@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -127,8 +128,11 @@ def test_each_csv_is_the_table_on_the_page(admin_client, territory, table_id):
     plant(territory, 40, hood=harbour, population_type="resident", hashtags=[tag])
     plant(territory, 5, hood=harbour, population_type="tourist", hashtags=[tag])
     plant_footfall(territory, harbour)
-    page = page_tables(admin_client.get("/admin/observatory?days=7").get_data(as_text=True))
-    response = admin_client.get(f"/admin/observatory/{table_id}.csv?days=7")
+    html = admin_client.get("/admin/observatory?days=7").get_data(as_text=True)
+    page = page_tables(html)
+    # The page's own download link, the period included.
+    [link] = re.findall(rf'href="(/admin/observatory/{table_id}\.csv[^"]*)"', html)
+    response = admin_client.get(unescape(link))
     assert response.mimetype == "text/csv"
     assert csv_rows(response) == page[table_id]
     assert any(cell for row in page[table_id][1:] for cell in row[1:])  # not an empty table
