@@ -44,6 +44,7 @@ STYLESHEETS = (
     "css/places.css",
     "css/campaigns.css",
     "css/charts.css",
+    "css/observatory.css",
     "css/privacy.css",
     "css/legal.css",
     "css/polls.css",

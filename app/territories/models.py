@@ -72,6 +72,9 @@ class Territory(Base):
     # Hosts whose surveys a poll may show inside its page (one per line; the poll page's CSP
     # allows them in frame-src, for that page only). Any other survey is linked to, not embedded.
     survey_hosts: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The parts of the observatory of needs the town publishes for everyone (app.observatory),
+    # comma-separated ("mix,hashtags,footfall"); empty: the observatory is the admins' alone.
+    observatory_public: Mapped[str] = mapped_column(String(40), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     hosts: Mapped[list[TerritoryHost]] = relationship(

@@ -46,8 +46,9 @@ from tests.support.csrf import csrf_token
 HOSTS = {"a": "http://localhost", "b": "http://b.localhost"}
 HOST_A, HOST_B = HOSTS["a"], HOSTS["b"]
 # Parameters that are not objects of a territory (sizes of icons, files, onboarding steps, the
-# legal pages' kinds and languages: each territory has its own page of every kind).
-NOT_OBJECT_PARAMS = {"size", "filename", "path", "step", "kind", "language"}
+# legal pages' kinds and languages: each territory has its own page of every kind; the observatory's
+# tables, every territory has each).
+NOT_OBJECT_PARAMS = {"size", "filename", "path", "step", "kind", "language", "table_id"}
 # How a route refuses another territory's token when that is not a 404: the "invalid or expired
 # link" page, exactly as for a token that never existed (nothing tells the two apart).
 REFUSAL = {"accounts.verify_email": 400, "accounts.reset_password": 400}

@@ -46,6 +46,7 @@ from app.legal.services import KINDS as LEGAL_KINDS
 from app.media.models import Media
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings
+from app.observatory.services import TABLES as OBSERVATORY_TABLES
 from app.places.models import LiveCell
 from app.polls.models import PollOption, PollQuestion
 from app.profiles.routes import ONBOARDING_STEPS
@@ -279,6 +280,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "step": list(ONBOARDING_STEPS),
         "kind": list(LEGAL_KINDS),
         "language": ["fr", "en"],
+        "table_id": list(OBSERVATORY_TABLES),
     }
     endpoint_fills: dict[tuple[str, str], list[Any]] = {
         ("kiosks.kiosk", "token"): [kiosk_token],

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("observatory", __name__)
