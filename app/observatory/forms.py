@@ -12,6 +12,7 @@ SECTION_LABELS = {
     "mix": _l("Who lives here and who passes through"),
     "hashtags": _l("What people care about"),
     "footfall": _l("Footfall"),
+    "consultations": _l("Consultations over time"),
 }
 
 

@@ -28,7 +28,9 @@ from app.models_common import utcnow
 from app.observatory.tables import EMPTY, Line, Row, Table, cells_of, suppress
 from app.places.footfall import TOWN, population_zone
 from app.places.models import FootfallHour
-from app.releases.engine import DAY, Asker, Question, established, release
+from app.polls.answers import is_closed
+from app.polls.results import PollOverTime, over_time, town_polls
+from app.releases.engine import DAY, PUBLIC, Asker, Question, established, release
 from app.releases.floor import anonymity_floor
 from app.territories.models import (
     POPULATION_LABELS,
@@ -40,8 +42,8 @@ from app.territories.models import (
 from app.territories.scoping import belongs, scoped
 from app.timezones import local_date
 
-MIX, HASHTAGS, FOOTFALL = "mix", "hashtags", "footfall"
-SECTIONS = (MIX, HASHTAGS, FOOTFALL)
+MIX, HASHTAGS, FOOTFALL, CONSULTATIONS = "mix", "hashtags", "footfall", "consultations"
+SECTIONS = (MIX, HASHTAGS, FOOTFALL, CONSULTATIONS)
 TABLES = {"mix-neighbourhoods": MIX, "mix-months": MIX, "hashtags": HASHTAGS, "footfall": FOOTFALL}
 PERIODS = (7, 30, 90)  # days of footfall a reader may choose
 DEFAULT_PERIOD = 30
@@ -368,6 +370,7 @@ class Observatory:
     mix: MixSection | None
     hashtags: HashtagSection | None
     footfall: FootfallSection | None
+    consultations: list[PollOverTime] | None = None
 
     def tables(self) -> dict[str, Table]:
         found: dict[str, Table] = {}
@@ -389,7 +392,18 @@ def observatory(territory: Territory, asker: Asker, sections: Iterable[str], day
         mix=mix(territory, asker, now) if MIX in chosen else None,
         hashtags=hashtags(territory, asker) if HASHTAGS in chosen else None,
         footfall=footfall(territory, asker, days, now) if FOOTFALL in chosen else None,
+        consultations=consultations(territory, asker, now) if CONSULTATIONS in chosen else None,
     )
+
+
+def consultations(territory: Territory, asker: Asker, now: datetime | None = None) -> list[PollOverTime]:
+    """The town's latest polls, how many people answered each week (app.polls.results: the same
+    released figures the poll's own results show). The public sees the polls whose results are
+    public (live, or closed)."""
+    polls = town_polls(territory)
+    if asker.kind == PUBLIC:
+        polls = [p for p in polls if p.poll_results == "live" or is_closed(p, now)]
+    return [over_time(p, territory, now) for p in polls if not p.survey_url]
 
 
 def table(territory: Territory, asker: Asker, table_id: str, days: int = DEFAULT_PERIOD,

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.polls.models import PollQuestion
 from app.releases.models import CountRelease
 from tests.factories import (
     login_as,
@@ -167,3 +168,34 @@ def test_the_readme_describes_every_table(admin_client, territory):
     text = admin_client.get("/admin/observatory/readme.txt").get_data(as_text=True)
     for table_id in ("mix-neighbourhoods", "mix-months", "hashtags", "footfall"):
         assert f"observatory-{table_id}.csv" in text
+
+
+def test_consultations_over_time_show_each_polls_answers_by_week(client, admin_client, territory):
+    import os
+    from datetime import timedelta
+
+    from app.models_common import utcnow
+    from app.polls.answers import submit
+    from tests.polls.conftest import make_poll
+
+    association = make_actor(territory, "Friends of the market", kind="association")
+    live = make_poll(association, kinds=("single",), opens_in=timedelta(days=-10))
+    hidden_until_closed = make_poll(association, kinds=("single",), poll_results="closed")
+    hidden_until_closed.title = "Closed-results poll"
+    db.session.commit()
+    question = db.session.scalars(select(PollQuestion).where(PollQuestion.publication_id == live.id)).one()
+    for person in plant(territory, 30):
+        with admin_client.application.test_request_context():
+            submit(live, territory, person, os.urandom(32), {str(question.id): [question.options[0].id]}, shared=False)
+    page = admin_client.get("/admin/observatory").get_data(as_text=True)
+    assert 'id="obs-consultations"' in page and "Closed-results poll" in page
+    section = page.split('id="obs-consultations"', 1)[1]
+    assert "People who answered: 30" in re.sub(r"<[^>]+>", "", section)
+    week = utcnow().isocalendar()
+    assert f"{week.year}-W{week.week:02d}" in section
+
+    token = csrf_token(admin_client, "/admin/observatory")
+    admin_client.post("/admin/observatory/publishing", data={"csrf_token": token, "sections": ["consultations"]})
+    public = admin_client.application.test_client().get("/observatory").get_data(as_text=True)
+    assert 'id="obs-consultations"' in public and "The market square" in public
+    assert "Closed-results poll" not in public  # its results are not public before it closes
