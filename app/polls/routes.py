@@ -188,13 +188,14 @@ def answer(poll_id: int) -> Response:
     publication = _poll_or_404(poll_id)
     if publication.survey_url:
         abort(404)
-    parsed = answers.parse(answers.questions_of(publication), request.form)
+    questions = answers.questions_of(publication)
+    parsed = answers.parse(questions, request.form)
     shared = request.form.get("share") == "yes"
     if parsed.errors:
         return _poll_page(publication, parsed, shared, status=422)
     try:
         outcome = answers.submit(publication, current_territory(), current_user, keys.browser_key(create=True),
-                                 parsed.answer, shared)
+                                 parsed.answer, shared, questions=questions)
     except answers.AnswerError as error:
         flash(str(error), "error")
         return _poll_page(publication, parsed, shared, status=409)
