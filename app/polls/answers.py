@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, delete, exists, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.accounts.consents import has_profile_targeting_consent
 from app.accounts.models import User, UserHashtag
@@ -62,10 +63,12 @@ class Parsed:
 
 
 def questions_of(publication: Publication) -> list[PollQuestion]:
+    """The poll's questions in order, with their options (one query)."""
     return list(db.session.scalars(
-        select(PollQuestion).where(PollQuestion.publication_id == publication.id)
+        select(PollQuestion).options(joinedload(PollQuestion.options))
+        .where(PollQuestion.publication_id == publication.id)
         .order_by(PollQuestion.position, PollQuestion.id)
-    ))
+    ).unique())
 
 
 def is_open(publication: Publication, now: datetime | None = None) -> bool:
@@ -321,11 +324,13 @@ def submit(publication: Publication, territory: Territory, user: User, key: byte
     # Written with plain statements (no unit of work to plan for four rows).
     try:
         _add(publication.id, _cells(answer, by_id), groups, counted, +1)
+        connection = db.session.connection()
         if texts:
-            db.session.execute(insert(PollText), texts)
+            connection.execute(insert(PollText.__table__), texts)
         if sheet is None:
-            db.session.execute(insert(PollRespondent).values(publication_id=publication.id, user_id=user.id))
-            db.session.execute(insert(PollSheet).values(key_hash=name, publication_id=publication.id, sealed=sealed))
+            connection.execute(insert(PollRespondent.__table__).values(publication_id=publication.id, user_id=user.id))
+            connection.execute(insert(PollSheet.__table__).values(key_hash=name, publication_id=publication.id,
+                                                                  sealed=sealed))
         else:
             db.session.execute(update(PollSheet).where(PollSheet.key_hash == name).values(sealed=sealed))
         db.session.commit()

@@ -9,10 +9,12 @@ from __future__ import annotations
 from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.wrappers import Response
 
+from app.actors.models import Actor
 from app.actors.roles import actor_role_required
-from app.extensions import configured_limit, limiter, person_key
+from app.extensions import configured_limit, db, limiter, person_key
 from app.htmx import is_htmx, render, see_other
 from app.polls import answers, bp, keys, results, services
 from app.polls.forms import KIND_LABELS, QuestionForm
@@ -20,7 +22,7 @@ from app.polls.models import PollQuestion
 from app.publications.models import Publication
 from app.publications.permissions import can_view, is_member, own_publication_or_404
 from app.security import CSP, csp_with_frame, csp_with_tiles
-from app.territories.context import current_territory, get_scoped_or_404
+from app.territories.context import current_territory, scoped
 from app.territories.scoping import same_territory
 from app.territories.services import embed_host
 
@@ -38,8 +40,12 @@ def _own_poll_or_404(poll_id: int) -> Publication:
 
 
 def _poll_or_404(poll_id: int) -> Publication:
-    publication = get_scoped_or_404(Publication, poll_id)
-    if publication.kind != "poll" or not can_view(current_user, publication):
+    # The hashtags (the poll's, its actor's) are loaded only if a page shows them: answering
+    # does not need them.
+    publication = db.session.scalar(scoped(Publication, Publication.id == poll_id).options(
+        lazyload(Publication.hashtags), joinedload(Publication.actor).lazyload(Actor.hashtags),
+    ))
+    if publication is None or publication.kind != "poll" or not can_view(current_user, publication):
         abort(404)
     return publication
 
