@@ -536,6 +536,18 @@ async def _load_aiohttp(url: str, lines: list[str], seconds: float, concurrency:
 # --- main -------------------------------------------------------------------------------------------
 
 
+def server_cpu_seconds(server: subprocess.Popen[bytes]) -> float:
+    """CPU time (user + system) the gunicorn workers have used: with the load average, it tells
+    a slow server from a busy machine."""
+    import psutil
+
+    total = 0.0
+    for worker in psutil.Process(server.pid).children(recursive=True):
+        times = worker.cpu_times()
+        total += times.user + times.system
+    return total
+
+
 def figure(name: str, value: str) -> None:
     print(f"{name}: {value}  (goal {GOALS[name]})", flush=True)
 
@@ -604,8 +616,12 @@ def main() -> None:
             trivial_rps, _errors = load(f"{base}/healthz", [], 5.0, args.concurrency, cookie_name)
             log(f"  trivial page (same server, same run, for scale): {trivial_rps:.0f} req/s")
             log(f"answering: {args.concurrency} connections, {args.seconds:.0f} s, {len(measured)} answers ready")
+            cpu_before, wall_before = server_cpu_seconds(server), time.perf_counter()
             rps, errors, sent = load_answers(base, measured, args.seconds, args.concurrency, cookie_name)
-            log(f"  {rps:.0f} answers/s, {errors} failed, {sent} sent")
+            cpu = server_cpu_seconds(server) - cpu_before
+            wall = time.perf_counter() - wall_before
+            log(f"  {rps:.0f} answers/s, {errors} failed, {sent} sent; the workers used {cpu / wall:.2f} cores, "
+                f"{cpu * 1000 / max(1, sent):.1f} ms of CPU per answer (os.getloadavg: {os.getloadavg()[0]:.1f})")
             if sent > len(measured):
                 log("  more requests than prepared answers: some were second answers (refused)")
         finally:

@@ -235,27 +235,28 @@ def _add(publication_id: int, cells: list[tuple[int, int, int]], groups: list[tu
         return
     connection = db.session.connection()
     sql, order = _tally_upsert(connection.dialect)
-    rows = [
-        {"publication_id": publication_id, "question_id": q, "option_id": o, "value": v, "dim": dim,
-         "grp": group, "counted": counted, "count": n * delta}
-        for (q, o, v, dim, group), n in counts.items()
-    ]
+    rows = [(publication_id, q, o, v, dim, group, counted, n * delta) for (q, o, v, dim, group), n in counts.items()]
     # An answer adds to about a hundred counts: the statement is compiled once and the rows go
     # straight to the driver (SQLAlchemy's per-row parameter handling cost more than the writes).
-    connection.exec_driver_sql(sql, [tuple(row[name] for name in order) for row in rows] if order else rows)
+    if order is None:
+        connection.exec_driver_sql(sql, [dict(zip(_TALLY_COLUMNS, row, strict=True)) for row in rows])
+    else:
+        connection.exec_driver_sql(sql, rows if order == _TALLY_COLUMNS else
+                                   [tuple(row[_TALLY_COLUMNS.index(name)] for name in order) for row in rows])
 
 
+_TALLY_COLUMNS = ("publication_id", "question_id", "option_id", "value", "dim", "grp", "counted", "count")
 _TALLY_UPSERTS: dict[str, tuple[str, tuple[str, ...] | None]] = {}
 
 
 def _tally_upsert(dialect: Any) -> tuple[str, tuple[str, ...] | None]:
     """``INSERT … ON CONFLICT DO UPDATE SET count = count + excluded.count`` of a tally row, as the
-    dialect's SQL, and the order of its parameters (None: the driver takes them by name)."""
+    dialect's SQL, and the order of its positional parameters (None: the driver takes them by name)."""
     found = _TALLY_UPSERTS.get(dialect.name)
     if found is None:
         dialect_insert = postgresql_insert if dialect.name == "postgresql" else sqlite_insert
         table = PollTally.__table__
-        statement = dialect_insert(table).values({column.name: bindparam(column.name) for column in table.columns})
+        statement = dialect_insert(table).values({name: bindparam(name) for name in _TALLY_COLUMNS})
         statement = statement.on_conflict_do_update(
             index_elements=[c.name for c in table.primary_key.columns],
             set_={"count": table.c.count + statement.excluded.count},

@@ -200,7 +200,9 @@ def answer(poll_id: int) -> Response:
     if parsed.errors:
         return _poll_page(publication, parsed, shared, status=422)
     try:
-        outcome = answers.submit(publication, current_territory(), current_user, keys.browser_key(create=True),
+        # The person itself, not the request's proxy to them: submit reads it many times.
+        person = current_user._get_current_object()  # type: ignore[attr-defined]
+        outcome = answers.submit(publication, current_territory(), person, keys.browser_key(create=True),
                                  parsed.answer, shared, questions=questions)
     except answers.AnswerError as error:
         flash(str(error), "error")
