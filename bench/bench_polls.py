@@ -377,6 +377,16 @@ def check_groups(app: Any, rng: random.Random, citizens: list[Citizen], now: dat
                 raise SystemExit(f"planted groups differ from answers.groups_of: {given} != {expected}")
 
 
+def respondents(app: Any) -> int:
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.polls.models import PollRespondent
+
+    with app.app_context():
+        return int(db.session.scalar(select(func.count()).select_from(PollRespondent)) or 0)
+
+
 def check_tallies(app: Any, polls: list[Poll]) -> None:
     """Each poll's "answered" tally (everybody, counted or not) equals its respondents."""
     from sqlalchemy import func, select
@@ -520,7 +530,7 @@ async def _load_aiohttp(url: str, lines: list[str], seconds: float, concurrency:
                     async with session.post(url.rstrip("/") + path, data=body, headers=headers,
                                             allow_redirects=False) as response:
                         await response.read()
-                        if response.status == 303:
+                        if response.status == 303 and response.headers.get("Location", "").rstrip("0123456789").endswith("/polls/"):
                             done += 1
                         else:
                             errors += 1
@@ -616,17 +626,24 @@ def main() -> None:
             trivial_rps, _errors = load(f"{base}/healthz", [], 5.0, args.concurrency, cookie_name)
             log(f"  trivial page (same server, same run, for scale): {trivial_rps:.0f} req/s")
             log(f"answering: {args.concurrency} connections, {args.seconds:.0f} s, {len(measured)} answers ready")
+            before = respondents(app)
             cpu_before, wall_before = server_cpu_seconds(server), time.perf_counter()
             rps, errors, sent = load_answers(base, measured, args.seconds, args.concurrency, cookie_name)
             cpu = server_cpu_seconds(server) - cpu_before
             wall = time.perf_counter() - wall_before
-            log(f"  {rps:.0f} answers/s, {errors} failed, {sent} sent; the workers used {cpu / wall:.2f} cores, "
-                f"{cpu * 1000 / max(1, sent):.1f} ms of CPU per answer (os.getloadavg: {os.getloadavg()[0]:.1f})")
-            if sent > len(measured):
-                log("  more requests than prepared answers: some were second answers (refused)")
         finally:
             server.terminate()
             server.wait(timeout=30)
+        taken = respondents(app) - before
+        per_answer = cpu * 1000 / max(1, taken)
+        log(f"  {rps:.0f} answers/s, {errors} failed, {sent} sent, {taken} taken (new respondents)")
+        log(f"  the workers used {cpu / wall:.2f} of the 2 cores, {per_answer:.1f} ms of CPU per answer; load "
+            f"average {os.getloadavg()[0]:.1f} (on a busy machine the workers get less than 2 cores: 2 free "
+            f"cores at this CPU cost would take about {2000 / per_answer:.0f} answers/s, an estimate)")
+        if sent > len(measured):
+            log("  more requests than prepared answers: some were second answers (refused)")
+        if taken < rps * args.seconds * 0.9:
+            raise SystemExit(f"only {taken} answers were taken for {rps:.0f}/s over {args.seconds:.0f} s")
         check_tallies(app, polls)
         figure("poll_answer_req_per_s", f"{rps:.0f}")
     finally:

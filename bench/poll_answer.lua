@@ -1,8 +1,9 @@
 -- wrk script of the polls benchmark: each request is the next citizen answering a poll from its
 -- plain form. Arguments (after `--`): the session cookie's name, then a file of
 -- "<signed cookie> <path> <url-encoded form, CSRF token included>" lines, each a citizen and a
--- poll they have not answered. An answer taken is a 303 (to the poll's page); anything else
--- counts as failed. Prints one line "wrk-result <requests> <duration_us> <non_303> <socket_errors>".
+-- poll they have not answered. An answer taken is a 303 to the poll's page (/polls/<id>); anything
+-- else (a refusal, a redirection to the login page) counts as failed. Prints one line
+-- "wrk-result <requests> <duration_us> <failed> <socket_errors>".
 
 local answers = {}
 local position = 0
@@ -34,7 +35,8 @@ function request()
 end
 
 function response(status, headers, body)
-  if status ~= 303 then
+  local location = headers["Location"] or headers["location"] or ""
+  if status ~= 303 or not location:match("/polls/%d+$") then
     non_303 = non_303 + 1
   end
 end
