@@ -308,7 +308,7 @@ def submit(publication: Publication, territory: Territory, user: User, key: byte
         _remove(publication, by_id, keys.unseal(secret, publication.id, sheet.sealed))
     groups = groups_of(user, territory, shared, now)
     counted = is_counted(user, publication, territory, now)
-    for key_, value in answer.items():  # short texts are stored scrubbed, in the counts and the sheet
+    for key_, value in answer.items():  # short texts are kept scrubbed, in their rows and the sheet
         question = by_id.get(int(key_))
         if question is not None and question.kind == "text":
             answer[key_] = scrub(str(value))[:TEXT_MAX]
