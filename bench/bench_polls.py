@@ -437,18 +437,19 @@ def p95(values: list[float]) -> float:
 
 
 def time_observatory(app: Any, cookie: str, views: int) -> tuple[int, list[float]]:
+    """(status of the first view, server times of ``views`` views as the town's admin); the
+    first view, which releases the day's figures, is one of them. No timings unless it answers 200."""
     client = app.test_client()
     client.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
-    response = client.get("/admin/observatory")
-    if response.status_code != 200:
-        return response.status_code, []
     timings = []
     for _view in range(views):
         started = time.perf_counter()
         response = client.get("/admin/observatory")
         timings.append((time.perf_counter() - started) * 1000)
         if response.status_code != 200:
-            raise SystemExit(f"the observatory stopped answering: {response.status_code}")
+            if timings[1:]:
+                raise SystemExit(f"the observatory stopped answering: {response.status_code}")
+            return response.status_code, []
     return 200, timings
 
 
