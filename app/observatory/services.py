@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
+from typing import TypeVar
 
 from flask_babel import format_date, format_number, format_percent
 from flask_babel import gettext as _
@@ -30,7 +32,7 @@ from app.places.footfall import TOWN, population_zone
 from app.places.models import FootfallHour
 from app.polls.answers import is_closed
 from app.polls.results import PollOverTime, over_time, town_polls
-from app.releases.engine import DAY, PUBLIC, Asker, Question, established, release
+from app.releases.engine import DAY, PUBLIC, Asker, Question, established, release_many
 from app.releases.floor import anonymity_floor
 from app.territories.models import (
     POPULATION_LABELS,
@@ -50,6 +52,7 @@ DEFAULT_PERIOD = 30
 MONTHS = 12
 NO_HOOD = "none"
 ALL = "all"
+K = TypeVar("K", bound=Hashable)
 
 
 # --- what the town publishes ----------------------------------------------------------------------
@@ -78,10 +81,16 @@ def period_of(raw: str | None) -> int:
 # --- figures ----------------------------------------------------------------------------------------
 
 
-def _figure(asker: Asker, kind: str, parts: tuple[Hashable, ...], count: Callable[[], int]) -> int | None:
-    """One released figure of the observatory (None: under the floor)."""
-    question = Question(f"observatory.{kind}", tuple(parts), DAY, chosen=False)
-    return release(asker, question, count).value
+def _figures(asker: Asker, kind: str, wanted: dict[K, tuple[Hashable, ...]],
+             count: Callable[[K], int]) -> dict[K, int | None]:
+    """Released figures of the observatory (None: under the floor), one per key of ``wanted``
+    (its question's parts), through one ``release_many``: one read of the day's stored answers,
+    and ``count(key)`` only for the figures not released yet today. A page asks hundreds."""
+    questions = {key: Question(f"observatory.{kind}", tuple(parts), DAY, chosen=False) for key, parts in wanted.items()}
+    key_of = {question: key for key, question in questions.items()}
+    released = release_many(asker, list(questions.values()),
+                            lambda missing: {question: count(key_of[question]) for question in missing})
+    return {key: released[question].value for key, question in questions.items()}
 
 
 def _number(value: int | None) -> str | None:
@@ -132,15 +141,13 @@ class MixSection:
     months_chart: BarChart
 
 
-def town_by_type(territory: Territory, asker: Asker) -> dict[str, int | None]:
+def town_by_type(territory: Territory, asker: Asker,
+                 counts: Callable[[], dict[tuple[str, str], int]] | None = None) -> dict[str, int | None]:
     """People by population type in the whole town (released): the mix's column totals and the
     base of the hashtags' shares, the same figures in both."""
-    counts = _mix_counts(territory)
-    return {
-        kind: _figure(asker, "mix", ("town", kind),
-                      lambda kind=kind: sum(n for (_hood, k), n in counts.items() if k == kind))
-        for kind in POPULATION_TYPES
-    }
+    counts = counts or cache(lambda: _mix_counts(territory))
+    return _figures(asker, "mix", {kind: ("town", kind) for kind in POPULATION_TYPES},
+                    lambda kind: sum(n for (_hood, k), n in counts().items() if k == kind))
 
 
 def _mix_counts(territory: Territory) -> dict[tuple[str, str], int]:
@@ -157,16 +164,12 @@ def mix(territory: Territory, asker: Asker, now: datetime | None = None) -> MixS
     hoods = _neighbourhoods(territory)
     row_keys = [*(str(hood.id) for hood in hoods), NO_HOOD]
     row_labels = [*(hood.name for hood in hoods), _("No neighbourhood given")]
-    counts = _mix_counts(territory)
-    cells = {
-        (h, kind): _figure(asker, "mix", (h, kind), lambda h=h, kind=kind: counts.get((h, kind), 0))
-        for h in row_keys for kind in POPULATION_TYPES
-    }
-    row_totals = {
-        h: _figure(asker, "mix", (h, ALL), lambda h=h: sum(counts.get((h, k), 0) for k in POPULATION_TYPES))
-        for h in row_keys
-    }
-    column_totals = town_by_type(territory, asker)
+    counts = cache(lambda: _mix_counts(territory))  # counted only if a figure is not released yet
+    cells = _figures(asker, "mix", {(h, kind): (h, kind) for h in row_keys for kind in POPULATION_TYPES},
+                     lambda key: counts().get(key, 0))
+    row_totals = _figures(asker, "mix", {h: (h, ALL) for h in row_keys},
+                          lambda h: sum(counts().get((h, k), 0) for k in POPULATION_TYPES))
+    column_totals = town_by_type(territory, asker, counts)
     shown = suppress(cells, [
         *(Line(row_totals[h], tuple((h, k) for k in POPULATION_TYPES)) for h in row_keys),
         *(Line(column_totals[k], tuple((h, k) for h in row_keys)) for k in POPULATION_TYPES),
@@ -215,19 +218,19 @@ def _months(territory: Territory, asker: Asker, floor: int, now: datetime | None
         total[0] += samples
         total[1] += presence
 
-    def average(month: str, zone_key: str) -> int | None:
-        samples, presence = sums.get((month, zone_key), (0, 0))
-        if not samples:  # no snapshot: nothing to say, shown as an empty cell like a hidden one
-            return None
-        return _figure(asker, "presence_month", (month, zone_key), lambda: round(presence / samples))
+    def averages(keys: list[tuple[str, str]]) -> dict[tuple[str, str], int | None]:
+        # No snapshot: nothing to say, shown as an empty cell like a hidden one.
+        released = _figures(asker, "presence_month", {key: key for key in keys if sums.get(key, (0, 0))[0]},
+                            lambda key: round(sums[key][1] / sums[key][0]))
+        return {key: released.get(key) for key in keys}
 
     # From the first month with footfall (the months before it have no figure at all).
     with_data = {month for month, _zone in sums}
     first = next((i for i, start in enumerate(starts) if start.strftime("%Y-%m") in with_data), len(starts) - 1)
     starts = starts[first:]
     months = [start.strftime("%Y-%m") for start in starts]
-    values = {(m, z): average(m, z) for m in months for z in zones}
-    everyone = {m: average(m, TOWN) for m in months}
+    values = averages([(m, z) for m in months for z in zones])
+    everyone = {m: value for (m, _town), value in averages([(m, TOWN) for m in months]).items()}
     shown = suppress(values, [Line(everyone[m], tuple((m, z) for z in zones)) for m in months], floor)
     labels = [format_date(start, "MMMM y") for start in starts]
     table = Table(
@@ -258,25 +261,29 @@ class HashtagSection:
 
 def hashtags(territory: Territory, asker: Asker) -> HashtagSection:
     tags = list(db.session.scalars(scoped(Hashtag, territory, Hashtag.active.is_(True)).order_by(Hashtag.tag)))
-    rows = db.session.execute(
-        select(UserHashtag.hashtag_id, User.population_type, func.count())
-        .join(User, User.id == UserHashtag.user_id)
-        .where(*_people(territory), UserHashtag.hashtag_id.in_([tag.id for tag in tags]))
-        .group_by(UserHashtag.hashtag_id, User.population_type)
-    ).all()
-    counts: dict[tuple[int, str], int] = defaultdict(int)
-    for tag_id, kind, n in rows:
-        if kind in POPULATION_TYPES:
-            counts[(tag_id, kind)] += n
-        counts[(tag_id, ALL)] += n
-    bases = {**town_by_type(territory, asker), ALL: _figure(asker, "people", (ALL,), lambda: int(
-        db.session.scalar(select(func.count()).select_from(User).where(*_people(territory))) or 0))}
+    @cache
+    def counts() -> dict[tuple[int, str], int]:  # counted only if a figure is not released yet
+        rows = db.session.execute(
+            select(UserHashtag.hashtag_id, User.population_type, func.count())
+            .join(User, User.id == UserHashtag.user_id)
+            .where(*_people(territory), UserHashtag.hashtag_id.in_([tag.id for tag in tags]))
+            .group_by(UserHashtag.hashtag_id, User.population_type)
+        ).all()
+        found: dict[tuple[int, str], int] = defaultdict(int)
+        for tag_id, kind, n in rows:
+            if kind in POPULATION_TYPES:
+                found[(tag_id, kind)] += n
+            found[(tag_id, ALL)] += n
+        return found
+
+    town = town_by_type(territory, asker)
+    everyone = _figures(asker, "people", {ALL: (ALL,)}, lambda _all: int(
+        db.session.scalar(select(func.count()).select_from(User).where(*_people(territory))) or 0))
+    bases = {**town, ALL: everyone[ALL]}
     keys = (*POPULATION_TYPES, ALL)
-    shares = {
-        (tag.id, k): _share(_figure(asker, "hashtag", (tag.id, k), lambda t=tag.id, k=k: counts.get((t, k), 0)),
-                            bases[k])
-        for tag in tags for k in keys
-    }
+    released = _figures(asker, "hashtag", {(tag.id, k): (tag.id, k) for tag in tags for k in keys},
+                        lambda key: counts().get(key, 0))
+    shares = {(tag.id, k): _share(released[(tag.id, k)], bases[k]) for tag in tags for k in keys}
     table_rows = [Row(tag.label, cells_of([_percent(shares[(tag.id, k)]) for k in keys])) for tag in tags]
     table_rows.append(Row(_("People counted (the base of the shares)"),
                           cells_of([_number(bases[k]) for k in keys]), emphasis=True))
@@ -336,13 +343,10 @@ def footfall(territory: Territory, asker: Asker, days: int = DEFAULT_PERIOD,
     sums = {(str(zone_key), int(hour)): (int(samples or 0), int(presence or 0))
             for zone_key, hour, samples, presence in rows}
 
-    def average(zone_key: str, hour: int) -> int | None:
-        samples, presence = sums.get((zone_key, hour), (0, 0))
-        if not samples:
-            return None
-        return _figure(asker, "footfall", (zone_key, days, hour), lambda: round(presence / samples))
-
-    values = {(z, h): average(z, h) for z in zones for h in range(24)}
+    keys = [(z, h) for z in zones for h in range(24)]
+    released = _figures(asker, "footfall", {(z, h): (z, days, h) for z, h in keys if sums.get((z, h), (0, 0))[0]},
+                        lambda key: round(sums[key][1] / sums[key][0]))
+    values = {key: released.get(key) for key in keys}
     # The town's figure is shown: it must not give away a hidden neighbourhood's by subtraction.
     shown = suppress(values, [Line(values[(TOWN, h)], tuple((z, h) for z in zones[1:])) for h in range(24)], floor)
     table = Table(
