@@ -131,7 +131,7 @@ bench-privacy: install translations
 
 # Polls (issue 13) on SQLite: 100,000 answers over 20 polls planted in bulk; a results page with two
 # cross-tables (p95), answers per second through the plain form under gunicorn with 2 workers, and
-# the observatory's p95 once it exists; about two minutes.
+# the observatory's p95 (n/a if it does not answer); about a minute.
 bench-polls: install translations wrk
 	$(PY) bench/bench_polls.py
 
