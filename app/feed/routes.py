@@ -26,6 +26,8 @@ def _page_arg() -> int:
 def publication_url(publication: Any) -> str | None:
     """The publication's public page, when the publications domain provides one."""
     try:
+        if publication.kind == "poll":  # straight to where people answer it (app.polls)
+            return url_for("polls.show", poll_id=publication.id)
         return url_for("publications.show", publication_id=publication.id)
     except BuildError:
         return None

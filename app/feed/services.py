@@ -55,6 +55,7 @@ from app.territories.models import Hashtag
 from app.timezones import local_date, local_midnight
 
 FEED_KINDS = ("news", "event", "offer", "poll")
+AGENDA_KINDS = ("event", "poll")
 
 
 
@@ -463,7 +464,7 @@ def agenda(
         .join(Actor, Actor.id == Publication.actor_id)
         .where(
             *visible_criteria(territory_id, now),
-            Publication.kind == "event",
+            Publication.kind.in_(AGENDA_KINDS),  # events, and polls given a date (a meeting, a vote)
             Publication.starts_at.is_not(None),
         )
         .options(defaultload(Publication.actor).lazyload(Actor.hashtags))

@@ -216,6 +216,8 @@ class PollForm(PlaceMixin, PublicationForm):
         _l("Place (optional)"),
         validators=[Optional(), Length(max=160, message=_l("At most %(max)d characters.")), NoBidiControls()],
     )
+    starts_at = local_datetime_field(_l("A date for the agenda (optional)"), required=False)
+    ends_at = local_datetime_field(_l("Until (optional)"), required=False)
     poll_results = RadioField(
         _l("Respondents see the results"),
         choices=[SelectChoice("live", _l("As the answers come in")),
@@ -237,6 +239,12 @@ class PollForm(PlaceMixin, PublicationForm):
     def validate_valid_until(self, field: DateTimeLocalField) -> None:
         if self.valid_from.data and field.data and field.data <= self.valid_from.data:
             raise ValidationError(_l("The closing time must be after the opening time."))
+
+    def validate_ends_at(self, field: DateTimeLocalField) -> None:
+        if field.data and not self.starts_at.data:
+            raise ValidationError(_l("Give the date first."))
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("The end must be after the start."))
 
     def validate_survey_url(self, field: StringField) -> None:
         if field.data and not field.data.lower().startswith("https://"):
@@ -272,7 +280,8 @@ KIND_FIELDS = {
               "radius_m", "zone_geojson"),
     "offer": ("title", "summary", "body_md", "image_alt", "valid_from", "valid_until", "place_name", "lat", "lon",
               "radius_m", "zone_geojson", "is_welcome_offer", "welcome_population_types"),
-    "poll": ("title", "summary", "body_md", "image_alt", "valid_from", "valid_until", "place_name", "lat", "lon",
+    "poll": ("title", "summary", "body_md", "image_alt", "valid_from", "valid_until", "starts_at", "ends_at",
+             "place_name", "lat", "lon",
              "radius_m", "zone_geojson", "poll_results", "survey_url", "survey_embed"),
 }
 

@@ -189,7 +189,7 @@ def _form_page(form: PublicationForm, kind: str, publication: Publication | None
 @bp.app_template_global()
 def publication_date_line(publication: Publication) -> str:
     """One line saying when: an event's dates, an offer's end of validity, news's date."""
-    if publication.kind == "event" and publication.starts_at:
+    if publication.kind in ("event", "poll") and publication.starts_at:
         start, end = publication.starts_at, publication.ends_at
         if end is None:
             return format_datetime(start, "medium")
@@ -207,6 +207,8 @@ def publication_date_line(publication: Publication) -> str:
         )
     if publication.kind == "offer" and publication.valid_until:
         return _("Valid until %(date)s", date=_date_time(publication.valid_until))
+    if publication.kind == "poll" and publication.valid_until:
+        return _("Answers until %(date)s", date=_date_time(publication.valid_until))
     when = publication.published_at or publication.created_at
     return _("Published on %(date)s", date=format_date(when, "long")) if when else ""
 
