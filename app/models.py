@@ -21,6 +21,15 @@ from app.polls.models import (
 from app.privacy.models import DataExport
 from app.publications.models import Publication, PublicationHashtag
 from app.releases.models import CountRelease
+from app.reports.models import (
+    Open311Key,
+    Report,
+    ReportCategory,
+    ReportFollower,
+    ReportMessage,
+    ReportPhoto,
+    ReportUpdate,
+)
 from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryHost
 from app.welcome.models import WelcomeSent
 
@@ -30,5 +39,6 @@ __all__ = [
     "Consent", "DataExport", "Delivery", "Follow", "InboxItem", "Mute", "NotificationSettings", "PushSubscription",
     "Hashtag", "Invitation", "KioskToken", "LegalText", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
     "PollOption", "PollQuestion", "PollRespondent", "PollSheet", "PollTally", "PollText",
-    "PublicationHashtag", "RateLimitHit", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
+    "PublicationHashtag", "RateLimitHit", "Open311Key", "Report", "ReportCategory", "ReportFollower",
+    "ReportMessage", "ReportPhoto", "ReportUpdate", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
 ]

@@ -1,0 +1,5 @@
+"""Street reports: the public pages (filled by its own piece of work)."""
+
+from __future__ import annotations
+
+from app.reports import bp  # noqa: F401
