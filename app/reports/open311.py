@@ -20,12 +20,20 @@ from typing import Any
 from xml.etree import ElementTree
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from shapely.geometry import Point, shape
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models_common import utcnow
 from app.reports import services
-from app.reports.models import CLOSED_STATUSES, OPEN_STATUSES, Open311Key, Report, ReportCategory, ReportUpdate
+from app.reports.models import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    Open311Key,
+    Report,
+    ReportCategory,
+    ReportUpdate,
+)
 from app.territories.models import Territory
 from app.timezones import zone
 
@@ -353,8 +361,6 @@ def _coordinate(value: str | None, low: float, high: float, name: str) -> float:
 def _inside(territory: Territory, lat: float, lon: float) -> bool:
     if not territory.boundary_geojson:
         return True
-    from shapely.geometry import Point, shape
-
     try:
         return bool(shape(json.loads(territory.boundary_geojson)).covers(Point(lon, lat)))
     except (ValueError, TypeError, AttributeError, KeyError):

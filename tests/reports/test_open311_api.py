@@ -12,10 +12,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.extensions import db
+from app.extensions import db, limiter
 from app.media.models import Media
+from app.reports import open311
 from app.reports import services as report_services
 from app.reports.models import Open311Key, Report, ReportPhoto
+from app.reports.routes_open311 import POST_LIMIT
 from tests.factories import login_as
 from tests.reports.helpers_open311 import (
     REPORTER_EMAIL,
@@ -202,8 +204,6 @@ def test_posting_without_a_valid_key_is_refused_403(client: FlaskClient, town: T
     row = db.session.scalar(select(Open311Key).where(Open311Key.territory_id == town.territory.id))
     assert row.key_hash == hashlib.sha256(town.key.encode()).hexdigest()  # only its hash is kept
     assert post(client, town.key).status_code == 201
-    from app.reports import open311
-
     open311.revoke_key(row)
     refused = post(client, town.key, fmt="xml")
     assert refused.status_code == 403
@@ -236,11 +236,7 @@ def test_a_bad_post_gets_the_specifications_errors(client: FlaskClient, town: To
 
 
 def test_posting_is_not_a_csrf_form_but_is_rate_limited(app: Any, client: FlaskClient, town: Town) -> None:
-    from app.extensions import limiter
-    from app.reports.routes_open311 import POST_LIMIT
-
-    app.config["RATELIMIT_ENABLED"] = True
-    limiter.enabled = True
+    assert app.config["RATELIMIT_ENABLED"]
     limiter.reset()
     hourly = int(POST_LIMIT.split()[0])
     statuses = [post(client, town.key, description=f"n{i}").status_code for i in range(hourly + 1)]
