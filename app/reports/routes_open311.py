@@ -39,7 +39,6 @@ def _answer(fmt: str, items: Any, names: tuple[str, str | None], status: int = 2
         response = Response(body, status=status, mimetype=open311.FORMATS["xml"])
     else:
         response = Response(open311.as_json(items), status=status, mimetype=open311.FORMATS["json"])
-    response.charset = "utf-8"
     return response
 
 
@@ -119,7 +118,8 @@ def open311_post_request(fmt: str) -> Response:
         report = open311.post_request(territory, key, request.form)
     except open311.Open311Error as error:
         return _error(fmt, error)
-    return _answer(fmt, open311.posted(territory, report), XML_NAMES["requests"], status=201)
+    # 200, not 201: older GeoReport clients take only 200 as success.
+    return _answer(fmt, open311.posted(territory, report), XML_NAMES["requests"])
 
 
 @bp.get(f"{V2}/requests/<int:service_request_id>.{FMT}")
