@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -148,6 +149,8 @@ def as_xml(root: str, item: str | None, items: Any) -> bytes:
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(element, encoding="utf-8", xml_declaration=False)
 
 
+# Characters XML 1.0 cannot carry (a pasted description may hold them): left out of the XML.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SINGULAR = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value"}
 
 
@@ -161,7 +164,7 @@ def _fill(element: ElementTree.Element, value: Any) -> None:
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     elif value is not None:
-        element.text = str(value)
+        element.text = _NOT_XML.sub("", str(value))
 
 
 def errors(error: Open311Error) -> list[dict[str, Any]]:

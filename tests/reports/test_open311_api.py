@@ -320,3 +320,10 @@ def test_another_towns_requests_are_not_here(app: Any, client: FlaskClient, town
     assert get_json(client, f"requests/{theirs.id}", expect=404)[0]["code"] == 404
     assert get_json(client, "requests", service_request_id=str(theirs.id)) == []
     assert get_json(client, "services", expect=404, jurisdiction_id="elsewhere")[0]["code"] == 404
+
+
+def test_xml_stays_well_formed_whatever_the_description_holds(client: FlaskClient, town: Town) -> None:
+    report = file(town, town.potholes, "Trou <profond> & large\x07 \x1b[0m")
+    element = xml_items(get_xml(client, f"requests/{report.id}"), "service_requests", "request")[0]
+    assert element.find("description").text == "Trou <profond> & large [0m"
+    assert get_json(client, f"requests/{report.id}")[0]["description"].startswith("Trou <profond> & large\x07")
