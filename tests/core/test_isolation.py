@@ -25,6 +25,8 @@ from app.extensions import db
 from app.media.models import Media
 from app.polls.models import PollQuestion
 from app.publications.models import Publication
+from app.reports import open311
+from app.reports.models import ReportCategory
 from app.territories.models import Territory
 from tests.factories import (
     PASSWORD,
@@ -47,8 +49,8 @@ HOSTS = {"a": "http://localhost", "b": "http://b.localhost"}
 HOST_A, HOST_B = HOSTS["a"], HOSTS["b"]
 # Parameters that are not objects of a territory (sizes of icons, files, onboarding steps, the
 # legal pages' kinds and languages: each territory has its own page of every kind; the observatory's
-# tables, every territory has each).
-NOT_OBJECT_PARAMS = {"size", "filename", "path", "step", "kind", "language", "table_id"}
+# tables, every territory has each; Open311's format, json or xml).
+NOT_OBJECT_PARAMS = {"size", "filename", "path", "step", "kind", "language", "table_id", "fmt"}
 # How a route refuses another territory's token when that is not a 404: the "invalid or expired
 # link" page, exactly as for a token that never existed (nothing tells the two apart).
 REFUSAL = {"accounts.verify_email": 400, "accounts.reset_password": 400}
@@ -97,6 +99,11 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
         db.session.add(poll_question)
         db.session.commit()
         message_token = delivery_token(delivery.id)
+        open311_key, _open311_raw = open311.issue_key(territory, f"Client {slug}")
+        db.session.add(ReportCategory(territory_id=territory.id, service_code=f"pothole-{slug}", name="Pothole"))
+        db.session.commit()
+        open311_report = open311.post_request(territory, open311_key, {
+            "service_code": f"pothole-{slug}", "lat": "43.17", "long": "5.60", "description": f"Hole {slug}"})
         worlds[slug] = {
             "admin": admin,
             "actor": actor,
@@ -118,6 +125,9 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "poll_id": poll.id,
                 "slug": actor.slug,
                 "actor_slug": actor.slug,
+                "service_code": f"pothole-{slug}",
+                "service_request_id": open311_report.id,
+                "open311_key_id": open311_key.id,
                 **({"export_id": export_id} if export_id is not None else {}),
             },
             # Tokens name objects too: each token route gets the token of its own kind.
@@ -132,6 +142,7 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "delivery.click": message_token,
                 "delivery.mute_from_message": message_token,
                 "delivery.unsubscribe": unsubscribe_token(admin.id, "email"),
+                "reports.open311_token": open311_report.idempotency_key,
             },
         }
     return worlds
@@ -183,7 +194,8 @@ def test_every_object_route_is_404_through_another_territory(app, method, htmx):
         values = _values(rule, worlds["b"])
         assert values is not None
         with app.test_request_context(base_url=HOST_A):
-            url = url_for(rule.endpoint, **values, **{p: 192 for p in rule.arguments & {"size"}})
+            url = url_for(rule.endpoint, **values, **{p: 192 for p in rule.arguments & {"size"}},
+                          **{p: "json" for p in rule.arguments & {"fmt"}})
         refused = REFUSAL.get(rule.endpoint, 404)
         if method == "GET":
             response = client_a.get(url, base_url=HOST_A, headers=headers)

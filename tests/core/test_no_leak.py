@@ -50,6 +50,9 @@ from app.observatory.services import TABLES as OBSERVATORY_TABLES
 from app.places.models import LiveCell
 from app.polls.models import PollOption, PollQuestion
 from app.profiles.routes import ONBOARDING_STEPS
+from app.reports import open311
+from app.reports import services as report_services
+from app.reports.models import ReportCategory
 from app.territories.models import Territory
 from tests.factories import (
     login_as,
@@ -257,6 +260,16 @@ def _seed(app: Flask, push_service: PushService) -> Town:
     with app.test_request_context(base_url=HOST):  # as the members page does
         _invitation, invitation_token = actor_services.invite(actor, owner, "new.editor@boulangerie.test")
 
+    # Two citizens report a pothole; an Open311 client posts one: the API names none of them.
+    potholes = ReportCategory(territory_id=territory.id, service_code="pothole", name="Pothole", service_actor_id=office.id)
+    db.session.add(potholes)
+    db.session.commit()
+    citizen_reports = [report_services.file_report(territory, citizens[i], report_services.NewReport(
+        category=potholes, lat=ACTOR_AT[0], lon=ACTOR_AT[1], description="A hole"))[0] for i in (0, 1)]
+    open311_key, _open311_raw = open311.issue_key(territory, "Back office")
+    posted = open311.post_request(territory, open311_key, {
+        "service_code": "pothole", "lat": str(ACTOR_AT[0]), "long": str(ACTOR_AT[1]), "description": "Posted",
+        "email": citizens[2].email, "first_name": citizens[2].display_name})
     exports = _exports_of(owner, admin)
     reader = citizens[1]  # an e-mail reader (channel by i % 3)
     reader_delivery = next(d for d in deliveries if d.user_id == reader.id and d.channel == "email")
@@ -281,6 +294,10 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "kind": list(LEGAL_KINDS),
         "language": ["fr", "en"],
         "table_id": list(OBSERVATORY_TABLES),
+        "fmt": ["json", "xml"],
+        "service_code": ["pothole"],
+        "service_request_id": [r.id for r in citizen_reports] + [posted.id],
+        "open311_key_id": [open311_key.id],
     }
     endpoint_fills: dict[tuple[str, str], list[Any]] = {
         ("kiosks.kiosk", "token"): [kiosk_token],
@@ -295,6 +312,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         ("delivery.click", "token"): [delivery_token(reader_delivery.id)],
         ("delivery.mute_from_message", "token"): [delivery_token(reader_delivery.id)],
         ("delivery.unsubscribe", "token"): [unsubscribe_token(reader.id, "email")],
+        ("reports.open311_token", "token"): [posted.idempotency_key],
     }
     queries: dict[str, list[dict[str, Any]]] = {
         "actors.directory": [{"q": "boul"}, {"hashtag": bio.id}, {"neighbourhood": hood.id}, {"kind": "merchant"}, {"page": 2}],
@@ -306,6 +324,8 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "publications.manage": [{"status": s} for s in ("draft", "published", "archived")],
         "publications.new": [{"kind": k} for k in ("news", "event", "offer")],
         "accounts.login": [{"next": "/manage"}],
+        "reports.open311_requests": [{"status": "open"}, {"service_request_id": ",".join(str(r.id) for r in citizen_reports)},
+                                     {"page": 2, "page_size": 1}],
     }
     estimate_forms = [
         {"followers": "y"},
