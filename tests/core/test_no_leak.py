@@ -50,6 +50,8 @@ from app.observatory.services import TABLES as OBSERVATORY_TABLES
 from app.places.models import LiveCell
 from app.polls.models import PollOption, PollQuestion
 from app.profiles.routes import ONBOARDING_STEPS
+from app.reports import services as report_services
+from app.reports.models import ReportCategory
 from app.territories.models import Territory
 from tests.factories import (
     login_as,
@@ -88,6 +90,8 @@ class Town:
     territory: Territory
     actor: Actor
     office: Actor
+    roads: Actor
+    agent: User
     owner: User
     admin: User
     citizens: list[User]
@@ -257,6 +261,22 @@ def _seed(app: Flask, push_service: PushService) -> Town:
     with app.test_request_context(base_url=HOST):  # as the members page does
         _invitation, invitation_token = actor_services.invite(actor, owner, "new.editor@boulangerie.test")
 
+    # A citizen's street report of a category the town's roads service handles, followed by
+    # another, with a status change and a private exchange: its agent's pages show neither.
+    roads = make_actor(territory, "Voirie", kind="town_service")
+    agent = make_user(territory, "agent@voirie.test", display_name="Anna Agent", language="en")
+    make_member(agent, roads, "editor")
+    category = ReportCategory(territory_id=territory.id, name="Nid-de-poule", service_code="pothole",
+                              service_actor_id=roads.id, expected_days=7)
+    db.session.add(category)
+    db.session.commit()
+    report, _created = report_services.file_report(territory, citizens[0], report_services.NewReport(
+        category=category, lat=43.1702, lon=5.6011, description="Un trou devant la fontaine", address="Place du Marché"))
+    report_services.follow(report, citizens[1])
+    report_services.change_status(report, "acknowledged", "Vu, merci.")
+    report_services.write(report, True, agent, "Pouvez-vous préciser ?")
+    report_services.write(report, False, citizens[0], "Côté mairie.")
+
     exports = _exports_of(owner, admin)
     reader = citizens[1]  # an e-mail reader (channel by i % 3)
     reader_delivery = next(d for d in deliveries if d.user_id == reader.id and d.channel == "email")
@@ -281,6 +301,8 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "kind": list(LEGAL_KINDS),
         "language": ["fr", "en"],
         "table_id": list(OBSERVATORY_TABLES),
+        "report_id": [report.id],
+        "category_id": [category.id],
     }
     endpoint_fills: dict[tuple[str, str], list[Any]] = {
         ("kiosks.kiosk", "token"): [kiosk_token],
@@ -317,7 +339,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         {"resident_zone": json.dumps(HOOD)},
         {"followers": "y", "hashtags": str(bio.id), "neighbourhoods": str(hood.id), "present_zone": json.dumps(AROUND)},
     ]
-    return Town(territory, actor, office, owner, admin, citizens, {m.lower() for m in markers},
+    return Town(territory, actor, office, roads, agent, owner, admin, citizens, {m.lower() for m in markers},
                 fills, endpoint_fills, queries, estimate_forms)
 
 
@@ -529,7 +551,8 @@ def test_no_citizen_data_reaches_the_shop_the_town_or_the_logs(app, push_service
     assert _found(own.get("/me", base_url=HOST).get_data(as_text=True), town.markers)
 
     people = {"owner acting as the shop": (town.owner, town.actor), "town admin": (town.admin, None),
-              "editor acting as the tourism office": (town.owner, town.office), "visitor": (None, None)}
+              "editor acting as the tourism office": (town.owner, town.office),
+              "agent acting as the roads service": (town.agent, town.roads), "visitor": (None, None)}
     crawls = {}
     raw_counts: list[str] = []
 
@@ -558,6 +581,14 @@ def test_no_citizen_data_reaches_the_shop_the_town_or_the_logs(app, push_service
     shop = crawls["owner acting as the shop"]
     # The crawl really saw the shop's tools and the town's, not only error pages.
     assert shop.statuses.get(200, 0) > 50 and crawls["town admin"].statuses.get(200, 0) > 30
+    # The agent's crawl really saw the report's page and the queue.
+    agent = app.test_client()
+    login_as(agent, town.agent, acting_actor=town.roads)
+    for url in (f"/manage/reports/{town.fills['report_id'][0]}", "/manage/reports?status=all"):
+        response = agent.get(url, base_url=HOST)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200 and "Nid-de-poule" in body, url
+        assert not _found(body, town.markers), url
     log_leaks = [line for line in _log_lines(caplog.records) if _found(line, town.markers)]
     assert not log_leaks, "\n".join(log_leaks[:10])
     assert any(r.name == "gunicorn.access" for r in caplog.records)
