@@ -14,10 +14,14 @@ from typing import Any, TypeVar
 
 from flask import abort, g
 from flask_login import current_user
+from sqlalchemy import select
 
 from app.actors.models import Actor
-from app.extensions import login_manager
-from app.reports.models import Report
+from app.extensions import db, login_manager
+from app.media.models import Media
+from app.media.services import MediaUse
+from app.reports.models import Report, ReportPhoto
+from app.reports.services import is_agent
 from app.reports.services_agents import handles_reports
 from app.territories.context import current_territory, get_scoped_or_404
 
@@ -63,3 +67,16 @@ def service_report_or_404(report_id: int) -> Report:
     if report.category.service_actor_id != service_or_404().id:
         abort(404)
     return report
+
+
+def photo_uses(media: Media) -> list[MediaUse]:
+    """Where ``media`` is a report's photo: public once an agent approved it; before, seen by
+    the reporter and the agents of the service that handles the report's category."""
+    reports = db.session.scalars(select(Report).join(ReportPhoto, ReportPhoto.report_id == Report.id).where(
+        Report.territory_id == media.territory_id, ReportPhoto.media_id == media.id))
+    uses = []
+    for report in reports:
+        approved = any(photo.media_id == media.id and photo.approved for photo in report.photos)
+        uses.append(MediaUse(public=approved, viewable_by=lambda user, r=report: bool(
+            getattr(user, "is_authenticated", False) and (user.id == r.reporter_id or is_agent(user, r)))))
+    return uses

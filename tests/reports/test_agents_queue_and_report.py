@@ -247,7 +247,7 @@ def test_an_agent_assigns_a_report_to_themselves_or_a_colleague_but_not_to_a_str
     assert db.session.get(Report, report.id).assigned_to_id == town.colleague.id
 
 
-def test_an_agent_approves_a_photo_for_the_public(agent, town):
+def test_an_agent_approves_a_photo_for_the_public(app, agent, town):
     media = Media(territory_id=town.territory.id, content_type="image/webp", data=b"RIFF0000WEBPVP8 ", width=1, height=1)
     db.session.add(media)
     db.session.commit()
@@ -255,6 +255,12 @@ def test_an_agent_approves_a_photo_for_the_public(agent, town):
     photo = db.session.scalar(select(ReportPhoto).where(ReportPhoto.report_id == report.id))
     page = agent.get(f"/manage/reports/{report.id}").get_data(as_text=True)
     assert "Approve: show it to the public" in page and media.token in page
+    # Before approval: the agents and the reporter see the file, the public and other services do not.
+    visitor, gardener = app.test_client(), _as(app.test_client(), town.gardener, town.green)
+    reporter = _as(app.test_client(), town.reporter)
+    file_url = f"/media/{media.token}"
+    assert agent.get(file_url).status_code == 200 and reporter.get(file_url).status_code == 200
+    assert visitor.get(file_url).status_code == 404 and gardener.get(file_url).status_code == 404
     response = agent.post(f"/manage/reports/{report.id}/photos/approve", headers={"HX-Request": "true"},
                           data={"csrf_token": agent.csrf, "photo_id": str(photo.id)})
     assert response.status_code == 200
@@ -262,6 +268,8 @@ def test_an_agent_approves_a_photo_for_the_public(agent, town):
     assert html.lstrip().startswith('<section id="agents-photos"') and "Approve" not in html
     db.session.expire_all()
     assert db.session.get(ReportPhoto, photo.id).approved is True
+    response = visitor.get(file_url)
+    assert response.status_code == 200 and "public" in response.headers["Cache-Control"]
     # Another report's photo cannot be approved through this one.
     other = file(town, town.potholes, IN_HILL)
     assert _post(agent, f"/manage/reports/{other.id}/photos/approve", photo_id=str(photo.id)).status_code == 404
