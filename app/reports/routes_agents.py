@@ -29,6 +29,8 @@ from app.reports.permissions_agents import (
 from app.territories.context import current_territory, get_scoped_or_404, scoped
 from app.territories.models import Neighbourhood
 
+QUEUE_LIMIT = 200
+
 # --- the categories (the town admin) -------------------------------------------------------------
 
 
@@ -131,11 +133,13 @@ def agent_queue() -> Response:
     }
     now = utcnow()
     reports = services.queue(territory, [actor.id], category_id=chosen["category"],
-                             neighbourhood_id=chosen["neighbourhood"], status=chosen["status"], now=now)
+                             neighbourhood_id=chosen["neighbourhood"], status=chosen["status"], now=now,
+                             limit=QUEUE_LIMIT)
     return render("reports/agents_queue.html", "reports/_agents_queue_list.html", reports=reports,
                   categories=categories, neighbourhoods=neighbourhoods, chosen=chosen, now=now,
                   statuses=_queue_status_choices(), unread=agents.with_unread_answers([r.id for r in reports]),
-                  hood_names={n.id: n.name for n in neighbourhoods}, status_label=services.status_label)
+                  hood_names={n.id: n.name for n in neighbourhoods}, status_label=services.status_label,
+                  queue_limit=QUEUE_LIMIT)
 
 
 def _chosen_id(raw: str | None, allowed: set[int]) -> int | None:

@@ -323,3 +323,20 @@ def test_no_page_of_the_agents_names_the_reporter(agent, town):
                        (f"/manage/reports/{report.id}/assign", {"agent_id": "nobody"})):
         html = _post(agent, path, **data).get_data(as_text=True).lower()
         assert not [m for m in markers if m.lower() in html], path
+
+
+def test_a_long_queue_says_that_only_the_oldest_are_shown(agent, town, monkeypatch):
+    from app.reports import routes_agents
+
+    monkeypatch.setattr(routes_agents, "QUEUE_LIMIT", 2)
+    now = utcnow()
+    reports = [file(town, town.potholes, now=now - timedelta(hours=3 - i)) for i in range(3)]
+    html = agent.get("/manage/reports").get_data(as_text=True)
+    assert [f"/manage/reports/{r.id}\"" in html for r in reports] == [True, True, False]
+    assert "Only the 2 oldest are shown" in html
+
+
+def test_the_services_dashboard_links_to_its_reports(agent, app, town):
+    assert "/manage/reports" in agent.get("/manage").get_data(as_text=True)
+    merchant = _as(app.test_client(), town.merchant, town.shop)
+    assert "/manage/reports" not in merchant.get("/manage").get_data(as_text=True)
