@@ -67,7 +67,7 @@ def service_code_problem(territory: Territory, code: str, category: ReportCatego
 def service_actor_problem(territory: Territory, actor_id: int | None) -> str | None:
     if actor_id is None:
         return None
-    actor = db.session.get(Actor, actor_id)
+    actor = db.session.get(Actor, actor_id) if 0 < actor_id < 2**31 else None
     if actor is None or actor.territory_id != territory.id or actor.kind != HANDLING_KIND:
         return _("Choose one of the town’s services.")
     return None

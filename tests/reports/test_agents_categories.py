@@ -160,3 +160,11 @@ def test_only_this_towns_admin_keeps_the_categories(app, territory, roads):
     assert theirs.get(f"/admin/reports/categories/{category.id}", base_url="http://station.localhost").status_code == 404
     db.session.expire_all()
     assert db.session.get(ReportCategory, category.id).active is True
+
+
+@pytest.mark.parametrize("value", ["", "\x00", "-1", "9" * 30, "1e309", "NaN", "x" * 5000, "\u202egnp"])
+def test_odd_values_are_refused_on_their_field(admin, territory, value):
+    for name in ("name", "description", "service_code", "service_actor_id", "expected_days"):
+        response = _add(admin, **{name: value})
+        assert response.status_code in (303, 422), (name, value, response.status_code)
+    assert all(len(c.name) <= 120 and 1 <= c.expected_days <= 365 for c in _categories(territory))

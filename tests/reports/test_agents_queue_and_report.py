@@ -340,3 +340,23 @@ def test_the_services_dashboard_links_to_its_reports(agent, app, town):
     assert "/manage/reports" in agent.get("/manage").get_data(as_text=True)
     merchant = _as(app.test_client(), town.merchant, town.shop)
     assert "/manage/reports" not in merchant.get("/manage").get_data(as_text=True)
+
+
+NASTY = ["", " ", "\x00", "-1", "0", "9" * 30, "1e309", "NaN", "x" * 5000, "<script>alert(1)</script>", "\u202egnp"]
+
+
+def test_odd_values_are_refused_without_an_error(agent, town):
+    report = file(town, town.potholes)
+    for value in NASTY:
+        for path, name in ((f"/manage/reports/{report.id}/status", "status"),
+                           (f"/manage/reports/{report.id}/status", "merged_into"),
+                           (f"/manage/reports/{report.id}/assign", "agent_id"),
+                           (f"/manage/reports/{report.id}/photos/approve", "photo_id"),
+                           (f"/manage/reports/{report.id}/reply", "body")):
+            data = {"status": "merged", "note": "n", name: value}
+            response = _post(agent, path, **data)
+            assert response.status_code in (303, 404, 422), (path, name, value, response.status_code)
+        for name in ("status", "category", "neighbourhood"):
+            assert agent.get("/manage/reports", query_string={name: value}).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Report, report.id).status == "received"
