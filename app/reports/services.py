@@ -258,10 +258,11 @@ def _update_title(report: Report, status: str) -> str:
 
 def _tell(report: Report, title: str, body: str) -> None:
     from flask import url_for
+    from werkzeug.routing import BuildError
 
     try:
         url = url_for("reports.show", report_id=report.id)
-    except RuntimeError:
+    except (RuntimeError, BuildError):  # outside a request, or before the public page exists
         url = f"/reports/{report.id}"
     for user_id in concerned(report):
         db.session.add(InboxItem(user_id=user_id, territory_id=report.territory_id, kind="report",

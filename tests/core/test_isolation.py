@@ -26,7 +26,7 @@ from app.media.models import Media
 from app.polls.models import PollQuestion
 from app.publications.models import Publication
 from app.reports import open311
-from app.reports.models import ReportCategory
+from app.reports.models import Report, ReportCategory
 from app.territories.models import Territory
 from tests.factories import (
     PASSWORD,
@@ -104,10 +104,20 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
         db.session.commit()
         open311_report = open311.post_request(territory, open311_key, {
             "service_code": f"pothole-{slug}", "lat": "43.17", "long": "5.60", "description": f"Hole {slug}"})
+        # A street report of a category the actor handles (its members are the category's agents).
+        report_category = ReportCategory(territory_id=territory.id, name=f"Category {slug}",
+                                         service_code=f"code-{slug}", service_actor_id=actor.id)
+        db.session.add(report_category)
+        db.session.flush()
+        report = Report(territory_id=territory.id, category_id=report_category.id, lat=43.17, lon=5.60,
+                        description=f"Report {slug}", reporter_id=admin.id)
+        db.session.add(report)
+        db.session.commit()
         worlds[slug] = {
             "admin": admin,
             "actor": actor,
-            "secrets": (f"Shop {slug}", f"admin@{slug}.test", f"Offer {slug}", f"Campaign {slug}", f"Message {slug}"),
+            "secrets": (f"Shop {slug}", f"admin@{slug}.test", f"Offer {slug}", f"Campaign {slug}", f"Message {slug}",
+                        f"Report {slug}", f"Category {slug}"),
             "ids": {
                 "publication_id": publication.id,
                 "actor_id": actor.id,
@@ -128,6 +138,8 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "service_code": f"pothole-{slug}",
                 "service_request_id": open311_report.id,
                 "open311_key_id": open311_key.id,
+                "report_id": report.id,
+                "category_id": report_category.id,
                 **({"export_id": export_id} if export_id is not None else {}),
             },
             # Tokens name objects too: each token route gets the token of its own kind.
