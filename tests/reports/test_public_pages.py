@@ -51,7 +51,6 @@ def test_filters_by_neighbourhood_status_and_map_box(client, territory):
     pothole = category(territory)
     port = report(territory, pothole, lat=43.175, lon=5.605, address="Quai du Port")
     report(territory, pothole, lat=43.175, lon=5.625, address="Montée de la Colline")
-    from app.territories.models import Neighbourhood
     hill = db.session.scalar(select(Neighbourhood).filter_by(name="Hill"))
 
     by_hood = client.get(f"/reports?neighbourhood={hill.id}").get_data(as_text=True)
