@@ -5,6 +5,7 @@ Nothing here names a person; the statistics' counts are releases (app.reports.pu
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from flask import make_response, request, url_for
 from werkzeug.routing import BuildError
@@ -20,13 +21,18 @@ from app.territories.services import neighbourhoods
 STATUS_CHOICES = ("open", "overdue", "closed", "received", "acknowledged", "in_progress", "resolved", "not_ours")
 
 
-def report_url(report_id: int, external: bool = False) -> str:
-    """A report's public page (routes_reporting's ``reports.show``; its path when not built)."""
+def report_urls(external: bool = False) -> Callable[[int], str]:
+    """Reports' public pages (routes_reporting's ``reports.show``; their path when it is not
+    built), the address built once: a map's GeoJSON links thousands."""
     try:
-        return url_for("reports.show", report_id=report_id, _external=external)
+        pattern = url_for("reports.show", report_id=_PLACEHOLDER, _external=external)
     except BuildError:
-        path = f"/reports/{report_id}"
-        return request.host_url.rstrip("/") + path if external else path
+        pattern = (request.host_url.rstrip("/") if external else "") + f"/reports/{_PLACEHOLDER}"
+    head, tail = pattern.split(str(_PLACEHOLDER), 1)
+    return lambda report_id: f"{head}{report_id}{tail}"
+
+
+_PLACEHOLDER = 987654321
 
 
 @bp.get("/reports")
@@ -37,7 +43,7 @@ def public_list() -> Response:
     page = public.public_reports(territory, filters, public.page_of(request.args.get("page")), now=now)
     return render(
         "reports/public_list.html", "reports/public_results.html",
-        filters=filters, results=page, report_url=report_url, status_label=status_label,
+        filters=filters, results=page, report_url=report_urls(), status_label=status_label,
         status_choices=STATUS_CHOICES, categories=categories(territory, active_only=False),
         neighbourhoods=neighbourhoods(territory),
     )
@@ -47,7 +53,7 @@ def public_list() -> Response:
 def public_geojson() -> Response:
     territory = current_territory()
     filters = public.parse_filters(territory, request.args)
-    data = public.geojson(territory, filters, lambda report_id: report_url(report_id, external=True))
+    data = public.geojson(territory, filters, report_urls(external=True))
     response = make_response(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
     response.mimetype = "application/geo+json"
     response.headers["Cache-Control"] = "public, max-age=60"
@@ -62,7 +68,7 @@ def public_atom() -> Response:
         territory, filters, request_hostname(),
         self_url=url_for("reports.public_atom", _external=True, **filters.args()),
         page_url=url_for("reports.public_list", _external=True, **filters.args()),
-        url_of=lambda report_id: report_url(report_id, external=True),
+        url_of=report_urls(external=True),
     )
     response = make_response(body)
     response.mimetype = "application/atom+xml"
