@@ -275,6 +275,9 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=1000)
     args = parser.parse_args()
     os.environ["RATELIMIT_ENABLED"] = "0"
+    import logging
+
+    logging.getLogger("app.access").setLevel(logging.WARNING)  # one line per request: noise here
     from app import create_app
     from app.extensions import db
 
