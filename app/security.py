@@ -47,6 +47,7 @@ SCRIPT_ENDPOINTS = frozenset(
         "kiosks.kiosk_items",
         "privacy.export_status",
         "pwa.manifest",
+        "reports.public_geojson",
     }
 )
 

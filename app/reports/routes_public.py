@@ -11,6 +11,7 @@ from flask import make_response, request, url_for
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
+from app.extensions import API_LIMIT, limiter, person_key
 from app.htmx import render
 from app.models_common import utcnow
 from app.reports import bp, public
@@ -50,6 +51,7 @@ def public_list() -> Response:
 
 
 @bp.get("/reports.geojson")
+@limiter.limit(API_LIMIT, key_func=person_key)
 def public_geojson() -> Response:
     territory = current_territory()
     filters = public.parse_filters(territory, request.args)
