@@ -317,15 +317,15 @@ class Cell:
     def hidden(self) -> bool:
         return self.count is None
 
-    def shown_count(self) -> str:
+    def reports_text(self) -> str:
         return EMPTY if self.count is None else format_decimal(self.count)
 
-    def shown_median(self) -> str:
+    def median_text(self) -> str:
         if self.median_days is None:
             return EMPTY
         return _("%(days)s d", days=format_decimal(round(self.median_days, 1)))
 
-    def shown_overdue(self) -> str:
+    def overdue_text(self) -> str:
         return EMPTY if self.overdue_share is None else format_percent(self.overdue_share)
 
 
