@@ -12,7 +12,7 @@ TEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS)
 export FLASK_APP := app
 
-.PHONY: run test test-pg test-unit test-e2e bench bench-feed bench-geo bench-audience bench-push bench-load bench-privacy bench-polls lighthouse lint install chromium wrk translations translations-update migrate demo observatory
+.PHONY: run test test-pg test-unit test-e2e bench bench-feed bench-geo bench-audience bench-push bench-load bench-privacy bench-polls bench-reports lighthouse lint install chromium wrk translations translations-update migrate demo observatory
 
 .venv/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -100,7 +100,7 @@ test-e2e: install translations chromium
 test-pg: install translations chromium observatory
 	TEST_DATABASE_URL=$(TEST_PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PYTEST)
 
-bench: bench-feed bench-geo bench-audience bench-push bench-privacy bench-polls bench-load
+bench: bench-feed bench-geo bench-audience bench-push bench-privacy bench-polls bench-reports bench-load
 
 # The benchmark's load generator (a lean C client: it shares the cores with the server); without
 # it the benchmark falls back to a slower Python client.
@@ -134,6 +134,11 @@ bench-privacy: install translations
 # the observatory's p95 (n/a if it does not answer); about a minute.
 bench-polls: install translations wrk
 	$(PY) bench/bench_polls.py
+
+# Street reports: 100,000 reports on the local PostgreSQL (a database bench_reports, created and
+# dropped by the run): an area's list and map data, the duplicate lookup, Open311's requests.
+bench-reports: install translations
+	$(PY) bench/bench_reports.py
 
 # 200 citizens browsing (locust, 2 minutes) while a 20,000-recipient campaign sends: PostgreSQL
 # (a database bench_load, created and dropped by the run), Redis db 7 (flushed before and after),

@@ -55,6 +55,7 @@ SCRIPT_ENDPOINTS = frozenset(
         "reports.open311_post_request",
         "reports.open311_request",
         "reports.open311_token",
+        "reports.public_geojson",
     }
 )
 

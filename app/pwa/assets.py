@@ -63,6 +63,7 @@ SCRIPTS = (
 PAGE_SCRIPTS = (
     "js/near.js",  # maps, and the loader of the vendored Leaflet
     "js/zone-editor.js",  # needs near.js
+    "js/reports-map.js",  # the public map of street reports; needs near.js
 )
 
 # Drawn per territory by the app rather than read from files: the worker keeps them with the
