@@ -62,6 +62,7 @@ SCRIPTS = (
 PAGE_SCRIPTS = (
     "js/near.js",  # maps, and the loader of the vendored Leaflet
     "js/zone-editor.js",  # needs near.js
+    "js/reports.js",  # reporting a problem: the position into the form
 )
 
 # Drawn per territory by the app rather than read from files: the worker keeps them with the
