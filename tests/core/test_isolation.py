@@ -25,6 +25,8 @@ from app.extensions import db
 from app.media.models import Media
 from app.polls.models import PollQuestion
 from app.publications.models import Publication
+from app.reports import services as report_services
+from app.reports.models import ReportCategory
 from app.territories.models import Territory
 from tests.factories import (
     PASSWORD,
@@ -96,6 +98,12 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
         poll_question = PollQuestion(publication_id=poll.id, kind="text", text=f"Question {slug}")
         db.session.add(poll_question)
         db.session.commit()
+        category = ReportCategory(territory_id=territory.id, service_code=f"pothole-{slug}", name=f"Pothole {slug}",
+                                  service_actor_id=actor.id)
+        db.session.add(category)
+        db.session.commit()
+        report, _created = report_services.file_report(territory, admin, report_services.NewReport(
+            category, territory.center_lat, territory.center_lon, f"Hole {slug}"))
         message_token = delivery_token(delivery.id)
         worlds[slug] = {
             "admin": admin,
@@ -116,6 +124,7 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "kiosk_id": kiosk.id,
                 "question_id": poll_question.id,
                 "poll_id": poll.id,
+                "report_id": report.id,
                 "slug": actor.slug,
                 "actor_slug": actor.slug,
                 **({"export_id": export_id} if export_id is not None else {}),

@@ -50,6 +50,8 @@ from app.observatory.services import TABLES as OBSERVATORY_TABLES
 from app.places.models import LiveCell
 from app.polls.models import PollOption, PollQuestion
 from app.profiles.routes import ONBOARDING_STEPS
+from app.reports import services as report_services
+from app.reports.models import ReportCategory
 from app.territories.models import Territory
 from tests.factories import (
     login_as,
@@ -187,6 +189,15 @@ def _seed(app: Flask, push_service: PushService) -> Town:
     db.session.add_all([poll_choice, poll_text])
     db.session.commit()
 
+    # A citizen reports a problem in the street, handled by the office: nobody but them may learn who.
+    pothole = ReportCategory(territory_id=territory.id, service_code="pothole", name="Nid-de-poule",
+                             service_actor_id=office.id)
+    db.session.add(pothole)
+    db.session.commit()
+    street_report, _created = report_services.file_report(territory, citizens[0], report_services.NewReport(
+        pothole, 43.1745, 5.6040, "Trou dans la chaussée", address="Quai Ganteaume"))
+    report_services.write(street_report, False, citizens[0], "Devant la boulangerie")
+
     # Each citizen sets where they live and checks in near the shop, through the app.
     for i, user in enumerate(citizens):
         client = app.test_client()
@@ -273,6 +284,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "consent_id": [owner_consent.id],
         "kiosk_id": [kiosk.id],
         "poll_id": [poll.id],
+        "report_id": [street_report.id],
         "question_id": [poll_choice.id, poll_text.id],
         "export_id": exports,
         "run_id": [run.id],
