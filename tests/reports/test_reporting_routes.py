@@ -351,14 +351,14 @@ def test_the_profile_links_to_reporting(app, town):
     assert 'href="/reports/new"' in html and 'href="/me/reports"' in html
 
 
-def test_photos_are_only_attached_through_the_form_that_took_them(app, town):
-    """A media id typed into the form's "remove" list or another form's key adds nothing."""
+def test_a_forms_kept_photos_belong_to_the_session_that_sent_them(app, town):
+    """Another person who sends a form with the same key gets none of the photos kept for it."""
     client = _client(app, town["reporter"])
     data = _form(client, category=town["pothole"].id, lat=str(SQUARE[0]), lon=str(SQUARE[1]))
     assert _post(client, {**data, "description": ""}, photos=[_jpeg_with_gps()]).status_code == 422
     other = _client(app, town["neighbour"])
-    other_data = _form(other, category=town["lamp"].id, address="Elsewhere")
+    other_data = {**_form(other, category=town["lamp"].id, address="Elsewhere"), "idempotency_key": data["idempotency_key"]}
     assert _post(other, other_data).status_code == 303
     [report] = _reports()
-    assert report.photos == []
+    assert report.reporter_id == town["neighbour"].id and report.photos == []
     assert db.session.scalar(select(func.count()).select_from(ReportPhoto)) == 0
