@@ -126,10 +126,10 @@ def new_report() -> Response:
             form_category = services.category_in(territory, request.args.get("category"))
             return _form_page(form, categories, form_category.id if form_category else None)
         return _form_page(form, categories, None)
-    key = form.idempotency_key.data or ""
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
+    if not form.validate_on_submit() and form.csrf_token.errors:
+        abort(400)
+    key = "" if form.idempotency_key.errors else (form.idempotency_key.data or "")
+    form.idempotency_key.errors = []  # a mangled key: the form gets a new one below
     existing = db.session.scalar(select(Report).where(
         Report.territory_id == territory.id, Report.idempotency_key == key)) if key else None
     if existing is not None:  # sent twice (a double tap, a second tab): the first one stands
@@ -143,7 +143,7 @@ def new_report() -> Response:
     place = _place(form)
     photo_ids = _take_photos(form, key)
     has_errors = bool(category_error or place is None or any(
-        field.errors for field in (form.description, form.address, form.lat, form.photos, form.idempotency_key)))
+        field.errors for field in (form.description, form.address, form.lat, form.photos)))
     if has_errors or category is None or place is None:
         return _form_page(form, categories, category.id if category else None, photo_ids=photo_ids,
                           category_error=category_error, status=422)

@@ -232,6 +232,9 @@ def test_the_same_idempotency_key_twice_makes_one_report(app, town):
     intruder = _client(app, town["neighbour"])
     stolen = _post(intruder, {**data, "csrf_token": csrf_token(intruder, "/reports/new")})
     assert stolen.status_code == 409 and len(_reports()) == 1
+    # A mangled key is replaced: the report is still filed.
+    mangled = _post(client, _form(client, category=town["lamp"].id, address="Quai", idempotency_key="<x>"))
+    assert mangled.status_code == 303 and len(_reports()) == 2
 
 
 def test_the_reporter_reopens_within_30_days_and_not_after(app, town):
