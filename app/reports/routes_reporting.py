@@ -126,8 +126,7 @@ def new_report() -> Response:
             form_category = services.category_in(territory, request.args.get("category"))
             return _form_page(form, categories, form_category.id if form_category else None)
         return _form_page(form, categories, None)
-    if not form.validate_on_submit() and form.csrf_token.errors:
-        abort(400)
+    form.validate_on_submit()  # the CSRF token is checked for every POST by app.extensions.csrf
     key = "" if form.idempotency_key.errors else (form.idempotency_key.data or "")
     form.idempotency_key.errors = []  # a mangled key: the form gets a new one below
     existing = db.session.scalar(select(Report).where(
@@ -244,8 +243,6 @@ def reopen_report(report_id: int) -> Response:
     report = _report_or_404(report_id)
     form = NoteForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _report_page(report, note_form=form, status=422)
     try:
         services.reopen(report, current_user, form.note.data or "")
@@ -264,8 +261,6 @@ def reply_report(report_id: int) -> Response:
         abort(404)
     form = MessageForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _report_page(report, message_form=form, status=422)
     try:
         services.write(report, False, current_user, form.body.data or "")
