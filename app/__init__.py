@@ -139,12 +139,12 @@ def _plug_domains() -> None:
     from app.delivery.runs import start_run
     from app.media.services import use_media_finder
     from app.publications.permissions import image_uses
-    from app.reports.services import photo_uses
+    from app.reports.permissions_agents import photo_uses
 
     use_run_starter(start_run)
     use_media_finder("actors", picture_uses)
     use_media_finder("publications", image_uses)
-    use_media_finder("reports", photo_uses)
+    use_media_finder("report_photos", photo_uses)
 
 
 def _finish_config(app: Flask) -> None:

@@ -47,6 +47,14 @@ SCRIPT_ENDPOINTS = frozenset(
         "kiosks.kiosk_items",
         "privacy.export_status",
         "pwa.manifest",
+        # Open311 GeoReport v2 (app.reports.routes_open311): JSON or XML for its clients.
+        "reports.open311_discovery",
+        "reports.open311_services",
+        "reports.open311_service_definition",
+        "reports.open311_requests",
+        "reports.open311_post_request",
+        "reports.open311_request",
+        "reports.open311_token",
     }
 )
 

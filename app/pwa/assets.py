@@ -48,6 +48,7 @@ STYLESHEETS = (
     "css/privacy.css",
     "css/legal.css",
     "css/polls.css",
+    "css/reports-agents.css",
 )
 SCRIPTS = (
     "vendor/htmx-2.0.11/htmx.min.js",

@@ -21,8 +21,6 @@ from app.actors.models import MEMBER_ROLES, Membership
 from app.delivery.models import InboxItem
 from app.extensions import db
 from app.geo import distance_m
-from app.media.models import Media
-from app.media.services import MediaUse
 from app.models_common import utcnow
 from app.reports.models import (
     DUPLICATE_RADIUS_M,
@@ -260,10 +258,11 @@ def _update_title(report: Report, status: str) -> str:
 
 def _tell(report: Report, title: str, body: str) -> None:
     from flask import url_for
+    from werkzeug.routing import BuildError
 
     try:
         url = url_for("reports.show", report_id=report.id)
-    except RuntimeError:
+    except (RuntimeError, BuildError):  # outside a request, or before the public page exists
         url = f"/reports/{report.id}"
     for user_id in concerned(report):
         db.session.add(InboxItem(user_id=user_id, territory_id=report.territory_id, kind="report",
@@ -332,19 +331,3 @@ def in_area(territory: Territory, south: float, west: float, north: float, east:
 
 
 
-
-
-# --- who sees a report's photo --------------------------------------------------------------------
-
-
-def photo_uses(media: Media) -> list[MediaUse]:
-    """Where ``media`` is a report's photo: everyone's once approved; before, its reporter's and
-    the service's agents' (plugged into app.media by the app factory)."""
-    rows = db.session.execute(select(ReportPhoto, Report).join(Report, Report.id == ReportPhoto.report_id).where(
-        ReportPhoto.media_id == media.id, Report.territory_id == media.territory_id))
-    return [
-        MediaUse(public=photo.approved,
-                 viewable_by=lambda user, r=report: bool(getattr(user, "is_authenticated", False))
-                 and (r.reporter_id == user.id or is_agent(user, r)))
-        for photo, report in rows
-    ]

@@ -25,8 +25,8 @@ from app.extensions import db
 from app.media.models import Media
 from app.polls.models import PollQuestion
 from app.publications.models import Publication
-from app.reports import services as report_services
-from app.reports.models import ReportCategory
+from app.reports import open311
+from app.reports.models import Report, ReportCategory
 from app.territories.models import Territory
 from tests.factories import (
     PASSWORD,
@@ -49,8 +49,8 @@ HOSTS = {"a": "http://localhost", "b": "http://b.localhost"}
 HOST_A, HOST_B = HOSTS["a"], HOSTS["b"]
 # Parameters that are not objects of a territory (sizes of icons, files, onboarding steps, the
 # legal pages' kinds and languages: each territory has its own page of every kind; the observatory's
-# tables, every territory has each).
-NOT_OBJECT_PARAMS = {"size", "filename", "path", "step", "kind", "language", "table_id"}
+# tables, every territory has each; Open311's format, json or xml).
+NOT_OBJECT_PARAMS = {"size", "filename", "path", "step", "kind", "language", "table_id", "fmt"}
 # How a route refuses another territory's token when that is not a 404: the "invalid or expired
 # link" page, exactly as for a token that never existed (nothing tells the two apart).
 REFUSAL = {"accounts.verify_email": 400, "accounts.reset_password": 400}
@@ -98,17 +98,26 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
         poll_question = PollQuestion(publication_id=poll.id, kind="text", text=f"Question {slug}")
         db.session.add(poll_question)
         db.session.commit()
-        category = ReportCategory(territory_id=territory.id, service_code=f"pothole-{slug}", name=f"Pothole {slug}",
-                                  service_actor_id=actor.id)
-        db.session.add(category)
-        db.session.commit()
-        report, _created = report_services.file_report(territory, admin, report_services.NewReport(
-            category, territory.center_lat, territory.center_lon, f"Hole {slug}"))
         message_token = delivery_token(delivery.id)
+        open311_key, _open311_raw = open311.issue_key(territory, f"Client {slug}")
+        db.session.add(ReportCategory(territory_id=territory.id, service_code=f"pothole-{slug}", name="Pothole"))
+        db.session.commit()
+        open311_report = open311.post_request(territory, open311_key, {
+            "service_code": f"pothole-{slug}", "lat": "43.17", "long": "5.60", "description": f"Hole {slug}"})
+        # A street report of a category the actor handles (its members are the category's agents).
+        report_category = ReportCategory(territory_id=territory.id, name=f"Category {slug}",
+                                         service_code=f"code-{slug}", service_actor_id=actor.id)
+        db.session.add(report_category)
+        db.session.flush()
+        report = Report(territory_id=territory.id, category_id=report_category.id, lat=43.17, lon=5.60,
+                        description=f"Report {slug}", reporter_id=admin.id)
+        db.session.add(report)
+        db.session.commit()
         worlds[slug] = {
             "admin": admin,
             "actor": actor,
-            "secrets": (f"Shop {slug}", f"admin@{slug}.test", f"Offer {slug}", f"Campaign {slug}", f"Message {slug}"),
+            "secrets": (f"Shop {slug}", f"admin@{slug}.test", f"Offer {slug}", f"Campaign {slug}", f"Message {slug}",
+                        f"Report {slug}", f"Category {slug}"),
             "ids": {
                 "publication_id": publication.id,
                 "actor_id": actor.id,
@@ -124,9 +133,13 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "kiosk_id": kiosk.id,
                 "question_id": poll_question.id,
                 "poll_id": poll.id,
-                "report_id": report.id,
                 "slug": actor.slug,
                 "actor_slug": actor.slug,
+                "service_code": f"pothole-{slug}",
+                "service_request_id": open311_report.id,
+                "open311_key_id": open311_key.id,
+                "report_id": report.id,
+                "category_id": report_category.id,
                 **({"export_id": export_id} if export_id is not None else {}),
             },
             # Tokens name objects too: each token route gets the token of its own kind.
@@ -141,6 +154,7 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "delivery.click": message_token,
                 "delivery.mute_from_message": message_token,
                 "delivery.unsubscribe": unsubscribe_token(admin.id, "email"),
+                "reports.open311_token": open311_report.idempotency_key,
             },
         }
     return worlds
@@ -192,7 +206,8 @@ def test_every_object_route_is_404_through_another_territory(app, method, htmx):
         values = _values(rule, worlds["b"])
         assert values is not None
         with app.test_request_context(base_url=HOST_A):
-            url = url_for(rule.endpoint, **values, **{p: 192 for p in rule.arguments & {"size"}})
+            url = url_for(rule.endpoint, **values, **{p: 192 for p in rule.arguments & {"size"}},
+                          **{p: "json" for p in rule.arguments & {"fmt"}})
         refused = REFUSAL.get(rule.endpoint, 404)
         if method == "GET":
             response = client_a.get(url, base_url=HOST_A, headers=headers)

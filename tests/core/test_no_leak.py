@@ -50,6 +50,7 @@ from app.observatory.services import TABLES as OBSERVATORY_TABLES
 from app.places.models import LiveCell
 from app.polls.models import PollOption, PollQuestion
 from app.profiles.routes import ONBOARDING_STEPS
+from app.reports import open311
 from app.reports import services as report_services
 from app.reports.models import ReportCategory
 from app.territories.models import Territory
@@ -90,6 +91,8 @@ class Town:
     territory: Territory
     actor: Actor
     office: Actor
+    roads: Actor
+    agent: User
     owner: User
     admin: User
     citizens: list[User]
@@ -189,15 +192,6 @@ def _seed(app: Flask, push_service: PushService) -> Town:
     db.session.add_all([poll_choice, poll_text])
     db.session.commit()
 
-    # A citizen reports a problem in the street, handled by the office: nobody but them may learn who.
-    pothole = ReportCategory(territory_id=territory.id, service_code="pothole", name="Nid-de-poule",
-                             service_actor_id=office.id)
-    db.session.add(pothole)
-    db.session.commit()
-    street_report, _created = report_services.file_report(territory, citizens[0], report_services.NewReport(
-        pothole, 43.1745, 5.6040, "Trou dans la chaussée", address="Quai Ganteaume"))
-    report_services.write(street_report, False, citizens[0], "Devant la boulangerie")
-
     # Each citizen sets where they live and checks in near the shop, through the app.
     for i, user in enumerate(citizens):
         client = app.test_client()
@@ -268,6 +262,32 @@ def _seed(app: Flask, push_service: PushService) -> Town:
     with app.test_request_context(base_url=HOST):  # as the members page does
         _invitation, invitation_token = actor_services.invite(actor, owner, "new.editor@boulangerie.test")
 
+    # Two citizens report a pothole; an Open311 client posts one: the API names none of them.
+    potholes = ReportCategory(territory_id=territory.id, service_code="pothole", name="Pothole", service_actor_id=office.id)
+    db.session.add(potholes)
+    db.session.commit()
+    citizen_reports = [report_services.file_report(territory, citizens[i], report_services.NewReport(
+        category=potholes, lat=ACTOR_AT[0], lon=ACTOR_AT[1], description="A hole"))[0] for i in (0, 1)]
+    open311_key, _open311_raw = open311.issue_key(territory, "Back office")
+    posted = open311.post_request(territory, open311_key, {
+        "service_code": "pothole", "lat": str(ACTOR_AT[0]), "long": str(ACTOR_AT[1]), "description": "Posted",
+        "email": citizens[2].email, "first_name": citizens[2].display_name})
+    # A citizen's street report of a category the town's roads service handles, followed by
+    # another, with a status change and a private exchange: its agent's pages show neither.
+    roads = make_actor(territory, "Voirie", kind="town_service")
+    agent = make_user(territory, "agent@voirie.test", display_name="Anna Agent", language="en")
+    make_member(agent, roads, "editor")
+    category = ReportCategory(territory_id=territory.id, name="Nid-de-poule", service_code="pothole-roads",
+                              service_actor_id=roads.id, expected_days=7)
+    db.session.add(category)
+    db.session.commit()
+    report, _created = report_services.file_report(territory, citizens[0], report_services.NewReport(
+        category=category, lat=43.1702, lon=5.6011, description="Un trou devant la fontaine", address="Place du Marché"))
+    report_services.follow(report, citizens[1])
+    report_services.change_status(report, "acknowledged", "Vu, merci.")
+    report_services.write(report, True, agent, "Pouvez-vous préciser ?")
+    report_services.write(report, False, citizens[0], "Côté mairie.")
+
     exports = _exports_of(owner, admin)
     reader = citizens[1]  # an e-mail reader (channel by i % 3)
     reader_delivery = next(d for d in deliveries if d.user_id == reader.id and d.channel == "email")
@@ -284,7 +304,6 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "consent_id": [owner_consent.id],
         "kiosk_id": [kiosk.id],
         "poll_id": [poll.id],
-        "report_id": [street_report.id],
         "question_id": [poll_choice.id, poll_text.id],
         "export_id": exports,
         "run_id": [run.id],
@@ -293,6 +312,12 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "kind": list(LEGAL_KINDS),
         "language": ["fr", "en"],
         "table_id": list(OBSERVATORY_TABLES),
+        "fmt": ["json", "xml"],
+        "service_code": ["pothole"],
+        "service_request_id": [r.id for r in citizen_reports] + [posted.id],
+        "open311_key_id": [open311_key.id],
+        "report_id": [report.id] + [r.id for r in citizen_reports],
+        "category_id": [category.id, potholes.id],
     }
     endpoint_fills: dict[tuple[str, str], list[Any]] = {
         ("kiosks.kiosk", "token"): [kiosk_token],
@@ -307,6 +332,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         ("delivery.click", "token"): [delivery_token(reader_delivery.id)],
         ("delivery.mute_from_message", "token"): [delivery_token(reader_delivery.id)],
         ("delivery.unsubscribe", "token"): [unsubscribe_token(reader.id, "email")],
+        ("reports.open311_token", "token"): [posted.idempotency_key],
     }
     queries: dict[str, list[dict[str, Any]]] = {
         "actors.directory": [{"q": "boul"}, {"hashtag": bio.id}, {"neighbourhood": hood.id}, {"kind": "merchant"}, {"page": 2}],
@@ -318,6 +344,8 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "publications.manage": [{"status": s} for s in ("draft", "published", "archived")],
         "publications.new": [{"kind": k} for k in ("news", "event", "offer")],
         "accounts.login": [{"next": "/manage"}],
+        "reports.open311_requests": [{"status": "open"}, {"service_request_id": ",".join(str(r.id) for r in citizen_reports)},
+                                     {"page": 2, "page_size": 1}],
     }
     estimate_forms = [
         {"followers": "y"},
@@ -329,7 +357,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         {"resident_zone": json.dumps(HOOD)},
         {"followers": "y", "hashtags": str(bio.id), "neighbourhoods": str(hood.id), "present_zone": json.dumps(AROUND)},
     ]
-    return Town(territory, actor, office, owner, admin, citizens, {m.lower() for m in markers},
+    return Town(territory, actor, office, roads, agent, owner, admin, citizens, {m.lower() for m in markers},
                 fills, endpoint_fills, queries, estimate_forms)
 
 
@@ -541,7 +569,8 @@ def test_no_citizen_data_reaches_the_shop_the_town_or_the_logs(app, push_service
     assert _found(own.get("/me", base_url=HOST).get_data(as_text=True), town.markers)
 
     people = {"owner acting as the shop": (town.owner, town.actor), "town admin": (town.admin, None),
-              "editor acting as the tourism office": (town.owner, town.office), "visitor": (None, None)}
+              "editor acting as the tourism office": (town.owner, town.office),
+              "agent acting as the roads service": (town.agent, town.roads), "visitor": (None, None)}
     crawls = {}
     raw_counts: list[str] = []
 
@@ -570,6 +599,14 @@ def test_no_citizen_data_reaches_the_shop_the_town_or_the_logs(app, push_service
     shop = crawls["owner acting as the shop"]
     # The crawl really saw the shop's tools and the town's, not only error pages.
     assert shop.statuses.get(200, 0) > 50 and crawls["town admin"].statuses.get(200, 0) > 30
+    # The agent's crawl really saw the report's page and the queue.
+    agent = app.test_client()
+    login_as(agent, town.agent, acting_actor=town.roads)
+    for url in (f"/manage/reports/{town.fills['report_id'][0]}", "/manage/reports?status=all"):
+        response = agent.get(url, base_url=HOST)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200 and "Nid-de-poule" in body, url
+        assert not _found(body, town.markers), url
     log_leaks = [line for line in _log_lines(caplog.records) if _found(line, town.markers)]
     assert not log_leaks, "\n".join(log_leaks[:10])
     assert any(r.name == "gunicorn.access" for r in caplog.records)
