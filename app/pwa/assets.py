@@ -64,6 +64,7 @@ PAGE_SCRIPTS = (
     "js/near.js",  # maps, and the loader of the vendored Leaflet
     "js/zone-editor.js",  # needs near.js
     "js/reports-map.js",  # the public map of street reports; needs near.js
+    "js/reports.js",  # reporting a problem: the position into the form
 )
 
 # Drawn per territory by the app rather than read from files: the worker keeps them with the
