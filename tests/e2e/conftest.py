@@ -77,6 +77,24 @@ class LiveServer:
         return f"http://{host}:{self.port}{path}"
 
 
+def _whole_bodies(app: Any) -> Any:
+    """The app, each answer's body read whole and its file closed before the first byte goes
+    out: a browser that leaves a page while a script (a static file, streamed by WhiteNoise)
+    is still coming drops the connection, and the development server then lets the open file
+    go unclosed (a ResourceWarning the suite turns into an error in whatever test runs next)."""
+
+    def wsgi(environ: Any, start_response: Any) -> Any:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("e2e")
@@ -99,7 +117,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     with app.app_context():
         assert db.engine is not None
         Base.metadata.create_all(db.engine)
-    server = make_server("127.0.0.1", 0, app, threaded=True)  # a free port, its own
+    server = make_server("127.0.0.1", 0, _whole_bodies(app), threaded=True)  # a free port, its own
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:

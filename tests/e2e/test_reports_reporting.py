@@ -70,6 +70,7 @@ def test_a_report_with_a_photo_keeps_no_gps_and_a_near_one_can_be_followed(page,
     with live_db():
         make_user(db.session.get(Territory, report.territory_id), "voisin.e2e@example.org")
     page.locator("footer form[action$='/logout'] button").click()
+    page.locator("footer form[action$='/logout']").wait_for(state="detached")  # logged out before logging in
     log_in(page, live_server, "voisin.e2e@example.org", seed.password)
     page.goto(live_server.url("/reports/new"))
     page.locator(f"#category-{category_id}").check()
