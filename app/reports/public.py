@@ -25,7 +25,7 @@ from xml.etree import ElementTree
 
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 
 from app.extensions import db
 from app.models_common import utcnow
@@ -405,14 +405,16 @@ def statistics_table(territory: Territory, now: datetime | None = None) -> Stats
             if key in shown:
                 durations[key].append((closed - created) / timedelta(days=1))
         totals: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+        # The late ones summed, not grouped by: a condition with parameters in GROUP BY is not
+        # the select's own expression to PostgreSQL.
+        late_sum = func.sum(case((_missed_deadline(now), 1), else_=0))
         for category_id, hood_id, late, n in db.session.execute(
-            select(Report.category_id, Report.neighbourhood_id, _missed_deadline(now), func.count())
-            .where(*counted).group_by(Report.category_id, Report.neighbourhood_id, _missed_deadline(now))
+            select(Report.category_id, Report.neighbourhood_id, late_sum, func.count())
+            .where(*counted).group_by(Report.category_id, Report.neighbourhood_id)
         ):
             key = (int(category_id), _hood_key(hood_id))
             totals[key][1] += int(n)
-            if late:
-                totals[key][0] += int(n)
+            totals[key][0] += int(late or 0)
         for key, value in shown.items():
             late, total = totals.get(key, [0, 0])
             cells[key] = Cell(
