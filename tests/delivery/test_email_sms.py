@@ -154,8 +154,9 @@ def test_sms_through_the_provider_api(app, territory, actor, sms_provider):
     assert "https://ville.example/r/" in first["body"]["text"]
     # The retries carry the same idempotency key as the first try.
     keys = [r["key"] for r in sms_provider.received]
-    first_two = [f"d{deliveries[p.id].id}" for p in people[:2]]
-    assert keys[:2] == first_two and sorted(keys[-2:]) == sorted(first_two)
+    # (the two refused first tries are whichever two went out first: the order of a batch is not promised)
+    run_keys = {f"d{d.id}" for d in deliveries.values()}
+    assert set(keys[:2]) <= run_keys and sorted(keys[-2:]) == sorted(keys[:2])
     assert len(set(keys)) == 11
 
 
