@@ -35,7 +35,7 @@ tallies and writes every table with executemany. A check compares ``answers.grou
 the planted groups for a sample of citizens, and, after the load, each poll's "answered"
 tally with its number of respondents.
 
-The load generator is ``wrk`` with bench/poll_answer.lua when installed (`make wrk`), else a
+The load generator is ``wrk`` with bench/rotate_cookies.lua (a POST per line) when installed (`make wrk`), else a
 single-process asyncio client.
 """
 
@@ -501,7 +501,8 @@ def _load_wrk(url: str, lines: list[str], seconds: float, concurrency: int, cook
     try:
         result = subprocess.run(
             ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
-             "-s", str(ROOT / "bench" / "poll_answer.lua"), url, "--", cookie_name, answer_file],
+             "-s", str(ROOT / "bench" / "rotate_cookies.lua"), url, "--", cookie_name, answer_file,
+             "/polls/%d+$"],
             capture_output=True, text=True, check=True,
         )
     finally:

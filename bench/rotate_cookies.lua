@@ -1,11 +1,17 @@
--- wrk script of the feed benchmark: each request is sent as the next citizen.
--- Arguments (after `--`): the session cookie's name, then a file of signed cookies, one a line.
--- Prints one line "wrk-result <requests> <duration_us> <non_200> <socket_errors>" at the end.
+-- wrk script of the benchmarks: each request is sent as the next citizen.
+-- Arguments (after `--`): the session cookie's name; a file of lines, one a citizen; and, for
+-- posted forms, the Lua pattern the answer's Location must match.
+--   "<signed cookie>"                        a GET of the URL given to wrk; a 200 counts as done
+--   "<signed cookie> <path> <url-encoded>"   a form POSTed to the path (CSRF token in the form);
+--                                            a 303 whose Location matches the pattern counts as done
+-- Anything else counts as failed. Prints one line
+-- "wrk-result <requests> <duration_us> <failed> <socket_errors>" at the end.
 
-local cookies = {}
+local lines = {}
 local position = 0
 local cookie_name = "session"
-local non_200 = 0
+local location_pattern = nil
+local failed = 0
 local threads = {}
 
 function setup(thread)
@@ -17,35 +23,52 @@ function init(args)
   cookie_name = args[1] or cookie_name
   if args[2] and args[2] ~= "" then
     for line in io.lines(args[2]) do
-      if line ~= "" then
-        cookies[#cookies + 1] = line
+      local cookie, path, body = line:match("^(%S+) (%S+) (%S+)$")
+      if cookie then
+        lines[#lines + 1] = { cookie, path, body }
+      elseif line ~= "" then
+        lines[#lines + 1] = { line }
       end
     end
   end
+  location_pattern = args[3]
   -- Threads start at different citizens.
   position = (thread_number or 0) * 997
 end
 
 function request()
-  if #cookies == 0 then
+  if #lines == 0 then
     return wrk.format("GET")
   end
-  position = position % #cookies + 1
-  return wrk.format("GET", nil, { ["Cookie"] = cookie_name .. "=" .. cookies[position] })
+  position = position % #lines + 1
+  local line = lines[position]
+  local cookie = cookie_name .. "=" .. line[1]
+  if line[2] == nil then
+    return wrk.format("GET", nil, { ["Cookie"] = cookie })
+  end
+  return wrk.format("POST", line[2], {
+    ["Cookie"] = cookie,
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+  }, line[3])
 end
 
 function response(status, headers, body)
-  if status ~= 200 then
-    non_200 = non_200 + 1
+  if location_pattern then
+    local location = headers["Location"] or headers["location"] or ""
+    if status ~= 303 or not location:match(location_pattern) then
+      failed = failed + 1
+    end
+  elseif status ~= 200 then
+    failed = failed + 1
   end
 end
 
 function done(summary, latency, requests)
-  local failed = 0
+  local total_failed = 0
   for _, thread in ipairs(threads) do
-    failed = failed + (thread:get("non_200") or 0)
+    total_failed = total_failed + (thread:get("failed") or 0)
   end
   local errors = summary.errors
   local socket_errors = errors.connect + errors.read + errors.write + errors.timeout
-  io.write(string.format("wrk-result %d %d %d %d\n", summary.requests, summary.duration, failed, socket_errors))
+  io.write(string.format("wrk-result %d %d %d %d\n", summary.requests, summary.duration, total_failed, socket_errors))
 end
