@@ -54,6 +54,22 @@ class Publication(Base):
     poll_results: Mapped[str] = mapped_column(String(10), default="live", server_default="live")
     survey_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     survey_embed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Recurring events and opening times (the weekly market, the pool's hours): an RFC 5545
+    # RRULE value ("FREQ=WEEKLY;BYDAY=SA;UNTIL=20271231T230000Z") from ``starts_at``, in the
+    # territory's time zone; the occurrences taken out (EXDATE, JSON list of aware UTC ISO times);
+    # an occurrence changed on its own is a publication of its own pointing at its series
+    # (``recurrence_parent_id``) with the original start it replaces (``recurrence_id``).
+    rrule: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    exdates_json: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    recurrence_parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("publication.id", ondelete="CASCADE"), index=True
+    )
+    recurrence_id: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # iCalendar: a stable UID (imported ones keep their source's) and the SEQUENCE, raised by each
+    # change people must see (time, place, cancellation); a cancelled event stays listed as such.
+    ical_uid: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     image_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
     # What the image shows, for people who cannot see it (empty: the image is decorative).
     image_alt: Mapped[str] = mapped_column(String(250), default="", server_default="")
