@@ -106,6 +106,10 @@ class Config:
     # Tests and benchmarks only ("127.0.0.1:PORT" of a local push service, plain http): never
     # read from the environment, production stays https on PUSH_ALLOWED_HOSTS.
     PUSH_ALLOW_INSECURE_HOSTS: tuple[str, ...] = ()
+    # Addresses people type (feeds to import, webhook endpoints) go through app.outbound: public
+    # addresses on ports 80/443 only. Tests list their local servers here ("127.0.0.1:PORT"):
+    # never read from the environment.
+    OUTBOUND_ALLOWED_PRIVATE: tuple[str, ...] = ()
     DELIVERY_LEASE_SECONDS = int(os.environ.get("DELIVERY_LEASE_SECONDS", "120"))
     DELIVERY_DRAIN_TASKS = int(os.environ.get("DELIVERY_DRAIN_TASKS", "2"))
     DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("DELIVERY_RETRY_BASE_SECONDS", "30"))
