@@ -12,7 +12,7 @@ TEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS)
 export FLASK_APP := app
 
-.PHONY: run test test-pg test-unit test-e2e bench bench-feed bench-geo bench-audience bench-push bench-load bench-privacy bench-polls bench-reports lighthouse lint install chromium wrk translations translations-update migrate demo observatory
+.PHONY: run test test-pg test-unit test-e2e bench bench-feed bench-geo bench-audience bench-push bench-load bench-privacy bench-polls bench-reports bench-open lighthouse lint install chromium wrk translations translations-update migrate demo observatory
 
 .venv/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -100,7 +100,7 @@ test-e2e: install translations chromium
 test-pg: install translations chromium observatory
 	TEST_DATABASE_URL=$(TEST_PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PYTEST)
 
-bench: bench-feed bench-geo bench-audience bench-push bench-privacy bench-polls bench-reports bench-load
+bench: bench-feed bench-geo bench-audience bench-push bench-privacy bench-polls bench-reports bench-open bench-load
 
 # The benchmark's load generator (a lean C client: it shares the cores with the server); without
 # it the benchmark falls back to a slower Python client.
@@ -139,6 +139,12 @@ bench-polls: install translations wrk
 # dropped by the run): an area's list and map data, the duplicate lookup, Open311's requests.
 bench-reports: install translations
 	$(PY) bench/bench_reports.py
+
+# Open territory (issue 15): 5,000 events behind /agenda.ics (p95, and the 304 of an unchanged
+# ETag), a 1,000-event iCal import and re-import, the read API's lists, webhooks from event to
+# endpoint (bench/bench_open.py runs the four parts one after the other).
+bench-open: install translations
+	$(PY) bench/bench_open.py
 
 # 200 citizens browsing (locust, 2 minutes) while a 20,000-recipient campaign sends: PostgreSQL
 # (a database bench_load, created and dropped by the run), Redis db 7 (flushed before and after),
