@@ -69,4 +69,4 @@ def status_title(report: Report, label: str) -> str:
 
 
 def reopened_title(report: Report) -> str:
-    return _("The report “%(category)s” you follow was reopened", category=report.category.name)
+    return _("The report “%(category)s” was reopened", category=report.category.name)
