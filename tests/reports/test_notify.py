@@ -23,7 +23,14 @@ from app.notifications.models import Mute, NotificationSettings
 from app.reports import services
 from app.reports.models import Report, ReportCategory
 from app.timezones import zone
-from tests.factories import login_as, make_actor, make_citizen, make_member, make_territory, make_user
+from tests.factories import (
+    login_as,
+    make_actor,
+    make_citizen,
+    make_member,
+    make_territory,
+    make_user,
+)
 
 SQUARE = (43.1750, 5.6050)
 
