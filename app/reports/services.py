@@ -253,10 +253,9 @@ def change_status(report: Report, status: str, note: str, *, not_ours_service: s
     update = ReportUpdate(report_id=report.id, status=status, note=note.strip()[:2000], by="service", created_at=now)
     db.session.add(update)
     db.session.commit()
-    with notify.in_territory_language(report):
-        title = notify.status_title(report, status_label(status))
-        body = _status_body(report, status, update.note)
-    notify.tell(report, _others(report, by_user), title, body, now)
+    notify.tell(report, _others(report, by_user),
+                lambda: (notify.status_title(report, status_label(status)), _status_body(report, status, update.note)),
+                now)
     return update
 
 
@@ -296,9 +295,7 @@ def reopen(report: Report, user: User, note: str, now: datetime | None = None) -
     by = "reporter" if report.reporter_id == user.id else "follower"
     db.session.add(ReportUpdate(report_id=report.id, status="reopened", note=note.strip()[:2000], by=by, created_at=now))
     db.session.commit()
-    with notify.in_territory_language(report):
-        title = notify.reopened_title(report)
-    notify.tell(report, _others(report, user), title, note.strip(), now)
+    notify.tell(report, _others(report, user), lambda: (notify.reopened_title(report), note.strip()), now)
 
 
 def write(report: Report, from_service: bool, author: User, body: str) -> ReportMessage:

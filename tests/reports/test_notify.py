@@ -38,7 +38,7 @@ SQUARE = (43.1750, 5.6050)
 @pytest.fixture
 def town(app: Flask):  # type: ignore[no-untyped-def]
     app.config.update(PREFERRED_URL_SCHEME="https", SMS_BACKEND="memory")
-    territory = make_territory(timezone="Europe/Paris", hosts=("ville.example", "localhost"))
+    territory = make_territory(timezone="Europe/Paris", hosts=("ville.example", "localhost"), default_language="en")
     roads = make_actor(territory, "Voirie", kind="town_service")
     agent = make_user(territory, "agent@voirie.test")
     make_member(agent, roads)
