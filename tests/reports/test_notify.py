@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.campaigns import services as campaign_services
@@ -21,7 +21,7 @@ from app.mail import outbox
 from app.models_common import utcnow
 from app.notifications.models import Mute, NotificationSettings
 from app.reports import services
-from app.reports.models import Report, ReportCategory
+from app.reports.models import Report, ReportCategory, ReportNotice
 from app.timezones import zone
 from tests.factories import (
     login_as,
@@ -198,3 +198,18 @@ def test_the_campaign_page_of_a_report_message_is_not_found(app: Flask, town, cl
     login_as(client, agent, acting_actor=roads)
     assert client.get(f"/manage/campaigns/{campaign.id}").status_code == 404
     assert "Pothole" not in client.get("/manage/campaigns").get_data(as_text=True)
+
+
+def test_each_person_is_told_in_their_own_language(app: Flask, town) -> None:  # type: ignore[no-untyped-def]
+    territory, category, roads, agent = town
+    reporter, follower = _person(territory), _person(territory)
+    follower.language = "fr"
+    db.session.commit()
+    report = _report(territory, category, reporter)
+    services.follow(report, follower)
+    services.change_status(report, "resolved", "Filled.", by_user=agent)
+    runs = {d.user_id: d.run_id for d in db.session.scalars(select(Delivery).where(Delivery.channel == "inbox"))}
+    assert set(runs) == {reporter.id, follower.id} and runs[reporter.id] != runs[follower.id]
+    assert db.session.scalar(select(func.count()).select_from(ReportNotice)
+                             .where(ReportNotice.report_id == report.id)) == 2
+    assert [item.body for item in _inbox(reporter) + _inbox(follower)] == ["Filled.", "Filled."]
