@@ -33,6 +33,11 @@ CHANNELS = ("push", "email", "sms", "inbox")
 INTERRUPTING_CHANNELS = ("push", "email", "sms")
 CAMPAIGN_STATUSES = ("draft", "scheduled", "sending", "sent", "cancelled")
 SCHEDULE_KINDS = ("now", "at", "weekly")
+# Messages the platform sends to the few people a matter concerns (a street report's update to its
+# reporter and followers, app.delivery.personal) travel as a campaign of their own kind so the
+# engine's channels, caps, quiet hours and mutes apply; they are not the actor's campaigns: its
+# lists, pages and statistics leave them out.
+PERSONAL_KINDS = ("report",)
 RUN_STATUSES = ("sending", "sent", "refused")
 
 TITLE_MAX = 80

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.actors.models import Actor
 from app.campaigns.criteria import Criteria
-from app.campaigns.models import CHANNELS, Campaign, CampaignRun
+from app.campaigns.models import CHANNELS, PERSONAL_KINDS, Campaign, CampaignRun
 from app.campaigns.permissions import can_send_alerts
 from app.campaigns.schedule import following_run
 from app.extensions import db
@@ -37,7 +37,8 @@ def actor_campaigns(actor: Actor) -> list[Campaign]:
     return list(
         db.session.scalars(
             select(Campaign)
-            .where(Campaign.actor_id == actor.id, belongs(Campaign, actor))
+            .where(Campaign.actor_id == actor.id, belongs(Campaign, actor),
+                   Campaign.schedule_kind.not_in(PERSONAL_KINDS))
             .order_by(Campaign.created_at.desc(), Campaign.id.desc())
         )
     )

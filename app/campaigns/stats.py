@@ -25,7 +25,7 @@ from app.accounts.models import User
 from app.actors.models import Actor, Membership
 from app.actors.sections import dashboard_part
 from app.campaigns.forms import channel_label
-from app.campaigns.models import CHANNELS, Campaign, CampaignRun, Delivery
+from app.campaigns.models import CHANNELS, PERSONAL_KINDS, Campaign, CampaignRun, Delivery
 from app.charts import BarChart, Point, Series, bar_chart
 from app.extensions import db
 from app.models_common import utcnow
@@ -313,6 +313,7 @@ def weekly_delivered(actor: Actor, territory: Territory, now: datetime, weeks: i
                 .join(Campaign, Campaign.id == Delivery.campaign_id)
                 .where(
                     Campaign.actor_id == actor.id,
+                    Campaign.schedule_kind.not_in(PERSONAL_KINDS),
                     belongs(Delivery, territory),
                     Delivery.status == "sent",
                     Delivery.sent_at >= starts[0],
@@ -366,7 +367,8 @@ def latest_sent_campaign(actor: Actor) -> Campaign | None:
     return db.session.scalar(
         select(Campaign)
         .join(CampaignRun, CampaignRun.campaign_id == Campaign.id)
-        .where(Campaign.actor_id == actor.id, CampaignRun.status != "refused")
+        .where(Campaign.actor_id == actor.id, CampaignRun.status != "refused",
+               Campaign.schedule_kind.not_in(PERSONAL_KINDS))
         .order_by(CampaignRun.started_at.desc(), CampaignRun.id.desc())
         .limit(1)
     )

@@ -32,7 +32,13 @@ from sqlalchemy.exc import OperationalError
 
 from app.accounts.models import User
 from app.actors.models import Actor
-from app.campaigns.models import INTERRUPTING_CHANNELS, Campaign, CampaignRun, Delivery
+from app.campaigns.models import (
+    INTERRUPTING_CHANNELS,
+    PERSONAL_KINDS,
+    Campaign,
+    CampaignRun,
+    Delivery,
+)
 from app.delivery import policy
 from app.delivery.channels import GONE, RETRY, SENT, Item, Message, Outcome, backoff
 from app.delivery.channels.email import EmailChannel
@@ -123,6 +129,7 @@ def load_context(run_id: int) -> RunContext | None:
         base_url=base_url,
         icon_url=icon,
         badge_url=icon,
+        inbox_kind=campaign.schedule_kind if campaign.schedule_kind in PERSONAL_KINDS else "message",
     )
     return RunContext(
         run_id=run.id,

@@ -9,7 +9,7 @@ changes: a campaign to 100,000 people does not build 400,000 URLs through the UR
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -41,10 +41,24 @@ def language_of(code: str | None, default: str) -> str:
     return code if code in languages else (default if default in languages else "fr")
 
 
-def message_target(campaign: Campaign) -> tuple[str, dict[str, Any]]:
+Target = tuple[str, dict[str, Any]]
+# Where the personal messages of a kind lead (Campaign.schedule_kind in PERSONAL_KINDS): a domain
+# above the engine registers its resolver when it loads (app.reports.notify: the report's page).
+_personal_targets: dict[str, Callable[[Campaign], Target | None]] = {}
+
+
+def register_message_target(schedule_kind: str, resolver: Callable[[Campaign], Target | None]) -> None:
+    _personal_targets[schedule_kind] = resolver
+
+
+def message_target(campaign: Campaign) -> Target:
     """Where a campaign's message leads (endpoint and values), always a page of this app in the
-    campaign's territory: the linked publication if it is the actor's and published, else the
-    actor's page, else the feed."""
+    campaign's territory: for a personal message, where its kind's resolver says; the linked
+    publication if it is the actor's and published, else the actor's page, else the feed."""
+    resolver = _personal_targets.get(campaign.schedule_kind)
+    target = resolver(campaign) if resolver is not None else None
+    if target is not None:
+        return target
     publication = db.session.get(Publication, campaign.publication_id) if campaign.publication_id else None
     if (
         publication is not None

@@ -8,6 +8,8 @@ town's list, a place, a description, up to 3 photos) and follows it to its resol
   from an offline phone one report.
 - ``ReportFollower``: people who said "me too": they are told of changes, like the reporter.
 - ``ReportUpdate``: the public history: each status change with its public note.
+- ``ReportNotice``: which report a personal message of the delivery engine tells about (a status
+  change, a reopening, a merge sent to the reporter and followers): its link leads to the report.
 - ``ReportMessage``: the private thread between the service's agents and the reporter (the agent
   never sees the reporter's e-mail or phone; the reporter's answers come back to the queue).
 - ``ReportPhoto``: the photos, re-encoded without their metadata (app.media), public after
@@ -126,6 +128,15 @@ class ReportUpdate(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     by: Mapped[str] = mapped_column(String(10), default="service")  # service | reporter | follower
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReportNotice(Base):
+    """The report a personal message (a campaign of kind "report", app.delivery.personal) is about."""
+
+    __tablename__ = "report_notice"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
 
 
 class ReportMessage(Base):

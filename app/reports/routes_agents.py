@@ -195,7 +195,8 @@ def agent_status(report_id: int) -> Response:
                             if other.id == form.merged_into.data), None)
     try:
         services.change_status(report, form.status.data, form.note.data or "",
-                               not_ours_service=form.not_ours_service.data or "", merged_into=merged_into)
+                               not_ours_service=form.not_ours_service.data or "", merged_into=merged_into,
+                               by_user=current_user)
     except services.ReportError as error:
         db.session.rollback()
         field = {"not_ours": form.not_ours_service, "merged": form.merged_into}.get(form.status.data, form.status)

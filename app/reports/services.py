@@ -2,8 +2,9 @@
 open reports of the same category (to follow one instead of filing a duplicate), following, the
 service's status changes with their public notes, reopening, the private thread, overdue.
 
-The people concerned by a report (its reporter and followers) are told of its changes in their
-inbox (app.delivery's ``InboxItem``): a change is not a campaign, it goes only to them."""
+The people concerned by a report (its reporter and followers) are told of its changes (a status,
+a merge, a reopening) through the delivery engine, on the channels each chose (app.reports.notify):
+a change is not a campaign, it goes only to them, never to the person who made it."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from app.delivery.models import InboxItem
 from app.extensions import db
 from app.geo import distance_m
 from app.models_common import utcnow
+from app.reports import notify
 from app.reports.models import (
     DUPLICATE_RADIUS_M,
     OPEN_STATUSES,
@@ -228,7 +230,10 @@ def queue(territory: Territory, actor_ids: list[int], *, category_id: int | None
 
 
 def change_status(report: Report, status: str, note: str, *, not_ours_service: str = "",
-                  merged_into: Report | None = None, now: datetime | None = None) -> ReportUpdate:
+                  merged_into: Report | None = None, now: datetime | None = None,
+                  by_user: Any = None) -> ReportUpdate:
+    """Record the new status and its public note, then tell the report's people (``by_user``,
+    the agent who made the change, is not told)."""
     now = now or utcnow()
     if status not in STATUSES:
         raise ReportError(_("Unknown status."))
@@ -247,26 +252,27 @@ def change_status(report: Report, status: str, note: str, *, not_ours_service: s
     report.closed_at = now if status not in OPEN_STATUSES else None
     update = ReportUpdate(report_id=report.id, status=status, note=note.strip()[:2000], by="service", created_at=now)
     db.session.add(update)
-    _tell(report, _update_title(report, status), note)
     db.session.commit()
+    notify.tell(report, _others(report, by_user),
+                lambda: (notify.status_title(report, status_label(status)), _status_body(report, status, update.note)),
+                now)
     return update
 
 
-def _update_title(report: Report, status: str) -> str:
-    return _("Your report “%(category)s”: %(status)s", category=report.category.name, status=status_label(status))
+def _status_body(report: Report, status: str, note: str) -> str:
+    """The public note, with where the report went when it is not for this service or merged."""
+    lines = [note] if note else []
+    if status == "not_ours" and report.not_ours_service:
+        lines.append(_("Handled by: %(service)s", service=report.not_ours_service))
+    if status == "merged" and report.merged_into_id:
+        lines.append(_("Followed from now on as report #%(number)d.", number=report.merged_into_id))
+    return "\n".join(lines)
 
 
-def _tell(report: Report, title: str, body: str) -> None:
-    from flask import url_for
-    from werkzeug.routing import BuildError
-
-    try:
-        url = url_for("reports.show", report_id=report.id)
-    except (RuntimeError, BuildError):  # outside a request, or before the public page exists
-        url = f"/reports/{report.id}"
-    for user_id in concerned(report):
-        db.session.add(InboxItem(user_id=user_id, territory_id=report.territory_id, kind="report",
-                                 title=title[:120], body=body[:2000], url=url))
+def _others(report: Report, user: Any) -> list[int]:
+    """The report's people, minus the person who acted."""
+    acting = getattr(user, "id", None)
+    return [user_id for user_id in concerned(report) if user_id != acting]
 
 
 def may_reopen(report: Report, user: Any, now: datetime | None = None) -> bool:
@@ -289,6 +295,7 @@ def reopen(report: Report, user: User, note: str, now: datetime | None = None) -
     by = "reporter" if report.reporter_id == user.id else "follower"
     db.session.add(ReportUpdate(report_id=report.id, status="reopened", note=note.strip()[:2000], by=by, created_at=now))
     db.session.commit()
+    notify.tell(report, _others(report, user), lambda: (notify.reopened_title(report), note.strip()), now)
 
 
 def write(report: Report, from_service: bool, author: User, body: str) -> ReportMessage:

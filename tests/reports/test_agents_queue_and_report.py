@@ -223,7 +223,7 @@ def test_merging_offers_the_nearby_open_reports_and_moves_the_followers(agent, t
     assert (merged.status, merged.merged_into_id) == ("merged", first.id)
     followers = set(db.session.scalars(select(ReportFollower.user_id).where(ReportFollower.report_id == first.id)))
     assert followers == {town.follower.id, neighbour.id}  # the duplicate's reporter and its follower
-    assert [i.body for i in _inbox(neighbour)] == ["Déjà signalé."]
+    assert [i.body.splitlines()[0] for i in _inbox(neighbour)] == ["Déjà signalé."]
 
 
 # --- assigning, photos ------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ class Message:
     base_url: str  # scheme://host of the territory
     icon_url: str
     badge_url: str
+    inbox_kind: str = "message"  # InboxItem.kind: "report" for a street report's update
 
 
 @dataclass(slots=True)

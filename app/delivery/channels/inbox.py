@@ -40,7 +40,7 @@ class InboxChannel:
                 "delivery_id": item.delivery_id,
                 "campaign_id": item.message.campaign_id,
                 "actor_id": item.message.actor_id,
-                "kind": "message",
+                "kind": item.message.inbox_kind,
                 "title": item.message.title[:120],
                 "body": item.message.body,
                 "url": local_path(item.message.link)[:255],
