@@ -98,6 +98,9 @@ class RunContext:
     repeats: bool
     hashtag_ids: tuple[int, ...]
     message: Message
+    # A personal message (about the person's own street report): muting the service's campaigns
+    # does not silence it; the cap, quiet hours and channels still apply.
+    personal: bool = False
 
 
 def load_context(run_id: int) -> RunContext | None:
@@ -142,6 +145,7 @@ def load_context(run_id: int) -> RunContext | None:
         repeats=campaign.schedule_kind == "weekly",
         hashtag_ids=hashtag_ids,
         message=message,
+        personal=campaign.schedule_kind in PERSONAL_KINDS,
     )
 
 
@@ -247,7 +251,7 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
         people[user_id].has_push_subscription = bool(subs)
 
     # Mutes made since the run started (the audience query left out the earlier ones).
-    if user_ids:
+    if user_ids and not ctx.personal:
         muted_what = Mute.actor_id == ctx.actor_id
         if ctx.hashtag_ids:
             muted_what = or_(muted_what, Mute.hashtag_id.in_(ctx.hashtag_ids))

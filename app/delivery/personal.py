@@ -1,6 +1,7 @@
 """Personal messages: the platform tells the few people a matter concerns (a street report's
-reporter and followers) through the engine, so that their channels, daily cap, quiet hours and
-mutes apply exactly as for a campaign, with the same claiming, retries and idempotency keys.
+reporter and followers) through the engine, so that their channels, daily cap and quiet hours
+apply exactly as for a campaign, with the same claiming, retries and idempotency keys. A mute
+does not: muting a service silences its campaigns, not the answer to one's own report.
 
 Each message is a campaign of a personal kind (``PERSONAL_KINDS``) in the name of the actor that
 speaks (the town service), with one run whose recipients are the given people, not criteria: no
