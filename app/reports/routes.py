@@ -4,4 +4,10 @@ Open311 GeoReport v2 API (routes_open311). Importing them here puts their routes
 
 from __future__ import annotations
 
-from app.reports import routes_address, routes_agents, routes_open311, routes_public, routes_reporting  # noqa: F401
+from app.reports import (  # noqa: F401
+    routes_address,
+    routes_agents,
+    routes_open311,
+    routes_public,
+    routes_reporting,
+)

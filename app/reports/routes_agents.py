@@ -20,7 +20,14 @@ from app.htmx import fragment_or_see_other, render, see_other
 from app.models_common import utcnow
 from app.reports import bp, services
 from app.reports import services_agents as agents
-from app.reports.forms_agents import AssignForm, CategoryForm, PhotoForm, PlaceForm, ReplyForm, StatusForm
+from app.reports.forms_agents import (
+    AssignForm,
+    CategoryForm,
+    PhotoForm,
+    PlaceForm,
+    ReplyForm,
+    StatusForm,
+)
 from app.reports.models import STATUSES, Report, ReportCategory
 from app.reports.permissions_agents import (
     service_or_404,
