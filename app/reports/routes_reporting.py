@@ -175,6 +175,7 @@ def _form_page(form: ReportForm, categories: list[Any], chosen: int | None, *, p
         "reports/reporting_new.html", form=form, categories=categories, chosen=chosen, photos=photos,
         category_error=category_error, nearby=nearby or [], photos_max=PHOTOS_MAX,
         has_errors=status == 422, status_label=services.status_label, status=status,
+        geocoder=geocoding.configured(),
     )
 
 
