@@ -23,5 +23,4 @@ def address_suggestions() -> Response:
     found = geocoding.suggestions(territory, query) if geocoding.configured() else []
     response = jsonify({"suggestions": [
         {"label": place.label, "lat": round(place.lat, 5), "lon": round(place.lon, 5)} for place in found]})
-    response.headers["Cache-Control"] = "private, max-age=300"
     return response
