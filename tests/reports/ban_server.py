@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -73,9 +74,9 @@ def _handler(server_state: BanServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def ban(app: Flask) -> Iterator[BanServer]:
-    """The BAN stand-in, running, and the app configured to use it."""
+@contextmanager
+def serving(config: dict[str, Any]) -> Iterator[BanServer]:
+    """The BAN stand-in, running, and ``config`` (an app's) pointing at it until the end."""
     state = BanServer(url="", host="")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     port = server.server_address[1]
@@ -83,11 +84,20 @@ def ban(app: Flask) -> Iterator[BanServer]:
     state.url = f"http://{state.host}/search/"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    app.config["GEOCODER_URL"] = state.url
-    app.config["GEOCODER_ALLOW_INSECURE_HOSTS"] = (state.host,)
+    before = {name: config.get(name) for name in ("GEOCODER_URL", "GEOCODER_ALLOW_INSECURE_HOSTS")}
+    config["GEOCODER_URL"] = state.url
+    config["GEOCODER_ALLOW_INSECURE_HOSTS"] = (state.host,)
     try:
         yield state
     finally:
+        config.update(before)
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@pytest.fixture
+def ban(app: Flask) -> Iterator[BanServer]:
+    """The BAN stand-in, running, and the app configured to use it."""
+    with serving(app.config) as state:
+        yield state
