@@ -135,14 +135,14 @@ def file_report(territory: Territory, reporter: User | None, new: NewReport, now
             return existing, False
     if len(new.photo_media_ids) > PHOTOS_MAX:
         raise ReportError(_("At most %(max)d photos.", max=PHOTOS_MAX))
-    has_point = new.lat is not None and new.lon is not None
-    if not has_point and not new.address.strip():
+    point = (new.lat, new.lon) if new.lat is not None and new.lon is not None else None
+    if point is None and not new.address.strip():
         raise ReportError(_("Say where: use your position, click the map or type an address."))
     report = Report(
         territory_id=territory.id, category_id=new.category.id, status="received",
         description=new.description.strip()[:DESCRIPTION_MAX],
-        lat=new.lat if has_point else None, lon=new.lon if has_point else None, address=new.address.strip()[:200],
-        neighbourhood_id=neighbourhood_at(territory, new.lat, new.lon) if has_point else None,  # type: ignore[arg-type]
+        lat=point[0] if point else None, lon=point[1] if point else None, address=new.address.strip()[:200],
+        neighbourhood_id=neighbourhood_at(territory, *point) if point else None,
         reporter_id=reporter.id if reporter else None, source=new.source,
         idempotency_key=new.idempotency_key, created_at=now, updated_at=now,
         expected_by=now + timedelta(days=new.category.expected_days),
