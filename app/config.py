@@ -96,6 +96,13 @@ class Config:
         if host.strip()
     )
     PUSH_TTL_SECONDS = int(os.environ.get("PUSH_TTL_SECONDS", str(24 * 3600)))
+    # Street reports placed by a typed address: a geocoder speaking the Base Adresse Nationale's
+    # API (``https://api-adresse.data.gouv.fr/search/``, or an addok of one's own), https on its
+    # default port. Empty: no address is looked up (a report keeps its address, with no point).
+    GEOCODER_URL = os.environ.get("GEOCODER_URL", "").strip()
+    GEOCODER_TIMEOUT_SECONDS = float(os.environ.get("GEOCODER_TIMEOUT_SECONDS", "3"))
+    # Tests only ("127.0.0.1:PORT" of a local geocoder, plain http): never read from the environment.
+    GEOCODER_ALLOW_INSECURE_HOSTS: tuple[str, ...] = ()
     SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")  # console | http | memory
     SMS_PROVIDER_URL = os.environ.get("SMS_PROVIDER_URL", "")
     SMS_PROVIDER_TOKEN = os.environ.get("SMS_PROVIDER_TOKEN", "")

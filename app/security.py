@@ -56,6 +56,8 @@ SCRIPT_ENDPOINTS = frozenset(
         "reports.open311_request",
         "reports.open311_token",
         "reports.public_geojson",
+        # The report form's address suggestions (reports-address.js).
+        "reports.address_suggestions",
     }
 )
 

@@ -44,3 +44,10 @@ class ReplyForm(FlaskForm):
 
 class PhotoForm(FlaskForm):
     photo_id = IntegerField(validators=[DataRequired()])
+
+
+class PlaceForm(FlaskForm):
+    """An agent puts a report on the map (the map fills these; they can be typed too)."""
+
+    lat = StringField(_l("Latitude"), filters=[strip], validators=[DataRequired()])
+    lon = StringField(_l("Longitude"), filters=[strip], validators=[DataRequired()])

@@ -67,8 +67,10 @@ class Report(Base):
     category_id: Mapped[int] = mapped_column(ForeignKey("report_category.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(String(16), default="received")
     description: Mapped[str] = mapped_column(Text, default="")
-    lat: Mapped[float] = mapped_column(Float)
-    lon: Mapped[float] = mapped_column(Float)
+    # No point (both None): a report placed by an address alone that no geocoder found (see
+    # app.reports.geocoding); an agent places it on the map later. Its neighbourhood is unknown.
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
     address: Mapped[str] = mapped_column(String(200), default="")
     neighbourhood_id: Mapped[int | None] = mapped_column(ForeignKey("neighbourhood.id", ondelete="SET NULL"))
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
@@ -87,6 +89,10 @@ class Report(Base):
     photos: Mapped[list[ReportPhoto]] = relationship(
         order_by="ReportPhoto.id", cascade="all, delete-orphan", lazy="selectin"
     )
+
+    @property
+    def has_point(self) -> bool:
+        return self.lat is not None and self.lon is not None
 
     @property
     def is_open(self) -> bool:

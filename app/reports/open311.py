@@ -3,7 +3,11 @@ requests", its categories as "services", and the keys the town issues to the cli
 
 What it never gives out: who reported. A report's reporter, and the e-mail, names and phone an
 Open311 client posts with a request, are not in any answer; the posted ones are not even stored.
-Photos are given only once an agent approved them; places as they were given.
+Photos are given only once an agent approved them; places as they were given. A request may be
+placed by its ``address_string`` alone (the specification's "lat and long, or address_string,
+or address_id"): its point is the one the town's geocoder finds inside the town
+(app.reports.geocoding), else it has none until an agent places it, and its ``lat`` and ``long``
+are given empty.
 
 Statuses: GeoReport knows "open" and "closed"; received, acknowledged and in progress are open,
 resolved, not for us and merged are closed."""
@@ -26,7 +30,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models_common import utcnow
-from app.reports import services
+from app.reports import geocoding, services
 from app.reports.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -257,8 +261,8 @@ def request_dicts(territory: Territory, reports: Sequence[Report], photo_url: Ca
             "address": report.address,
             "address_id": "",
             "zipcode": "",
-            "lat": report.lat,
-            "long": report.lon,
+            "lat": report.lat if report.lat is not None else "",
+            "long": report.lon if report.lon is not None else "",
             "media_url": photo_url(approved[0]) if approved else "",
         })
     return rows
@@ -377,20 +381,29 @@ def post_request(territory: Territory, key: Open311Key, form: Any) -> Report:
     category = service_in(territory, (form.get("service_code") or "").strip())
     if category is None:
         raise Open311Error(400, _("service_code is missing or unknown: see services."))
-    if not (form.get("lat") or form.get("long")):
-        if form.get("address_string") or form.get("address_id"):
-            raise Open311Error(400, _("This server needs lat and long: it does not look addresses up."))
-        raise Open311Error(400, _("lat and long are required."))
-    lat = _coordinate(form.get("lat"), -90, 90, "lat")
-    lon = _coordinate(form.get("long"), -180, 180, "long")
-    if not _inside(territory, lat, lon):
-        raise Open311Error(400, _("This place is outside the town."))
+    address = (form.get("address_string") or "").strip()
+    if len(address) > 200:
+        raise Open311Error(400, _("address_string is longer than %(max)d characters.", max=200))
+    lat: float | None = None
+    lon: float | None = None
+    if form.get("lat") or form.get("long"):
+        lat = _coordinate(form.get("lat"), -90, 90, "lat")
+        lon = _coordinate(form.get("long"), -180, 180, "long")
+        if not _inside(territory, lat, lon):
+            raise Open311Error(400, _("This place is outside the town."))
+    elif address:
+        found = geocoding.locate(territory, address)
+        if found is not None:
+            lat, lon = found.lat, found.lon
+    elif form.get("address_id"):
+        raise Open311Error(400, _("This server does not know address ids: send lat and long, or address_string."))
+    else:
+        raise Open311Error(400, _("Say where: lat and long, or address_string."))
     description = (form.get("description") or "").strip()
     if len(description) > DESCRIPTION_MAX:
         raise Open311Error(400, _("description is longer than %(max)d characters.", max=DESCRIPTION_MAX))
     new = services.NewReport(
-        category=category, lat=lat, lon=lon, description=description,
-        address=(form.get("address_string") or "").strip(),
+        category=category, lat=lat, lon=lon, description=description, address=address,
         idempotency_key=TOKEN_PREFIX + secrets.token_urlsafe(24), source=f"open311:{key.label}"[:60],
     )
     report, _created = services.file_report(territory, None, new)

@@ -3,6 +3,9 @@ feed, and the statistics by category and neighbourhood.
 
 What leaves here never names a person: no reporter, no follower, no agent; a place is shown as
 its reporter gave it (the point and the address typed), a photo only once an agent approved it.
+A report placed by its address alone (no point: no geocoder found it, no agent placed it yet) is
+listed and counted, in the feed and the statistics ("no neighbourhood"), but it is on no map:
+no GeoJSON feature, in no map's box.
 
 The statistics count reports, and a report is made by a person: a small neighbourhood × category
 cell could single someone out. So every count is a release (app.releases.engine, ``Asker.public``,
@@ -152,8 +155,8 @@ class PublicReport:
     category: str
     status: str
     status_label: str
-    lat: float
-    lon: float
+    lat: float | None  # None: placed by its address alone
+    lon: float | None
     address: str
     created_at: datetime
     updated_at: datetime
@@ -209,8 +212,9 @@ def _loaded(ids: list[int]) -> list[Report]:
 
 
 def _feature_rows(territory: Territory, filters: Filters, now: datetime, limit: int) -> list[Any]:
-    """What a map needs of each report, without loading the reports (no photos, no text)."""
-    query = _filtered(territory, filters, now).with_only_columns(
+    """What a map needs of each report, without loading the reports (no photos, no text); those
+    without a point have no place on a map."""
+    query = _filtered(territory, filters, now).where(Report.lat.is_not(None), Report.lon.is_not(None)).with_only_columns(
         Report.id, Report.lat, Report.lon, Report.status, Report.created_at, Report.updated_at,
         Report.expected_by, ReportCategory.name,
     ).join(ReportCategory, ReportCategory.id == Report.category_id)
@@ -224,7 +228,8 @@ def _iso(moment: datetime) -> str:
 def geojson(territory: Territory, filters: Filters, url_of: Any, now: datetime | None = None,
             limit: int = GEOJSON_LIMIT) -> dict[str, Any]:
     """A FeatureCollection (RFC 7946): one Point per report, [longitude, latitude], with its id,
-    category, status, dates, overdue flag and page; never who made it. At most ``limit``
+    category, status, dates, overdue flag and page; never who made it. Reports without a point
+    are left out (a Feature's geometry may be null, but a map cannot draw it). At most ``limit``
     reports, newest first (``truncated`` says when there were more)."""
     now = now or utcnow()
     rows = _feature_rows(territory, filters, now, limit + 1)

@@ -15,11 +15,19 @@ from werkzeug.wrappers import Response
 
 from app.actors.roles import actor_role_required
 from app.extensions import db
+from app.geo import PlaceError, parse_point
 from app.htmx import fragment_or_see_other, render, see_other
 from app.models_common import utcnow
 from app.reports import bp, services
 from app.reports import services_agents as agents
-from app.reports.forms_agents import AssignForm, CategoryForm, PhotoForm, ReplyForm, StatusForm
+from app.reports.forms_agents import (
+    AssignForm,
+    CategoryForm,
+    PhotoForm,
+    PlaceForm,
+    ReplyForm,
+    StatusForm,
+)
 from app.reports.models import STATUSES, Report, ReportCategory
 from app.reports.permissions_agents import (
     service_or_404,
@@ -28,6 +36,7 @@ from app.reports.permissions_agents import (
 )
 from app.territories.context import current_territory, get_scoped_or_404, scoped
 from app.territories.models import Neighbourhood
+from app.territories.services import in_territory
 
 QUEUE_LIMIT = 200
 
@@ -206,6 +215,27 @@ def agent_status(report_id: int) -> Response:
     return see_other("reports.agent_report", report_id=report.id)
 
 
+@bp.post("/manage/reports/<int:report_id>/place")
+@actor_role_required()
+def agent_place(report_id: int) -> Response:
+    """Put on the map a report placed by its address alone (or move its point)."""
+    report = service_report_or_404(report_id)
+    form = PlaceForm()
+    if form.validate_on_submit():
+        territory = current_territory()
+        try:
+            lat, lon = parse_point(form.lat.data, form.lon.data)
+        except PlaceError as error:
+            form.lat.errors = [*form.lat.errors, str(error)]
+        else:
+            if in_territory(territory, lat, lon):
+                services.place_report(report, lat, lon)
+                flash(_("The report is on the map."), "success")
+                return see_other("reports.agent_report", "#place", report_id=report.id)
+            form.lat.errors = [*form.lat.errors, _("This point is outside %(town)s.", town=territory.name)]
+    return _report_page(report, place_form=form, status=422)
+
+
 @bp.post("/manage/reports/<int:report_id>/reply")
 @actor_role_required()
 def agent_reply(report_id: int) -> Response:
@@ -251,7 +281,7 @@ def _status_form(report: Report, posted: bool = False) -> StatusForm:
 
 
 def _merge_label(other: Report) -> str:
-    place = other.address or f"{other.lat:.4f}, {other.lon:.4f}"
+    place = other.address or (f"{other.lat:.4f}, {other.lon:.4f}" if other.has_point else "")
     return _("No. %(id)d, %(place)s (%(status)s)", id=other.id, place=place, status=services.status_label(other.status))
 
 
@@ -259,6 +289,9 @@ def _report_page(report: Report, status: int = 200, **forms: Any) -> Response:
     forms.setdefault("assign_form", _assign_form(report))
     forms.setdefault("status_form", _status_form(report))
     forms.setdefault("reply_form", ReplyForm(formdata=None))
+    forms.setdefault("place_form", PlaceForm(formdata=None, data={
+        "lat": f"{report.lat:.5f}" if report.lat is not None else "",
+        "lon": f"{report.lon:.5f}" if report.lon is not None else ""}))
     now = utcnow()
     merged_into = db.session.get(Report, report.merged_into_id) if report.merged_into_id else None
     neighbourhood = db.session.get(Neighbourhood, report.neighbourhood_id) if report.neighbourhood_id else None

@@ -29,7 +29,7 @@ from app.htmx import render, see_other
 from app.media.models import Media
 from app.media.services import ImageError, store_image
 from app.models_common import utcnow
-from app.reports import bp, services
+from app.reports import bp, geocoding, services
 from app.reports.forms_reporting import MessageForm, NoteForm, ReportForm
 from app.reports.models import PHOTOS_MAX, REOPEN_DAYS, Report, ReportFollower, ReportPhoto
 from app.territories.context import current_territory, get_scoped_or_404
@@ -93,9 +93,10 @@ def _take_photos(form: ReportForm, key: str) -> list[int]:
 # --- filing -------------------------------------------------------------------------------------
 
 
-def _place(form: ReportForm) -> tuple[float, float, bool] | None:
-    """The point (and whether one was given): the position or a pin; with an address only,
-    the town's centre stands for it (the address is shown as given)."""
+def _place(form: ReportForm) -> tuple[float | None, float | None, bool] | None:
+    """The point (and whether there is one): the position or a pin; with an address only, the
+    point the geocoder finds for it in the territory (app.reports.geocoding), else none: the
+    report keeps its address and an agent places it. None: the form says what is wrong."""
     territory = current_territory()
     if form.lat.data or form.lon.data:
         try:
@@ -108,7 +109,11 @@ def _place(form: ReportForm) -> tuple[float, float, bool] | None:
             return None
         return lat, lon, True
     if form.address.data:
-        return territory.center_lat, territory.center_lon, False
+        found = geocoding.locate(territory, form.address.data) if not form.address.errors else None
+        if found is not None:  # drawn again (nearby reports), the form keeps the point found
+            form.lat.data, form.lon.data = f"{found.lat:.5f}", f"{found.lon:.5f}"
+            return found.lat, found.lon, True
+        return None, None, False
     form.address.errors = [*form.address.errors,
                            _("Say where: use your position, click the map or type an address.")]
     return None
@@ -146,8 +151,8 @@ def new_report() -> Response:
     if has_errors or category is None or place is None:
         return _form_page(form, categories, category.id if category else None, photo_ids=photo_ids,
                           category_error=category_error, status=422)
-    lat, lon, point_given = place
-    if request.form.get("action") != "send" and point_given:
+    lat, lon, _located = place
+    if request.form.get("action") != "send" and lat is not None and lon is not None:
         nearby = services.nearby_open(territory, category, lat, lon)
         if nearby:
             return _form_page(form, categories, category.id, photo_ids=photo_ids, nearby=nearby)
@@ -170,6 +175,7 @@ def _form_page(form: ReportForm, categories: list[Any], chosen: int | None, *, p
         "reports/reporting_new.html", form=form, categories=categories, chosen=chosen, photos=photos,
         category_error=category_error, nearby=nearby or [], photos_max=PHOTOS_MAX,
         has_errors=status == 422, status_label=services.status_label, status=status,
+        geocoder=geocoding.configured(),
     )
 
 

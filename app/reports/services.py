@@ -82,7 +82,8 @@ def _box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, 
 
 def nearby_open(territory: Territory, category: ReportCategory, lat: float, lon: float,
                 radius_m: float = DUPLICATE_RADIUS_M, limit: int = 5) -> list[tuple[Report, float]]:
-    """Open reports of ``category`` within ``radius_m`` of the point, nearest first."""
+    """Open reports of ``category`` within ``radius_m`` of the point, nearest first (those
+    without a point are never near anything)."""
     south, north, west, east = _box(lat, lon, radius_m)
     rows = db.session.scalars(
         select(Report).where(
@@ -91,7 +92,7 @@ def nearby_open(territory: Territory, category: ReportCategory, lat: float, lon:
             Report.territory_id == territory.id,
         ).limit(200)
     )
-    found = [(r, distance_m(lat, lon, r.lat, r.lon)) for r in rows]
+    found = [(r, distance_m(lat, lon, r.lat, r.lon)) for r in rows if r.lat is not None and r.lon is not None]
     return sorted([(r, d) for r, d in found if d <= radius_m], key=lambda item: item[1])[:limit]
 
 
@@ -114,9 +115,11 @@ def neighbourhood_at(territory: Territory, lat: float, lon: float) -> int | None
 
 @dataclass
 class NewReport:
+    """``lat`` and ``lon`` None: placed by its address alone (no geocoder found it)."""
+
     category: ReportCategory
-    lat: float
-    lon: float
+    lat: float | None
+    lon: float | None
     description: str
     address: str = ""
     photo_media_ids: tuple[int, ...] = ()
@@ -134,10 +137,14 @@ def file_report(territory: Territory, reporter: User | None, new: NewReport, now
             return existing, False
     if len(new.photo_media_ids) > PHOTOS_MAX:
         raise ReportError(_("At most %(max)d photos.", max=PHOTOS_MAX))
+    point = (new.lat, new.lon) if new.lat is not None and new.lon is not None else None
+    if point is None and not new.address.strip():
+        raise ReportError(_("Say where: use your position, click the map or type an address."))
     report = Report(
         territory_id=territory.id, category_id=new.category.id, status="received",
-        description=new.description.strip()[:DESCRIPTION_MAX], lat=new.lat, lon=new.lon,
-        address=new.address.strip()[:200], neighbourhood_id=neighbourhood_at(territory, new.lat, new.lon),
+        description=new.description.strip()[:DESCRIPTION_MAX],
+        lat=point[0] if point else None, lon=point[1] if point else None, address=new.address.strip()[:200],
+        neighbourhood_id=neighbourhood_at(territory, *point) if point else None,
         reporter_id=reporter.id if reporter else None, source=new.source,
         idempotency_key=new.idempotency_key, created_at=now, updated_at=now,
         expected_by=now + timedelta(days=new.category.expected_days),
@@ -156,6 +163,17 @@ def file_report(territory: Territory, reporter: User | None, new: NewReport, now
     db.session.add(ReportUpdate(report_id=report.id, status="received", note="", by="reporter", created_at=now))
     db.session.commit()
     return report, True
+
+
+def place_report(report: Report, lat: float, lon: float, now: datetime | None = None) -> None:
+    """An agent puts the report on the map (one placed by its address alone), or moves its
+    point: its neighbourhood follows. The caller checked the point is in the territory."""
+    territory = db.session.get(Territory, report.territory_id)
+    assert territory is not None
+    report.lat, report.lon = lat, lon
+    report.neighbourhood_id = neighbourhood_at(territory, lat, lon)
+    report.updated_at = now or utcnow()
+    db.session.commit()
 
 
 # --- following ------------------------------------------------------------------------------------
@@ -325,7 +343,8 @@ def history(report: Report) -> list[ReportUpdate]:
 
 def in_area(territory: Territory, south: float, west: float, north: float, east: float, *,
             status: str = "", limit: int = 500) -> list[Report]:
-    """Reports in a box (a map's view), newest first; merged ones left out."""
+    """Reports in a box (a map's view), newest first; merged ones left out, and those without
+    a point (they are in no box)."""
     query = select(Report).where(
         Report.territory_id == territory.id, Report.lat.between(south, north), Report.lon.between(west, east),
         Report.status != "merged",

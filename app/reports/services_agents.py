@@ -143,7 +143,15 @@ def approve_photo(report: Report, photo_id: int) -> bool:
 
 def merge_targets(territory: Territory, report: Report) -> list[Report]:
     """The open reports of the same category near this one, nearest first: the ones it may
-    duplicate."""
+    duplicate. One placed by its address alone has no "near": the open reports of its category
+    with the same address then."""
+    if report.lat is None or report.lon is None:
+        same_address = db.session.scalars(select(Report).where(
+            Report.territory_id == territory.id, Report.category_id == report.category_id,
+            Report.status.in_(OPEN_STATUSES), Report.id != report.id,
+            func.lower(Report.address) == report.address.strip().lower(), Report.address != "",
+        ).order_by(Report.created_at.desc()).limit(10))
+        return list(same_address)
     found = nearby_open(territory, report.category, report.lat, report.lon, radius_m=MERGE_RADIUS_M, limit=11)
     return [other for other, _distance in found if other.id != report.id][:10]
 

@@ -221,8 +221,9 @@ def test_another_towns_key_does_not_post_here(app: Any, client: FlaskClient, tow
 
 def test_a_bad_post_gets_the_specifications_errors(client: FlaskClient, town: Town) -> None:
     cases = [
-        ({"service_code": "unknown"}, 400), ({"lat": "", "long": ""}, 400), ({"lat": "north"}, 400),
-        ({"lat": "", "long": "", "address_string": "3 rue des Poilus"}, 400), ({"jurisdiction_id": "paris"}, 404),
+        ({"service_code": "unknown"}, 400), ({"lat": "", "long": "", "address_string": ""}, 400),
+        ({"lat": "north"}, 400), ({"lat": "", "long": "", "address_string": "", "address_id": "A-12"}, 400),
+        ({"lat": "", "long": "", "address_string": "x" * 201}, 400), ({"jurisdiction_id": "paris"}, 404),
     ]
     for fields, status in cases:
         response = post(client, town.key, **fields)

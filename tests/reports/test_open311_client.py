@@ -62,3 +62,17 @@ def test_an_open311_client_library_reads_what_was_posted(web: Any) -> None:
     with pytest.raises(requests.HTTPError) as refused:
         GeoReport(root, jurisdiction="another-town").get_service_list()
     assert refused.value.response.status_code == 404
+
+
+def test_an_open311_client_reads_a_request_placed_by_its_address_alone(web: Any) -> None:
+    town, process = web
+    root = process.url("/open311/v2")
+    posted = requests.post(f"{root}/requests.json", timeout=30, data={
+        "api_key": town.key, "service_code": "streetlight", "address_string": "Rue des Poilus, devant le 12",
+        "description": "Dark all night"})
+    assert posted.status_code == 200  # no geocoder here: stored with its address and no point
+    request_id = posted.json()[0]["service_request_id"]
+    for output_format in ("json", "xml"):
+        mine = GeoReport(root, jurisdiction=town.territory.slug, output_format=output_format).get_service_request(request_id)
+        assert mine["address"] == "Rue des Poilus, devant le 12"
+        assert mine["lat"] in ("", None) and mine["long"] in ("", None)  # empty: JSON "", XML an empty element
