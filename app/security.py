@@ -70,6 +70,7 @@ OFFLINE_PAGES = frozenset(
         "actors.directory",
         "actors.page",
         "publications.show",
+        "reports.new_report",  # the street report form, to report a problem offline
     }
 )
 
