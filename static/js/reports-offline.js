@@ -104,18 +104,21 @@
     }).catch(function () {});
   }
 
+  // What became of the reports just sent (by this page or by the worker), said once.
+  function tell(outcomes) {
+    var sent = (outcomes || []).filter(function (outcome) { return outcome.outcome === "sent"; });
+    if (sent.length) {
+      say(text("sent"), sent.length === 1 ? { href: sent[0].url, text: text("see") } : null);
+    } else if ((outcomes || []).some(function (outcome) { return outcome.outcome === "attention"; })) {
+      say(text("attention-help"), null, "error");
+    }
+  }
+
   var sending = null;
   function sendNow() {
     if (!region() || !navigator.onLine) { return Promise.resolve(); }
     if (!sending) {
-      sending = Outbox.sendAll().then(function (outcomes) {
-        var sent = outcomes.filter(function (outcome) { return outcome.outcome === "sent"; });
-        if (sent.length) {
-          say(text("sent"), sent.length === 1 ? { href: sent[0].url, text: text("see") } : null);
-        } else if (outcomes.some(function (outcome) { return outcome.outcome === "attention"; })) {
-          say(text("attention-help"), null, "error");
-        }
-      }).catch(function () {}).then(function () {
+      sending = Outbox.sendAll().then(tell).catch(function () {}).then(function () {
         sending = null;
         return render();
       });
@@ -239,21 +242,32 @@
     if (form) { keep(form); }
   });
 
-  // The reopened report, sent from the form and accepted: it leaves the phone's list.
+  // The reopened report, sent from the form and accepted (the answer is its page): it leaves
+  // the phone's list. Refused again, it stays, to correct.
+  var reopenedSent = null;
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form && form.matches && form.matches("form[data-outbox-reopened]")) {
+      reopenedSent = form.getAttribute("data-outbox-reopened");
+    }
+  }, true);
   document.addEventListener("htmx:afterRequest", function (event) {
     var detail = event.detail || {};
-    var form = detail.elt && detail.elt.closest ? detail.elt.closest("form[data-report-form]") : null;
-    var key = form && form.getAttribute("data-outbox-reopened");
-    if (!key || !detail.successful || !detail.xhr) { return; }
-    if (/^\/reports\/\d+$/.test(new URL(detail.xhr.responseURL || location.href, location.href).pathname)) {
-      Outbox.remove(key);
+    var key = reopenedSent;
+    if (!key || !detail.xhr) { return; }
+    reopenedSent = null;
+    if (detail.successful && /^\/reports\/\d+$/.test(new URL(detail.xhr.responseURL || location.href, location.href).pathname)) {
+      Outbox.remove(key).then(render);
     }
   });
 
   window.addEventListener("online", sendNow);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.addEventListener("message", function (event) {
-      if (event.data && event.data.type === "reports-outbox-changed") { render(); }
+      if (event.data && event.data.type === "reports-outbox-changed" && region()) {
+        tell(event.data.outcomes);
+        render();
+      }
     });
   }
 

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.media.models import Media
 from app.reports.models import Report, ReportCategory
 from app.territories.models import Territory
-from tests.e2e.conftest import log_in, wait_for_service_worker, wait_until
+from tests.e2e.conftest import MOBILE_VIEWPORT, log_in, wait_for_service_worker, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -23,6 +23,13 @@ POINT = (43.1750, 5.6050)
 DESCRIPTION = "Un lampadaire couché sur le trottoir, vu sans réseau"
 SAVED_FORM = ("() => caches.open('pages').then(c => c.match(new URL('/reports/new', location.href).href,"
               " {ignoreVary: true})).then(r => !!r)")
+NOTHING_KEPT = """() => new Promise((resolve) => {
+    const opening = indexedDB.open("territory-reports");
+    opening.onsuccess = () => {
+      const counting = opening.result.transaction("outbox").objectStore("outbox").count();
+      counting.onsuccess = () => { opening.result.close(); resolve(counting.result === 0); };
+    };
+})"""
 KEPT = "() => ReportsOutbox.list(document.querySelector('[data-reports-outbox]').dataset.owner)"
 
 
@@ -129,4 +136,72 @@ def test_a_report_made_offline_waits_on_the_phone_and_is_sent_once_back_online(p
     # The person's reports: the one sent, none waiting.
     page.goto(live_server.url("/me/reports"))
     page.locator(f".report-list a[href$='/reports/{report_id}']").wait_for()
+    assert not page.locator("[data-reports-outbox]").is_visible()
+
+
+@pytest.fixture
+def phone_without_worker(browser):
+    """A phone whose browser runs no service worker (so no Background Sync): the page sends alone."""
+    context = browser.new_context(viewport=MOBILE_VIEWPORT, locale="fr-FR", service_workers="block")
+    context.set_default_timeout(10_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def test_a_kept_report_the_service_refuses_is_kept_to_correct_and_sent_once_corrected(phone_without_worker, live_server,
+                                                                                   live_db, seed, tmp_path):
+    page = phone_without_worker.new_page()
+    with live_db():
+        coast = db.session.scalar(select(Territory).where(Territory.name == seed.coast_name))
+        category = ReportCategory(territory_id=coast.id, service_code="e2e-bench-offline", name="Banc cassé e2e",
+                                  expected_days=5)
+        db.session.add(category)
+        db.session.commit()
+        category_id = category.id
+    description = "Un banc cassé, signalé depuis un autre endroit"
+    log_in(page, live_server, seed.citizen_email, seed.password)
+    page.goto(live_server.url("/reports/new"))
+    wait_until(page, "() => !!window.ReportsOutbox && !!document.querySelector('[data-reports-outbox]')")
+    region = page.locator("[data-reports-outbox]")
+
+    # Offline, a point outside the town (the phone cannot tell): kept.
+    phone_without_worker.set_offline(True)
+    page.locator(f"#category-{category_id}").check()
+    page.locator("#lat").fill("50.85")
+    page.locator("#lon").fill("4.35")
+    page.locator("#description").fill(description)
+    page.locator("#photos").set_input_files(str(_jpeg_with_gps(tmp_path / "banc.jpg")))
+    page.locator("main form.report-form button[type=submit]").click()
+    page.locator("[data-reports-outbox-list] li[data-outbox-status=waiting]").wait_for()
+
+    # Online: the page sends it by itself; the service refuses it, so it stays, to correct.
+    phone_without_worker.set_offline(False)
+    item = page.locator("[data-reports-outbox-list] li[data-outbox-status=attention]")
+    item.wait_for()
+    status = page.locator("[data-reports-outbox-status]")
+    assert status.inner_text() == region.get_attribute("data-text-attention-help")
+    with live_db():
+        assert not list(db.session.scalars(select(Report).where(Report.description == description)))
+
+    # Opened again: the form is filled with it, its photo too; corrected and sent, it leaves.
+    item.get_by_role("link", name=region.get_attribute("data-text-reopen")).click()
+    page.wait_for_url("**/reports/new?outbox=*")
+    wait_until(page, "() => document.querySelector('#description').value !== ''")
+    assert page.locator("#description").input_value() == description
+    assert page.locator(f"#category-{category_id}").is_checked()
+    assert page.locator("#lat").input_value() == "50.85"
+    assert page.evaluate("() => document.querySelector('#photos').files.length") == 1
+    page.locator("#lat").fill(str(POINT[0]))
+    page.locator("#lon").fill(str(POINT[1]))
+    page.locator("main form.report-form button[type=submit]").click()
+    page.locator(".report-page h1").wait_for()
+    assert "Banc cassé e2e" in page.locator(".report-page h1").inner_text()
+    wait_until(page, NOTHING_KEPT)  # left the phone once the form was sent
+    with live_db():
+        [report] = db.session.scalars(select(Report).where(Report.description == description))
+        assert len(report.photos) == 1
+    page.goto(live_server.url("/me/reports"))
+    page.locator(".report-list a", has_text="Banc cassé e2e").wait_for()
     assert not page.locator("[data-reports-outbox]").is_visible()
