@@ -56,6 +56,8 @@ SCRIPT_ENDPOINTS = frozenset(
         "reports.open311_request",
         "reports.open311_token",
         "reports.public_geojson",
+        # The CSRF token a phone asks for before sending the reports it kept offline.
+        "reports.outbox_token",
     }
 )
 

@@ -14,11 +14,13 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
+from app.extensions import API_LIMIT, limiter, person_key
 from app.reports import bp
 from app.reports.services import outbox_owner
 
 
 @bp.get("/reports/outbox-token")
+@limiter.limit(API_LIMIT, key_func=person_key)
 @login_required
 def outbox_token() -> Response:
     response = jsonify(csrf_token=generate_csrf(), owner=outbox_owner(current_user.id))
