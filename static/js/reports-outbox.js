@@ -174,8 +174,14 @@
 
   // Sends the owner's waiting reports, one after the other. Resolves with the outcomes (an
   // empty list when logged out); rejects when the network failed (Background Sync tries later).
+  // Nothing to send (the common case, on every opening): the server is not asked anything.
   function sendAll() {
-    return session().then(function (current) {
+    return database().then(function (db) {
+      return done(db.transaction(STORE, "readonly").objectStore(STORE).getAll());
+    }).then(function (entries) {
+      var now = Date.now();
+      return entries.some(function (entry) { return sendable(entry, now); }) ? session() : null;
+    }).then(function (current) {
       if (!current) { return []; }
       return list(current.owner).then(function (entries) {
         var outcomes = [];

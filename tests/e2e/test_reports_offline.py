@@ -15,7 +15,7 @@ from app.extensions import db
 from app.media.models import Media
 from app.reports.models import Report, ReportCategory
 from app.territories.models import Territory
-from tests.e2e.conftest import MOBILE_VIEWPORT, log_in, wait_for_service_worker, wait_until
+from tests.e2e.conftest import MOBILE_VIEWPORT, describe_violations, log_in, wait_for_service_worker, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +55,7 @@ def _waiting(page):
 
 
 def test_a_report_made_offline_waits_on_the_phone_and_is_sent_once_back_online(page, context, live_server, live_db,
-                                                                                seed, tmp_path):
+                                                                                seed, axe, tmp_path):
     with live_db():
         coast = db.session.scalar(select(Territory).where(Territory.name == seed.coast_name))
         category = ReportCategory(territory_id=coast.id, service_code="e2e-lamp-offline", name="Lampadaire e2e",
@@ -89,6 +89,8 @@ def test_a_report_made_offline_waits_on_the_phone_and_is_sent_once_back_online(p
     assert "Lampadaire e2e" in _waiting(page).first.inner_text()
     assert _waiting(page).first.get_attribute("data-outbox-status") == "waiting"
     assert page.locator("#description").input_value() == ""  # the form is ready for another one
+    violations = axe(page)
+    assert not violations, describe_violations(violations)
     assert _reports(live_db) == []
     [kept] = page.evaluate(KEPT)
     key = kept["key"]
