@@ -207,3 +207,49 @@ def test_a_kept_report_the_service_refuses_is_kept_to_correct_and_sent_once_corr
     page.goto(live_server.url("/me/reports"))
     page.locator(".report-list a", has_text="Banc cassé e2e").wait_for()
     assert not page.locator("[data-reports-outbox]").is_visible()
+
+
+def test_a_report_whose_post_fails_on_a_bad_network_is_kept_and_sent_on_the_next_opening(phone_without_worker,
+                                                                                       live_server, live_db, seed):
+    """The phone believes it is online, but the post never arrives: kept all the same; the next
+    opening of the form sends it (no `online` event comes: the phone never knew it was off)."""
+    page = phone_without_worker.new_page()
+    with live_db():
+        coast = db.session.scalar(select(Territory).where(Territory.name == seed.coast_name))
+        category = ReportCategory(territory_id=coast.id, service_code="e2e-sign-offline", name="Panneau tordu e2e",
+                                  expected_days=5)
+        db.session.add(category)
+        db.session.commit()
+        category_id = category.id
+    description = "Un panneau tordu, envoyé sur un réseau qui coupe"
+    log_in(page, live_server, seed.citizen_email, seed.password)
+    page.goto(live_server.url("/reports/new"))
+    wait_until(page, "() => !!window.ReportsOutbox && !!document.querySelector('[data-reports-outbox]')")
+
+    def lost_on_the_way(route):
+        if route.request.method == "POST":
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route("**/reports/new", lost_on_the_way)
+    page.locator(f"#category-{category_id}").check()
+    page.locator("#address").fill("Rue du Port, devant le numéro 4")
+    page.locator("#description").fill(description)
+    page.locator("main form.report-form button[type=submit]").click()
+    page.locator("[data-reports-outbox-list] li[data-outbox-status=waiting]").wait_for()
+    region = page.locator("[data-reports-outbox]")
+    assert page.locator("[data-reports-outbox-status]").inner_text() == region.get_attribute("data-text-saved")
+    with live_db():
+        assert not list(db.session.scalars(select(Report).where(Report.description == description)))
+
+    page.unroute("**/reports/new", lost_on_the_way)
+    page.goto(live_server.url("/me/reports"))  # the app opened again
+    page.locator("[data-reports-outbox-status] a").wait_for()  # "sent", with a link to it
+    page.wait_for_function("() => document.querySelectorAll('[data-reports-outbox-list] li').length === 0")
+    assert not region.is_visible()
+    with live_db():
+        [report] = db.session.scalars(select(Report).where(Report.description == description))
+        assert report.address == "Rue du Port, devant le numéro 4"
+    page.locator("[data-reports-outbox-status] a").click()
+    page.wait_for_url(f"**/reports/{report.id}")
