@@ -1,7 +1,9 @@
 """Reporting a problem on a phone without network: the report, its photo included, is kept on
 the phone and listed as waiting; nothing reaches the server. Back online it is sent, once: the
 list empties and the town has exactly one report with its key, its photo stripped of its GPS
-tag. Sent again (an answer lost on the way) or by two senders at once, it stays one report."""
+tag. Sent again (an answer lost on the way) or by two senders at once, it stays one report. One
+the service refuses stays, to correct, and opens again filled in; a post lost on a bad network is
+kept too, and sent on the next opening. None of this waits for Background Sync."""
 
 from __future__ import annotations
 
@@ -15,7 +17,13 @@ from app.extensions import db
 from app.media.models import Media
 from app.reports.models import Report, ReportCategory
 from app.territories.models import Territory
-from tests.e2e.conftest import MOBILE_VIEWPORT, describe_violations, log_in, wait_for_service_worker, wait_until
+from tests.e2e.conftest import (
+    MOBILE_VIEWPORT,
+    describe_violations,
+    log_in,
+    wait_for_service_worker,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
