@@ -100,6 +100,9 @@ def test_a_report_made_offline_waits_on_the_phone_and_is_sent_once_back_online(p
     violations = axe(page)
     assert not violations, describe_violations(violations)
     assert _reports(live_db) == []
+    # Where the browser has Background Sync, the worker is asked to send it when the network returns.
+    tags = page.evaluate("() => navigator.serviceWorker.ready.then(r => r.sync ? r.sync.getTags() : null)")
+    assert tags is None or "reports-outbox" in tags
     [kept] = page.evaluate(KEPT)
     key = kept["key"]
     assert kept["category"] == str(category_id) and kept["description"] == DESCRIPTION
