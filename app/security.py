@@ -58,6 +58,8 @@ SCRIPT_ENDPOINTS = frozenset(
         "reports.public_geojson",
         # The report form's address suggestions (reports-address.js).
         "reports.address_suggestions",
+        # The CSRF token a phone asks for before sending the reports it kept offline.
+        "reports.outbox_token",
     }
 )
 
@@ -72,6 +74,7 @@ OFFLINE_PAGES = frozenset(
         "actors.directory",
         "actors.page",
         "publications.show",
+        "reports.new_report",  # the street report form, to report a problem offline
     }
 )
 

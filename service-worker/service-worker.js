@@ -7,8 +7,13 @@
  * - Public pages (the feeds, the agenda, the directory, actor and publication pages) are fetched
  *   from the network first; a copy of the last MAX_PAGES is kept to be shown offline.
  * - Media (images) are kept once seen, except those answered "no-store" (a draft's image).
+ * - The street report form (/reports/new) is kept the same way: a report made offline is kept on
+ *   the phone (IndexedDB, static/js/reports-outbox.js, which this worker imports) and sent when
+ *   the network returns; the kept page's CSRF token is stale by then, the sender asks for a
+ *   fresh one. The worker sends them on Background Sync "reports-outbox" where the browser has
+ *   it; the page sends them itself otherwise (its `online` event, its next opening).
  * - Anything else offline shows the offline page. POSTs, htmx requests and private pages (/me,
- *   /manage, /admin, forms) are never cached nor answered from a cache.
+ *   /manage, /admin, other forms) are never cached nor answered from a cache.
  * - A change of session (log out, log in, role or language switch) drops the saved pages: they may
  *   show the person's own feed.
  * - Web push: a `push` shows the message (its tag replaces a duplicate of the same message, never
@@ -36,12 +41,22 @@ const PAGE_PATTERNS = [
   /^\/actors$/,
   /^\/actors\/(?!new$)[^/]+$/,
   /^\/p\/[^/]+$/,
+  /^\/reports\/new$/,
 ];
 
 // POSTs after which the saved pages may belong to someone else (or another role, language).
 const SESSION_CHANGES = new Set(["/logout", "/login", "/register", "/role", "/language"]);
 
 const MATCH = { ignoreVary: true };
+
+// The outbox of street reports made offline: the very code the page uses (its versioned URL,
+// precached with the shell). Without it the page still sends them, on its next opening.
+const OUTBOX_SCRIPT = SHELL.find((url) => url.includes("/static/js/reports-outbox.js")) || "/static/js/reports-outbox.js";
+try {
+  importScripts(OUTBOX_SCRIPT);
+} catch (error) {
+  // an older browser, or the file missing: Background Sync of reports is left to the page
+}
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -207,6 +222,22 @@ async function fromCacheOrNetwork(request) {
   }
   return response;
 }
+
+// --- street reports made offline -------------------------------------------------------------
+
+// Background Sync: the browser calls when the network is back (even with no page open). A
+// rejection (still no network) makes the browser try again later.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "reports-outbox" || !self.ReportsOutbox) {
+    return;
+  }
+  event.waitUntil(
+    self.ReportsOutbox.sendAll().then(async (outcomes) => {
+      const windows = await self.clients.matchAll({ type: "window" });
+      windows.forEach((client) => client.postMessage({ type: "reports-outbox-changed", outcomes: outcomes }));
+    })
+  );
+});
 
 // --- web push ---------------------------------------------------------------------------------
 

@@ -66,6 +66,8 @@ PAGE_SCRIPTS = (
     "js/reports-map.js",  # the public map of street reports; needs near.js
     "js/reports.js",  # reporting a problem: the position into the form
     "js/reports-address.js",  # reporting a problem: the address suggestions (a geocoder set)
+    "js/reports-outbox.js",  # street reports kept offline (IndexedDB); the worker imports it too
+    "js/reports-offline.js",  # the report form offline, the list of reports waiting; needs reports-outbox.js
 )
 
 # Drawn per territory by the app rather than read from files: the worker keeps them with the

@@ -175,7 +175,7 @@ def _form_page(form: ReportForm, categories: list[Any], chosen: int | None, *, p
         "reports/reporting_new.html", form=form, categories=categories, chosen=chosen, photos=photos,
         category_error=category_error, nearby=nearby or [], photos_max=PHOTOS_MAX,
         has_errors=status == 422, status_label=services.status_label, status=status,
-        geocoder=geocoding.configured(),
+        geocoder=geocoding.configured(), outbox_owner=services.outbox_owner(current_user.id),
     )
 
 
@@ -292,4 +292,4 @@ def my_reports() -> Response:
         Report.territory_id == territory.id, ReportFollower.user_id == current_user.id,
     ).order_by(Report.updated_at.desc())))
     return render("reports/reporting_mine.html", mine=mine, followed=followed, now=utcnow(),
-                  status_label=services.status_label)
+                  status_label=services.status_label, outbox_owner=services.outbox_owner(current_user.id))

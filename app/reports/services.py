@@ -8,11 +8,14 @@ a change is not a campaign, it goes only to them, never to the person who made i
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -356,4 +359,9 @@ def in_area(territory: Territory, south: float, west: float, north: float, east:
     return list(db.session.scalars(query.order_by(Report.created_at.desc()).limit(limit)))
 
 
-
+def outbox_owner(user_id: int) -> str:
+    """The opaque name under which a phone keeps a person's reports made offline
+    (static/js/reports-outbox.js): the same person, the same name, so that a phone sends only
+    its owner's reports; nothing a reader could turn back into an id."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, f"reports-outbox:{user_id}".encode(), hashlib.sha256).hexdigest()[:24]

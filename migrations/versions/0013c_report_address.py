@@ -1,14 +1,14 @@
 """street reports placed by an address alone: a report's point may be missing
 
 Revision ID: 0013c_report_address
-Revises: 0012_reports
+Revises: 0013b_rep_notify
 Create Date: 2026-12-05 16:15:00.000000
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0013c_report_address'
-down_revision = '0012_reports'
+down_revision = '0013b_rep_notify'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """publications: recurrence (RRULE, EXDATE, changed occurrences), iCalendar UID and SEQUENCE, cancellation
 
 Revision ID: 0014_recurrence
-Revises: 0013b_rep_notify
+Revises: 0013c_report_address
 Create Date: 2026-12-05 16:25:00
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ import app.models_common
 
 
 revision = '0014_recurrence'
-down_revision = '0013b_rep_notify'
+down_revision = '0013c_report_address'
 branch_labels = None
 depends_on = None
 

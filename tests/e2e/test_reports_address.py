@@ -74,7 +74,7 @@ def test_an_agent_places_an_address_only_report_on_the_map(page, live_server, li
     act_as(page, "Voirie e2e")
     page.goto(live_server.url("/manage/reports"))
     row = page.locator(".agents-queue-row", has_text="Banc cassé e2e")
-    assert "Address only" in row.inner_text()
+    assert row.locator(".tag-unplaced").count() == 1  # "Address only: place it on the map"
     row.locator("a").click()
     page.locator("#place").wait_for()
     picker = page.locator("#agents-place-map")
@@ -84,8 +84,8 @@ def test_an_agent_places_an_address_only_report_on_the_map(page, live_server, li
     picker.click(position={"x": box["width"] / 2 + 20, "y": box["height"] / 2})  # where the bench is
     wait_until(page, "() => document.querySelector('#lat').value !== ''")
     page.locator("form[action$='/place'] button[type=submit]").click()
-    page.locator(".flash", has_text="The report is on the map.").wait_for()
-    assert "Address only" not in page.locator(".agents-facts").inner_text()
+    page.locator(".flash-success").wait_for()  # "The report is on the map."
+    assert page.locator(".agents-facts .tag-unplaced").count() == 0
     with live_db():
         placed = db.session.get(Report, report_id)
         assert placed.lat is not None and placed.lon is not None
