@@ -29,12 +29,21 @@ CONTEXT = {
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "locn": "http://www.w3.org/ns/locn#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "gsp": "http://www.opengis.net/ont/geosparql#",
 }
 LANGUAGES = "http://publications.europa.eu/resource/authority/language/"
 LANGUAGE_CODES = {"fr": "FRA", "nl": "NLD", "en": "ENG", "de": "DEU", "it": "ITA", "es": "SPA"}
 FILE_TYPES = "http://publications.europa.eu/resource/authority/file-type/"
 IANA = "http://www.iana.org/assignments/media-types/"
+# The EU data-theme vocabulary's English labels (a skos:Concept carries its label in DCAT-AP).
+THEME_LABELS = {
+    "AGRI": "Agriculture, fisheries, forestry and food", "ECON": "Economy and finance",
+    "EDUC": "Education, culture and sport", "ENER": "Energy", "ENVI": "Environment",
+    "GOVE": "Government and public sector", "HEAL": "Health", "INTR": "International issues",
+    "JUST": "Justice, legal system and public safety", "REGI": "Regions and cities",
+    "SOCI": "Population and society", "TECH": "Science and technology", "TRAN": "Transport",
+}
 ICS_RULE = "/agenda.ics"  # the agenda's iCalendar feed, a distribution of the publications once it exists
 
 
@@ -65,6 +74,11 @@ def _location(territory: Territory, language: str) -> dict[str, Any]:
     return node
 
 
+def _link(url: str) -> dict[str, str]:
+    """An address as DCAT-AP's access and download URLs want it: a resource."""
+    return {"@id": url, "@type": "rdfs:Resource"}
+
+
 def _distribution(territory: Territory, dataset: Dataset, extension: str, licence: services.Licence,
                   modified: datetime, language: str) -> dict[str, Any]:
     url = url_for("opendata.download", dataset_id=dataset.id, extension=extension, _external=True)
@@ -72,8 +86,8 @@ def _distribution(territory: Territory, dataset: Dataset, extension: str, licenc
     node: dict[str, Any] = {
         "@id": f"{url}#distribution", "@type": "dcat:Distribution",
         "dct:title": _text(f"{dataset.title} ({services.FILE_TYPES[extension]})", language),
-        "dcat:accessURL": {"@id": url_for("opendata.dataset", dataset_id=dataset.id, _external=True)},
-        "dcat:downloadURL": {"@id": url},
+        "dcat:accessURL": _link(url_for("opendata.dataset", dataset_id=dataset.id, _external=True)),
+        "dcat:downloadURL": _link(url),
         "dct:format": _ref(FILE_TYPES + services.FILE_TYPES[extension], "dct:MediaTypeOrExtent"),
         "dcat:mediaType": _ref(IANA + media_type, "dct:MediaType"),
         "dct:license": _ref(licence.uri, "dct:LicenseDocument"),
@@ -93,7 +107,7 @@ def _ics_distribution(dataset: Dataset, licence: services.Licence, modified: dat
     return {
         "@id": f"{url}#distribution", "@type": "dcat:Distribution",
         "dct:title": _text(f"{dataset.title} (iCalendar)", language),
-        "dcat:accessURL": {"@id": url}, "dcat:downloadURL": {"@id": url},
+        "dcat:accessURL": _link(url), "dcat:downloadURL": _link(url),
         "dct:format": _ref(FILE_TYPES + "ICS", "dct:MediaTypeOrExtent"),
         "dcat:mediaType": _ref(IANA + "text/calendar", "dct:MediaType"),
         "dct:license": _ref(licence.uri, "dct:LicenseDocument"),
@@ -121,7 +135,11 @@ def catalogue(territory: Territory) -> dict[str, Any]:
                 "dct:title": _text(dataset.title, language),
                 "dct:description": _text(dataset.description, language),
                 "dcat:keyword": [_text(keyword, language) for keyword in dataset.keywords],
-                "dcat:theme": [_ref(uri, "skos:Concept") for uri in dataset.theme_uris],
+                "dcat:theme": [
+                    _ref(uri, "skos:Concept", **{"skos:prefLabel": {"@value": THEME_LABELS[uri.rsplit("/", 1)[1]],
+                                                                    "@language": "en"}})
+                    for uri in dataset.theme_uris
+                ],
                 "dct:publisher": {"@id": publisher["@id"]},
                 "dct:spatial": _location(territory, language),
                 "dct:accrualPeriodicity": _ref(dataset.frequency_uri, "dct:Frequency"),

@@ -18,7 +18,7 @@ class OpenDataForm(FlaskForm):
         _l("Datasets published for everyone"),
         choices=[SelectChoice(dataset.id, dataset.title) for dataset in DATASETS.values()],
     )
-    licence = RadioField(_l("Licence"), choices=[(licence.key, licence.label) for licence in LICENCES.values()],
+    licence = RadioField(_l("Licence"), choices=[SelectChoice(licence.key, licence.label) for licence in LICENCES.values()],
                          default="etalab-2.0")
     contact_email = EmailField(
         _l("Contact address for the catalogue"), filters=[strip],
