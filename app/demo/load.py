@@ -41,7 +41,6 @@ from app.territories.services import DEFAULT_HASHTAGS, ensure_hashtags
 from app.text import slugify
 from app.timezones import local_to_utc, parse_hhmm, zone
 
-
 DEMO_OPEN_DATASETS = ("actors", "publications", "opening-hours")
 
 
