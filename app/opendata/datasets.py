@@ -231,8 +231,11 @@ def reports_modified(territory: Territory) -> datetime | None:
 
 
 def reports_temporal(territory: Territory) -> tuple[datetime, datetime] | None:
-    first = db.session.scalar(select(func.min(Report.created_at)).where(Report.territory_id == territory.id))
-    return (first, utcnow()) if first else None
+    """From the first report to the last change (not "now": the catalogue stays the same, and
+    its ETag with it, until a report changes)."""
+    first, last = db.session.execute(select(func.min(Report.created_at), func.max(Report.updated_at))
+                                     .where(Report.territory_id == territory.id)).one()
+    return (first, last) if first and last else None
 
 
 # --- consultations ----------------------------------------------------------------------------------------

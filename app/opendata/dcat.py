@@ -44,6 +44,7 @@ THEME_LABELS = {
     "JUST": "Justice, legal system and public safety", "REGI": "Regions and cities",
     "SOCI": "Population and society", "TECH": "Science and technology", "TRAN": "Transport",
 }
+LOCAL_AUTHORITY = "http://purl.org/adms/publishertype/LocalAuthority"  # ADMS publisher types
 ICS_RULE = "/agenda.ics"  # the agenda's iCalendar feed, a distribution of the publications once it exists
 
 
@@ -121,7 +122,9 @@ def catalogue(territory: Territory) -> dict[str, Any]:
     licence = services.licence_of(territory)
     email = services.contact_email(territory)
     publisher = {"@id": f"{request.host_url.rstrip('/')}/#town", "@type": "foaf:Agent",
-                 "foaf:name": _text(territory.name, language)}
+                 "foaf:name": _text(territory.name, language),
+                 "dct:type": _ref(LOCAL_AUTHORITY, "skos:Concept", **{"skos:prefLabel": {
+                     "@value": "Local Authority", "@language": "en"}})}
     languages = [_ref(LANGUAGES + LANGUAGE_CODES[code], "dct:LinguisticSystem")
                  for code in territory.enabled_languages if code in LANGUAGE_CODES]
     datasets = []
