@@ -34,7 +34,8 @@ def test_observatory_indicators_are_the_public_observatorys_cells(app, client):
     db.session.commit()
     services.save_choice(territory, ["observatory"], "etalab-2.0", "")
 
-    public = list(csv.reader(io.StringIO(text(client.get("/observatory/mix-neighbourhoods.csv")).lstrip("\ufeff"))))
+    page = client.get("/observatory/mix-neighbourhoods.csv", headers={"Accept-Language": "fr"})  # the town's language
+    public = list(csv.reader(io.StringIO(text(page).lstrip("\ufeff"))))
     header, lines = public[0], public[1:]
     rows = [row for row in csv_rows(text(client.get("/data/observatory.csv"))) if row["table"] == "mix-neighbourhoods"]
     expected = [(line[0], column, line[i]) for line in lines for i, column in enumerate(header[1:], start=1)]
