@@ -9,12 +9,9 @@ import json
 from flask import abort, flash, make_response, request
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from app.accounts.models import User
 from app.admin.permissions import require_territory_admin
-from app.extensions import db
 from app.htmx import render, see_other
 from app.opendata import bp, dcat, services
 from app.opendata.datasets import DATASETS, Dataset
@@ -56,17 +53,10 @@ def _file(body: str, media_type: str, filename: str | None = None, max_age: int 
 @bp.get("/data")
 def catalogue() -> Response:
     territory = current_territory()
-    datasets = [(dataset, format_date(services.modified(territory, dataset)))
-                for dataset in services.published_datasets(territory)]
     query = (request.args.get("q") or "").strip()[:100]
-    if query:
-        words = query.casefold().split()
-        datasets = [(dataset, when) for dataset, when in datasets if all(
-            word in " ".join([str(dataset.title), str(dataset.description), *map(str, dataset.keywords)]).casefold()
-            for word in words)]
     keyword = (request.args.get("keyword") or "").strip()[:60]
-    if keyword:
-        datasets = [(dataset, when) for dataset, when in datasets if keyword in map(str, dataset.keywords)]
+    datasets = [(dataset, format_date(services.modified(territory, dataset)))
+                for dataset in services.search(services.published_datasets(territory), query, keyword)]
     return render("opendata/catalogue.html", datasets=datasets, query=query, keyword=keyword,
                   licence=services.licence_of(territory))
 
@@ -120,8 +110,7 @@ def admin() -> Response:
     form = OpenDataForm()
     valid = form.validate_on_submit()
     email = form.contact_email.data or ""
-    if valid and email and db.session.scalar(select(func.count()).select_from(User).where(
-            User.territory_id == territory.id, func.lower(User.email) == email.lower())):
+    if valid and services.is_an_account_address(territory, email):
         form.contact_email.errors = [_("This is the address of a person's account: give the town's own "
                                        "address (a service's mailbox), which the catalogue publishes.")]
         valid = False

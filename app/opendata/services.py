@@ -17,7 +17,9 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
+from app.accounts.models import User
 from app.extensions import db
 from app.models_common import utcnow
 from app.opendata.datasets import DATASET_IDS, DATASETS, Dataset, Row
@@ -92,6 +94,26 @@ def save_choice(territory: Territory, dataset_ids: Iterable[str], licence: str, 
     found.contact_email = email.strip()
     found.updated_at = utcnow()
     db.session.commit()
+    return found
+
+
+def is_an_account_address(territory: Territory, email: str) -> bool:
+    """Whether ``email`` is the address of a person's account here: the catalogue publishes its
+    contact address, which must be the town's (a service's mailbox), never a person's."""
+    return bool(email) and bool(db.session.scalar(select(func.count()).select_from(User).where(
+        User.territory_id == territory.id, func.lower(User.email) == email.strip().lower())))
+
+
+def search(datasets: list[Dataset], query: str = "", keyword: str = "") -> list[Dataset]:
+    """The datasets whose title, description or keywords hold every word of ``query`` (any
+    case), and that carry ``keyword`` when given (both as read in the current language)."""
+    words = query.casefold().split()
+    found = []
+    for dataset in datasets:
+        keywords = [str(k) for k in dataset.keywords]
+        haystack = " ".join([str(dataset.title), str(dataset.description), *keywords]).casefold()
+        if all(word in haystack for word in words) and (not keyword or keyword in keywords):
+            found.append(dataset)
     return found
 
 

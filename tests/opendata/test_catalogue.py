@@ -223,3 +223,11 @@ def test_the_catalogue_is_searchable_by_words_and_keywords(client, open_town):
 
 def test_the_footer_links_the_catalogue(client, open_town):
     assert '<a href="/data">' in text(client.get("/login"))
+
+
+def test_search_needs_every_word_and_the_keyword():
+    datasets = list(DATASETS.values())
+    assert [d.id for d in services.search(datasets, "OPENING now")] == ["opening-hours"]
+    assert [d.id for d in services.search(datasets, keyword="shops")] == ["actors", "opening-hours"]
+    assert services.search(datasets, "opening", keyword="polls") == []
+    assert services.search(datasets) == datasets
