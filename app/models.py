@@ -9,6 +9,7 @@ from app.kiosks.models import KioskToken
 from app.legal.models import LegalText
 from app.media.models import Media
 from app.notifications.models import Mute, NotificationSettings, PushSubscription
+from app.opendata.models import OpenDataCatalogue
 from app.places.models import LiveCell
 from app.polls.models import (
     PollOption,
@@ -37,7 +38,7 @@ __all__ = [
     "AccountToken", "Actor", "ActorHashtag", "AuthSession", "Base", "Campaign", "CampaignRun",
     "CountRelease",
     "Consent", "DataExport", "Delivery", "Follow", "InboxItem", "Mute", "NotificationSettings", "PushSubscription",
-    "Hashtag", "Invitation", "KioskToken", "LegalText", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
+    "Hashtag", "Invitation", "OpenDataCatalogue", "KioskToken", "LegalText", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
     "PollOption", "PollQuestion", "PollRespondent", "PollSheet", "PollTally", "PollText",
     "PublicationHashtag", "RateLimitHit", "Open311Key", "Report", "ReportCategory", "ReportFollower",
     "ReportMessage", "ReportPhoto", "ReportUpdate", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",

@@ -32,6 +32,7 @@ from app.demo.data import (
 )
 from app.extensions import db
 from app.models_common import utcnow
+from app.opendata.models import OpenDataCatalogue
 from app.polls.answers import submit
 from app.polls.models import PollOption, PollQuestion
 from app.publications.models import Publication
@@ -39,6 +40,8 @@ from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryH
 from app.territories.services import DEFAULT_HASHTAGS, ensure_hashtags
 from app.text import slugify
 from app.timezones import local_to_utc, parse_hhmm, zone
+
+DEMO_OPEN_DATASETS = ("actors", "publications", "opening-hours")
 
 
 def cell_polygon(spec: TerritorySpec, column: int, row: int) -> dict[str, Any]:
@@ -161,6 +164,10 @@ def _load_territory(spec: TerritorySpec, password_hash: str, rng: random.Random)
     session.commit()
     # Their own generator: the polls leave the rest of the demo as it was.
     _polls(spec, territory, actors, tags, users, random.Random(f"{spec.slug}-polls"), now)
+    # Open data: the demo towns publish their directory, agenda and opening hours (README: Open data).
+    session.add(OpenDataCatalogue(territory_id=territory.id, published=",".join(DEMO_OPEN_DATASETS),
+                                  licence="etalab-2.0", contact_email=f"donnees-ouvertes.{spec.slug}@{DEMO_DOMAIN}"))
+    session.commit()
     return territory
 
 

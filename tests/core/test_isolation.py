@@ -23,6 +23,8 @@ from app.delivery.models import InboxItem
 from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
 from app.media.models import Media
+from app.opendata import services as opendata_services
+from app.opendata.datasets import DATASET_IDS
 from app.polls.models import PollQuestion
 from app.publications.models import Publication
 from app.reports import open311
@@ -50,7 +52,8 @@ HOST_A, HOST_B = HOSTS["a"], HOSTS["b"]
 # Parameters that are not objects of a territory (sizes of icons, files, onboarding steps, the
 # legal pages' kinds and languages: each territory has its own page of every kind; the observatory's
 # tables, every territory has each; Open311's format, json or xml).
-NOT_OBJECT_PARAMS = {"size", "filename", "path", "step", "kind", "language", "table_id", "fmt"}
+NOT_OBJECT_PARAMS = {"size", "filename", "path", "step", "kind", "language", "table_id", "fmt", "dataset_id",
+                     "extension"}
 # How a route refuses another territory's token when that is not a 404: the "invalid or expired
 # link" page, exactly as for a token that never existed (nothing tells the two apart).
 REFUSAL = {"accounts.verify_email": 400, "accounts.reset_password": 400}
@@ -113,6 +116,8 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                         description=f"Report {slug}", reporter_id=admin.id)
         db.session.add(report)
         db.session.commit()
+        # Every open dataset published, so that the crawls read the files themselves.
+        opendata_services.save_choice(territory, DATASET_IDS, "etalab-2.0", f"data@{slug}.example.org")
         worlds[slug] = {
             "admin": admin,
             "actor": actor,

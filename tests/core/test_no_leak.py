@@ -47,6 +47,8 @@ from app.media.models import Media
 from app.models_common import utcnow
 from app.notifications.models import NotificationSettings
 from app.observatory.services import TABLES as OBSERVATORY_TABLES
+from app.opendata import services as opendata_services
+from app.opendata.datasets import DATASET_IDS
 from app.places.models import LiveCell
 from app.polls.models import PollOption, PollQuestion
 from app.profiles.routes import ONBOARDING_STEPS
@@ -268,6 +270,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
     db.session.commit()
     citizen_reports = [report_services.file_report(territory, citizens[i], report_services.NewReport(
         category=potholes, lat=ACTOR_AT[0], lon=ACTOR_AT[1], description="A hole"))[0] for i in (0, 1)]
+    opendata_services.save_choice(territory, DATASET_IDS, "odbl-1.0", "")  # every dataset's files crawled
     open311_key, _open311_raw = open311.issue_key(territory, "Back office")
     posted = open311.post_request(territory, open311_key, {
         "service_code": "pothole", "lat": str(ACTOR_AT[0]), "long": str(ACTOR_AT[1]), "description": "Posted",
@@ -313,6 +316,8 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "language": ["fr", "en"],
         "table_id": list(OBSERVATORY_TABLES),
         "fmt": ["json", "xml"],
+        "dataset_id": list(DATASET_IDS),
+        "extension": ["csv", "json", "geojson"],
         "service_code": ["pothole"],
         "service_request_id": [r.id for r in citizen_reports] + [posted.id],
         "open311_key_id": [open311_key.id],
