@@ -4,7 +4,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Base
@@ -53,6 +53,13 @@ class Actor(Base):
     website: Mapped[str] = mapped_column(String(255), default="")
     # {"mon": [["09:00", "12:00"], ["14:00", "19:00"]], "tue": [...], ...}; absent day: closed
     opening_hours_json: Mapped[str] = mapped_column(Text, default="{}")
+    # What a shop declares on its page (shown in "open now" and Near me; the commerce audit
+    # counts them): orders collected in the shop, and delivery, each with a short note (how,
+    # where, from when).
+    click_and_collect: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    click_and_collect_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    delivers: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    delivery_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
     logo_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
     photo_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
     # What the photo shows, for people who cannot see it (empty: decorative).
