@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from app.forms import MultiCheckboxField, NoBidiControls
+
+EVENT_LABELS = {
+    "publication.published": _l("A publication is published"),
+    "report.status_changed": _l("A street report changes status"),
+    "poll.closed": _l("A poll closes"),
+}
+
+# app.outbound says why an address is refused in English, for logs; the town reads it here.
+REFUSAL_LABELS = {
+    "only http and https addresses can be used": _l("Only http and https addresses can be used."),
+    "the address has no host name": _l("The address has no host name."),
+    "the address may not hold a user name or password": _l("The address may not hold a user name or password."),
+    "the address's port is not a number": _l("The address’s port is not a number."),
+    "only the ports 80 and 443 can be used": _l("Only the ports 80 and 443 can be used."),
+    "this address leads to a private or internal network": _l(
+        "This address leads to a private or internal network: it cannot receive webhooks."),
+}
+
+
+def refusal_label(reason: str) -> str:
+    label = REFUSAL_LABELS.get(reason)
+    if label is not None:
+        return str(label)
+    return str(_l("This address cannot be reached: check its host name."))
+
+
+class EndpointEventsForm(FlaskForm):
+    description = StringField(_l("Description"), validators=[Length(max=200), NoBidiControls()])
+    events = MultiCheckboxField(_l("Events"), choices=list(EVENT_LABELS.items()),
+                                validators=[DataRequired(_l("Choose at least one event."))])
+
+
+class EndpointForm(EndpointEventsForm):
+    url = StringField(_l("Address (URL)"), validators=[DataRequired(), Length(max=500), NoBidiControls()])
