@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 
 M = WebhookMessage.__table__
 # Seconds to wait before each attempt after the first (immediately): 5 s, 5 min, 30 min, 2 h,
-# 5 h, then 10 h five times: eleven attempts over about three days.
-RETRY_SCHEDULE_S = (5, 300, 1800, 7200, 18000, 36000, 36000, 36000, 36000, 36000)
+# 5 h, then 10 h six times: twelve attempts over about three days (2.8).
+RETRY_SCHEDULE_S = (5, 300, 1800, 7200, 18000, 36000, 36000, 36000, 36000, 36000, 36000)
 MAX_ATTEMPTS = len(RETRY_SCHEDULE_S) + 1
 MAX_RETRY_AFTER_S = 36000
 ROTATION_OVERLAP = timedelta(hours=24)
@@ -151,10 +151,11 @@ def send_claimed(ids: list[str], now: datetime | None = None) -> int:
     """Send the messages claimed; returns how many were delivered."""
     delivered = 0
     for message_id in ids:
-        message = db.session.get(WebhookMessage, message_id)
+        # The claim wrote with Core: the session's copies (never expired on commit) are stale.
+        message = db.session.get(WebhookMessage, message_id, populate_existing=True)
         if message is None or message.status != "pending":
             continue
-        endpoint = db.session.get(WebhookEndpoint, message.endpoint_id)
+        endpoint = db.session.get(WebhookEndpoint, message.endpoint_id, populate_existing=True)
         if endpoint is None or not endpoint.active:
             message.status = "gone"
             message.lease_until = None
