@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.forms import MultiCheckboxField, NoBidiControls
@@ -34,7 +35,7 @@ def refusal_label(reason: str) -> str:
 
 class EndpointEventsForm(FlaskForm):
     description = StringField(_l("Description"), validators=[Length(max=200), NoBidiControls()])
-    events = MultiCheckboxField(_l("Events"), choices=list(EVENT_LABELS.items()),
+    events = MultiCheckboxField(_l("Events"), choices=[SelectChoice(key, label) for key, label in EVENT_LABELS.items()],
                                 validators=[DataRequired(_l("Choose at least one event."))])
 
 
