@@ -33,6 +33,14 @@ def refusal_label(reason: str) -> str:
     return str(_l("This address cannot be reached: check its host name."))
 
 
+def disabled_reason_label(reason: str) -> str:
+    if reason == "gone":
+        return str(_l("The endpoint answered 410 Gone: it asked to receive nothing more."))
+    if reason.startswith("refused:"):
+        return str(_l("Its address was refused when sending: %(reason)s", reason=refusal_label(reason[8:])))
+    return reason
+
+
 class EndpointEventsForm(FlaskForm):
     description = StringField(_l("Description"), validators=[Length(max=200), NoBidiControls()])
     events = MultiCheckboxField(_l("Events"), choices=[SelectChoice(key, label) for key, label in EVENT_LABELS.items()],

@@ -11,7 +11,13 @@ from app.admin.permissions import require_territory_admin
 from app.htmx import render, see_other
 from app.territories.context import current_territory, get_scoped_or_404
 from app.webhooks import bp, services
-from app.webhooks.forms import EVENT_LABELS, EndpointEventsForm, EndpointForm, refusal_label
+from app.webhooks.forms import (
+    EVENT_LABELS,
+    EndpointEventsForm,
+    EndpointForm,
+    disabled_reason_label,
+    refusal_label,
+)
 from app.webhooks.models import WebhookEndpoint
 
 bp.before_request(require_territory_admin)
@@ -20,7 +26,7 @@ bp.before_request(require_territory_admin)
 @bp.get("/admin/webhooks")
 def index() -> Response:
     return render("webhooks/index.html", endpoints=services.endpoints(current_territory()),
-                  event_labels=EVENT_LABELS)
+                  event_labels=EVENT_LABELS, disabled_reason_label=disabled_reason_label)
 
 
 @bp.route("/admin/webhooks/new", methods=["GET", "POST"])
@@ -53,6 +59,7 @@ def show(endpoint_id: int) -> Response:
             return see_other("webhooks.show", endpoint_id=endpoint.id)
     page = services.delivery_log(endpoint, request.args.get("page", 1, type=int) or 1)
     return render("webhooks/show.html", endpoint=endpoint, form=form, log=page,
+                  disabled_reason_label=disabled_reason_label,
                   status=422 if form.errors else 200)
 
 

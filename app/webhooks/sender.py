@@ -124,9 +124,8 @@ def record_outcome(message: WebhookMessage, endpoint: WebhookEndpoint, attempt: 
         message.delivered_at = now
     elif code == 410 or attempt.refused:
         message.status = "gone" if code == 410 else "failed"
-        reason = ("The endpoint answered 410 Gone." if code == 410
-                  else f"The address was refused: {attempt.error}")
-        disable(endpoint, reason, now)
+        # Stored as a code the pages translate: "gone", or "refused:" and outbound's reason.
+        disable(endpoint, "gone" if code == 410 else f"refused:{attempt.error}", now)
     elif message.attempts >= MAX_ATTEMPTS:
         message.status = "failed"
     else:

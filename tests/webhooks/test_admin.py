@@ -83,7 +83,7 @@ def test_admin_sends_a_test_event_and_reads_it_in_the_log(admin_client, endpoint
 
 
 def test_admin_re_enables_a_disabled_endpoint(admin_client, endpoint):
-    sender.disable(endpoint, "The endpoint answered 410 Gone.", utcnow())
+    sender.disable(endpoint, "gone", utcnow())
     db.session.commit()
     page = admin_client.get(f"/admin/webhooks/{endpoint.id}").get_data(as_text=True)
     assert "410 Gone" in page

@@ -80,7 +80,7 @@ def test_gone_disables_the_endpoint_and_stops_what_waits(app, receiver, endpoint
 
     db.session.expire_all()
     endpoint = db.session.get(WebhookEndpoint, endpoint.id)
-    assert not endpoint.active and "410" in endpoint.disabled_reason
+    assert not endpoint.active and endpoint.disabled_reason == "gone"
     assert _reload(first).status == "gone" and _reload(second).status == "gone"
     assert sender.send_due(now + timedelta(days=1)) == 0
     assert len(receiver.received) == 1
@@ -100,7 +100,8 @@ def test_a_private_address_is_refused_at_send_time(app, receiver, territory):
     sender.send_due()
     message = _reload(message)
     assert message.status == "failed" and "private" in message.last_error
-    assert not db.session.get(WebhookEndpoint, endpoint.id).active
+    endpoint = db.session.get(WebhookEndpoint, endpoint.id)
+    assert not endpoint.active and endpoint.disabled_reason.startswith("refused:")
     assert receiver.received == []
 
 
