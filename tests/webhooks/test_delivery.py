@@ -125,7 +125,7 @@ def test_a_worker_killed_after_sending_sends_again_with_the_same_id(app, receive
     message = _queue_test(endpoint, now)
     [claimed] = sender.claim_due(now, lease_seconds=60)
     reloaded = db.session.get(WebhookMessage, claimed)
-    sender.post(db.session.get(WebhookEndpoint, endpoint.id), reloaded, now)  # sent, never recorded
+    sender.post(sender.prepare(db.session.get(WebhookEndpoint, endpoint.id), reloaded, now), now)  # never recorded
     sender.send_due(now + timedelta(seconds=61))
     ids = [r.headers["webhook-id"] for r in receiver.received]
     assert ids == [message.id, message.id]  # the receiver deduplicates on webhook-id
