@@ -11,6 +11,7 @@ periodic ``requeue_webhooks`` finds the due rows within a minute."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,7 @@ from app.reports.signals import report_status_changed
 from app.webhooks.models import TEST_EVENT, WebhookEndpoint, WebhookMessage
 from app.webhooks.signing import new_message_id
 
+log = logging.getLogger(__name__)
 _WAKE_FLAG = "webhooks_wake"
 _wakers: list[Callable[[], Any]] = []
 
@@ -42,7 +44,10 @@ def use_waker(waker: Callable[[], Any]) -> None:
 def _wake_after_commit(session: Session) -> None:
     if session.info.pop(_WAKE_FLAG, False):
         for waker in _wakers:
-            waker()
+            try:
+                waker()
+            except Exception:  # the queue unreachable: the change is committed all the same,
+                log.warning("webhook sender not woken; the periodic requeue will send", exc_info=True)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -151,3 +151,21 @@ def test_the_log_keeps_thirty_days(app, receiver, endpoint):
     assert sender.prune(now) == 1
     left = set(db.session.scalars(select(WebhookMessage.id)))
     assert left == {waiting.id, recent.id} and old.id not in left
+
+
+def test_a_queue_that_cannot_be_reached_does_not_undo_the_change(app, endpoint, actor, caplog):
+    from app.publications import services as publication_services
+    from app.webhooks import events
+
+    def unreachable() -> None:
+        raise ConnectionError("queue down")
+
+    previous = list(events._wakers)
+    events.use_waker(unreachable)
+    try:
+        publication = publication_services.create_publication(actor, "news", title="Pain", status="published")
+    finally:
+        events._wakers[:] = previous
+    assert publication.id is not None
+    assert db.session.scalar(select(WebhookMessage.status)) == "pending"  # the periodic requeue sends it
+    assert "not woken" in caplog.text
