@@ -26,6 +26,23 @@ REFUSAL_LABELS = {
 }
 
 
+# Why an attempt failed, as the delivery log shows it (app.outbound's and the sender's words).
+FAILURE_LABELS = {
+    "the server could not be reached": _l("The server could not be reached."),
+    "no answer in time": _l("No answer in time."),
+    "the secure connection failed": _l("The secure connection failed."),
+    "endpoint disabled": _l("Not sent: the endpoint was disabled."),
+}
+
+
+def failure_label(error: str) -> str:
+    """The log's "last answer": an HTTP status stays as it is, known reasons are translated."""
+    if not error or error.startswith("HTTP "):
+        return error
+    label = FAILURE_LABELS.get(error) or REFUSAL_LABELS.get(error)
+    return str(label) if label is not None else error
+
+
 def refusal_label(reason: str) -> str:
     label = REFUSAL_LABELS.get(reason)
     if label is not None:

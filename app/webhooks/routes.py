@@ -16,6 +16,7 @@ from app.webhooks.forms import (
     EndpointEventsForm,
     EndpointForm,
     disabled_reason_label,
+    failure_label,
     refusal_label,
 )
 from app.webhooks.models import WebhookEndpoint
@@ -59,7 +60,7 @@ def show(endpoint_id: int) -> Response:
             return see_other("webhooks.show", endpoint_id=endpoint.id)
     page = services.delivery_log(endpoint, request.args.get("page", 1, type=int) or 1)
     return render("webhooks/show.html", endpoint=endpoint, form=form, log=page,
-                  disabled_reason_label=disabled_reason_label,
+                  disabled_reason_label=disabled_reason_label, failure_label=failure_label,
                   status=422 if form.errors else 200)
 
 

@@ -136,3 +136,19 @@ def test_a_citizen_cannot_enter(app, client, territory, endpoint):
 
 def test_a_post_without_csrf_is_refused(admin_client, endpoint):
     assert admin_client.post(f"/admin/webhooks/{endpoint.id}/rotate").status_code == 400
+
+
+def test_the_log_says_why_an_attempt_failed(app, admin_client, endpoint, receiver):
+    receiver.answers = [(500, {})]
+    send_test(endpoint)
+    db.session.commit()
+    sender.send_due()
+    page = admin_client.get(f"/admin/webhooks/{endpoint.id}").get_data(as_text=True)
+    assert "500" in page and "waiting" in page
+    endpoint.url = "http://127.0.0.1:1/closed"  # nothing listens there
+    db.session.commit()
+    app.config["OUTBOUND_ALLOWED_PRIVATE"] = ("127.0.0.1:1",)
+    message = db.session.scalar(select(WebhookMessage))
+    sender.send_due(message.next_attempt_at)
+    page = admin_client.get(f"/admin/webhooks/{endpoint.id}").get_data(as_text=True)
+    assert "The server could not be reached." in page
