@@ -41,7 +41,7 @@ from app.text import render_markdown, without_nul
 DOMAINS = (
     "territories", "legal", "accounts", "releases", "media", "pwa", "actors", "publications", "profiles",
     "feed", "places", "notifications", "campaigns", "delivery", "inbox", "kiosks", "welcome",
-    "privacy", "admin", "polls", "observatory", "reports", "opendata", "audit",
+    "privacy", "admin", "polls", "observatory", "reports", "webhooks", "opendata", "audit",
 )
 
 
@@ -140,11 +140,13 @@ def _plug_domains() -> None:
     from app.media.services import use_media_finder
     from app.publications.permissions import image_uses
     from app.reports.permissions_agents import photo_uses
+    from app.webhooks.events import listen_to_domains
 
     use_run_starter(start_run)
     use_media_finder("actors", picture_uses)
     use_media_finder("publications", image_uses)
     use_media_finder("report_photos", photo_uses)
+    listen_to_domains()  # webhooks hear publications, reports (app.webhooks.events)
 
 
 def _finish_config(app: Flask) -> None:

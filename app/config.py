@@ -117,6 +117,12 @@ class Config:
     # addresses on ports 80/443 only. Tests list their local servers here ("127.0.0.1:PORT"):
     # never read from the environment.
     OUTBOUND_ALLOWED_PRIVATE: tuple[str, ...] = ()
+    # Webhooks out (app.webhooks): per request, how long a claim is a sender's, requests at
+    # once per sender, days the delivery log keeps.
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "15"))
+    WEBHOOK_LEASE_SECONDS = float(os.environ.get("WEBHOOK_LEASE_SECONDS", "60"))
+    WEBHOOK_CONCURRENCY = int(os.environ.get("WEBHOOK_CONCURRENCY", "8"))
+    WEBHOOK_LOG_DAYS = int(os.environ.get("WEBHOOK_LOG_DAYS", "30"))
     DELIVERY_LEASE_SECONDS = int(os.environ.get("DELIVERY_LEASE_SECONDS", "120"))
     DELIVERY_DRAIN_TASKS = int(os.environ.get("DELIVERY_DRAIN_TASKS", "2"))
     DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("DELIVERY_RETRY_BASE_SECONDS", "30"))

@@ -32,6 +32,7 @@ from app.reports.models import (
     ReportUpdate,
 )
 from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryHost
+from app.webhooks.models import WebhookEndpoint, WebhookMessage, WebhookPollClosed
 from app.welcome.models import WelcomeSent
 
 __all__ = [
@@ -42,4 +43,5 @@ __all__ = [
     "PollOption", "PollQuestion", "PollRespondent", "PollSheet", "PollTally", "PollText",
     "PublicationHashtag", "RateLimitHit", "Open311Key", "Report", "ReportCategory", "ReportFollower",
     "ReportMessage", "ReportPhoto", "ReportUpdate", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
+    "WebhookEndpoint", "WebhookMessage", "WebhookPollClosed",
 ]

@@ -36,6 +36,10 @@ from app.htmx import is_htmx
 # limited, so a new JSON route cannot go without a limit.
 SCRIPT_ENDPOINTS = frozenset(
     {
+        # The open-data files and catalogue (app.opendata): read by harvesters and scripts.
+        "opendata.download",
+        "opendata.schema",
+        "opendata.catalogue_jsonld",
         "campaigns.estimate_audience",
         "campaigns.progress",
         "inbox.badge",

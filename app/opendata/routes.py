@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.admin.permissions import require_territory_admin
+from app.extensions import API_LIMIT, limiter, person_key
 from app.htmx import render, see_other
 from app.opendata import bp, dcat, services
 from app.opendata.datasets import DATASETS, Dataset
@@ -70,6 +71,7 @@ def dataset(dataset_id: str) -> Response:
 
 
 @bp.get("/data/<dataset_id>.<extension>")
+@limiter.limit(API_LIMIT, key_func=person_key)
 def download(dataset_id: str, extension: str) -> Response:
     territory = current_territory()
     found = _published_or_404(dataset_id)
@@ -80,6 +82,7 @@ def download(dataset_id: str, extension: str) -> Response:
 
 
 @bp.get("/data/<dataset_id>/schema.json")
+@limiter.limit(API_LIMIT, key_func=person_key)
 def schema(dataset_id: str) -> Response:
     territory = current_territory()
     found = _published_or_404(dataset_id)
@@ -88,6 +91,7 @@ def schema(dataset_id: str) -> Response:
 
 
 @bp.get("/catalog.jsonld")
+@limiter.limit(API_LIMIT, key_func=person_key)
 def catalogue_jsonld() -> Response:
     body = json.dumps(dcat.catalogue(current_territory()), ensure_ascii=False, indent=1)
     return _file(body, "application/ld+json")

@@ -21,6 +21,7 @@ from app.publications.models import (
     PUBLICATION_STATUSES,
     Publication,
 )
+from app.publications.signals import publication_published
 from app.territories.context import current_territory
 from app.territories.models import Hashtag, Territory
 from app.territories.scoping import belongs
@@ -149,9 +150,11 @@ def set_status(publication: Publication, status: str, commit: bool = True) -> Pu
     Commits (unless ``commit=False``)."""
     if status not in PUBLICATION_STATUSES:
         raise ValueError(f"unknown publication status {status!r}")
+    first_publication = status == "published" and publication.published_at is None
     publication.status = status
-    if status == "published" and publication.published_at is None:
+    if first_publication:
         publication.published_at = utcnow()
+        publication_published.send(publication)
     if commit:
         db.session.commit()
     return publication

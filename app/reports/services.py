@@ -40,6 +40,7 @@ from app.reports.models import (
     ReportPhoto,
     ReportUpdate,
 )
+from app.reports.signals import report_status_changed
 from app.territories.models import Neighbourhood, Territory
 
 DESCRIPTION_MAX = 2000
@@ -273,6 +274,7 @@ def change_status(report: Report, status: str, note: str, *, not_ours_service: s
     report.closed_at = now if status not in OPEN_STATUSES else None
     update = ReportUpdate(report_id=report.id, status=status, note=note.strip()[:2000], by="service", created_at=now)
     db.session.add(update)
+    report_status_changed.send(report, status=status)
     db.session.commit()
     notify.tell(report, _others(report, by_user),
                 lambda: (notify.status_title(report, status_label(status)), _status_body(report, status, update.note)),

@@ -1,7 +1,7 @@
 """actors: click-and-collect and delivery declared by a shop (the commerce audit's base)
 
 Revision ID: 0016_commerce_base
-Revises: 0015b_open_data
+Revises: 0015e_webhooks
 Create Date: 2026-12-05 16:55:00
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 
 
 revision = '0016_commerce_base'
-down_revision = '0015b_open_data'
+down_revision = '0015e_webhooks'
 branch_labels = None
 depends_on = None
 

@@ -30,6 +30,7 @@ from app.publications.models import Publication
 from app.reports import open311
 from app.reports.models import Report, ReportCategory
 from app.territories.models import Territory
+from app.webhooks.models import WebhookEndpoint
 from tests.factories import (
     PASSWORD,
     login_as,
@@ -115,6 +116,9 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
         report = Report(territory_id=territory.id, category_id=report_category.id, lat=43.17, lon=5.60,
                         description=f"Report {slug}", reporter_id=admin.id)
         db.session.add(report)
+        webhook_endpoint = WebhookEndpoint(territory_id=territory.id, url=f"https://{slug}.example/hooks",
+                                           event_types="poll.closed", secret="whsec_" + "A" * 32, active=True)
+        db.session.add(webhook_endpoint)
         db.session.commit()
         # Every open dataset published, so that the crawls read the files themselves.
         opendata_services.save_choice(territory, DATASET_IDS, "etalab-2.0", f"data@{slug}.example.org")
@@ -145,6 +149,7 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "open311_key_id": open311_key.id,
                 "report_id": report.id,
                 "category_id": report_category.id,
+                "endpoint_id": webhook_endpoint.id,
                 **({"export_id": export_id} if export_id is not None else {}),
             },
             # Tokens name objects too: each token route gets the token of its own kind.

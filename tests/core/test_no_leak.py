@@ -56,6 +56,8 @@ from app.reports import open311
 from app.reports import services as report_services
 from app.reports.models import ReportCategory
 from app.territories.models import Territory
+from app.webhooks.models import EVENT_TYPES as WEBHOOK_EVENTS
+from app.webhooks.models import WebhookEndpoint
 from tests.factories import (
     login_as,
     make_actor,
@@ -264,6 +266,12 @@ def _seed(app: Flask, push_service: PushService) -> Town:
     with app.test_request_context(base_url=HOST):  # as the members page does
         _invitation, invitation_token = actor_services.invite(actor, owner, "new.editor@boulangerie.test")
 
+    # The town's webhook endpoint hears every event below: its delivery log shows the payloads.
+    webhook_endpoint = WebhookEndpoint(territory_id=territory.id, url="https://portal.town.example/hooks",
+                                       event_types=" ".join(WEBHOOK_EVENTS), secret="whsec_" + "A" * 32,
+                                       active=True)
+    db.session.add(webhook_endpoint)
+    db.session.commit()
     # Two citizens report a pothole; an Open311 client posts one: the API names none of them.
     potholes = ReportCategory(territory_id=territory.id, service_code="pothole", name="Pothole", service_actor_id=office.id)
     db.session.add(potholes)
@@ -323,6 +331,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "open311_key_id": [open311_key.id],
         "report_id": [report.id] + [r.id for r in citizen_reports],
         "category_id": [category.id, potholes.id],
+        "endpoint_id": [webhook_endpoint.id],
     }
     endpoint_fills: dict[tuple[str, str], list[Any]] = {
         ("kiosks.kiosk", "token"): [kiosk_token],
