@@ -30,11 +30,12 @@ from app.reports.models import (
     ReportPhoto,
     ReportUpdate,
 )
+from app.syndication.models import CalendarFeedToken
 from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryHost
 from app.welcome.models import WelcomeSent
 
 __all__ = [
-    "AccountToken", "Actor", "ActorHashtag", "AuthSession", "Base", "Campaign", "CampaignRun",
+    "AccountToken", "Actor", "ActorHashtag", "AuthSession", "Base", "CalendarFeedToken", "Campaign", "CampaignRun",
     "CountRelease",
     "Consent", "DataExport", "Delivery", "Follow", "InboxItem", "Mute", "NotificationSettings", "PushSubscription",
     "Hashtag", "Invitation", "KioskToken", "LegalText", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",

@@ -65,6 +65,7 @@ PAGE_SCRIPTS = (
     "js/zone-editor.js",  # needs near.js
     "js/reports-map.js",  # the public map of street reports; needs near.js
     "js/reports.js",  # reporting a problem: the position into the form
+    "js/copy-link.js",  # a "Copy the link" button (the personal calendar link)
 )
 
 # Drawn per territory by the app rather than read from files: the worker keeps them with the
