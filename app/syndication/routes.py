@@ -116,9 +116,10 @@ def personal_ics(token: str) -> Response:
     person = services.person_of_calendar_link(token, territory)
     if person is None:
         abort(404)
-    # Names nobody: the calendar is called after the town; never kept by shared caches.
+    # Names nobody: the calendar is called after the town; one person's, so never stored by a
+    # cache on the way (the secret is in its URL).
     return _calendar(Scope(territory, person=person), _("My agenda · %(town)s", town=territory.name),
-                     request.base_url, cached=False, cache_control="private, max-age=300")
+                     request.base_url, cached=False, cache_control="private, no-store")
 
 
 # --- Atom -------------------------------------------------------------------------------------
