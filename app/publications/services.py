@@ -121,16 +121,16 @@ def create_publication(
 def default_ical_uid(publication: Publication) -> str:
     """``pub-<id>@<the territory's first host name>``: set once, at creation, and kept forever
     (a calendar that copied the event recognises it by this UID)."""
+    return f"pub-{publication.id}@{uid_host(publication.territory_id)}"
+
+
+def uid_host(territory_id: int) -> str:
+    """The host name in the UIDs of a territory's events: its first host name."""
     host = db.session.scalar(
-        select(TerritoryHost.hostname).where(TerritoryHost.territory_id == publication.territory_id)
+        select(TerritoryHost.hostname).where(TerritoryHost.territory_id == territory_id)
         .order_by(TerritoryHost.id).limit(1)
     )
-    return f"pub-{publication.id}@{host or 'territory.invalid'}"
-
-
-def ical_uid(publication: Publication) -> str:
-    """The publication's UID: the stored one, else the default (the same value every time)."""
-    return publication.ical_uid or default_ical_uid(publication)
+    return host or "territory.invalid"
 
 
 def _sequenced(publication: Publication) -> tuple[Any, ...]:

@@ -80,7 +80,7 @@ def _calendar(scope: Scope, name: str, self_url: str, *, cached: bool = True,
         events, changed = services.calendar_events(scope)
         body = ical.build_calendar(
             name=name, tzid=territory.timezone or "UTC", events=events, changed_occurrences=changed,
-            uid_of=services.uid_of, url_of=url_of, calendar_url=self_url,
+            uid_of=services.uid_maker(territory), url_of=url_of, calendar_url=self_url,
         )
         return body, services.last_change([*events, *changed], territory.created_at)
 

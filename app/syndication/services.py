@@ -25,7 +25,7 @@ from app.actors.models import Actor, Follow
 from app.extensions import db
 from app.models_common import utcnow
 from app.publications.models import Publication, PublicationHashtag
-from app.publications.services import ical_uid, visible_criteria
+from app.publications.services import uid_host, visible_criteria
 from app.syndication.models import CalendarFeedToken
 from app.territories.models import Hashtag, Territory
 
@@ -79,22 +79,96 @@ def _visible(territory: Territory, now: datetime) -> Any:
     )
 
 
-def calendar_events(scope: Scope, now: datetime | None = None) -> tuple[list[Publication], list[Publication]]:
-    """The events of the scope's calendar: the series and single events, and the dates of a
-    series changed on their own (shown under the series' UID)."""
+@dataclass(frozen=True)
+class CalendarEvent:
+    """What a VEVENT shows of an event (hashable: the key of its serialised form)."""
+
+    id: int
+    territory_id: int
+    title: str
+    summary: str
+    body_md: str
+    place_name: str
+    lat: float | None
+    lon: float | None
+    starts_at: datetime
+    ends_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    sequence: int
+    cancelled_at: datetime | None
+    rrule: str
+    exdates_json: str
+    recurrence_parent_id: int | None
+    recurrence_id: datetime | None
+    ical_uid: str
+    tags: tuple[str, ...]
+
+
+_EVENT_COLUMNS = tuple(
+    getattr(Publication, name) for name in CalendarEvent.__dataclass_fields__ if name != "tags"
+)
+
+
+# The records of events, kept per process by (id, last change, hashtags): a calendar of thousands
+# of events reads only their ids and last changes, then the rows it has not seen yet (turning
+# thousands of rows into Python objects costs more than building the calendar from its cache).
+# Every change to an event goes through the ORM, which moves its ``updated_at``.
+_records: dict[tuple[Any, ...], CalendarEvent] = {}
+_RECORDS_KEPT = 100_000
+_RECORD_CHUNK = 1_000
+
+
+def calendar_events(scope: Scope, now: datetime | None = None) -> tuple[list[CalendarEvent], list[CalendarEvent]]:
+    """The events of the scope's calendar in order: the series and single events, and the
+    dates of a series changed on their own (shown under the series' UID)."""
     now = now or utcnow()
     query = _scoped(_visible(scope.territory, now), scope).where(
         Publication.kind == "event",
         Publication.starts_at.is_not(None),
         or_(Publication.rrule != "", Publication.starts_at >= now - PAST_KEPT),
-    ).options(selectinload(Publication.hashtags)).order_by(Publication.starts_at, Publication.id)
-    found = list(db.session.scalars(query).unique())
+    )
+    ids = query.with_only_columns(Publication.id)
+    tags: dict[int, list[str]] = {}
+    for publication_id, tag in db.session.execute(
+        select(PublicationHashtag.publication_id, Hashtag.tag)
+        .join(Hashtag, Hashtag.id == PublicationHashtag.hashtag_id)
+        .where(PublicationHashtag.publication_id.in_(ids))
+        .order_by(PublicationHashtag.publication_id, Hashtag.tag)
+    ):
+        tags.setdefault(publication_id, []).append(tag)
+    keys = [
+        (publication_id, updated_at, tuple(tags.get(publication_id, ())))
+        for publication_id, updated_at in db.session.execute(
+            query.with_only_columns(Publication.id, Publication.updated_at)
+            .order_by(Publication.starts_at, Publication.id)
+        )
+    ]
+    missing = {key[0]: key for key in keys if key not in _records}
+    if len(_records) + len(missing) > _RECORDS_KEPT:
+        _records.clear()
+        missing = {key[0]: key for key in keys}
+    wanted = list(missing)
+    for chunk in range(0, len(wanted), _RECORD_CHUNK):
+        for row in db.session.execute(
+            select(*_EVENT_COLUMNS).where(Publication.id.in_(wanted[chunk:chunk + _RECORD_CHUNK]))
+        ):
+            key = missing[row[0]]
+            _records[key] = CalendarEvent(*row, tags=key[2])
+    found = [_records[key] for key in keys if key in _records]
     events = [p for p in found if p.recurrence_parent_id is None or p.recurrence_id is None]
     series_ids = {p.id for p in events if p.rrule}
     changed = [p for p in found if p.recurrence_parent_id in series_ids and p.recurrence_id is not None]
     # A changed date whose series is not in this calendar stands as an event of its own.
     events += [p for p in found if p.recurrence_id is not None and p.recurrence_parent_id not in series_ids]
     return events, changed
+
+
+def uid_maker(territory: Territory) -> Callable[[Any], str]:
+    """The UID of each event: its stored one, else the one ``default_ical_uid`` would give
+    (the territory's first host looked up once)."""
+    host = uid_host(territory.id)
+    return lambda event: event.ical_uid or f"pub-{event.id}@{host}"
 
 
 def news(scope: Scope, now: datetime | None = None) -> list[Publication]:
@@ -105,10 +179,6 @@ def news(scope: Scope, now: datetime | None = None) -> list[Publication]:
         Publication.published_at.desc(), Publication.id.desc()
     ).limit(NEWS_ENTRIES)
     return list(db.session.scalars(query).unique())
-
-
-def uid_of(publication: Publication) -> str:
-    return ical_uid(publication)
 
 
 # --- the built feeds, kept per process --------------------------------------------------------
