@@ -194,6 +194,9 @@ class Built:
 _built: OrderedDict[tuple[Any, ...], Built] = OrderedDict()
 _built_lock = threading.Lock()
 _BUILT_KEPT = 64
+# Each feed's current bytes (ETag) and since when this process serves them.
+_first_served: dict[tuple[Any, ...], tuple[str, datetime]] = {}
+_FIRST_SERVED_KEPT = 10_000
 
 
 def built(key: tuple[Any, ...], build: Callable[[], tuple[bytes, datetime]], *, cached: bool = True) -> Built:
@@ -208,7 +211,17 @@ def built(key: tuple[Any, ...], build: Callable[[], tuple[bytes, datetime]], *, 
                 _built.move_to_end(full_key)
                 return found
     body, last_modified = build()
-    result = Built(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', last_modified)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    with _built_lock:
+        # An event that left the feed (deleted, hidden, past) changes no ``updated_at``: the feed
+        # is as new as the first time this process served these bytes, if that is later.
+        seen_etag, since = _first_served.get(key, ("", None))
+        if seen_etag != etag or since is None:
+            since = utcnow().replace(microsecond=0)
+            _first_served[key] = (etag, since)
+            while len(_first_served) > _FIRST_SERVED_KEPT:
+                _first_served.pop(next(iter(_first_served)))
+    result = Built(body, etag, max(last_modified, since))
     if cached:
         with _built_lock:
             _built[full_key] = result

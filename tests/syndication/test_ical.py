@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models_common import utcnow
 from app.publications import services as publications
 from app.publications.models import Publication
+from app.syndication import services as syndication_services
 from tests.factories import make_actor, make_publication
 
 
@@ -125,3 +126,19 @@ def test_unchanged_agenda_answers_304_and_a_change_a_new_etag(client, town):
     changed = client.get("/agenda.ics", headers={"If-None-Match": first.headers["ETag"]})
     assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
     assert db.session.get(Publication, event.id) is not None
+
+
+def test_an_event_leaving_the_agenda_makes_it_newer_for_if_modified_since(client, town, monkeypatch):
+    make_publication(town.market, "Stays", kind="event")
+    leaving = make_publication(town.market, "Leaves", kind="event")
+    first = client.get("/agenda.ics")
+    assert client.get("/agenda.ics", headers={"If-Modified-Since": first.headers["Last-Modified"]}).status_code == 304
+    db.session.delete(leaving)
+    db.session.commit()
+    # A few seconds later (Last-Modified has a one-second grain): no event of the calendar
+    # changed, yet the calendar did.
+    later = utcnow() + timedelta(seconds=5)
+    monkeypatch.setattr(syndication_services, "utcnow", lambda: later)
+    response = client.get("/agenda.ics", headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert response.status_code == 200 and b"Leaves" not in response.data and b"Stays" in response.data
+    assert client.get("/agenda.ics", headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
