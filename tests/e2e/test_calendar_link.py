@@ -9,12 +9,12 @@ import pytest
 from app.accounts.models import User
 from app.actors.models import Actor
 from app.extensions import db
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import describe_violations, log_in
 
 pytestmark = pytest.mark.e2e
 
 
-def test_citizen_makes_copies_and_turns_off_their_calendar_link(page, context, live_server, live_db, seed):
+def test_citizen_makes_copies_and_turns_off_their_calendar_link(page, context, live_server, live_db, seed, axe):
     from tests.factories import make_follow
 
     with live_db():
@@ -37,6 +37,8 @@ def test_citizen_makes_copies_and_turns_off_their_calendar_link(page, context, l
     page.locator("button[data-copy-from='calendar-link']").click()
     page.wait_for_function("() => document.getElementById('calendar-link-status').textContent.length > 0")
     assert page.evaluate("navigator.clipboard.readText()") == link
+    violations = axe(page)
+    assert not violations, describe_violations(violations)
 
     # What a calendar app does with the link: no session, just the address.
     calendar = page.request.get(link, headers={"Cookie": ""})

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import act_as, log_in
+from tests.e2e.conftest import act_as, describe_violations, log_in
 
 pytestmark = pytest.mark.e2e
 
 TITLE = "Marché bio du samedi"
 
 
-def test_shop_publishes_a_weekly_market_then_cancels_one_saturday(page, live_server, seed):
+def test_shop_publishes_a_weekly_market_then_cancels_one_saturday(page, live_server, seed, axe):
     log_in(page, live_server, seed.merchant_email, seed.password)
     act_as(page, seed.shop_name)
     page.goto(live_server.url("/manage/publications/new?kind=event"))
@@ -38,6 +38,8 @@ def test_shop_publishes_a_weekly_market_then_cancels_one_saturday(page, live_ser
     dates = page.locator(".pub-occurrences li")
     dates.first.wait_for()
     assert dates.count() == 4
+    violations = axe(page)
+    assert not violations, describe_violations(violations)
     dates.nth(1).locator("button").click()
     page.locator(".flash-success").first.wait_for()
     assert page.locator(".pub-occurrences li").count() == 3
