@@ -479,7 +479,12 @@ def agenda(
             )
         )
     horizon = start + RECURRING_HORIZON
-    recurring = _recurring_occurrences(events, timezone, start, horizon)
+    # The dates of recurring events; those begun before the first day and not over yet (a night
+    # market) show on it, as the single events under way do.
+    recurring = _recurring_occurrences(events, timezone, start - ONGOING_RECURRING, horizon)
+    recurring_ongoing = [o for o in recurring if o.starts_at < start and o.ends_at is not None
+                         and o.ends_at >= max(start, now)]
+    recurring = [o for o in recurring if o.starts_at >= start]
     events = events.where(Publication.rrule == "")
     ordered = events.order_by(Publication.starts_at, Publication.id)
     # The page's last day: the day of its AGENDA_PAGE_EVENTS-th event (or of the last one).
@@ -511,7 +516,7 @@ def agenda(
         more = db.session.scalar(select(ordered.where(Publication.starts_at >= end).exists())) \
             or any(o.starts_at >= end for o in recurring)
         next_from = last_day + timedelta(days=1) if more else None
-    ongoing: list[Publication] = []
+    ongoing: list[Any] = []
     if include_ongoing:
         ongoing = list(
             db.session.scalars(
@@ -524,6 +529,8 @@ def agenda(
                 .limit(AGENDA_PAGE_EVENTS)
             ).unique()
         )
+    if include_ongoing:
+        ongoing = sorted([*ongoing, *recurring_ongoing], key=lambda event: (event.starts_at, event.id))
     days: dict[date, list[Any]] = {}
     if ongoing:
         days[from_day] = ongoing
@@ -533,8 +540,10 @@ def agenda(
     return AgendaPage([AgendaDay(d, evs) for d, evs in sorted(days.items())], next_from)
 
 
-# How far ahead an agenda page looks for the dates of recurring events.
+# How far ahead an agenda page looks for the dates of recurring events, and how far back for
+# one still under way.
 RECURRING_HORIZON = timedelta(days=92)
+ONGOING_RECURRING = timedelta(days=2)
 
 
 def _recurring_occurrences(events: Any, timezone: str, start: datetime, horizon: datetime) -> list[Any]:

@@ -137,3 +137,17 @@ def test_the_agenda_shows_every_date_of_a_recurring_event_but_the_cancelled_one(
     html = client.get("/agenda?from=2030-03-01").get_data(as_text=True)
     assert html.count("Marché du samedi") == 3
     assert f"/p/{market.id}" in html
+
+
+def test_a_night_date_of_a_recurring_event_shows_as_under_way_on_the_next_day(town):
+    # Every Friday 22:00 to 02:00 in Paris (21:00 to 01:00 UTC in winter).
+    make_publication(town.actor, "Nuit du jazz", kind="event", starts_at=datetime(2030, 1, 4, 21, tzinfo=UTC),
+                     ends_at=datetime(2030, 1, 5, 1, tzinfo=UTC), rrule="FREQ=WEEKLY;COUNT=3")
+    saturday = feed_services.agenda(town.territory.id, "Europe/Paris", date(2030, 1, 12),
+                                    now=datetime(2030, 1, 11, 23, 30, tzinfo=UTC))
+    (first_day, *_others) = saturday.days
+    assert first_day.day == date(2030, 1, 12)
+    assert [(e.title, e.starts_at) for e in first_day.events] == [("Nuit du jazz", datetime(2030, 1, 11, 21, tzinfo=UTC))]
+    later = feed_services.agenda(town.territory.id, "Europe/Paris", date(2030, 1, 12),
+                                 now=datetime(2030, 1, 12, 3, tzinfo=UTC))  # over by then
+    assert all(e.starts_at >= datetime(2030, 1, 11, 23, tzinfo=UTC) for d in later.days for e in d.events)
