@@ -40,7 +40,7 @@ from app.text import render_markdown, without_nul
 # listed before it (the import contracts in .importlinter check it; README: Layout).
 DOMAINS = (
     "territories", "legal", "accounts", "releases", "media", "pwa", "actors", "publications", "profiles",
-    "feed", "places", "notifications", "campaigns", "delivery", "inbox", "kiosks", "welcome",
+    "feed", "syndication", "places", "notifications", "campaigns", "delivery", "inbox", "kiosks", "welcome",
     "privacy", "admin", "polls", "observatory", "reports", "webhooks", "opendata", "audit",
 )
 

@@ -31,12 +31,13 @@ from app.reports.models import (
     ReportPhoto,
     ReportUpdate,
 )
+from app.syndication.models import CalendarFeedToken
 from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryHost
 from app.webhooks.models import WebhookEndpoint, WebhookMessage, WebhookPollClosed
 from app.welcome.models import WelcomeSent
 
 __all__ = [
-    "AccountToken", "Actor", "ActorHashtag", "AuthSession", "Base", "Campaign", "CampaignRun",
+    "AccountToken", "Actor", "ActorHashtag", "AuthSession", "Base", "CalendarFeedToken", "Campaign", "CampaignRun",
     "CountRelease",
     "Consent", "DataExport", "Delivery", "Follow", "InboxItem", "Mute", "NotificationSettings", "PushSubscription",
     "Hashtag", "Invitation", "OpenDataCatalogue", "KioskToken", "LegalText", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",

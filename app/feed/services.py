@@ -49,6 +49,7 @@ from app.feed.ranking import (
     rank,
 )
 from app.models_common import UTCDateTime, utcnow
+from app.publications import recurrence
 from app.publications.models import EVENT_DEFAULT_DURATION, Publication, PublicationHashtag
 from app.publications.services import current_criteria, visible_criteria
 from app.territories.models import Hashtag
@@ -456,7 +457,8 @@ def agenda(
     include_ongoing: bool = True,
 ) -> AgendaPage:
     """Events from ``from_day`` (a local date), grouped by local day. A page holds about
-    AGENDA_PAGE_EVENTS events but always whole days, so the next page starts on a new day."""
+    AGENDA_PAGE_EVENTS events but always whole days, so the next page starts on a new day.
+    A recurring event shows on each of its dates (``Occurrence``s, on the town's clock)."""
     now = now or utcnow()
     start = local_midnight(from_day, timezone)
     events = (
@@ -476,15 +478,26 @@ def agenda(
                 PublicationHashtag.hashtag_id == hashtag.id,
             )
         )
+    horizon = start + RECURRING_HORIZON
+    # The dates of recurring events; those begun before the first day and not over yet (a night
+    # market) show on it, as the single events under way do.
+    recurring = _recurring_occurrences(events, timezone, start - ONGOING_RECURRING, horizon)
+    recurring_ongoing = [o for o in recurring if o.starts_at < start and o.ends_at is not None
+                         and o.ends_at >= max(start, now)]
+    recurring = [o for o in recurring if o.starts_at >= start]
+    events = events.where(Publication.rrule == "")
     ordered = events.order_by(Publication.starts_at, Publication.id)
     # The page's last day: the day of its AGENDA_PAGE_EVENTS-th event (or of the last one).
-    first_starts = db.session.scalars(
-        ordered.with_only_columns(Publication.starts_at)
-        .where(Publication.starts_at >= start)
-        .limit(AGENDA_PAGE_EVENTS)
-    ).all()
+    first_starts = sorted([
+        *db.session.scalars(
+            ordered.with_only_columns(Publication.starts_at)
+            .where(Publication.starts_at >= start)
+            .limit(AGENDA_PAGE_EVENTS)
+        ).all(),
+        *(occurrence.starts_at for occurrence in recurring[:AGENDA_PAGE_EVENTS]),
+    ])[:AGENDA_PAGE_EVENTS]
     if not first_starts:
-        found: list[Publication] = []
+        found: list[Any] = []
         next_from = None
     else:
         last_day = local_date(first_starts[-1], timezone)
@@ -496,9 +509,14 @@ def agenda(
                 .limit(AGENDA_MAX_EVENTS)
             ).unique()
         )
-        more = db.session.scalar(select(ordered.where(Publication.starts_at >= end).exists()))
+        found = sorted(
+            [*found, *(o for o in recurring if o.starts_at < end)][:AGENDA_MAX_EVENTS],
+            key=lambda event: (event.starts_at, event.id),
+        )
+        more = db.session.scalar(select(ordered.where(Publication.starts_at >= end).exists())) \
+            or any(o.starts_at >= end for o in recurring)
         next_from = last_day + timedelta(days=1) if more else None
-    ongoing: list[Publication] = []
+    ongoing: list[Any] = []
     if include_ongoing:
         ongoing = list(
             db.session.scalars(
@@ -511,10 +529,47 @@ def agenda(
                 .limit(AGENDA_PAGE_EVENTS)
             ).unique()
         )
-    days: dict[date, list[Publication]] = {}
+    if include_ongoing:
+        ongoing = sorted([*ongoing, *recurring_ongoing], key=lambda event: (event.starts_at, event.id))
+    days: dict[date, list[Any]] = {}
     if ongoing:
         days[from_day] = ongoing
     for event in found:
         local_day = local_date(event.starts_at, timezone)  # type: ignore[arg-type]
         days.setdefault(local_day, []).append(event)
     return AgendaPage([AgendaDay(d, evs) for d, evs in sorted(days.items())], next_from)
+
+
+# How far ahead an agenda page looks for the dates of recurring events, and how far back for
+# one still under way.
+RECURRING_HORIZON = timedelta(days=92)
+ONGOING_RECURRING = timedelta(days=2)
+
+
+def _recurring_occurrences(events: Any, timezone: str, start: datetime, horizon: datetime) -> list[Any]:
+    """The dates of the recurring events among ``events`` in [start, horizon), in order; the
+    dates changed on their own (a publication with ``recurrence_id``) are shown by that one."""
+    series = list(
+        db.session.scalars(
+            events.where(Publication.rrule != "", Publication.starts_at < horizon)
+            .options(selectinload(Publication.hashtags))
+        ).unique()
+    )
+    if not series:
+        return []
+    changed: dict[int, set[datetime]] = {}
+    for parent_id, moment in db.session.execute(
+        select(Publication.recurrence_parent_id, Publication.recurrence_id).where(
+            Publication.recurrence_parent_id.in_([event.id for event in series]),
+            Publication.recurrence_id.is_not(None),
+        )
+    ):
+        changed.setdefault(parent_id, set()).add(moment)
+    found = [
+        occurrence
+        for event in series
+        for occurrence in recurrence.occurrences(
+            event, timezone, start, horizon, skip=frozenset(changed.get(event.id, ()))
+        )
+    ]
+    return sorted(found, key=lambda occurrence: (occurrence.starts_at, occurrence.id))

@@ -28,6 +28,7 @@ from app.notifications.models import Mute, NotificationSettings, PushSubscriptio
 from app.places import live
 from app.polls.models import PollRespondent
 from app.publications.models import Publication
+from app.syndication.models import CalendarFeedToken
 from app.territories.models import POPULATION_LABELS, Hashtag, Neighbourhood, Territory
 from app.territories.scoping import belongs
 
@@ -295,6 +296,13 @@ def _live_location(user: User, now: datetime) -> list[dict[str, Any]]:
     return [{"cell": _cell(cell.cell), "seen_at": _when(cell.seen_at)}]
 
 
+def _calendar_link(user: User, now: datetime) -> list[dict[str, Any]]:
+    """Only that the person has a calendar link, and since when: the link itself is kept only
+    as a hash (app.syndication) and could not be given back."""
+    made = db.session.scalar(select(CalendarFeedToken.created_at).where(CalendarFeedToken.user_id == user.id))
+    return [{"calendar_link_on": made is not None, "made_at": _when(made)}]
+
+
 Collector = Callable[[User, datetime], list[dict[str, Any]]]
 # (name, columns, collector, one record rather than a list): data.json holds every section under
 # its name, and each section is also one CSV file whose header is ``columns``.
@@ -321,6 +329,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...], Collector, bool], ...] = (
      _notification_settings, True),
     ("mutes", ("actor", "hashtag", "since"), _mutes, False),
     ("live_location", ("cell", "seen_at"), _live_location, True),
+    ("calendar_link", ("calendar_link_on", "made_at"), _calendar_link, True),
 )
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     FloatField,
     IntegerField,
@@ -31,6 +32,8 @@ from wtforms.validators import (
 
 from app.forms import MultiCheckboxField, NoBidiControls
 from app.geo import normalised_zone, radius_problem
+from app.publications.recurrence import WEEKDAYS as WEEKDAY_CODES
+from app.publications.recurrence import Repeat, parse_repeat
 from app.publications.services import resolve_hashtags
 from app.territories.context import current_zone
 from app.territories.models import POPULATION_LABELS, POPULATION_TYPES
@@ -160,9 +163,73 @@ class EventForm(PlaceMixin, PublicationForm):
         ],
     )
 
+    # Repeats (the weekly market, the pool's sessions): stored as an RFC 5545 RRULE.
+    repeat = RadioField(
+        _l("Repeats"),
+        choices=[SelectChoice("none", _l("Does not repeat")), SelectChoice("daily", _l("Every day")),
+                 SelectChoice("weekly", _l("Every week")), SelectChoice("monthly", _l("Every month"))],
+        default="none",
+    )
+    repeat_interval = IntegerField(
+        _l("Every how many days, weeks or months"),
+        default=1,
+        validators=[Optional(), NumberRange(min=1, max=52, message=_l("Between 1 and 52."))],
+        invalid_value_message=_l("Type a whole number, e.g. 2 for every other week."),
+    )
+    repeat_weekdays = MultiCheckboxField(_l("On"), validate_choice=False)
+    repeat_until = DateField(_l("Until (included)"), validators=[Optional()],
+                             invalid_value_message=_l("Please give a valid date."))
+    repeat_count = IntegerField(
+        _l("…or this many times"),
+        validators=[Optional(), NumberRange(min=1, max=500, message=_l("Between 1 and 500."))],
+        invalid_value_message=_l("Type a whole number, e.g. 10."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.repeat_weekdays.choices = weekday_choices()
+
     def validate_ends_at(self, field: DateTimeLocalField) -> None:
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:
             raise ValidationError(_l("The end must be after the start."))
+
+    def validate_repeat_until(self, field: DateField) -> None:
+        if self.repeat.data == "none" or field.data is None:
+            return
+        if self.repeat_count.data:
+            raise ValidationError(_l("Give an end date or a number of times, not both."))
+        if self.starts_at.data and field.data < self.starts_at.data.date():
+            raise ValidationError(_l("The last day must not be before the first."))
+
+    def validate_repeat_weekdays(self, field: MultiCheckboxField) -> None:
+        field.data = [day for day in WEEKDAY_CODES if day in (field.data or [])]
+
+    def repeat_choice(self) -> Repeat:
+        if self.repeat.data not in ("daily", "weekly", "monthly"):
+            return Repeat()
+        return Repeat(
+            frequency=self.repeat.data,
+            interval=self.repeat_interval.data or 1,
+            weekdays=tuple(self.repeat_weekdays.data or ()) if self.repeat.data == "weekly" else (),
+            until=self.repeat_until.data,
+            count=None if self.repeat_until.data else self.repeat_count.data,
+        )
+
+    def show_repeat(self, rrule: str, tz: object) -> None:
+        """Fill the repeat fields from a stored RRULE (the edit page)."""
+        choice = parse_repeat(rrule, tz)
+        self.repeat.data = choice.frequency
+        self.repeat_interval.data = choice.interval
+        self.repeat_weekdays.data = list(choice.weekdays)
+        self.repeat_until.data = choice.until
+        self.repeat_count.data = choice.count
+
+
+
+def weekday_choices() -> list[tuple[str, str]]:
+    labels = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+              _l("Saturday"), _l("Sunday"))
+    return [(code, str(label)) for code, label in zip(WEEKDAY_CODES, labels, strict=True)]
 
 
 def population_choices() -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ and to the acting actor, ``g.actor`` (another actor's publication is a 404 too).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import abort, flash, g, request, url_for
@@ -19,8 +20,8 @@ from app.extensions import db
 from app.htmx import fragment_or_see_other, render, see_other
 from app.media.services import ImageError, store_image
 from app.models_common import utcnow
-from app.publications import bp, services
-from app.publications.forms import FORMS, KIND_FIELDS, PublicationForm
+from app.publications import bp, recurrence, services
+from app.publications.forms import FORMS, KIND_FIELDS, EventForm, PublicationForm
 from app.publications.models import PUBLICATION_KINDS, PUBLICATION_STATUSES, Publication
 from app.publications.permissions import can_edit, can_view, own_publication_or_404
 from app.security import safe_next
@@ -81,6 +82,8 @@ def edit(publication_id: int) -> Response:
     form = FORMS[publication.kind](obj=publication if request.method == "GET" else None)
     if request.method == "GET":
         form.hashtags.data = " ".join(h.label for h in publication.hashtags)
+        if publication.kind == "event":
+            form.show_repeat(publication.rrule, current_territory())
         if publication.kind == "offer":
             form.welcome_population_types.data = publication.welcome_population_type_list
     publishing = request.form.get("action") == "publish" or publication.status == "published"
@@ -132,6 +135,45 @@ def _welcome_offer_may_go(form: PublicationForm, publishing: bool) -> bool:
     return True
 
 
+@bp.post("/manage/publications/<int:publication_id>/cancel")
+@actor_role_required()
+def cancel(publication_id: int) -> Response:
+    publication = _own_event_or_404(publication_id)
+    services.cancel(publication)
+    flash(_("The event is cancelled: it stays listed as such."), "success")
+    return see_other(".edit", publication_id=publication.id)
+
+
+@bp.post("/manage/publications/<int:publication_id>/uncancel")
+@actor_role_required()
+def uncancel(publication_id: int) -> Response:
+    publication = _own_event_or_404(publication_id)
+    services.uncancel(publication)
+    flash(_("The event takes place again."), "success")
+    return see_other(".edit", publication_id=publication.id)
+
+
+@bp.post("/manage/publications/<int:publication_id>/occurrences/cancel")
+@actor_role_required()
+def cancel_occurrence(publication_id: int) -> Response:
+    publication = _own_event_or_404(publication_id)
+    try:
+        moment = datetime.fromisoformat(request.form.get("occurrence", ""))
+    except ValueError:
+        abort(400)
+    if moment.tzinfo is None or not services.cancel_occurrence(publication, moment.astimezone(UTC)):
+        abort(400)
+    flash(_("This date is cancelled."), "success")
+    return see_other(".edit", publication_id=publication.id)
+
+
+def _own_event_or_404(publication_id: int) -> Publication:
+    publication = own_publication_or_404(publication_id)
+    if publication.kind != "event":
+        abort(404)
+    return publication
+
+
 _STATUS_MESSAGES = {
     "published": lambda: _("Published."),
     "archived": lambda: _("Archived."),
@@ -146,17 +188,29 @@ def show(publication_id: int) -> Response:
         abort(404)
     if publication.kind == "poll":  # a poll's page is where people answer it (app.polls)
         return see_other("polls.show", poll_id=publication.id)
+    next_dates: list[Any] = []
+    if publication.rrule:
+        now = utcnow()
+        next_dates = recurrence.occurrences(publication, current_territory(), now, now + UPCOMING_WINDOW)[:5]
     return render(
         "publications/show.html",
         publication=publication,
+        next_dates=next_dates,
         can_edit=can_edit(current_user, publication),
     )
+
+
+# How far ahead the next dates of a recurring event are looked for (its editor cancels them one by one).
+UPCOMING_WINDOW = timedelta(days=3660)
 
 
 # --- helpers ----------------------------------------------------------------------------------
 
 def _kind_data(form: PublicationForm, kind: str) -> dict[str, Any]:
-    return {name: getattr(form, name).data for name in KIND_FIELDS[kind]}
+    data = {name: getattr(form, name).data for name in KIND_FIELDS[kind]}
+    if isinstance(form, EventForm):
+        data["rrule"] = form.repeat_choice().rrule(form.starts_at.data, current_territory())
+    return data
 
 
 def _stored_image_id(form: PublicationForm) -> int | None:
@@ -174,8 +228,13 @@ def _stored_image_id(form: PublicationForm) -> int | None:
 
 def _form_page(form: PublicationForm, kind: str, publication: Publication | None) -> Response:
     status = 422 if request.method == "POST" else 200
+    upcoming: list[Any] = []
+    if publication is not None and publication.rrule:
+        now = utcnow()
+        upcoming = recurrence.occurrences(publication, current_territory(), now, now + UPCOMING_WINDOW)[:12]
     return render(
         "publications/form.html",
+        upcoming_occurrences=upcoming,
         form=form,
         kind=kind,
         publication=publication,

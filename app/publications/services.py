@@ -6,6 +6,7 @@ These functions are plain Python over the database session; routes only call the
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -15,6 +16,7 @@ from app.actors.models import Actor
 from app.actors.sections import dashboard_part, page_part
 from app.extensions import db
 from app.models_common import utcnow
+from app.publications import recurrence
 from app.publications.models import (
     EVENT_DEFAULT_DURATION,
     PUBLICATION_KINDS,
@@ -23,7 +25,7 @@ from app.publications.models import (
 )
 from app.publications.signals import publication_published
 from app.territories.context import current_territory
-from app.territories.models import Hashtag, Territory
+from app.territories.models import Hashtag, Territory, TerritoryHost
 from app.territories.scoping import belongs
 from app.text import normalise_hashtag
 
@@ -47,7 +49,11 @@ EDITABLE_FIELDS = (
     "poll_results",
     "survey_url",
     "survey_embed",
+    "rrule",
 )
+# What people must see again when it changes (a calendar that copied the event updates it):
+# a change to one of these raises the publication's iCalendar SEQUENCE.
+SEQUENCED_FIELDS = ("starts_at", "ends_at", "place_name", "lat", "lon", "rrule", "exdates_json", "cancelled_at")
 
 
 # --- Hashtags ---------------------------------------------------------------------------------
@@ -107,8 +113,68 @@ def create_publication(
     publication.hashtags = list(hashtags)
     db.session.add(publication)
     set_status(publication, status, commit=False)
+    db.session.flush()
+    publication.ical_uid = default_ical_uid(publication)
     db.session.commit()
     return publication
+
+
+def default_ical_uid(publication: Publication) -> str:
+    """``pub-<id>@<the territory's first host name>``: set once, at creation, and kept forever
+    (a calendar that copied the event recognises it by this UID)."""
+    return f"pub-{publication.id}@{uid_host(publication.territory_id)}"
+
+
+def uid_host(territory_id: int) -> str:
+    """The host name in the UIDs of a territory's events: its first host name."""
+    host = db.session.scalar(
+        select(TerritoryHost.hostname).where(TerritoryHost.territory_id == territory_id)
+        .order_by(TerritoryHost.id).limit(1)
+    )
+    return host or "territory.invalid"
+
+
+def _sequenced(publication: Publication) -> tuple[Any, ...]:
+    return tuple(getattr(publication, name) for name in SEQUENCED_FIELDS)
+
+
+def _raise_sequence_if_changed(publication: Publication, before: tuple[Any, ...]) -> None:
+    if publication.id is not None and _sequenced(publication) != before:
+        publication.sequence = (publication.sequence or 0) + 1
+
+
+def cancel(publication: Publication) -> Publication:
+    """Cancel the whole event: it stays listed, marked cancelled (calendars show it struck
+    out). Commits."""
+    if publication.cancelled_at is None:
+        publication.cancelled_at = utcnow()
+        publication.sequence = (publication.sequence or 0) + 1
+    db.session.commit()
+    return publication
+
+
+def uncancel(publication: Publication) -> Publication:
+    """The event takes place after all. Commits."""
+    if publication.cancelled_at is not None:
+        publication.cancelled_at = None
+        publication.sequence = (publication.sequence or 0) + 1
+    db.session.commit()
+    return publication
+
+
+def cancel_occurrence(publication: Publication, starts_at: datetime) -> bool:
+    """Take one occurrence (its original start, aware UTC) out of a recurring event (EXDATE).
+    False when the series has no such occurrence. Commits."""
+    if not publication.rrule or publication.starts_at is None:
+        return False
+    territory = db.session.get(Territory, publication.territory_id)
+    window_start, window_end = starts_at - timedelta(minutes=1), starts_at + timedelta(minutes=1)
+    if starts_at not in recurrence.occurrence_starts(publication, territory, window_start, window_end):
+        return False
+    publication.exdates_json = recurrence.with_exdate(publication, starts_at)
+    publication.sequence = (publication.sequence or 0) + 1
+    db.session.commit()
+    return True
 
 
 def update_publication(
@@ -119,7 +185,9 @@ def update_publication(
     remove_image: bool = False,
     **fields: Any,
 ) -> Publication:
+    before = _sequenced(publication)
     _apply_fields(publication, fields)
+    _raise_sequence_if_changed(publication, before)
     if hashtags is not None:
         publication.hashtags = list(hashtags)
     if image_media_id is not None:
@@ -142,6 +210,8 @@ def _apply_fields(publication: Publication, fields: dict[str, Any]) -> None:
             value = value or None
         elif name == "is_welcome_offer":
             value = bool(value)
+        elif name == "rrule":
+            value = (value or "").strip()
         setattr(publication, name, value)
 
 

@@ -68,6 +68,7 @@ PAGE_SCRIPTS = (
     "js/reports-address.js",  # reporting a problem: the address suggestions (a geocoder set)
     "js/reports-outbox.js",  # street reports kept offline (IndexedDB); the worker imports it too
     "js/reports-offline.js",  # the report form offline, the list of reports waiting; needs reports-outbox.js
+    "js/copy-link.js",  # a "Copy the link" button (the personal calendar link)
 )
 
 # Drawn per territory by the app rather than read from files: the worker keeps them with the

@@ -1,7 +1,7 @@
 """open data: the town's choice of published datasets, their licence and the catalogue's contact
 
 Revision ID: 0015b_open_data
-Revises: 0014_recurrence
+Revises: 0015a_agenda_out
 Create Date: 2026-12-05 16:10:00
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ import app.models_common
 
 
 revision = '0015b_open_data'
-down_revision = '0014_recurrence'
+down_revision = '0015a_agenda_out'
 branch_labels = None
 depends_on = None
 

@@ -29,6 +29,7 @@ from app.polls.models import PollQuestion
 from app.publications.models import Publication
 from app.reports import open311
 from app.reports.models import Report, ReportCategory
+from app.syndication import services as calendar_services
 from app.territories.models import Territory
 from app.webhooks.models import WebhookEndpoint
 from tests.factories import (
@@ -131,6 +132,7 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "publication_id": publication.id,
                 "actor_id": actor.id,
                 "hashtag_id": tag.id,
+                "tag": tag.tag,
                 "neighbourhood_id": hood.id,
                 "user_id": admin.id,
                 "membership_id": membership.id,
@@ -165,6 +167,7 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "delivery.mute_from_message": message_token,
                 "delivery.unsubscribe": unsubscribe_token(admin.id, "email"),
                 "reports.open311_token": open311_report.idempotency_key,
+                "syndication.personal_ics": calendar_services.new_calendar_link(admin),
             },
         }
     return worlds

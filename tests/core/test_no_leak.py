@@ -55,6 +55,7 @@ from app.profiles.routes import ONBOARDING_STEPS
 from app.reports import open311
 from app.reports import services as report_services
 from app.reports.models import ReportCategory
+from app.syndication import services as calendar_services
 from app.territories.models import Territory
 from app.webhooks.models import EVENT_TYPES as WEBHOOK_EVENTS
 from app.webhooks.models import WebhookEndpoint
@@ -309,6 +310,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "slug": [actor.slug, office.slug],
         "actor_slug": [actor.slug],
         "hashtag_id": [bio.id, market.id],
+        "tag": ["bio", "marche"],
         "neighbourhood_id": [hood.id],
         "inbox_item_id": [owner_item.id],
         "membership_id": [owner_membership.id],
@@ -347,6 +349,8 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         ("delivery.mute_from_message", "token"): [delivery_token(reader_delivery.id)],
         ("delivery.unsubscribe", "token"): [unsubscribe_token(reader.id, "email")],
         ("reports.open311_token", "token"): [posted.idempotency_key],
+        # A citizen's calendar link: the feed of what they follow must not show whose it is.
+        ("syndication.personal_ics", "token"): [calendar_services.new_calendar_link(reader)],
     }
     queries: dict[str, list[dict[str, Any]]] = {
         "actors.directory": [{"q": "boul"}, {"hashtag": bio.id}, {"neighbourhood": hood.id}, {"kind": "merchant"}, {"page": 2}],

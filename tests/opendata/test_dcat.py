@@ -39,7 +39,8 @@ def test_the_catalogue_validates_against_the_dcat_ap_shapes(client, open_town, s
     graph = rdflib.Graph().parse(data=body, format="json-ld")
     (catalogue,) = graph.subjects(RDF.type, DCAT.Catalog)
     assert len(list(graph.objects(catalogue, DCAT.dataset))) == 6
-    assert len(set(graph.subjects(RDF.type, DCAT.Distribution))) == 13
+    # 13 files of the six datasets, and the town's agenda (/agenda.ics) as a distribution of "publications".
+    assert len(set(graph.subjects(RDF.type, DCAT.Distribution))) == 14
 
 
 def test_the_shapes_catch_a_dataset_without_its_mandatory_description(client, open_town, shapes):
@@ -67,7 +68,8 @@ def test_each_dataset_says_what_dcat_ap_asks(client, open_town):
         assert node["dcat:keyword"]
         for distribution in node["dcat:distribution"]:
             assert distribution["dct:license"]["@id"] == "https://creativecommons.org/publicdomain/zero/1.0/"
-            assert distribution["dcat:downloadURL"]["@id"].startswith("http://localhost/data/")
+            assert distribution["dcat:downloadURL"]["@id"].startswith(("http://localhost/data/",
+                                                                       "http://localhost/agenda.ics"))
             assert distribution["dcat:mediaType"]["@id"].startswith("http://www.iana.org/assignments/media-types/")
             assert client.get(distribution["dcat:downloadURL"]["@id"]).status_code == 200
     csv_of_actors = next(d for node in catalogue["dcat:dataset"] for d in node["dcat:distribution"]

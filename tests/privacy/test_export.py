@@ -25,6 +25,7 @@ from app.places import live
 from app.privacy import exports as privacy_exports
 from app.privacy import services
 from app.privacy.models import DataExport
+from app.syndication import services as calendar_links
 from tests.accounts.conftest import post_form
 from tests.delivery.conftest import make_campaign, make_citizens
 from tests.factories import (
@@ -118,6 +119,7 @@ def test_the_export_needs_the_right_password(client, lea):
 
 def test_the_archive_holds_json_and_csv_of_the_persons_data_and_nobody_elses(client, lea, sam):
     login_as(client, lea)
+    calendar_token = calendar_links.new_calendar_link(lea)
 
     response = ask_for_export(client)
 
@@ -150,6 +152,9 @@ def test_the_archive_holds_json_and_csv_of_the_persons_data_and_nobody_elses(cli
     assert data["push_subscriptions"][0]["endpoint"] == LEA_ENDPOINT
     assert data["notification_settings"]["phone"] == "+33612345678"
     assert data["live_location"]["cell"] == format(geo.cell_of(*TOWN_CENTRE), "x")
+    # The personal calendar link: that it exists, never the link (only its hash is kept).
+    assert data["calendar_link"]["calendar_link_on"] is True and data["calendar_link"]["made_at"]
+    assert calendar_token not in "\n".join(files.values())
 
     account = list(csv.DictReader(io.StringIO(files["account.csv"].lstrip("\ufeff"))))
     assert account[0]["email"] == "lea@example.org"
