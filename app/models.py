@@ -30,6 +30,7 @@ from app.reports.models import (
     ReportPhoto,
     ReportUpdate,
 )
+from app.syndication.models import FeedItem, FeedSubscription
 from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryHost
 from app.welcome.models import WelcomeSent
 
@@ -40,5 +41,5 @@ __all__ = [
     "Hashtag", "Invitation", "KioskToken", "LegalText", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
     "PollOption", "PollQuestion", "PollRespondent", "PollSheet", "PollTally", "PollText",
     "PublicationHashtag", "RateLimitHit", "Open311Key", "Report", "ReportCategory", "ReportFollower",
-    "ReportMessage", "ReportPhoto", "ReportUpdate", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
+    "ReportMessage", "ReportPhoto", "ReportUpdate", "FeedItem", "FeedSubscription", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
 ]
