@@ -335,7 +335,8 @@ def fold_cancelled_occurrences(entries: list[Entry]) -> list[Entry]:
 
 def _entry_time(entry: Any, *names: str) -> datetime | None:
     for name in names:
-        parsed = entry.get(f"{name}_parsed")
+        # dict.get: feedparser's own would answer "updated" with "published" (and warn).
+        parsed = dict.get(entry, f"{name}_parsed")
         if parsed:
             return datetime(*parsed[:6], tzinfo=UTC)
     return None
