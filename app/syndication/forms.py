@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.forms import NoBidiControls
@@ -17,7 +18,7 @@ class SubscriptionForm(FlaskForm):
         validators=[DataRequired(message=_l("Please give the address of the feed.")),
                     Length(max=1000, message=_l("At most %(max)d characters.")), NoBidiControls()],
     )
-    kind = SelectField(_l("Kind of feed"), choices=[(k, KIND_LABELS[k]) for k in REQUESTED_KINDS], default="auto")
+    kind = SelectField(_l("Kind of feed"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in REQUESTED_KINDS], default="auto")
     hashtags = StringField(_l("Hashtags given to what it imports"),
                            validators=[Length(max=300, message=_l("At most %(max)d characters."))])
 
@@ -32,8 +33,8 @@ class TownSubscriptionForm(SubscriptionForm):
 class DeleteForm(FlaskForm):
     imported = RadioField(
         _l("What it imported"),
-        choices=[("keep", _l("Keep the publications it imported (they stay, as yours)")),
-                 ("withdraw", _l("Withdraw the publications it imported (they are archived)"))],
+        choices=[SelectChoice("keep", _l("Keep the publications it imported (they stay, as yours)")),
+                 SelectChoice("withdraw", _l("Withdraw the publications it imported (they are archived)"))],
         default="keep",
         validators=[DataRequired(message=_l("Please choose."))],
     )

@@ -7,6 +7,7 @@ from flask import flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from app.actors.models import Actor
 from app.actors.roles import acting_actor, actor_role_required
@@ -58,7 +59,7 @@ def admin() -> Response:
     territory = current_territory()
     form = TownSubscriptionForm()
     actors = list(db.session.scalars(scoped(Actor).where(Actor.status != "rejected").order_by(Actor.name)))
-    form.actor_id.choices = [(a.id, a.name) for a in actors]
+    form.actor_id.choices = [SelectChoice(a.id, a.name) for a in actors]
     status = 200
     if request.method == "POST":
         actor = next((a for a in actors if a.id == form.actor_id.data), None)
