@@ -44,9 +44,10 @@ def town_admin_required(view: F) -> F:
 
 
 def managed_subscription_or_404(subscription_id: int) -> FeedSubscription:
-    """The subscription, if the current person manages it; a 404 otherwise."""
+    """The subscription, if the current person manages it; a 404 otherwise (a 401 first for
+    someone not logged in, as every tool page)."""
     if not current_user.is_authenticated:
-        abort(404)
+        abort(401)
     subscription = get_scoped_or_404(FeedSubscription, subscription_id)
     actor = acting_actor()
     if not (is_town_admin(current_user) or (actor is not None and actor.id == subscription.actor_id)):

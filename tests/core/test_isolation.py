@@ -27,6 +27,7 @@ from app.polls.models import PollQuestion
 from app.publications.models import Publication
 from app.reports import open311
 from app.reports.models import Report, ReportCategory
+from app.syndication.models import FeedSubscription
 from app.territories.models import Territory
 from tests.factories import (
     PASSWORD,
@@ -113,6 +114,10 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                         description=f"Report {slug}", reporter_id=admin.id)
         db.session.add(report)
         db.session.commit()
+        feed = FeedSubscription(territory_id=territory.id, actor_id=actor.id, kind="ical",
+                                url=f"https://agenda.invalid/{slug}.ics")
+        db.session.add(feed)
+        db.session.commit()
         worlds[slug] = {
             "admin": admin,
             "actor": actor,
@@ -140,6 +145,7 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "open311_key_id": open311_key.id,
                 "report_id": report.id,
                 "category_id": report_category.id,
+                "subscription_id": feed.id,
                 **({"export_id": export_id} if export_id is not None else {}),
             },
             # Tokens name objects too: each token route gets the token of its own kind.

@@ -53,6 +53,7 @@ from app.profiles.routes import ONBOARDING_STEPS
 from app.reports import open311
 from app.reports import services as report_services
 from app.reports.models import ReportCategory
+from app.syndication.models import FeedSubscription
 from app.territories.models import Territory
 from tests.factories import (
     login_as,
@@ -291,6 +292,11 @@ def _seed(app: Flask, push_service: PushService) -> Town:
     exports = _exports_of(owner, admin)
     reader = citizens[1]  # an e-mail reader (channel by i % 3)
     reader_delivery = next(d for d in deliveries if d.user_id == reader.id and d.channel == "email")
+    # A feed the bakery imports (app.syndication): its pages are the bakery's and the town's.
+    feed = FeedSubscription(territory_id=territory.id, actor_id=actor.id, url="https://agenda.invalid/port.ics",
+                            kind="ical")
+    db.session.add(feed)
+    db.session.commit()
     fills: dict[str, list[Any]] = {
         "publication_id": [offer.id, event.id, news.id, draft.id, office_news.id],
         "campaign_id": [campaign.id, zone_draft.id],
@@ -318,6 +324,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "open311_key_id": [open311_key.id],
         "report_id": [report.id] + [r.id for r in citizen_reports],
         "category_id": [category.id, potholes.id],
+        "subscription_id": [feed.id],
     }
     endpoint_fills: dict[tuple[str, str], list[Any]] = {
         ("kiosks.kiosk", "token"): [kiosk_token],
