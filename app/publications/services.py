@@ -89,8 +89,11 @@ def create_publication(
     hashtags: Iterable[Hashtag] = (),
     image_media_id: int | None = None,
     status: str = "draft",
+    commit: bool = True,
     **fields: Any,
 ) -> Publication:
+    """A new publication of ``actor``. Commits (unless ``commit=False``: then the caller, writing
+    many at once as a feed import does, flushes and commits them together)."""
     if kind not in PUBLICATION_KINDS:
         raise ValueError(f"unknown publication kind {kind!r}")
     publication = Publication(
@@ -106,7 +109,8 @@ def create_publication(
     publication.hashtags = list(hashtags)
     db.session.add(publication)
     set_status(publication, status, commit=False)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return publication
 
 
@@ -116,8 +120,10 @@ def update_publication(
     hashtags: Iterable[Hashtag] | None = None,
     image_media_id: int | None = None,
     remove_image: bool = False,
+    commit: bool = True,
     **fields: Any,
 ) -> Publication:
+    """Change a publication. Commits (unless ``commit=False``)."""
     _apply_fields(publication, fields)
     if hashtags is not None:
         publication.hashtags = list(hashtags)
@@ -125,7 +131,8 @@ def update_publication(
         publication.image_media_id = image_media_id
     elif remove_image:
         publication.image_media_id = None
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return publication
 
 

@@ -59,24 +59,31 @@ def import_entries(subscription: FeedSubscription, entries: list[Entry], now: da
         if key not in wanted or entry.sequence >= wanted[key].sequence:
             wanted[key] = entry
     hashtags = _HashtagsOf(territory, subscription.hashtags)
+    made: dict[tuple[str, str], Publication] = {}  # this run's new publications, flushed together
+    series_flushed = False
     # Series before their changed occurrences: an occurrence points at its series' publication.
     for key, entry in sorted(wanted.items(), key=lambda pair: pair[1].recurrence_id is not None):
-        item = items.get(key)
         parent = None
         if entry.recurrence_id is not None:
-            parent_item = items.get(_key(entry.uid, None))
-            parent = shown.get(parent_item.publication_id) if parent_item is not None else None
-        publication = shown.get(item.publication_id) if item is not None else None
+            if not series_flushed:
+                db.session.flush()  # the series' ids, for their occurrences
+                series_flushed = True
+            series_key = _key(entry.uid, None)
+            parent_item = items.get(series_key)
+            parent = made.get(series_key) or (
+                shown.get(parent_item.publication_id) if parent_item is not None else None)
+        item = items.get(key)
+        publication = shown.get(item.publication_id) if item is not None and item.publication_id else None
         digest = entry.content_hash()
         if item is None or publication is None:
             publication = _create(subscription, entry, hashtags, parent, now)
-            shown[publication.id] = publication
+            made[key] = publication
             if item is None:
                 item = FeedItem(subscription_id=subscription.id, source_uid=entry.uid,
                                 recurrence_id=entry.recurrence_id)
                 db.session.add(item)
                 items[key] = item
-            item.publication_id = publication.id
+            item.publication = publication
             counts.created += 1
             changed = True
         else:
@@ -163,7 +170,7 @@ def _create(subscription: FeedSubscription, entry: Entry, hashtags: _HashtagsOf,
             now: datetime) -> Publication:
     publication = publications.create_publication(
         subscription.actor, entry.kind, created_by_id=subscription.created_by_id, hashtags=hashtags(entry),
-        status="published", **_fields(entry),
+        status="published", commit=False, **_fields(entry),
     )
     publication.sequence = entry.sequence
     _set_calendar_fields(publication, entry, parent, now)
@@ -175,7 +182,7 @@ def _update(publication: Publication, entry: Entry, hashtags: _HashtagsOf, paren
     _set_calendar_fields(publication, entry, parent, now)
     # Calendars downstream see a change only if the SEQUENCE goes up: at least one more.
     publication.sequence = max(entry.sequence, publication.sequence + 1)
-    publications.update_publication(publication, hashtags=hashtags(entry), **_fields(entry))
+    publications.update_publication(publication, hashtags=hashtags(entry), commit=False, **_fields(entry))
 
 
 def _still_to_come(publication: Publication, now: datetime, tz: tzinfo) -> bool:

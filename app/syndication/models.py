@@ -64,3 +64,5 @@ class FeedItem(Base):
     # Archived by the import because the entry left the feed: brought back if it returns.
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    publication = relationship("Publication", lazy="raise")
