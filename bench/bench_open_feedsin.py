@@ -10,8 +10,9 @@ Prints exactly (each with its goal):
                                 compared whole: nothing to change)
 The 304 answer to an unchanged ETag and the counts go to stderr.
 
-``--events N`` changes the size; ``--database-url`` runs it on another database (for instance
-postgresql+psycopg://postgres@127.0.0.1:5432/test — its tables are dropped at the end).
+``--events N`` changes the size; ``--database-url`` runs it on PostgreSQL (for instance
+postgresql+psycopg://postgres@127.0.0.1:5432/test): a database of its own is created there for
+the run and dropped at the end (the one named is not touched).
 """
 
 from __future__ import annotations
@@ -101,6 +102,24 @@ def make_app(database_url: str, instance: str, host_port: str) -> Any:
     })
 
 
+def own_database(server_url: str) -> tuple[str, Any]:
+    """A fresh PostgreSQL database next to ``server_url``'s, and how to drop it."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"bench_feedsin_{os.getpid()}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False), drop
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1000)
@@ -110,7 +129,11 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-feedsin-"))
     body = build_calendar(args.events)
     httpd, host_port = serve(body)
-    database_url = args.database_url or f"sqlite:///{workdir / 'feedsin.db'}"
+    drop_database = None
+    if args.database_url:
+        database_url, drop_database = own_database(args.database_url)
+    else:
+        database_url = f"sqlite:///{workdir / 'feedsin.db'}"
     app = make_app(database_url, str(workdir / "instance"), host_port)
     from sqlalchemy import func, select
 
@@ -125,7 +148,6 @@ def main() -> None:
         with app.app_context():
             engine = db.engine
             assert engine is not None
-            Base.metadata.drop_all(engine)
             Base.metadata.create_all(engine)
             territory = Territory(slug="bench", name="Bench-les-Pins", center_lat=44.93, center_lon=6.72,
                                   timezone="Europe/Paris")
@@ -161,9 +183,10 @@ def main() -> None:
             print(f"ical_import_1000_s: {first:.2f}")
             print(f"ical_reimport_1000_s: {second:.2f}")
             db.session.remove()
-            if args.database_url:
-                Base.metadata.drop_all(engine)
+            engine.dispose()
     finally:
+        if drop_database is not None:
+            drop_database()
         httpd.shutdown()
         httpd.server_close()
         shutil.rmtree(workdir, ignore_errors=True)
