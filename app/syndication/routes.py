@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import flash, g, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -36,7 +37,8 @@ def _add(form: SubscriptionForm, actor: Actor) -> FeedSubscription | None:
         flash(_("The feed is added, but it could not be imported: %(error)s",
                 error=services.error_message(subscription)), "error")
     else:
-        flash(_("The feed is added: %(count)d publications imported.", count=subscription.last_created), "success")
+        flash(ngettext("The feed is added: %(num)d publication imported.",
+                       "The feed is added: %(num)d publications imported.", subscription.last_created), "success")
     return subscription
 
 

@@ -33,7 +33,7 @@ def test_an_actor_adds_a_feed_and_sees_what_it_imported(app, client, feeds):
                            follow_redirects=True)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "The feed is added: 1 publications imported." in page
+    assert "The feed is added: 1 publication imported." in page
     assert url in page and "1 new, 0 updated, 0 withdrawn" in page
     [publication] = db.session.scalars(select(Publication)).all()
     assert publication.actor_id == actor.id and publication.title == "Bric-a-brac"
