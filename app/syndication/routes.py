@@ -12,15 +12,18 @@ from wtforms.fields.choices import SelectChoice
 
 from app.actors.models import Actor
 from app.actors.roles import acting_actor, actor_role_required
-from app.extensions import db
+from app.extensions import db, limiter, person_key
 from app.htmx import fragment_or_see_other, render, see_other
 from app.security import safe_next
 from app.syndication import bp, services
 from app.syndication.forms import DeleteForm, SubscriptionForm, TownSubscriptionForm
 from app.syndication.models import FeedSubscription
 from app.syndication.permissions import managed_subscription_or_404, town_admin_required
-from app.syndication.tasks import fetch_feed
 from app.territories.context import current_territory, scoped
+
+# Adding a feed and "fetch now" contact the feed's server from the request: a person may not
+# make the platform knock on a server again and again.
+FETCH_LIMIT = "30 per hour"
 
 
 def _add(form: SubscriptionForm, actor: Actor) -> FeedSubscription | None:
@@ -31,8 +34,7 @@ def _add(form: SubscriptionForm, actor: Actor) -> FeedSubscription | None:
     except services.SubscriptionRefused as refused:
         form.url.errors = [*form.url.errors, refused.message]
         return None
-    fetch_feed(subscription.id)
-    db.session.refresh(subscription)
+    services.fetch(subscription)  # at once, within the fetch's time limit: the person sees the outcome
     if subscription.last_error_code:
         flash(_("The feed is added, but it could not be imported: %(error)s",
                 error=services.error_message(subscription)), "error")
@@ -43,6 +45,7 @@ def _add(form: SubscriptionForm, actor: Actor) -> FeedSubscription | None:
 
 
 @bp.route("/manage/feeds", methods=["GET", "POST"])
+@limiter.limit(FETCH_LIMIT, key_func=person_key, methods=["POST"])
 @actor_role_required()
 def manage() -> Response:
     form = SubscriptionForm()
@@ -56,6 +59,7 @@ def manage() -> Response:
 
 
 @bp.route("/admin/feeds", methods=["GET", "POST"])
+@limiter.limit(FETCH_LIMIT, key_func=person_key, methods=["POST"])
 @town_admin_required
 def admin() -> Response:
     territory = current_territory()
@@ -80,10 +84,10 @@ def _back() -> str:
 
 
 @bp.post("/manage/feeds/<int:subscription_id>/fetch")
+@limiter.limit(FETCH_LIMIT, key_func=person_key)
 def fetch_now(subscription_id: int) -> Response:
     subscription = managed_subscription_or_404(subscription_id)
-    fetch_feed(subscription.id)
-    db.session.refresh(subscription)
+    services.fetch(subscription)
     message = (_("Fetched.") if not subscription.last_error_code
                else _("The feed could not be imported: %(error)s", error=services.error_message(subscription)))
     return fragment_or_see_other("syndication/_subscription.html", _back(), message, subscription=subscription,
@@ -94,10 +98,7 @@ def fetch_now(subscription_id: int) -> Response:
 def set_active(subscription_id: int) -> Response:
     subscription = managed_subscription_or_404(subscription_id)
     active = request.form.get("active") == "1"
-    services.set_active(subscription, active)
-    if active:
-        fetch_feed(subscription.id)
-        db.session.refresh(subscription)
+    services.set_active(subscription, active)  # resumed: due at once, for the poller
     message = _("Resumed.") if active else _("Paused: nothing is imported until you resume it.")
     return fragment_or_see_other("syndication/_subscription.html", _back(), message, subscription=subscription,
                                  next_url=_back())

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from app import geo, outbound
 from app.actors.models import Actor
@@ -151,8 +151,8 @@ def set_active(subscription: FeedSubscription, active: bool) -> None:
 
 
 def imported_count(subscription: FeedSubscription) -> int:
-    return len(list(db.session.scalars(
-        select(FeedItem.id).where(FeedItem.subscription_id == subscription.id, FeedItem.withdrawn.is_(False)))))
+    return db.session.scalar(select(func.count()).select_from(FeedItem).where(
+        FeedItem.subscription_id == subscription.id, FeedItem.withdrawn.is_(False))) or 0
 
 
 def delete_subscription(subscription: FeedSubscription, withdraw: bool) -> int:

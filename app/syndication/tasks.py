@@ -1,8 +1,9 @@
-"""Background work of feed subscriptions: the poller, and one feed fetched on request."""
+"""Background work of feed subscriptions: the poller."""
 
 from __future__ import annotations
 
 from huey import crontab
+from huey.exceptions import TaskLockedException
 
 from app.queue import app_context, huey
 from app.syndication import services
@@ -12,12 +13,9 @@ from app.syndication import services
 def poll_feeds() -> int:
     """Every five minutes: fetch the feeds that are due (each says when: an hour after a
     success, longer and longer after failures)."""
-    with app_context():
-        return services.poll_due()
+    try:
+        with huey.lock_task("syndication-poll"), app_context():  # one poller at a time
+            return services.poll_due()
+    except TaskLockedException:
+        return 0
 
-
-@huey.task()
-def fetch_feed(subscription_id: int) -> None:
-    """One feed now ("fetch now", or just added)."""
-    with app_context():
-        services.fetch_by_id(subscription_id)
