@@ -44,6 +44,10 @@ def _key(uid: str, recurrence_id: datetime | None) -> tuple[str, str]:
 def import_entries(subscription: FeedSubscription, entries: list[Entry], now: datetime | None = None) -> ImportCounts:
     """Bring the subscription's publications in line with ``entries`` (the whole feed). Commits."""
     now = now or utcnow()
+    # One import of a feed at a time (the poller and a "fetch now" may meet): the second waits
+    # for the first's commit, then finds its entries and adds nothing twice (PostgreSQL; SQLite
+    # writes one transaction at a time anyway).
+    db.session.execute(select(FeedSubscription.id).where(FeedSubscription.id == subscription.id).with_for_update())
     territory = db.session.get(Territory, subscription.territory_id)
     assert territory is not None
     tz = zone(territory.timezone)
