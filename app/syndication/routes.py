@@ -78,6 +78,13 @@ def admin() -> Response:
                   status=status)
 
 
+def _row_or_back(subscription: FeedSubscription, message: str) -> Response:
+    """The feed's row again (htmx), in the list it was in (the town's names the actor), or back."""
+    back = _back()
+    return fragment_or_see_other("syndication/_subscription.html", back, message, subscription=subscription,
+                                 next_url=back, show_actor=back.startswith(url_for(".admin")))
+
+
 def _back() -> str:
     fallback = url_for(".manage") if acting_actor() is not None else url_for(".admin")
     return safe_next(request.form.get("next"), fallback)
@@ -90,8 +97,7 @@ def fetch_now(subscription_id: int) -> Response:
     services.fetch(subscription)
     message = (_("Fetched.") if not subscription.last_error_code
                else _("The feed could not be imported: %(error)s", error=services.error_message(subscription)))
-    return fragment_or_see_other("syndication/_subscription.html", _back(), message, subscription=subscription,
-                                 next_url=_back())
+    return _row_or_back(subscription, message)
 
 
 @bp.post("/manage/feeds/<int:subscription_id>/active")
@@ -100,8 +106,7 @@ def set_active(subscription_id: int) -> Response:
     active = request.form.get("active") == "1"
     services.set_active(subscription, active)  # resumed: due at once, for the poller
     message = _("Resumed.") if active else _("Paused: nothing is imported until you resume it.")
-    return fragment_or_see_other("syndication/_subscription.html", _back(), message, subscription=subscription,
-                                 next_url=_back())
+    return _row_or_back(subscription, message)
 
 
 @bp.route("/manage/feeds/<int:subscription_id>/delete", methods=["GET", "POST"])

@@ -121,8 +121,11 @@ def test_the_town_adds_a_feed_for_one_of_its_actors(app, client, feeds):
     [publication] = db.session.scalars(select(Publication)).all()
     assert publication.actor_id == actor.id
     subscription = db.session.scalar(select(FeedSubscription))
-    # The town manages it too (no acting actor needed).
+    # The town manages it too (no acting actor needed); its list keeps naming the actor.
     assert client.post(f"/manage/feeds/{subscription.id}/fetch", data={"csrf_token": token}).status_code == 303
+    row = client.post(f"/manage/feeds/{subscription.id}/active", headers={"HX-Request": "true"},
+                      data={"csrf_token": token, "active": "0", "next": "/admin/feeds"}).get_data(as_text=True)
+    assert "The bakery" in row and "paused" in row
 
 
 def test_the_town_cannot_publish_as_another_towns_actor(app, client, feeds):
