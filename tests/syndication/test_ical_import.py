@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from app.extensions import db
+from app.publications import services as publications
 from app.publications.models import Publication
 from app.syndication import services
 from app.syndication.models import FeedItem
@@ -243,3 +244,25 @@ def test_other_territories_are_untouched(app, feeds):
     assert {p.territory_id for p in db.session.scalars(select(Publication))} == {actor.territory_id}
     assert services.subscriptions_of(neighbour) == []
     assert services.territory_subscriptions(other) == []
+
+
+def test_the_towns_moderation_outlasts_the_sources_updates(app, feeds):
+    _territory, actor, subscription = _setup(feeds)
+    _publish(feeds, CONCERT.format(sequence=0, title="Concert", extra=""))
+    _fetch(subscription)
+    concert = _by_title(actor)["Concert"]
+    publications.unpublish(concert, "Not in our town")
+    _publish(feeds, CONCERT.format(sequence=1, title="Concert!", extra=""))
+    assert _fetch(subscription).updated == 1
+    concert = _by_title(actor)["Concert!"]
+    assert concert.moderated_at is not None and not concert.is_visible
+
+
+def test_an_unverified_actors_imports_wait_for_the_town(app, feeds):
+    _territory, actor, subscription = _setup(feeds)
+    actor.status = "pending"
+    db.session.commit()
+    _publish(feeds, TALK)
+    _fetch(subscription)
+    talk = _by_title(actor)["A talk"]
+    assert talk.status == "published" and not talk.is_visible
