@@ -5,6 +5,7 @@ from app.actors.models import Actor, ActorHashtag, Follow, Invitation, Membershi
 from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.delivery.models import InboxItem
 from app.extensions import Base, RateLimitHit
+from app.imports.models import FeedItem, FeedSubscription
 from app.kiosks.models import KioskToken
 from app.legal.models import LegalText
 from app.media.models import Media
@@ -30,7 +31,6 @@ from app.reports.models import (
     ReportPhoto,
     ReportUpdate,
 )
-from app.syndication.models import FeedItem, FeedSubscription
 from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryHost
 from app.welcome.models import WelcomeSent
 

@@ -3,7 +3,7 @@
 Prints exactly (each with its goal):
     ical_import_1000_s: N       a 1,000-event iCalendar feed (served by a local http.server)
                                 fetched and imported into a fresh territory through
-                                ``app.syndication.services.fetch``: 850 single events, 100 weekly
+                                ``app.imports.services.fetch``: 850 single events, 100 weekly
                                 series (each with two EXDATEs) and 50 changed occurrences of them
                                 (RECURRENCE-ID), with descriptions in HTML (goal <= 10)
     ical_reimport_1000_s: N     the same feed fetched again without its ETag (read, parsed and
@@ -139,9 +139,9 @@ def main() -> None:
 
     from app.actors.models import Actor
     from app.extensions import db
+    from app.imports import services
     from app.models import Base
     from app.publications.models import Publication
-    from app.syndication import services
     from app.territories.models import Territory, TerritoryHost
 
     try:

@@ -1,4 +1,4 @@
-"""syndication: feed subscriptions (iCalendar, OpenAgenda, RSS/Atom) and the entries they imported
+"""imports: feed subscriptions (iCalendar, OpenAgenda, RSS/Atom) and the entries they imported
 
 Revision ID: 0015d_feeds_in
 Revises: 0014_recurrence

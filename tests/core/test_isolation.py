@@ -22,12 +22,12 @@ from app.actors.models import ACTOR_KINDS, POWERED_KINDS
 from app.delivery.models import InboxItem
 from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
+from app.imports.models import FeedSubscription
 from app.media.models import Media
 from app.polls.models import PollQuestion
 from app.publications.models import Publication
 from app.reports import open311
 from app.reports.models import Report, ReportCategory
-from app.syndication.models import FeedSubscription
 from app.territories.models import Territory
 from tests.factories import (
     PASSWORD,

@@ -42,6 +42,7 @@ from app.delivery import runs as delivery_runs
 from app.delivery.models import InboxItem
 from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
+from app.imports.models import FeedSubscription
 from app.legal.services import KINDS as LEGAL_KINDS
 from app.media.models import Media
 from app.models_common import utcnow
@@ -53,7 +54,6 @@ from app.profiles.routes import ONBOARDING_STEPS
 from app.reports import open311
 from app.reports import services as report_services
 from app.reports.models import ReportCategory
-from app.syndication.models import FeedSubscription
 from app.territories.models import Territory
 from tests.factories import (
     login_as,
@@ -292,7 +292,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
     exports = _exports_of(owner, admin)
     reader = citizens[1]  # an e-mail reader (channel by i % 3)
     reader_delivery = next(d for d in deliveries if d.user_id == reader.id and d.channel == "email")
-    # A feed the bakery imports (app.syndication): its pages are the bakery's and the town's.
+    # A feed the bakery imports (app.imports): its pages are the bakery's and the town's.
     feed = FeedSubscription(territory_id=territory.id, actor_id=actor.id, url="https://agenda.invalid/port.ics",
                             kind="ical")
     db.session.add(feed)

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.territories.models import Territory
 from tests.e2e.conftest import act_as, describe_violations, log_in
 from tests.factories import make_actor, make_member, make_user
-from tests.syndication.feeds import FeedServer, calendar, serving
+from tests.imports.feeds import FeedServer, calendar, serving
 
 pytestmark = pytest.mark.e2e
 

@@ -14,7 +14,7 @@ FEED_KINDS = ("auto", "ical", "openagenda", "rss", "atom")
 
 class FeedSubscription(Base):
     """A calendar or news feed an actor publishes from (added by the actor, or by the town for it):
-    fetched by the poller (app.syndication.tasks) with the validators of the last answer (ETag,
+    fetched by the poller (app.imports.tasks) with the validators of the last answer (ETag,
     Last-Modified); a failure is kept as a code and a detail (shown translated) and the next
     fetch waits longer each time."""
 

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.imports import services
+from app.imports.tasks import poll_feeds
 from app.models_common import utcnow
 from app.publications.models import Publication
-from app.syndication import services
-from app.syndication.tasks import poll_feeds
 from tests.factories import make_actor, make_territory
-from tests.syndication.feeds import calendar
+from tests.imports.feeds import calendar
 
 EVENT = "UID:e1@x\nSUMMARY:Bric-a-brac\nDTSTART:20310301T080000Z"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.syndication.parsers import (
+from app.imports.parsers import (
     FeedFormatError,
     detect_kind,
     markdown_from,

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from app.extensions import db
+from app.imports import services
 from app.publications.models import Publication
-from app.syndication import services
 from tests.factories import make_actor, make_territory
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>

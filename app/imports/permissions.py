@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from app.actors.roles import acting_actor
 from app.extensions import login_manager
-from app.syndication.models import FeedSubscription
+from app.imports.models import FeedSubscription
 from app.territories.context import get_scoped_or_404
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -19,11 +19,11 @@ from dateutil.rrule import rrulestr
 from sqlalchemy import select
 
 from app.extensions import db
+from app.imports.models import FeedItem, FeedSubscription
+from app.imports.parsers import Entry
 from app.models_common import utcnow
 from app.publications import services as publications
 from app.publications.models import EVENT_DEFAULT_DURATION, Publication
-from app.syndication.models import FeedItem, FeedSubscription
-from app.syndication.parsers import Entry
 from app.territories.models import Hashtag, Territory
 from app.timezones import zone
 

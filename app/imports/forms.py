@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.forms import NoBidiControls
-from app.syndication.services import KIND_LABELS, REQUESTED_KINDS
+from app.imports.services import KIND_LABELS, REQUESTED_KINDS
 
 
 class SubscriptionForm(FlaskForm):

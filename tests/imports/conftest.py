@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from tests.syndication.feeds import FeedServer, serving
+from tests.imports.feeds import FeedServer, serving
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
+from app.imports import services
+from app.imports.models import FeedSubscription
 from app.publications.models import Publication
-from app.syndication import services
-from app.syndication.models import FeedSubscription
 from tests.factories import login_as, make_actor, make_member, make_territory, make_user
+from tests.imports.feeds import calendar
 from tests.support.csrf import csrf_token
-from tests.syndication.feeds import calendar
 
 EVENT = "UID:e1@x\nSUMMARY:Bric-a-brac\nDTSTART:20310301T080000Z"
 

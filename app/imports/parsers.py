@@ -1,6 +1,6 @@
 """Reading a fetched feed into plain entries: iCalendar (``icalendar``), RSS and Atom
 (``feedparser``), OpenAgenda's JSON export. Nothing here touches the database: the import
-(app.syndication.imports) compares the entries with what an earlier import made.
+(app.imports.imports) compares the entries with what an earlier import made.
 
 Text from a feed is treated as typed text: HTML is reduced to Markdown (paragraphs, line breaks,
 list items, http(s)/mailto links; scripts, styles and every other tag gone) and the characters

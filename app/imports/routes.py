@@ -14,11 +14,11 @@ from app.actors.models import Actor
 from app.actors.roles import acting_actor, actor_role_required
 from app.extensions import db, limiter, person_key
 from app.htmx import fragment_or_see_other, render, see_other
+from app.imports import bp, services
+from app.imports.forms import DeleteForm, SubscriptionForm, TownSubscriptionForm
+from app.imports.models import FeedSubscription
+from app.imports.permissions import managed_subscription_or_404, town_admin_required
 from app.security import safe_next
-from app.syndication import bp, services
-from app.syndication.forms import DeleteForm, SubscriptionForm, TownSubscriptionForm
-from app.syndication.models import FeedSubscription
-from app.syndication.permissions import managed_subscription_or_404, town_admin_required
 from app.territories.context import current_territory, scoped
 
 # Adding a feed and "fetch now" contact the feed's server from the request: a person may not
@@ -54,7 +54,7 @@ def manage() -> Response:
         if form.validate_on_submit() and _add(form, g.actor) is not None:
             return see_other(".manage")
         status = 422
-    return render("syndication/manage.html", form=form, subscriptions=services.subscriptions_of(g.actor),
+    return render("imports/manage.html", form=form, subscriptions=services.subscriptions_of(g.actor),
                   status=status)
 
 
@@ -74,14 +74,14 @@ def admin() -> Response:
         elif form.validate_on_submit() and _add(form, actor) is not None:
             return see_other(".admin")
         status = 422
-    return render("syndication/admin.html", form=form, subscriptions=services.territory_subscriptions(territory),
+    return render("imports/admin.html", form=form, subscriptions=services.territory_subscriptions(territory),
                   status=status)
 
 
 def _row_or_back(subscription: FeedSubscription, message: str) -> Response:
     """The feed's row again (htmx), in the list it was in (the town's names the actor), or back."""
     back = _back()
-    return fragment_or_see_other("syndication/_subscription.html", back, message, subscription=subscription,
+    return fragment_or_see_other("imports/_subscription.html", back, message, subscription=subscription,
                                  next_url=back, show_actor=back.startswith(url_for(".admin")))
 
 
@@ -119,7 +119,7 @@ def delete(subscription_id: int) -> Response:
         flash(_("The feed is deleted.") + (" " + _("Publications withdrawn: %(count)d.", count=withdrawn)
                                            if withdrawn else ""), "success")
         return see_other(back)
-    return render("syndication/delete.html", form=form, subscription=subscription, next_url=back,
+    return render("imports/delete.html", form=form, subscription=subscription, next_url=back,
                   imported=services.imported_count(subscription), status=422 if request.method == "POST" else 200)
 
 

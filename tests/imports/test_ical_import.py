@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from app.extensions import db
+from app.imports import services
+from app.imports.models import FeedItem
 from app.publications import services as publications
 from app.publications.models import Publication
-from app.syndication import services
-from app.syndication.models import FeedItem
 from tests.factories import make_actor, make_hashtag, make_territory
-from tests.syndication.feeds import calendar
+from tests.imports.feeds import calendar
 
 MARKET = """
 UID:market-42@agenda.example

@@ -15,12 +15,12 @@ from sqlalchemy import func, or_, select
 from app import geo, outbound
 from app.actors.models import Actor
 from app.extensions import db
+from app.imports.imports import ImportCounts, import_entries
+from app.imports.models import FeedItem, FeedSubscription
+from app.imports.parsers import FeedFormatError, detect_kind, parse
 from app.models_common import utcnow
 from app.publications import services as publications
 from app.publications.models import Publication
-from app.syndication.imports import ImportCounts, import_entries
-from app.syndication.models import FeedItem, FeedSubscription
-from app.syndication.parsers import FeedFormatError, detect_kind, parse
 from app.territories.models import Territory
 from app.territories.scoping import belongs
 from app.timezones import zone
