@@ -5,6 +5,7 @@ from app.actors.models import Actor, ActorHashtag, Follow, Invitation, Membershi
 from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.delivery.models import InboxItem
 from app.extensions import Base, RateLimitHit
+from app.imports.models import FeedItem, FeedSubscription
 from app.kiosks.models import KioskToken
 from app.legal.models import LegalText
 from app.media.models import Media
@@ -43,6 +44,6 @@ __all__ = [
     "Hashtag", "Invitation", "OpenDataCatalogue", "KioskToken", "LegalText", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
     "PollOption", "PollQuestion", "PollRespondent", "PollSheet", "PollTally", "PollText",
     "PublicationHashtag", "RateLimitHit", "Open311Key", "Report", "ReportCategory", "ReportFollower",
-    "ReportMessage", "ReportPhoto", "ReportUpdate", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
+    "ReportMessage", "ReportPhoto", "ReportUpdate", "FeedItem", "FeedSubscription", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
     "WebhookEndpoint", "WebhookMessage", "WebhookPollClosed",
 ]

@@ -96,8 +96,11 @@ def create_publication(
     hashtags: Iterable[Hashtag] = (),
     image_media_id: int | None = None,
     status: str = "draft",
+    commit: bool = True,
     **fields: Any,
 ) -> Publication:
+    """A new publication of ``actor``. Commits (unless ``commit=False``: then the caller, writing
+    many at once as a feed import does, flushes and commits them together)."""
     if kind not in PUBLICATION_KINDS:
         raise ValueError(f"unknown publication kind {kind!r}")
     publication = Publication(
@@ -115,7 +118,8 @@ def create_publication(
     set_status(publication, status, commit=False)
     db.session.flush()
     publication.ical_uid = default_ical_uid(publication)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return publication
 
 
@@ -183,8 +187,10 @@ def update_publication(
     hashtags: Iterable[Hashtag] | None = None,
     image_media_id: int | None = None,
     remove_image: bool = False,
+    commit: bool = True,
     **fields: Any,
 ) -> Publication:
+    """Change a publication. Commits (unless ``commit=False``)."""
     before = _sequenced(publication)
     _apply_fields(publication, fields)
     _raise_sequence_if_changed(publication, before)
@@ -194,7 +200,8 @@ def update_publication(
         publication.image_media_id = image_media_id
     elif remove_image:
         publication.image_media_id = None
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return publication
 
 

@@ -22,6 +22,7 @@ from app.actors.models import ACTOR_KINDS, POWERED_KINDS
 from app.delivery.models import InboxItem
 from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
+from app.imports.models import FeedSubscription
 from app.media.models import Media
 from app.opendata import services as opendata_services
 from app.opendata.datasets import DATASET_IDS
@@ -123,6 +124,10 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
         db.session.commit()
         # Every open dataset published, so that the crawls read the files themselves.
         opendata_services.save_choice(territory, DATASET_IDS, "etalab-2.0", f"data@{slug}.example.org")
+        feed = FeedSubscription(territory_id=territory.id, actor_id=actor.id, kind="ical",
+                                url=f"https://agenda.invalid/{slug}.ics")
+        db.session.add(feed)
+        db.session.commit()
         worlds[slug] = {
             "admin": admin,
             "actor": actor,
@@ -152,6 +157,7 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "report_id": report.id,
                 "category_id": report_category.id,
                 "endpoint_id": webhook_endpoint.id,
+                "subscription_id": feed.id,
                 **({"export_id": export_id} if export_id is not None else {}),
             },
             # Tokens name objects too: each token route gets the token of its own kind.

@@ -42,6 +42,7 @@ from app.delivery import runs as delivery_runs
 from app.delivery.models import InboxItem
 from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
+from app.imports.models import FeedSubscription
 from app.legal.services import KINDS as LEGAL_KINDS
 from app.media.models import Media
 from app.models_common import utcnow
@@ -303,6 +304,11 @@ def _seed(app: Flask, push_service: PushService) -> Town:
     exports = _exports_of(owner, admin)
     reader = citizens[1]  # an e-mail reader (channel by i % 3)
     reader_delivery = next(d for d in deliveries if d.user_id == reader.id and d.channel == "email")
+    # A feed the bakery imports (app.imports): its pages are the bakery's and the town's.
+    feed = FeedSubscription(territory_id=territory.id, actor_id=actor.id, url="https://agenda.invalid/port.ics",
+                            kind="ical")
+    db.session.add(feed)
+    db.session.commit()
     fills: dict[str, list[Any]] = {
         "publication_id": [offer.id, event.id, news.id, draft.id, office_news.id],
         "campaign_id": [campaign.id, zone_draft.id],
@@ -334,6 +340,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "report_id": [report.id] + [r.id for r in citizen_reports],
         "category_id": [category.id, potholes.id],
         "endpoint_id": [webhook_endpoint.id],
+        "subscription_id": [feed.id],
     }
     endpoint_fills: dict[tuple[str, str], list[Any]] = {
         ("kiosks.kiosk", "token"): [kiosk_token],
