@@ -162,10 +162,16 @@ def add_exception(actor: Actor, starts_on: date, ends_on: date, label: str,
     return exception
 
 
+def exception_of(actor: Actor, exception_id: int) -> HoursException | None:
+    """The actor's exception ``exception_id``; None when it is not the actor's."""
+    exception = db.session.get(HoursException, exception_id)
+    return exception if exception is not None and exception.actor_id == actor.id else None
+
+
 def remove_exception(actor: Actor, exception_id: int) -> bool:
     """Removes the actor's exception ``exception_id``; False when it is not the actor's."""
-    exception = db.session.get(HoursException, exception_id)
-    if exception is None or exception.actor_id != actor.id:
+    exception = exception_of(actor, exception_id)
+    if exception is None:
         return False
     db.session.delete(exception)
     db.session.commit()
