@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from sqlalchemy import select
 
 from app.actors.hours_models import HoursException
-from app.actors.models import Actor
+from app.actors.models import Actor, ActorHashtag
 from app.extensions import db
 from app.territories.models import Territory
 from app.timezones import zone
@@ -176,3 +176,37 @@ def remove_exception(actor: Actor, exception_id: int) -> bool:
     db.session.delete(exception)
     db.session.commit()
     return True
+
+
+# ---------------------------------------------------------------- the town's "open now"
+
+
+@dataclass(frozen=True)
+class ActorState:
+    actor: Actor
+    state: OpenState
+
+
+def open_now(territory: Territory, now: datetime, kind: str = "",
+             hashtag_id: int | None = None) -> tuple[list[ActorState], list[ActorState]]:
+    """The territory's verified actors open at ``now`` (by name), and those opening later the
+    same local day (soonest first), of ``kind`` and with the hashtag ``hashtag_id`` if given."""
+    query = select(Actor).where(Actor.territory_id == territory.id, Actor.status == "verified")
+    if kind:
+        query = query.where(Actor.kind == kind)
+    if hashtag_id is not None:
+        query = query.where(Actor.id.in_(
+            select(ActorHashtag.actor_id).where(ActorHashtag.hashtag_id == hashtag_id)))
+    actors = list(db.session.scalars(query.order_by(Actor.name, Actor.id)))
+    tz = zone(territory.timezone)
+    today = now.astimezone(tz).date()
+    exceptions = exceptions_by_actor([a.id for a in actors], today)
+    open_list, later = [], []
+    for actor in actors:
+        state = state_at(actor, now, territory.timezone, exceptions.get(actor.id, []))
+        if state.open:
+            open_list.append(ActorState(actor, state))
+        elif state.change is not None and state.change.at.astimezone(tz).date() == today:
+            later.append(ActorState(actor, state))
+    later.sort(key=lambda row: (row.state.change.at if row.state.change else now, row.actor.name))
+    return open_list, later
