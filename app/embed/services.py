@@ -31,7 +31,10 @@ def parse_origins(text: str) -> tuple[list[str], list[str]]:
         value = line.strip().rstrip("/").lower()
         if not value:
             continue
-        (good if ORIGIN.fullmatch(value) else bad).append(line.strip())
+        if ORIGIN.fullmatch(value):
+            good.append(value)
+        else:
+            bad.append(line.strip())
     return list(dict.fromkeys(good)), bad
 
 
