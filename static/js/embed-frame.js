@@ -17,7 +17,9 @@
   if (!parentOrigin || !allowedOrigin(parentOrigin)) { return; }
   var last = 0;
   function send() {
-    var height = Math.ceil(document.documentElement.scrollHeight);
+    // The content's own height (the document's is at least the frame's, which would never shrink).
+    var main = document.querySelector("main") || document.body;
+    var height = Math.ceil(main.getBoundingClientRect().bottom + window.scrollY + 16);
     if (height === last) { return; }
     last = height;
     window.parent.postMessage({ type: "territory-embed:height", height: height }, parentOrigin);
