@@ -3,6 +3,9 @@ its hours page (the weekly hours stay on the page's edit form)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from flask import abort, flash, g
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -10,11 +13,26 @@ from werkzeug.wrappers import Response
 from app.actors import bp, hours
 from app.actors.forms import ReturningConfirmForm
 from app.actors.hours_forms import HoursExceptionForm
+from app.actors.models import Actor
 from app.actors.roles import actor_role_required
+from app.actors.sections import page_part
+from app.extensions import db
 from app.htmx import render, see_other
 from app.models_common import utcnow
 from app.territories.context import current_territory
+from app.territories.models import Territory
 from app.timezones import local_date
+
+# The public page lists the holidays and special days of the coming weeks under its hours.
+SHOWN_AHEAD = timedelta(days=45)
+
+
+@page_part
+def _coming_exceptions(actor: Actor) -> dict[str, Any]:
+    territory = db.session.get(Territory, actor.territory_id)
+    today = local_date(utcnow(), territory.timezone if territory else "Europe/Paris")
+    coming = [e for e in hours.upcoming_exceptions(actor, today) if e.starts_on <= today + SHOWN_AHEAD]
+    return {"hours_exceptions": coming[:6]}
 
 
 def _hours_page(form: HoursExceptionForm, status: int = 200) -> Response:

@@ -3,12 +3,14 @@ kept, another actor's exception out of reach."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from app.actors import hours
 from app.actors.hours_models import HoursException
 from app.extensions import db
+from app.models_common import utcnow
 from tests.actors.conftest import post
 from tests.factories import login_as, make_actor, make_member, make_territory, make_user
 
@@ -90,3 +92,17 @@ def test_another_actors_exception_cannot_be_removed(app, client):
     # Without the CSRF token, nothing happens.
     response = client.post("/manage/hours/exceptions", data={"label": "X", "starts_on": "2099-01-02"})
     assert response.status_code == 400
+
+
+def test_the_public_page_lists_the_coming_holidays(app, client):
+    territory = make_territory(timezone="Europe/Paris")
+    shop = make_actor(territory, "Boulangerie du Port")
+    shop.opening_hours = {"mon": [["07:00", "19:00"]]}
+    db.session.commit()
+    today = utcnow().date()
+    hours.add_exception(shop, today + timedelta(days=3), today + timedelta(days=3), "Inventaire")
+    hours.add_exception(shop, today + timedelta(days=5), today + timedelta(days=5), "Fête du port", [["10:00", "13:00"]])
+    hours.add_exception(shop, today + timedelta(days=200), today + timedelta(days=200), "Trop loin")
+    body = client.get(f"/actors/{shop.slug}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Inventaire" in body and "Fête du port" in body and "10:00–13:00" in body
+    assert "Trop loin" not in body
