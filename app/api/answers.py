@@ -55,6 +55,7 @@ def json_answer(data: Any, links: dict[str, str] | None = None) -> Response:
     response = Response(body, mimetype="application/json")
     response.set_etag(etag)
     response.headers["Cache-Control"] = CACHE_CONTROL
+    response.vary.add("Accept-Language")  # labels (a report's status) are in the asker's language
     if links:
         response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items())
     if etag in request.if_none_match:

@@ -34,6 +34,7 @@ def _frameable(body: str) -> Response:
     response = make_response(body)
     response.headers["Content-Security-Policy"] = services.frame_csp(CSP, origins)
     response.headers["Cache-Control"] = "public, max-age=60"
+    response.vary.add("Accept-Language")
     g.frameable = bool(origins)
     return response
 
