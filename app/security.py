@@ -68,6 +68,7 @@ SCRIPT_ENDPOINTS = frozenset(
         "api.occurrences",
         "api.reports",
         "api.not_found",
+        "api.refuse_write",
     }
 )
 

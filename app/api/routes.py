@@ -35,7 +35,7 @@ from app.api.shapes import (
     report_shape,
     territory_shape,
 )
-from app.extensions import API_LIMIT, limiter
+from app.extensions import API_LIMIT, csrf, limiter
 from app.htmx import render
 from app.models_common import utcnow
 from app.reports import public as reports_public
@@ -261,6 +261,16 @@ def reports() -> Response:
 @limiter.limit(API_LIMIT)
 def not_found(path: str) -> Response:
     return problem(404, "Not found", _("Nothing public of this town answers at this address."))
+
+
+@bp.route(f"{PREFIX}/", defaults={"path": ""}, methods=["POST", "PUT", "PATCH", "DELETE"])
+@bp.route(f"{PREFIX}/<path:path>", methods=["POST", "PUT", "PATCH", "DELETE"])
+@csrf.exempt  # it changes nothing: it only says so, as problem details
+@limiter.limit(API_LIMIT)
+def refuse_write(path: str) -> Response:
+    response = problem(405, "Method not allowed", _("This API only reads: use GET."))
+    response.headers["Allow"] = "GET, HEAD, OPTIONS"
+    return response
 
 
 # --- for people --------------------------------------------------------------------------------------

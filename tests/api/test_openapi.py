@@ -15,8 +15,8 @@ from app.api.routes import PREFIX
 from app.extensions import db
 from app.models_common import utcnow
 
-# The catch-all that answers "not found" as problem details is no endpoint of its own.
-UNDOCUMENTED = {"api.not_found"}
+# The catch-alls that answer "not found" and "only GET" as problem details are no endpoints of their own.
+UNDOCUMENTED = {"api.not_found", "api.refuse_write"}
 
 
 def _document(client: Any) -> dict[str, Any]:

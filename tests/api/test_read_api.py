@@ -123,8 +123,10 @@ def test_errors_are_problem_details(client, town):
         assert body["status"] == status and body["title"] and body.get("detail"), path
         assert body.get("parameter") == parameter, path
         assert response.headers["Access-Control-Allow-Origin"] == "*"
-    posted = client.post("/api/v1/actors")
-    assert posted.status_code in (400, 405)  # CSRF refuses first, or the method
+    for method in ("post", "put", "delete"):
+        refused = getattr(client, method)("/api/v1/actors")
+        assert refused.status_code == 405 and refused.mimetype == "application/problem+json", method
+        assert refused.headers["Allow"] == "GET, HEAD, OPTIONS"
 
 
 def test_another_territory_never_leaks(client, town):
