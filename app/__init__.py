@@ -41,7 +41,7 @@ from app.text import render_markdown, without_nul
 DOMAINS = (
     "territories", "legal", "accounts", "releases", "media", "pwa", "actors", "publications", "profiles",
     "feed", "syndication", "places", "notifications", "campaigns", "delivery", "inbox", "kiosks", "welcome",
-    "privacy", "admin", "polls", "observatory", "reports", "imports", "webhooks", "opendata", "audit",
+    "privacy", "admin", "polls", "observatory", "reports", "imports", "api", "embed", "webhooks", "opendata", "audit",
 )
 
 

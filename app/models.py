@@ -1,9 +1,11 @@
 """Every domain's models, imported once so that metadata (Alembic, tests) knows all tables."""
 
 from app.accounts.models import AccountToken, AuthSession, Consent, User, UserHashtag
+from app.actors.hours_models import HoursException
 from app.actors.models import Actor, ActorHashtag, Follow, Invitation, Membership
 from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.delivery.models import InboxItem
+from app.embed.models import EmbedSetting
 from app.extensions import Base, RateLimitHit
 from app.imports.models import FeedItem, FeedSubscription
 from app.kiosks.models import KioskToken
@@ -39,7 +41,7 @@ from app.welcome.models import WelcomeSent
 
 __all__ = [
     "AccountToken", "Actor", "ActorHashtag", "AuthSession", "Base", "CalendarFeedToken", "Campaign", "CampaignRun",
-    "CountRelease",
+    "CountRelease", "EmbedSetting", "HoursException",
     "Consent", "DataExport", "Delivery", "Follow", "InboxItem", "Mute", "NotificationSettings", "PushSubscription",
     "Hashtag", "Invitation", "OpenDataCatalogue", "KioskToken", "LegalText", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
     "PollOption", "PollQuestion", "PollRespondent", "PollSheet", "PollTally", "PollText",

@@ -64,6 +64,19 @@ SCRIPT_ENDPOINTS = frozenset(
         "reports.address_suggestions",
         # The CSRF token a phone asks for before sending the reports it kept offline.
         "reports.outbox_token",
+        # The read API (app.api.routes): public data as JSON, for any site's scripts.
+        "api.openapi",
+        "api.index",
+        "api.territory",
+        "api.hashtags",
+        "api.actors",
+        "api.actor",
+        "api.publications",
+        "api.publication",
+        "api.occurrences",
+        "api.reports",
+        "api.not_found",
+        "api.refuse_write",
     }
 )
 
@@ -245,7 +258,10 @@ def install_security_headers(app: Flask) -> None:
         tile_url = getattr(territory, "tile_url", "") if territory is not None else ""
         headers.setdefault("Content-Security-Policy", csp_with_tiles(tile_url) if tile_url else CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
+        # The embeddable pages (app.embed) name the sites that may frame them in their own
+        # frame-ancestors and set ``g.frameable``; every other page refuses to be framed.
+        if not getattr(g, "frameable", False):
+            headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")

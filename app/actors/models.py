@@ -7,6 +7,9 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# The exceptions to opening hours have a file of their own; named here, their table is in the
+# metadata with the actors' (the factory imports each domain's ``models``).
+from app.actors.hours_models import HoursException  # noqa: F401
 from app.extensions import Base
 from app.models_common import UTCDateTime, utcnow
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app.actors import bp, services
+from app.actors import bp, routes_hours, routes_open_now, services  # noqa: F401  (their pages on bp)
 from app.actors.forms import (
     KIND_LABELS,
     ROLE_LABELS,

@@ -19,6 +19,8 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import AuthSession, User
 from app.accounts.sessions import hash_token
+from app.actors import hours
+from app.actors.hours import WEEKDAYS
 from app.actors.models import (
     ACTOR_KINDS,
     POWERED_KINDS,
@@ -35,9 +37,7 @@ from app.releases.engine import DAY, Asker, Question, Released, established, rel
 from app.territories.models import Hashtag, Neighbourhood, Territory
 from app.territories.scoping import belongs, same_territory, scoped
 from app.text import normalise_hashtag, slugify
-from app.timezones import zone
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 INVITATION_LIFETIME = timedelta(days=7)
 DIRECTORY_PAGE_SIZE = 20
 # Paths under /actors/ that are routes, not actor pages.
@@ -60,35 +60,10 @@ class InvitationError(ValueError):
 # ---------------------------------------------------------------- opening hours
 
 
-def _minutes(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")[:2]
-    return int(hours) * 60 + int(minutes)
-
-
 def is_open_now(actor: Actor, at: datetime, timezone: str | None = None) -> bool:
-    """Whether ``actor`` is open at the aware datetime ``at``, read in the territory's time zone.
-
-    A range whose closing time is not after its opening time runs past midnight: Friday's
-    ["22:00", "02:00"] is open from Friday 22:00 to Saturday 02:00."""
-    if timezone is None:
-        territory = db.session.get(Territory, actor.territory_id)
-        timezone = territory.timezone if territory else "Europe/Paris"
-    local = at.astimezone(zone(timezone))
-    now = local.hour * 60 + local.minute
-    hours = actor.opening_hours
-    today = WEEKDAYS[local.weekday()]
-    yesterday = WEEKDAYS[(local.weekday() - 1) % 7]
-    for opens, closes in hours.get(today, []):
-        start, end = _minutes(opens), _minutes(closes)
-        if start < end and start <= now < end:
-            return True
-        if end <= start and now >= start:
-            return True
-    for opens, closes in hours.get(yesterday, []):
-        start, end = _minutes(opens), _minutes(closes)
-        if end <= start and now < end:
-            return True
-    return False
+    """Whether ``actor`` is open at the aware datetime ``at``, read in the territory's time zone,
+    with its exceptions (holidays, special days): app.actors.hours."""
+    return hours.is_open_at(actor, at, timezone)
 
 
 def has_opening_hours(actor: Actor) -> bool:

@@ -13,8 +13,8 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from app import geo
+from app.actors import hours
 from app.actors.models import Actor, ActorHashtag
-from app.actors.services import is_open_now
 from app.extensions import db
 from app.geo import PlaceError, parse_point
 from app.models_common import utcnow
@@ -25,7 +25,7 @@ from app.publications.services import publication_zone, visible_criteria
 from app.territories.models import Hashtag, Neighbourhood, Territory
 from app.territories.scoping import belongs, same_territory
 from app.territories.services import in_territory
-from app.timezones import local_day_bounds
+from app.timezones import local_date, local_day_bounds
 
 NEAR_LIMIT = 50
 
@@ -155,7 +155,10 @@ def open_places(territory: Territory, now: datetime, hashtag: Hashtag | None = N
         query = query.where(
             exists().where(ActorHashtag.actor_id == Actor.id, ActorHashtag.hashtag_id == hashtag.id)
         )
-    return [a for a in db.session.scalars(query) if is_open_now(a, now, territory.timezone)]
+    found = list(db.session.scalars(query))
+    # Their holidays and special days in one query (app.actors.hours), not one per actor.
+    exceptions = hours.exceptions_by_actor([a.id for a in found], local_date(now, territory.timezone))
+    return [a for a in found if hours.is_open_at(a, now, territory.timezone, exceptions.get(a.id, []))]
 
 
 def _home_point(user: Any) -> tuple[float, float] | None:

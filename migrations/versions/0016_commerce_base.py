@@ -1,7 +1,7 @@
 """actors: click-and-collect and delivery declared by a shop (the commerce audit's base)
 
 Revision ID: 0016_commerce_base
-Revises: 0015d_feeds_in
+Revises: 0015c_api_open_now
 Create Date: 2026-12-05 16:55:00
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 
 
 revision = '0016_commerce_base'
-down_revision = '0015d_feeds_in'
+down_revision = '0015c_api_open_now'
 branch_labels = None
 depends_on = None
 

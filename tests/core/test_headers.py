@@ -199,7 +199,8 @@ def _get_rules_filled(app: Flask, world: dict[str, Any]) -> list[tuple[str, str]
     """Every GET route of the URL map with its parameters filled by ``world``'s objects (every
     token route has a token of its own kind: none is skipped)."""
     others = {"size": 192, "step": ONBOARDING_STEPS[0], "kind": "terms", "language": "fr",
-              "table_id": "mix-neighbourhoods", "fmt": "json", "dataset_id": "actors", "extension": "csv"}
+              "table_id": "mix-neighbourhoods", "fmt": "json", "dataset_id": "actors", "extension": "csv",
+              "path": "no-such-list"}
     urls = []
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or ()) or rule.endpoint == "static":

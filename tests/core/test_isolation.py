@@ -7,6 +7,7 @@ A new route with a parameter that this test cannot fill fails it until it is tau
 
 from __future__ import annotations
 
+from datetime import date
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -18,6 +19,7 @@ from werkzeug.routing import Rule
 from app.accounts import services as account_services
 from app.accounts.models import Consent
 from app.actors import services as actor_services
+from app.actors.hours_models import HoursException
 from app.actors.models import ACTOR_KINDS, POWERED_KINDS
 from app.delivery.models import InboxItem
 from app.delivery.tokens import delivery_token, unsubscribe_token
@@ -127,6 +129,10 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
         feed = FeedSubscription(territory_id=territory.id, actor_id=actor.id, kind="ical",
                                 url=f"https://agenda.invalid/{slug}.ics")
         db.session.add(feed)
+        # A holiday of the actor's (its hours page removes it).
+        hours_exception = HoursException(territory_id=territory.id, actor_id=actor.id, starts_on=date(2099, 12, 25),
+                                         ends_on=date(2099, 12, 25), closed=True, hours_json="[]", label=f"Holiday {slug}")
+        db.session.add(hours_exception)
         db.session.commit()
         worlds[slug] = {
             "admin": admin,
@@ -158,6 +164,7 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "category_id": report_category.id,
                 "endpoint_id": webhook_endpoint.id,
                 "subscription_id": feed.id,
+                "exception_id": hours_exception.id,
                 **({"export_id": export_id} if export_id is not None else {}),
             },
             # Tokens name objects too: each token route gets the token of its own kind.

@@ -22,7 +22,7 @@ import zipfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +35,7 @@ from app import geo
 from app import sms as sms_module
 from app.accounts import services as account_services
 from app.accounts.models import Consent, User, UserHashtag
+from app.actors import hours
 from app.actors import services as actor_services
 from app.actors.models import Actor, Follow
 from app.campaigns.models import Campaign, Delivery
@@ -341,6 +342,8 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "category_id": [category.id, potholes.id],
         "endpoint_id": [webhook_endpoint.id],
         "subscription_id": [feed.id],
+        "exception_id": [hours.add_exception(actor, date(2099, 12, 25), date(2099, 12, 25), "Noël").id],
+        "path": ["no-such-list"],
     }
     endpoint_fills: dict[tuple[str, str], list[Any]] = {
         ("kiosks.kiosk", "token"): [kiosk_token],

@@ -312,7 +312,7 @@ def tour_names(seed: Seed, live_db: Any) -> dict[str, Any]:
         _kiosk, token = make_kiosk(office, "Tour")
         return {
             "offer": seed.ids["offer"], "event": seed.ids["event"], "news": seed.ids["news"],
-            "shop": seed.shop_slug, "neighbourhood": neighbourhood, "campaign": campaign.id,
+            "shop": seed.shop_slug, "shop_id": seed.ids["shop"], "neighbourhood": neighbourhood, "campaign": campaign.id,
             "inbox_item": item.id, "kiosk": token,
         }
 

@@ -26,7 +26,8 @@ VISITOR = [
     "/", "/all", "/all?kind=event", "/agenda", "/actors", "/actors?hashtag=bio", "/actors/{shop}",
     "/p/{offer}", "/p/{event}", "/p/{news}", "/near", "/near?tag=bio", "/login", "/register",
     "/register/sent", "/password/forgot", "/offline", "/kiosk/{kiosk}", "/legal/terms",
-    "/legal/privacy", "/legal/notice", "/legal/accessibility",
+    "/legal/privacy", "/legal/notice", "/legal/accessibility", "/open-now", "/open-now?kind=merchant",
+    "/api", "/embed", "/embed/agenda", "/embed/actors/{shop_id}/news",
 ]
 CITIZEN = [
     "/", "/all", "/agenda", "/actors", "/actors/{shop}", "/p/{offer}", "/near", "/near/location",
@@ -40,7 +41,7 @@ SHOP = [
     "/manage/publications/new?kind=news", "/manage/publications/new?kind=event",
     "/manage/publications/new?kind=offer", "/manage/publications/{offer}/edit",
     "/manage/campaigns", "/manage/campaigns/new", "/manage/campaigns/{campaign}",
-    "/p/{offer}", "/actors/{shop}",
+    "/p/{offer}", "/actors/{shop}", "/manage/hours",
 ]
 TOURISM_OFFICE = ["/manage", "/manage/screens", "/manage/publications"]
 ASSOCIATION = ["/manage", "/manage/page", "/manage/publications", "/manage/campaigns", "/p/{event}"]
@@ -48,6 +49,7 @@ TOWN_ADMIN = [
     "/admin", "/admin/settings", "/admin/neighbourhoods", "/admin/neighbourhoods/{neighbourhood}",
     "/admin/boundary", "/admin/hashtags", "/admin/actors", "/admin/moderation", "/me/security",
     "/me/security/two-factor", "/admin/legal", "/admin/legal/terms", "/admin/legal/accessibility",
+    "/admin/embedding",
 ]
 TOWN_SERVICE = ["/manage", "/manage/publications", "/manage/campaigns", "/manage/campaigns/new"]
 
