@@ -2,22 +2,16 @@
 start, in the territory's time zone) at each of its dates minus its EXDATEs, an occurrence changed
 on its own (``recurrence_parent_id`` + ``recurrence_id``) in place of the one it replaces.
 
-The smallest local piece the API needs; the agenda's own expansion (agenda out) may replace it."""
+A series is expanded by the agenda's own code (app.publications.recurrence); this adds the
+changed occurrences in place of the ones they replace, and cancellations."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
-from dateutil.rrule import rrulestr
-
+from app.publications import recurrence
 from app.publications.models import EVENT_DEFAULT_DURATION, Publication
-from app.timezones import zone
-
-# A series is expanded this far at most (a rule without an end would run for ever).
-MAX_OCCURRENCES = 1000
 
 
 @dataclass(frozen=True)
@@ -35,40 +29,13 @@ def _duration(event: Publication) -> timedelta:
     return EVENT_DEFAULT_DURATION
 
 
-def _exdates(event: Publication) -> set[datetime]:
-    found = set()
-    for raw in json.loads(event.exdates_json or "[]"):
-        try:
-            moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-        except ValueError:
-            continue
-        found.add((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC))
-    return found
-
-
 def series_starts(event: Publication, timezone: str, start: datetime, end: datetime) -> list[datetime]:
-    """The starts (aware UTC) of ``event``'s occurrences that overlap [start, end), EXDATEs out."""
-    if event.starts_at is None:
-        return []
+    """The starts (aware UTC) of ``event``'s occurrences that overlap [start, end), EXDATEs out:
+    the agenda's own expansion (app.publications.recurrence), widened by one duration so that an
+    occurrence begun before ``start`` and not over is kept."""
     duration = _duration(event)
-    if not event.rrule:
-        return [event.starts_at] if event.starts_at < end and event.starts_at + duration > start else []
-    tz = zone(timezone)
-    first_local = event.starts_at.astimezone(tz).replace(tzinfo=None)
-    try:
-        rule: Any = rrulestr(event.rrule, dtstart=first_local, ignoretz=True)
-    except (ValueError, TypeError):
-        return [event.starts_at] if event.starts_at < end and event.starts_at + duration > start else []
-    window_start = (start - duration).astimezone(tz).replace(tzinfo=None)
-    window_end = end.astimezone(tz).replace(tzinfo=None)
-    excluded = _exdates(event)
-    starts = []
-    for local in rule.between(window_start, window_end, inc=True)[:MAX_OCCURRENCES]:
-        moment = local.replace(tzinfo=tz, fold=0).astimezone(UTC)
-        if moment in excluded or not (moment < end and moment + duration > start):
-            continue
-        starts.append(moment)
-    return starts
+    return [moment for moment in recurrence.occurrence_starts(event, timezone, start - duration, end)
+            if moment + duration > start]
 
 
 def occurrences(events: list[Publication], changed: list[Publication], timezone: str,
