@@ -2,6 +2,7 @@
 
 from app.accounts.models import AccountToken, AuthSession, Consent, User, UserHashtag
 from app.actors.models import Actor, ActorHashtag, Follow, Invitation, Membership
+from app.audit.models_shops import ShopAnswer
 from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.delivery.models import InboxItem
 from app.extensions import Base, RateLimitHit
@@ -41,5 +42,5 @@ __all__ = [
     "Hashtag", "Invitation", "OpenDataCatalogue", "KioskToken", "LegalText", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
     "PollOption", "PollQuestion", "PollRespondent", "PollSheet", "PollTally", "PollText",
     "PublicationHashtag", "RateLimitHit", "Open311Key", "Report", "ReportCategory", "ReportFollower",
-    "ReportMessage", "ReportPhoto", "ReportUpdate", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
+    "ReportMessage", "ReportPhoto", "ReportUpdate", "ShopAnswer", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
 ]

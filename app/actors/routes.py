@@ -212,6 +212,7 @@ def dashboard() -> Response:
         actor=actor,
         followers=services.followers(actor),
         membership=g.membership,
+        is_shop=actor.kind in SHOP_KINDS,
         **dashboard_context(actor),
     )
 
