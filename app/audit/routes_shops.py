@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -13,6 +14,7 @@ from app.audit import bp, services_shops
 from app.audit.forms_shops import OPTION_LABELS, QUESTION_LABELS, ShopAnswerForm
 from app.audit.permissions_shops import may_view_audit
 from app.extensions import login_manager
+from app.forms import ConfirmForm
 from app.htmx import render, see_other
 from app.territories.context import current_territory
 
@@ -49,13 +51,34 @@ def shops_answer() -> Response:
                   status=422 if form.is_submitted() else 200)
 
 
-@bp.get("/admin/audit/shops")
-def shops_town() -> Response:
-    territory = current_territory()
+def _refused() -> Response | None:
+    """The audit's viewers only: anonymous people are sent to log in, anybody else gets 403."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if not may_view_audit(current_user, territory):
+    if not may_view_audit(current_user, current_territory()):
         abort(403)
-    return render("audit/shops_town.html", view=services_shops.town_view(territory),
+    return None
+
+
+@bp.get("/admin/audit/shops")
+def shops_town() -> Response:
+    refused = _refused()
+    if refused is not None:
+        return refused
+    return render("audit/shops_town.html", view=services_shops.town_view(current_territory()),
                   questions=services_shops.QUESTIONS, labels=QUESTION_LABELS,
-                  min_answers=services_shops.MIN_ANSWERS)
+                  min_answers=services_shops.MIN_ANSWERS, invite_form=ConfirmForm(formdata=None),
+                  invitation_days=services_shops.INVITATION_EVERY_DAYS)
+
+
+@bp.post("/admin/audit/shops/invite")
+def shops_invite() -> Response:
+    refused = _refused()
+    if refused is not None:
+        return refused
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    invited = services_shops.invite_shops_to_answer(current_territory())
+    flash(ngettext("%(num)d shop is invited to answer.", "%(num)d shops are invited to answer.", invited)
+          if invited else _("No shop to invite: every shop has answered or was invited this week."), "success")
+    return see_other("audit.shops_town")

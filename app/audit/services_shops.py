@@ -15,10 +15,14 @@ Shops that did not consent appear by name nowhere: not in the list, not in logs,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import exists, func, select
 
-from app.actors.models import SHOP_KINDS, Actor
+from app.accounts.models import User
+from app.actors.models import SHOP_KINDS, Actor, Membership
 from app.audit.models_shops import (
     HOURS_UP_TO_DATE,
     LISTED_ONLINE,
@@ -27,6 +31,7 @@ from app.audit.models_shops import (
     PAYMENT,
     ShopAnswer,
 )
+from app.delivery.models import InboxItem
 from app.extensions import db
 from app.models_common import utcnow
 from app.territories.models import Territory
@@ -141,3 +146,45 @@ def town_view(territory: Territory) -> TownView:
     list_shown = list_may_be_shown(answering, private)
     consenting = [a for a in answers if a.town_may_see] if list_shown else []
     return TownView(shop_count(territory), answering, private, questions, list_shown, consenting)
+
+
+INVITATION_KIND = "audit"  # an InboxItem's kind (String(10))
+INVITATION_URL = "/manage/self-assessment"
+# A shop's members get the town's invitation at most once in this many days.
+INVITATION_EVERY_DAYS = 7
+
+
+def invite_shops_to_answer(territory: Territory) -> int:
+    """The town's nudge: every member of every verified shop that has not answered yet gets a
+    message in their inbox (not twice within INVITATION_EVERY_DAYS). Returns how many shops were
+    invited: shops, never people, and nobody named."""
+    now = utcnow()
+    since = now - timedelta(days=INVITATION_EVERY_DAYS)
+    shops = list(db.session.scalars(
+        select(Actor).where(
+            belongs(Actor, territory), Actor.status == "verified", Actor.kind.in_(SHOP_KINDS),
+            ~exists().where(ShopAnswer.actor_id == Actor.id))
+        .order_by(Actor.id)
+    ))
+    invited = 0
+    for shop in shops:
+        members = db.session.scalars(
+            select(User).join(Membership, Membership.user_id == User.id).where(
+                Membership.actor_id == shop.id, User.territory_id == territory.id,
+                ~exists().where(InboxItem.user_id == User.id, InboxItem.kind == INVITATION_KIND,
+                                InboxItem.created_at >= since))
+        )
+        sent = False
+        for member in members:
+            with force_locale(member.language or territory.default_language or "fr"):
+                title = _("%(town)s invites %(shop)s to its shops' self-assessment", town=territory.name, shop=shop.name)
+                body = _("Six short questions about how people find, reach and buy from your shop. Act as "
+                         "%(shop)s, then open “Self-assessment of the shop” from its dashboard. The town sees "
+                         "your own answers only if you allow it.", shop=shop.name)
+            db.session.add(InboxItem(user_id=member.id, territory_id=territory.id, actor_id=None,
+                                     kind=INVITATION_KIND, title=title[:120], body=body, url=INVITATION_URL,
+                                     created_at=now))
+            sent = True
+        invited += sent
+    db.session.commit()
+    return invited
