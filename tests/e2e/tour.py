@@ -24,7 +24,7 @@ WIDE = {"width": 1280, "height": 800}
 
 VISITOR = [
     "/", "/all", "/all?kind=event", "/agenda", "/actors", "/actors?hashtag=bio", "/actors/{shop}",
-    "/p/{offer}", "/p/{event}", "/p/{news}", "/near", "/near?tag=bio", "/login", "/register",
+    "/p/{offer}", "/p/{event}", "/p/{news}", "/near", "/near?tag=bio", "/near?service=click-and-collect", "/login", "/register",
     "/register/sent", "/password/forgot", "/offline", "/kiosk/{kiosk}", "/legal/terms",
     "/legal/privacy", "/legal/notice", "/legal/accessibility",
 ]
@@ -40,7 +40,7 @@ SHOP = [
     "/manage/publications/new?kind=news", "/manage/publications/new?kind=event",
     "/manage/publications/new?kind=offer", "/manage/publications/{offer}/edit",
     "/manage/campaigns", "/manage/campaigns/new", "/manage/campaigns/{campaign}",
-    "/p/{offer}", "/actors/{shop}",
+    "/p/{offer}", "/actors/{shop}", "/manage/self-assessment",
 ]
 TOURISM_OFFICE = ["/manage", "/manage/screens", "/manage/publications"]
 ASSOCIATION = ["/manage", "/manage/page", "/manage/publications", "/manage/campaigns", "/p/{event}"]
@@ -48,6 +48,7 @@ TOWN_ADMIN = [
     "/admin", "/admin/settings", "/admin/neighbourhoods", "/admin/neighbourhoods/{neighbourhood}",
     "/admin/boundary", "/admin/hashtags", "/admin/actors", "/admin/moderation", "/me/security",
     "/me/security/two-factor", "/admin/legal", "/admin/legal/terms", "/admin/legal/accessibility",
+    "/admin/audit/shops",
 ]
 TOWN_SERVICE = ["/manage", "/manage/publications", "/manage/campaigns", "/manage/campaigns/new"]
 
