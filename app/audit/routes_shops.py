@@ -45,7 +45,9 @@ def shops_answer() -> Response:
             _("The town may see them as yours.") if answer.town_may_see
             else _("The town sees them only counted with other shops' answers.")), "success")
         return see_other("audit.shops_answer")
+    town = services_shops.town_view(current_territory())
     return render("audit/shops_answer.html", form=form, actor=actor, answer=answer,
+                  town_list_shown=town.list_shown,
                   questions=services_shops.QUESTIONS, labels=QUESTION_LABELS,
                   min_answers=services_shops.MIN_ANSWERS,
                   status=422 if form.is_submitted() else 200)

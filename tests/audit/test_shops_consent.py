@@ -113,3 +113,15 @@ def test_the_merchant_sees_what_the_town_sees(client):
     html = client.get("/manage/self-assessment").get_data(as_text=True)
     section = html.split('id="what-the-town-sees"')[1].split("</section>")[0]
     assert "You allow the town to see your own answers." in section and "Hello town" in section
+
+
+def test_a_consenting_shop_is_told_when_the_towns_list_is_hidden(client):
+    territory = make_territory()
+    shops = answered_shops(territory, 3, consenting=1)  # two private: the list is hidden
+    person = make_user(territory)
+    make_member(person, shops[0])
+    login_as(client, person, acting_actor=shops[0])
+    assert 'id="town-list-hidden"' in client.get("/manage/self-assessment").get_data(as_text=True)
+    answered_shops(territory, 3, consenting=3, prefix="Open")  # the list: no, still two private
+    answered_shops(territory, MIN_ANSWERS - 2, prefix="Quiet")  # now five private
+    assert 'id="town-list-hidden"' not in client.get("/manage/self-assessment").get_data(as_text=True)
