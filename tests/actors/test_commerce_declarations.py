@@ -83,6 +83,7 @@ def test_near_me_shows_the_badges_and_filters_on_them(client, shop):
     assert "Fromagerie" in html and "Boulangerie" in html
     assert html.count('data-commerce="click-and-collect"') == 1
     assert 'data-commerce="delivery"' not in html
+    assert 'data-title="Fromagerie · Click-and-collect"' in html  # the map's tooltip says it too
     html = client.get(f"/near?lat={HARBOUR[0]}&lon={HARBOUR[1]}&service=click-and-collect").get_data(as_text=True)
     assert "Fromagerie" in html and "Boulangerie" not in html
     html = client.get(f"/near?lat={HARBOUR[0]}&lon={HARBOUR[1]}&service=delivery").get_data(as_text=True)
