@@ -3,6 +3,7 @@
 from app.accounts.models import AccountToken, AuthSession, Consent, User, UserHashtag
 from app.actors.hours_models import HoursException
 from app.actors.models import Actor, ActorHashtag, Follow, Invitation, Membership
+from app.audit.models_shops import ShopAnswer
 from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.delivery.models import InboxItem
 from app.embed.models import EmbedSetting
@@ -46,6 +47,6 @@ __all__ = [
     "Hashtag", "Invitation", "OpenDataCatalogue", "KioskToken", "LegalText", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
     "PollOption", "PollQuestion", "PollRespondent", "PollSheet", "PollTally", "PollText",
     "PublicationHashtag", "RateLimitHit", "Open311Key", "Report", "ReportCategory", "ReportFollower",
-    "ReportMessage", "ReportPhoto", "ReportUpdate", "FeedItem", "FeedSubscription", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
+    "ReportMessage", "ReportPhoto", "ReportUpdate", "FeedItem", "FeedSubscription", "ShopAnswer", "Territory", "TerritoryHost", "User", "UserHashtag", "WelcomeSent",
     "WebhookEndpoint", "WebhookMessage", "WebhookPollClosed",
 ]

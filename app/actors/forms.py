@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     EmailField,
     FloatField,
     Form,
@@ -197,6 +198,29 @@ class ActorEditForm(ActorCreateForm):
         _l("Photo description"),
         validators=[Optional(), Length(max=250, message=_l("At most %(max)d characters."))],
     )
+    # A shop's commerce declarations (shown on its page, in "open now" and Near me).
+    click_and_collect = BooleanField(_l("Orders can be collected in the shop (click-and-collect)"))
+    click_and_collect_note = StringField(
+        _l("How to order and collect"),
+        validators=[Optional(), Length(max=200, message=_l("At most %(max)d characters."))],
+        render_kw={"maxlength": 200},
+    )
+    delivers = BooleanField(_l("The shop delivers"))
+    delivery_note = StringField(
+        _l("Where and how the shop delivers"),
+        validators=[Optional(), Length(max=200, message=_l("At most %(max)d characters."))],
+        render_kw={"maxlength": 200},
+    )
+
+    def commerce_fields(self) -> dict[str, Any]:
+        """The declarations to save: a note goes with its declaration only (unticked, no note)."""
+        collect, delivers = bool(self.click_and_collect.data), bool(self.delivers.data)
+        return {
+            "click_and_collect": collect,
+            "click_and_collect_note": (self.click_and_collect_note.data or "").strip() if collect else "",
+            "delivers": delivers,
+            "delivery_note": (self.delivery_note.data or "").strip() if delivers else "",
+        }
 
     def validate_neighbourhood(self, field: Any) -> None:
         if field.data and field.data not in {value for value, _label in field.choices}:

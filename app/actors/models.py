@@ -25,6 +25,9 @@ ACTOR_KINDS = (
 # Kinds that carry powers (civic alerts past the cap and quiet hours; the tourism office's
 # screens): only the town gives them.
 POWERED_KINDS = ("town_service", "tourism_office")
+# Kinds that are shops: they declare click-and-collect and delivery on their page and answer the
+# commerce audit's self-assessment (app.audit).
+SHOP_KINDS = ("merchant",)
 ACTOR_STATUSES = ("pending", "verified", "rejected")
 MEMBER_ROLES = ("owner", "editor")
 

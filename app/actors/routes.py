@@ -24,7 +24,7 @@ from app.actors.forms import (
     kind_choices,
     open_kind_choices,
 )
-from app.actors.models import Actor
+from app.actors.models import SHOP_KINDS, Actor
 from app.actors.permissions import (
     acting_actor_membership_or_404,
     can_manage_members,
@@ -212,6 +212,7 @@ def dashboard() -> Response:
         actor=actor,
         followers=services.followers(actor),
         membership=g.membership,
+        is_shop=actor.kind in SHOP_KINDS,
         **dashboard_context(actor),
     )
 
@@ -243,6 +244,10 @@ def _edit_initial_data(actor: Actor) -> dict[str, Any]:
         "hashtags": [str(h.id) for h in actor.hashtags],
         "hours": OpeningHoursForm.data_from(actor.opening_hours),
         "photo_alt": actor.photo_alt,
+        "click_and_collect": actor.click_and_collect,
+        "click_and_collect_note": actor.click_and_collect_note,
+        "delivers": actor.delivers,
+        "delivery_note": actor.delivery_note,
     }
 
 
@@ -268,7 +273,8 @@ def edit() -> Response:
         if any(form[name].errors for name in ("logo", "photo")):
             db.session.rollback()
             return render(
-                "actors/edit.html", form=form, actor=actor, weekdays=services.WEEKDAYS, status=422
+                "actors/edit.html", form=form, actor=actor, weekdays=services.WEEKDAYS, status=422,
+                is_shop=actor.kind in SHOP_KINDS,
             )
         chosen = set(form.hashtags.data or [])
         waiting = services.update_actor(
@@ -287,6 +293,7 @@ def edit() -> Response:
             website=form.website.data or "",
             opening_hours=form.hours.form.to_dict(),
             photo_alt=(form.photo_alt.data or "").strip(),
+            **(form.commerce_fields() if actor.kind in SHOP_KINDS else {}),
             **images,
         )
         if waiting:
@@ -302,7 +309,8 @@ def edit() -> Response:
         return see_other("actors.edit")
     status = 422 if form.is_submitted() else 200
     return render(
-        "actors/edit.html", form=form, actor=actor, weekdays=services.WEEKDAYS, status=status
+        "actors/edit.html", form=form, actor=actor, weekdays=services.WEEKDAYS, status=status,
+        is_shop=actor.kind in SHOP_KINDS,
     )
 
 

@@ -28,6 +28,8 @@ from app.territories.services import in_territory
 from app.timezones import local_date, local_day_bounds
 
 NEAR_LIMIT = 50
+# Near me's filter on what a shop declares on its page: the actor's flag it reads.
+SERVICES = {"click-and-collect": "click_and_collect", "delivery": "delivers"}
 
 
 @dataclass(frozen=True)
@@ -169,9 +171,11 @@ def _home_point(user: Any) -> tuple[float, float] | None:
 
 
 def near_items(territory: Territory, origin: Origin, now: datetime | None = None,
-               hashtag: Hashtag | None = None, limit: int = NEAR_LIMIT, user: Any = None) -> list[NearItem]:
+               hashtag: Hashtag | None = None, limit: int = NEAR_LIMIT, user: Any = None,
+               service: str | None = None) -> list[NearItem]:
     """What is open, on offer and on today around ``origin``, nearest first; the place polls of
-    the zone ``origin`` is in, and of the zone ``user`` lives in."""
+    the zone ``origin`` is in, and of the zone ``user`` lives in. With ``service`` (a key of
+    SERVICES), only what comes from shops that declare it."""
     now = now or utcnow()
     home = _home_point(user)
     items: list[NearItem] = []
@@ -192,6 +196,9 @@ def near_items(territory: Territory, origin: Origin, now: datetime | None = None
             geo.distance_m(origin.lat, origin.lon, lat, lon), publication.actor, publication,
             in_zone=in_zone,
         ))
+    flag = SERVICES.get(service or "")
+    if flag is not None:
+        items = [item for item in items if getattr(item.actor, flag)]
     items.sort(key=lambda item: (item.distance_m, item.kind, item.title))
     return items[:limit]
 

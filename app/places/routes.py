@@ -34,12 +34,14 @@ def near() -> Response:
         neighbourhood_id=args.get("neighbourhood"), live=args.get("from") == "live", now=now,
     )
     hashtag = find_hashtag(territory, args.get("tag"))
+    service = args.get("service") if args.get("service") in near_me.SERVICES else ""
     live_on = current_user.is_authenticated and live.has_live_location_consent(current_user)
     return render(
         "places/near.html",
         "places/_near_list.html",
         origin=origin,
-        items=near_me.near_items(territory, origin, now, hashtag, user=current_user),
+        items=near_me.near_items(territory, origin, now, hashtag, user=current_user, service=service),
+        service=service,
         problem=problem,
         hashtag=hashtag,
         hashtags=active_hashtags(territory),

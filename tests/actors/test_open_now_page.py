@@ -8,8 +8,10 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import select
 
 from app.actors import hours, routes_open_now
+from app.actors.models import Actor
 from app.extensions import db
 from tests.factories import make_actor, make_hashtag, make_territory
 
@@ -64,3 +66,14 @@ def test_open_now_filters_by_kind_and_hashtag(client, town):
 def test_open_now_is_linked_from_near_me_and_the_navigation(client, town):
     assert 'href="/open-now"' in client.get("/near").get_data(as_text=True)
     assert 'href="/open-now"' in client.get("/").get_data(as_text=True)
+
+
+def test_open_now_shows_what_a_shop_declares(client, town):
+    bakery = db.session.scalar(select(Actor).where(Actor.territory_id == town.id, Actor.name == "Boulangerie du Port"))
+    bakery.click_and_collect = True
+    bakery.click_and_collect_note = "Commandes jusqu'à 17 h"
+    db.session.commit()
+    body = client.get("/open-now", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    open_part, later_part = body.split("Opening later today")
+    assert 'data-commerce="click-and-collect"' in open_part and 'data-commerce="delivery"' not in body
+    assert "Commandes jusqu" not in body  # the note is on the shop's own page, not the list

@@ -21,6 +21,7 @@ from app.accounts.models import Consent
 from app.actors import services as actor_services
 from app.actors.hours_models import HoursException
 from app.actors.models import ACTOR_KINDS, POWERED_KINDS
+from app.audit import services_shops as audit_shops
 from app.delivery.models import InboxItem
 from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
@@ -124,6 +125,11 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                                            event_types="poll.closed", secret="whsec_" + "A" * 32, active=True)
         db.session.add(webhook_endpoint)
         db.session.commit()
+        # A shop's self-assessment, shared with its own town only.
+        audit_shop = make_actor(territory, f"Merchant {slug}")
+        audit_shops.save_answer(audit_shop, listed_online=["social"], hours_up_to_date="yes",
+                                click_and_collect="no", delivery="no", payment=["cash"], loyalty="none",
+                                comment=f"Answer {slug}", town_may_see=True)
         # Every open dataset published, so that the crawls read the files themselves.
         opendata_services.save_choice(territory, DATASET_IDS, "etalab-2.0", f"data@{slug}.example.org")
         feed = FeedSubscription(territory_id=territory.id, actor_id=actor.id, kind="ical",
@@ -138,7 +144,7 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
             "admin": admin,
             "actor": actor,
             "secrets": (f"Shop {slug}", f"admin@{slug}.test", f"Offer {slug}", f"Campaign {slug}", f"Message {slug}",
-                        f"Report {slug}", f"Category {slug}"),
+                        f"Report {slug}", f"Category {slug}", f"Answer {slug}", f"Merchant {slug}"),
             "ids": {
                 "publication_id": publication.id,
                 "actor_id": actor.id,

@@ -38,6 +38,7 @@ from app.accounts.models import Consent, User, UserHashtag
 from app.actors import hours
 from app.actors import services as actor_services
 from app.actors.models import Actor, Follow
+from app.audit import services_shops as audit_shops
 from app.campaigns.models import Campaign, Delivery
 from app.delivery import runs as delivery_runs
 from app.delivery.models import InboxItem
@@ -385,6 +386,19 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         {"resident_zone": json.dumps(HOOD)},
         {"followers": "y", "hashtags": str(bio.id), "neighbourhoods": str(hood.id), "present_zone": json.dumps(AROUND)},
     ]
+    # The commerce audit's self-assessment: the shop shares its answers; five other shops keep
+    # theirs private (enough for the town's list to be shown): their comments must reach nobody.
+    actor.click_and_collect, actor.delivers = True, True
+    db.session.commit()
+    shop_answer = {"listed_online": ["own_site"], "hours_up_to_date": "yes", "click_and_collect": "yes",
+                   "delivery": "yes", "payment": ["card"], "loyalty": "card"}
+    audit_shops.save_answer(actor, **shop_answer, comment="Ouvert le dimanche", town_may_see=True)
+    for i in range(audit_shops.MIN_ANSWERS):
+        private = make_actor(territory, f"Commerce discret {i}")
+        comment = f"private-answer-{i}-4817"
+        audit_shops.save_answer(private, **shop_answer, comment=comment, town_may_see=False)
+        markers.add(comment)
+    queries["places.near"] += [{"service": "click-and-collect"}, {"service": "delivery"}]
     return Town(territory, actor, office, roads, agent, owner, admin, citizens, {m.lower() for m in markers},
                 fills, endpoint_fills, queries, estimate_forms)
 

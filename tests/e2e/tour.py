@@ -24,7 +24,7 @@ WIDE = {"width": 1280, "height": 800}
 
 VISITOR = [
     "/", "/all", "/all?kind=event", "/agenda", "/actors", "/actors?hashtag=bio", "/actors/{shop}",
-    "/p/{offer}", "/p/{event}", "/p/{news}", "/near", "/near?tag=bio", "/login", "/register",
+    "/p/{offer}", "/p/{event}", "/p/{news}", "/near", "/near?tag=bio", "/near?service=click-and-collect", "/login", "/register",
     "/register/sent", "/password/forgot", "/offline", "/kiosk/{kiosk}", "/legal/terms",
     "/legal/privacy", "/legal/notice", "/legal/accessibility", "/open-now", "/open-now?kind=merchant",
     "/api", "/embed", "/embed/agenda", "/embed/actors/{shop_id}/news",
@@ -41,7 +41,7 @@ SHOP = [
     "/manage/publications/new?kind=news", "/manage/publications/new?kind=event",
     "/manage/publications/new?kind=offer", "/manage/publications/{offer}/edit",
     "/manage/campaigns", "/manage/campaigns/new", "/manage/campaigns/{campaign}",
-    "/p/{offer}", "/actors/{shop}", "/manage/hours",
+    "/p/{offer}", "/actors/{shop}", "/manage/hours", "/manage/self-assessment",
 ]
 TOURISM_OFFICE = ["/manage", "/manage/screens", "/manage/publications"]
 ASSOCIATION = ["/manage", "/manage/page", "/manage/publications", "/manage/campaigns", "/p/{event}"]
@@ -50,6 +50,7 @@ TOWN_ADMIN = [
     "/admin/boundary", "/admin/hashtags", "/admin/actors", "/admin/moderation", "/me/security",
     "/me/security/two-factor", "/admin/legal", "/admin/legal/terms", "/admin/legal/accessibility",
     "/admin/embedding",
+    "/admin/audit/shops",
 ]
 TOWN_SERVICE = ["/manage", "/manage/publications", "/manage/campaigns", "/manage/campaigns/new"]
 
