@@ -63,5 +63,7 @@ def test_the_member_reads_the_invitation_in_the_inbox(client, app):
     reader = app.test_client()
     login_as(reader, owner)
     html = reader.get("/me/inbox").get_data(as_text=True)
-    # Written in the member's language (the test town speaks French), with the way to the questionnaire.
-    assert "Quiet shop" in html and INVITATION_URL in html
+    # Written in the member's language (the test town speaks French); opened, it leads to the questionnaire.
+    assert "Quiet shop" in html
+    opened = reader.get("/me/inbox/" + html.split('href="/me/inbox/')[1].split('"')[0]).get_data(as_text=True)
+    assert INVITATION_URL in opened
