@@ -19,6 +19,7 @@ from app.accounts import services as account_services
 from app.accounts.models import Consent
 from app.actors import services as actor_services
 from app.actors.models import ACTOR_KINDS, POWERED_KINDS
+from app.audit.models_inventory import AuditDataSource
 from app.delivery.models import InboxItem
 from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
@@ -115,6 +116,9 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
         report = Report(territory_id=territory.id, category_id=report_category.id, lat=43.17, lon=5.60,
                         description=f"Report {slug}", reporter_id=admin.id)
         db.session.add(report)
+        data_source = AuditDataSource(territory_id=territory.id, name=f"Sensors {slug}", measures="Parking",
+                                      steps_text="park")
+        db.session.add(data_source)
         db.session.commit()
         # Every open dataset published, so that the crawls read the files themselves.
         opendata_services.save_choice(territory, DATASET_IDS, "etalab-2.0", f"data@{slug}.example.org")
@@ -145,6 +149,7 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "open311_key_id": open311_key.id,
                 "report_id": report.id,
                 "category_id": report_category.id,
+                "source_id": data_source.id,
                 **({"export_id": export_id} if export_id is not None else {}),
             },
             # Tokens name objects too: each token route gets the token of its own kind.

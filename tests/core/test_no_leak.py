@@ -37,6 +37,7 @@ from app.accounts import services as account_services
 from app.accounts.models import Consent, User, UserHashtag
 from app.actors import services as actor_services
 from app.actors.models import Actor, Follow
+from app.audit.models_inventory import AuditDataSource
 from app.campaigns.models import Campaign, Delivery
 from app.delivery import runs as delivery_runs
 from app.delivery.models import InboxItem
@@ -291,6 +292,12 @@ def _seed(app: Flask, push_service: PushService) -> Town:
     report_services.write(report, True, agent, "Pouvez-vous préciser ?")
     report_services.write(report, False, citizens[0], "Côté mairie.")
 
+    # A source of the town's data inventory (the commerce audit): its pages show released figures only.
+    data_source = AuditDataSource(territory_id=territory.id, name="Capteurs du parking", measures="Occupation",
+                                  steps_text="park,get_there")
+    db.session.add(data_source)
+    db.session.commit()
+
     exports = _exports_of(owner, admin)
     reader = citizens[1]  # an e-mail reader (channel by i % 3)
     reader_delivery = next(d for d in deliveries if d.user_id == reader.id and d.channel == "email")
@@ -323,6 +330,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "open311_key_id": [open311_key.id],
         "report_id": [report.id] + [r.id for r in citizen_reports],
         "category_id": [category.id, potholes.id],
+        "source_id": [data_source.id],
     }
     endpoint_fills: dict[tuple[str, str], list[Any]] = {
         ("kiosks.kiosk", "token"): [kiosk_token],
@@ -340,6 +348,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         ("reports.open311_token", "token"): [posted.idempotency_key],
     }
     queries: dict[str, list[dict[str, Any]]] = {
+        "audit.inventory": [{"step": "park"}, {"step": "collect"}],
         "actors.directory": [{"q": "boul"}, {"hashtag": bio.id}, {"neighbourhood": hood.id}, {"kind": "merchant"}, {"page": 2}],
         "feed.for_you": [{"page": 2}],
         "feed.everything": [{"kind": k} for k in ("news", "event", "offer")] + [{"page": 2}],
