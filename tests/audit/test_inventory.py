@@ -164,6 +164,8 @@ def test_shop_shares_count_verified_shops(app, territory):
     make_publication(stale, "Old news", published_at=utcnow() - timedelta(days=services.ONLINE_DAYS + 5))
     make_actor(territory, "Unverified shop", status="pending", website="https://x.example", delivers=True)
     make_actor(territory, "Library", kind="culture", website="https://library.example")
+    other = make_territory("other", "Other", hosts=("other.test",))
+    make_actor(other, "Their baker", website="https://theirs.example", click_and_collect=True, delivers=True)
     shares = services.shop_shares(territory)
     assert shares == services.ShopShares(shops=3, with_hours=1, online=2, click_and_collect=1, delivers=1)
     with force_locale("en"):
@@ -191,6 +193,9 @@ def test_footfall_comes_from_the_observatorys_released_table_and_a_small_zone_st
     assert figures[0].value == f"11:00, {released[0]} people present on average"
     assert released[1] == "" and figures[1].value is None  # 3 people: hidden, never 0
     assert figures[1].label == "Port: busiest hour"
+    with app.test_request_context(), force_locale("fr"):  # the figure read back in the reader's language
+        french = services.footfall_figures(territory)
+    assert french[0].value is not None and released[0].replace(",", "") in french[0].value.replace("\u202f", "")
 
 
 def _reached(territory, hood, people):
