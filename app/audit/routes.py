@@ -4,4 +4,7 @@ routes on ``bp``."""
 
 from __future__ import annotations
 
-from app.audit import routes_shops  # noqa: F401  (the merchants' self-assessment)
+from app.audit import (
+    routes_inventory,  # noqa: F401
+    routes_shops,  # noqa: F401  (the merchants' self-assessment)
+)

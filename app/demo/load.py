@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from app.accounts.models import Consent, User, UserHashtag
 from app.accounts.passwords import hash_password
 from app.actors.models import Actor, Follow, Membership
+from app.audit.demo_inventory import load_inventory_demo
 from app.audit.demo_shops import load_demo_shops
 from app.demo.data import (
     CITIZENS_PER_TERRITORY,
@@ -170,6 +171,7 @@ def _load_territory(spec: TerritorySpec, password_hash: str, rng: random.Random)
                                   licence="etalab-2.0", contact_email=f"donnees-ouvertes.{spec.slug}@{DEMO_DOMAIN}"))
     session.commit()
     load_demo_shops(territory)  # the commerce audit: shops' declarations and self-assessments
+    load_inventory_demo(territory)  # the commerce audit's data inventory (La Ciotat)
     return territory
 
 

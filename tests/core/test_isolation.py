@@ -22,6 +22,7 @@ from app.actors import services as actor_services
 from app.actors.hours_models import HoursException
 from app.actors.models import ACTOR_KINDS, POWERED_KINDS
 from app.audit import services_shops as audit_shops
+from app.audit.models_inventory import AuditDataSource
 from app.delivery.models import InboxItem
 from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
@@ -124,6 +125,9 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
         webhook_endpoint = WebhookEndpoint(territory_id=territory.id, url=f"https://{slug}.example/hooks",
                                            event_types="poll.closed", secret="whsec_" + "A" * 32, active=True)
         db.session.add(webhook_endpoint)
+        data_source = AuditDataSource(territory_id=territory.id, name=f"Sensors {slug}", measures="Parking",
+                                      steps_text="park")
+        db.session.add(data_source)
         db.session.commit()
         # A shop's self-assessment, shared with its own town only.
         audit_shop = make_actor(territory, f"Merchant {slug}")
@@ -171,6 +175,7 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "endpoint_id": webhook_endpoint.id,
                 "subscription_id": feed.id,
                 "exception_id": hours_exception.id,
+                "source_id": data_source.id,
                 **({"export_id": export_id} if export_id is not None else {}),
             },
             # Tokens name objects too: each token route gets the token of its own kind.

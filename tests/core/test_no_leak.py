@@ -39,6 +39,7 @@ from app.actors import hours
 from app.actors import services as actor_services
 from app.actors.models import Actor, Follow
 from app.audit import services_shops as audit_shops
+from app.audit.models_inventory import AuditDataSource
 from app.campaigns.models import Campaign, Delivery
 from app.delivery import runs as delivery_runs
 from app.delivery.models import InboxItem
@@ -303,6 +304,12 @@ def _seed(app: Flask, push_service: PushService) -> Town:
     report_services.write(report, True, agent, "Pouvez-vous préciser ?")
     report_services.write(report, False, citizens[0], "Côté mairie.")
 
+    # A source of the town's data inventory (the commerce audit): its pages show released figures only.
+    data_source = AuditDataSource(territory_id=territory.id, name="Capteurs du parking", measures="Occupation",
+                                  steps_text="park,get_there")
+    db.session.add(data_source)
+    db.session.commit()
+
     exports = _exports_of(owner, admin)
     reader = citizens[1]  # an e-mail reader (channel by i % 3)
     reader_delivery = next(d for d in deliveries if d.user_id == reader.id and d.channel == "email")
@@ -345,6 +352,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "subscription_id": [feed.id],
         "exception_id": [hours.add_exception(actor, date(2099, 12, 25), date(2099, 12, 25), "Noël").id],
         "path": ["no-such-list"],
+        "source_id": [data_source.id],
     }
     endpoint_fills: dict[tuple[str, str], list[Any]] = {
         ("kiosks.kiosk", "token"): [kiosk_token],
@@ -364,6 +372,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         ("syndication.personal_ics", "token"): [calendar_services.new_calendar_link(reader)],
     }
     queries: dict[str, list[dict[str, Any]]] = {
+        "audit.inventory": [{"step": "park"}, {"step": "collect"}],
         "actors.directory": [{"q": "boul"}, {"hashtag": bio.id}, {"neighbourhood": hood.id}, {"kind": "merchant"}, {"page": 2}],
         "feed.for_you": [{"page": 2}],
         "feed.everything": [{"kind": k} for k in ("news", "event", "offer")] + [{"page": 2}],
