@@ -2,6 +2,15 @@
 
 from app.accounts.models import AccountToken, AuthSession, Consent, User, UserHashtag
 from app.actors.models import Actor, ActorHashtag, Follow, Invitation, Membership
+from app.audit.models_rounds import (
+    AuditAction,
+    AuditAttachment,
+    AuditInvitation,
+    AuditRound,
+    AuditScore,
+    AuditSettings,
+    AuditStep,
+)
 from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.delivery.models import InboxItem
 from app.extensions import Base, RateLimitHit
@@ -35,7 +44,8 @@ from app.territories.models import Hashtag, Neighbourhood, Territory, TerritoryH
 from app.welcome.models import WelcomeSent
 
 __all__ = [
-    "AccountToken", "Actor", "ActorHashtag", "AuthSession", "Base", "Campaign", "CampaignRun",
+    "AccountToken", "Actor", "ActorHashtag",
+    "AuditAction", "AuditAttachment", "AuditInvitation", "AuditRound", "AuditScore", "AuditSettings", "AuditStep", "AuthSession", "Base", "Campaign", "CampaignRun",
     "CountRelease",
     "Consent", "DataExport", "Delivery", "Follow", "InboxItem", "Mute", "NotificationSettings", "PushSubscription",
     "Hashtag", "Invitation", "OpenDataCatalogue", "KioskToken", "LegalText", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",
