@@ -3,3 +3,5 @@
 routes on ``bp``."""
 
 from __future__ import annotations
+
+from app.audit import routes_rounds  # noqa: F401

@@ -359,10 +359,10 @@ def can_edit_audit(user: object, territory: Territory) -> bool:
 
 
 def invitations(territory: Territory) -> list[tuple[AuditInvitation, User]]:
-    return list(db.session.execute(
+    return [(invitation, user) for invitation, user in db.session.execute(
         select(AuditInvitation, User).join(User, User.id == AuditInvitation.user_id)
         .where(belongs(AuditInvitation, territory)).order_by(AuditInvitation.created_at)
-    ).tuples())
+    )]
 
 
 class InvitationError(ValueError):
