@@ -388,13 +388,15 @@ def steps_page() -> Response:
                   confirm=ConfirmForm(), **_common())
 
 
-@bp.post("/audit/steps/<int:step_id>/<change>")
-def change_step(step_id: int, change: str) -> Response:
+@bp.post("/audit/steps/<int:step_id>")
+def change_step(step_id: int) -> Response:
+    """Rename, move up or down, retire or bring back a step (``change`` in the form)."""
     refused = require_territory_admin()
     if refused is not None:
         return refused  # type: ignore[return-value]
     territory = current_territory()
     step = get_scoped_or_404(AuditStep, step_id)
+    change = request.form.get("change", "")
     if change == "rename":
         form = StepNameForm()
         if form.validate_on_submit():
@@ -409,7 +411,7 @@ def change_step(step_id: int, change: str) -> Response:
         else:
             services.set_retired(step, change == "retire")
     else:
-        abort(404)
+        abort(400)
     return see_other("audit.steps_page")
 
 

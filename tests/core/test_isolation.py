@@ -7,18 +7,22 @@ A new route with a parameter that this test cannot fill fails it until it is tau
 
 from __future__ import annotations
 
+import io
+from datetime import date
 from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
 from flask import Flask, url_for
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 from werkzeug.routing import Rule
 
 from app.accounts import services as account_services
 from app.accounts.models import Consent
 from app.actors import services as actor_services
 from app.actors.models import ACTOR_KINDS, POWERED_KINDS
+from app.audit import services_rounds as audit_services
 from app.delivery.models import InboxItem
 from app.delivery.tokens import delivery_token, unsubscribe_token
 from app.extensions import db
@@ -70,6 +74,19 @@ def _export_of(user: Any) -> int | None:
     return export.id
 
 
+def _audit_world(territory: Territory) -> tuple[Any, ...]:
+    """A commerce audit round of ``territory`` with a step, an attachment, an action, and an
+    invited account."""
+    audit_round = audit_services.create_round(territory, f"Audit round {territory.slug}", date(2026, 4, 1))
+    step = audit_services.round_steps(audit_round)[0]
+    attachment = audit_services.add_attachment(audit_round, step, FileStorage(io.BytesIO(b"%PDF-1.4 x"), "a.pdf"))
+    action = audit_services.add_action(audit_round, audit_services.ActionFields(
+        step.id, "people", f"Audit action {territory.slug}"))
+    make_user(territory, f"manager@{territory.slug}.test")
+    invitation = audit_services.invite(territory, f"manager@{territory.slug}.test")
+    return audit_round, step, attachment, action, invitation
+
+
 def _world(app: Flask) -> dict[str, dict[str, Any]]:
     a = make_territory("a", "Town A", hosts=("localhost",))
     b = make_territory("b", "Town B", hosts=("b.localhost",))
@@ -118,11 +135,12 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
         db.session.commit()
         # Every open dataset published, so that the crawls read the files themselves.
         opendata_services.save_choice(territory, DATASET_IDS, "etalab-2.0", f"data@{slug}.example.org")
+        audit_round, audit_step, audit_attachment, audit_action, audit_invitation = _audit_world(territory)
         worlds[slug] = {
             "admin": admin,
             "actor": actor,
             "secrets": (f"Shop {slug}", f"admin@{slug}.test", f"Offer {slug}", f"Campaign {slug}", f"Message {slug}",
-                        f"Report {slug}", f"Category {slug}"),
+                        f"Report {slug}", f"Category {slug}", f"Audit round {slug}", f"Audit action {slug}"),
             "ids": {
                 "publication_id": publication.id,
                 "actor_id": actor.id,
@@ -145,6 +163,11 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "open311_key_id": open311_key.id,
                 "report_id": report.id,
                 "category_id": report_category.id,
+                "round_id": audit_round.id,
+                "step_id": audit_step.id,
+                "attachment_id": audit_attachment.id,
+                "action_id": audit_action.id,
+                "invitation_id": audit_invitation.id,
                 **({"export_id": export_id} if export_id is not None else {}),
             },
             # Tokens name objects too: each token route gets the token of its own kind.
@@ -212,7 +235,8 @@ def test_every_object_route_is_404_through_another_territory(app, method, htmx):
         assert values is not None
         with app.test_request_context(base_url=HOST_A):
             url = url_for(rule.endpoint, **values, **{p: 192 for p in rule.arguments & {"size"}},
-                          **{p: "json" for p in rule.arguments & {"fmt"}})
+                          **{p: "json" for p in rule.arguments & {"fmt"}},
+                          **{p: "pdf" for p in rule.arguments & {"extension"}})
         refused = REFUSAL.get(rule.endpoint, 404)
         if method == "GET":
             response = client_a.get(url, base_url=HOST_A, headers=headers)
