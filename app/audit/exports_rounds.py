@@ -40,7 +40,7 @@ class Report:
     plan: list[tuple[AuditAction, indicators.Reading | None]]
 
     def step_name(self, step_id: int) -> str:
-        return next((s.name for s in self.heat.steps if s.id == step_id), "")
+        return next((s.label for s in self.heat.steps if s.id == step_id), "")
 
 
 def report_of(territory: Territory, audit_round: AuditRound) -> Report:
@@ -82,7 +82,7 @@ def _indicator(action: AuditAction, reading: indicators.Reading | None) -> str:
 
 def _links(report: Report, cells: list[services.Cell]) -> list[str]:
     names = _angle_names()
-    return [f"{cell.step.name} — {names[cell.angle]}: {_level(cell.maturity)}" for cell in cells]
+    return [f"{cell.step.label} — {names[cell.angle]}: {_level(cell.maturity)}" for cell in cells]
 
 
 # --- PDF --------------------------------------------------------------------------------------------
@@ -129,7 +129,7 @@ def pdf(report: Report) -> bytes:
         row.cell(_("Average"))
         for step in heat.steps:
             row = table.row()
-            row.cell(step.name)
+            row.cell(step.label)
             for cell in heat.row(step):
                 style = FontFace(fill_color="#" + LEVEL_FILLS[cell.maturity]) if cell.maturity is not None else None
                 row.cell(_level(cell.maturity) + _delta(cell.delta), style=style)
@@ -165,7 +165,7 @@ def pdf(report: Report) -> bytes:
                     row.cell(name)
                 for step in heat.steps:
                     row = table.row()
-                    row.cell(step.name)
+                    row.cell(step.label)
                     for code, _name in angles:
                         median = report.comparison.medians.get((step.code, code))
                         row.cell("–" if median is None else format_decimal(median, "0.0"))
@@ -212,7 +212,7 @@ def xlsx(report: Report) -> bytes:
     scores_sheet.title = _("Scores")[:31]
     scores_sheet.append([_("Step"), *(name for _code, name in heat.angles), _("Average")])
     for step in heat.steps:
-        scores_sheet.append([step.name, *(cell.maturity for cell in heat.row(step)), heat.step_averages[step.id]])
+        scores_sheet.append([step.label, *(cell.maturity for cell in heat.row(step)), heat.step_averages[step.id]])
         for column, cell in enumerate(heat.row(step), start=2):
             if cell.maturity is not None:
                 fill = LEVEL_FILLS[cell.maturity]
@@ -224,7 +224,7 @@ def xlsx(report: Report) -> bytes:
     for step in heat.steps:
         for code, _name in heat.angles:
             score = report.scores.get((step.id, code))
-            evidence_sheet.append([step.name, names[code], score.maturity if score else None,
+            evidence_sheet.append([step.label, names[code], score.maturity if score else None,
                                    score.evidence if score else "", score.notes if score else ""])
 
     actions_sheet = book.create_sheet(_("Actions")[:31])

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.audit.journey import DEFAULT_STEPS
 from app.extensions import Base
 from app.models_common import UTCDateTime, utcnow
 
@@ -38,9 +39,14 @@ class AuditStep(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(40))
-    name: Mapped[str] = mapped_column(String(120))
+    # The town's own name for the step; empty: the default step's name, in the reader's language.
+    name: Mapped[str] = mapped_column(String(120), default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
     retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+    @property
+    def label(self) -> str:
+        return self.name or str(dict(DEFAULT_STEPS).get(self.code, self.code))
 
 
 class AuditSettings(Base):

@@ -213,7 +213,7 @@ def complete_round(round_id: int) -> Response:
         abort(400)
     gaps = services.complete(audit_round)
     if gaps:
-        listed = "; ".join(f"{step.name} ({', '.join(angles)})" for step, angles in gaps)
+        listed = "; ".join(f"{step.label} ({', '.join(angles)})" for step, angles in gaps)
         flash(_("The round cannot be completed yet: assess every step under every angle. Missing: %(missing)s",
                 missing=listed), "error")
         return see_other("audit.round_page", round_id=audit_round.id)
@@ -250,7 +250,7 @@ def heat_map_page(round_id: int) -> Response:
 
 def _action_form(audit_round: AuditRound, **kwargs: object) -> ActionForm:
     form = ActionForm(**kwargs)  # type: ignore[arg-type]
-    form.step_id.choices = [SelectChoice(step.id, step.name) for step in services.round_steps(audit_round)]
+    form.step_id.choices = [SelectChoice(step.id, step.label) for step in services.round_steps(audit_round)]
     return form
 
 

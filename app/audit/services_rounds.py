@@ -57,8 +57,8 @@ def steps(territory: Territory, include_retired: bool = True) -> list[AuditStep]
     query = select(AuditStep).where(belongs(AuditStep, territory)).order_by(AuditStep.position, AuditStep.id)
     found = list(db.session.scalars(query))
     if not found:
-        for position, (code, name) in enumerate(DEFAULT_STEPS):
-            db.session.add(AuditStep(territory_id=territory.id, code=code, name=str(name), position=position))
+        for position, (code, _name) in enumerate(DEFAULT_STEPS):
+            db.session.add(AuditStep(territory_id=territory.id, code=code, name="", position=position))
         db.session.commit()
         found = list(db.session.scalars(query))
     return [step for step in found if include_retired or not step.retired]

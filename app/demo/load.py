@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from app.accounts.models import Consent, User, UserHashtag
 from app.accounts.passwords import hash_password
 from app.actors.models import Actor, Follow, Membership
+from app.audit.demo_rounds import load_demo_round
 from app.demo.data import (
     CITIZENS_PER_TERRITORY,
     DEMO_DOMAIN,
@@ -168,6 +169,7 @@ def _load_territory(spec: TerritorySpec, password_hash: str, rng: random.Random)
     session.add(OpenDataCatalogue(territory_id=territory.id, published=",".join(DEMO_OPEN_DATASETS),
                                   licence="etalab-2.0", contact_email=f"donnees-ouvertes.{spec.slug}@{DEMO_DOMAIN}"))
     session.commit()
+    load_demo_round(territory)  # the commerce audit: La Ciotat's completed round and plan
     return territory
 
 

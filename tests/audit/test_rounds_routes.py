@@ -47,7 +47,7 @@ def test_a_round_is_walked_a_step_per_page_and_completed(admin_client, territory
     response = admin_client.post(f"/audit/rounds/{audit_round.id}/complete", data={"csrf_token": token},
                                  follow_redirects=True)
     assert "cannot be completed yet" in response.get_data(as_text=True)
-    assert steps[1].name in response.get_data(as_text=True)
+    assert steps[1].label in response.get_data(as_text=True)
     for step in steps[1:]:
         admin_client.post(f"/audit/rounds/{audit_round.id}/steps/{step.id}", data=_step_form(token, 3))
     response = admin_client.post(f"/audit/rounds/{audit_round.id}/complete", data={"csrf_token": token})

@@ -27,7 +27,7 @@ def test_a_town_starts_with_the_default_steps_and_edits_them(territory):
     added = services.add_step(territory, "Rest on a bench")
     services.set_retired(steps[3], True)
     active = services.steps(territory, include_retired=False)
-    assert active[0].code == "plan_trip" and active[1].name == "Find us on the web"
+    assert active[0].code == "plan_trip" and active[1].label == "Find us on the web"
     assert added in active and steps[3] not in active
 
 
