@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import abort, flash, make_response, request
+from flask import abort, flash, make_response, request, url_for
 from flask_babel import force_locale, format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -426,7 +426,7 @@ def people_page() -> Response:
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                services.invite(territory, form.email.data or "")
+                services.invite(territory, form.email.data or "", url_for("audit.index", _external=True))
                 flash(_("Invited: this account may now edit the town's audit rounds."), "success")
                 return see_other("audit.people_page")
             except services.InvitationError as error:

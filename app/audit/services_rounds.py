@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
@@ -32,6 +34,7 @@ from app.audit.models_rounds import (
     AuditStep,
 )
 from app.extensions import db
+from app.mail import send_mail
 from app.models_common import utcnow
 from app.territories.models import Territory
 from app.territories.scoping import belongs, get_in, territory_id_of
@@ -369,7 +372,9 @@ class InvitationError(ValueError):
     pass
 
 
-def invite(territory: Territory, email: str) -> AuditInvitation:
+def invite(territory: Territory, email: str, link: str = "") -> AuditInvitation:
+    """Invite the account of this territory with this address, and tell them by e-mail (in
+    their language) with ``link`` to the audit."""
     user = db.session.scalar(select(User).where(belongs(User, territory),
                                                 func.lower(User.email) == email.strip().lower()))
     if user is None:
@@ -381,6 +386,9 @@ def invite(territory: Territory, email: str) -> AuditInvitation:
     invitation = AuditInvitation(territory_id=territory.id, user_id=user.id)
     db.session.add(invitation)
     db.session.commit()
+    with force_locale(user.language or territory.default_language):
+        send_mail(user.email, _("%(territory)s invites you to its commerce audit", territory=territory.name),
+                  render_template("audit/rounds_invitation_mail.txt", territory=territory, link=link))
     return invitation
 
 

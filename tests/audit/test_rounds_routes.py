@@ -65,11 +65,13 @@ def test_state_changes_need_the_csrf_token(admin_client, territory):
     assert admin_client.post(f"/audit/rounds/{audit_round.id}/complete").status_code == 400
 
 
-def test_invited_accounts_edit_rounds_but_not_the_other_admin_pages(client, admin_client, territory):
+def test_invited_accounts_edit_rounds_but_not_the_other_admin_pages(client, admin_client, territory, outbox):
     manager = make_user(territory, email="manager@laciotat.example")
     token = csrf_token(admin_client, "/audit/people")
     assert admin_client.post("/audit/people", data={"csrf_token": token, "email": "manager@laciotat.example"}).status_code == 303
     assert "manager@laciotat.example" not in admin_client.get("/audit/people").get_data(as_text=True)
+    (mail,) = outbox
+    assert mail["To"] == "manager@laciotat.example" and "http://localhost/audit" in mail.get_content()
     audit_round = services.create_round(territory, "Spring", date(2026, 4, 1))
     login_as(client, manager)
     assert client.get(f"/audit/rounds/{audit_round.id}").status_code == 200
