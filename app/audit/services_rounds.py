@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import render_template
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -388,8 +388,14 @@ def invite(territory: Territory, email: str, link: str = "") -> AuditInvitation:
     db.session.commit()
     with force_locale(user.language or territory.default_language):
         send_mail(user.email, _("%(territory)s invites you to its commerce audit", territory=territory.name),
-                  render_template("audit/rounds_invitation_mail.txt", territory=territory, link=link))
+                  _mail_text(territory, link))
     return invitation
+
+
+def _mail_text(territory: Territory, link: str) -> str:
+    """The invitation's text, rendered without the page shell's context (no request needed)."""
+    template = current_app.jinja_env.get_template("audit/rounds_invitation_mail.txt")
+    return template.render(territory=territory, link=link)
 
 
 def revoke(invitation: AuditInvitation) -> None:
