@@ -47,3 +47,11 @@ def score_all(audit_round, level_of=lambda step_index, angle_index: 2, complete:
 
 def completed_round(territory, title="Spring audit", held_on=date(2026, 4, 1), level_of=lambda i, j: 2):
     return score_all(services.create_round(territory, title, held_on), level_of)
+
+
+def opted_in_town(n: int, level: int):
+    """Another town that compares its rounds, with a completed round scored ``level`` everywhere."""
+    town = make_territory(f"town{n}", f"Town {n}", hosts=(f"town{n}.localhost",), **NEGLIGIBLE_NOISE)
+    services.set_compares(town, True)
+    completed_round(town, level_of=lambda i, j: level)
+    return town

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from app.audit import services_rounds as services
 from app.audit.journey import ANGLES
-from tests.audit.conftest import completed_round
+from tests.audit.conftest import completed_round, opted_in_town
 from tests.factories import login_as, make_user
 from tests.support.csrf import csrf_token
 
@@ -140,3 +140,27 @@ def test_the_comparison_is_refused_with_a_reason(admin_client, territory):
     audit_round = completed_round(territory)
     page = admin_client.get(f"/audit/rounds/{audit_round.id}/heat-map").get_data(as_text=True)
     assert "comparison-refused" in page and f"at least {services.COMPARISON_MIN_TOWNS}" in page
+
+
+def test_the_comparison_is_shown_from_the_minimum_without_naming_a_town(admin_client, territory):
+    services.set_compares(territory, True)
+    audit_round = completed_round(territory)
+    towns = [opted_in_town(n, level=3) for n in range(services.COMPARISON_MIN_TOWNS)]
+    page = admin_client.get(f"/audit/rounds/{audit_round.id}/heat-map").get_data(as_text=True)
+    assert "comparison-refused" not in page and "2 / 3.0" in page
+    assert not [town.name for town in towns if town.name in page]
+
+
+def test_admins_rename_reorder_retire_and_add_steps(admin_client, territory):
+    token = csrf_token(admin_client, "/audit/steps")
+    first, second = services.steps(territory)[:2]
+    admin_client.post(f"/audit/steps/{first.id}", data={"csrf_token": token, "change": "rename", "name": "Search the web"})
+    admin_client.post(f"/audit/steps/{second.id}", data={"csrf_token": token, "change": "up"})
+    admin_client.post(f"/audit/steps/{first.id}", data={"csrf_token": token, "change": "retire"})
+    admin_client.post("/audit/steps", data={"csrf_token": token, "name": "Rest on a bench"})
+    assert admin_client.post(f"/audit/steps/{first.id}", data={"change": "restore"}).status_code == 400  # no token
+    steps = services.steps(territory)
+    assert steps[0] == second and steps[1].label == "Search the web" and steps[1].retired
+    assert steps[-1].label == "Rest on a bench"
+    page = admin_client.get("/audit/steps").get_data(as_text=True)
+    assert "Search the web" in page and "Rest on a bench" in page

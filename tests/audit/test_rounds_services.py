@@ -15,7 +15,7 @@ from app.audit import services_rounds as services
 from app.audit.journey import ANGLES, DEFAULT_STEPS
 from app.audit.models_rounds import AuditRound
 from app.territories.scoping import get_in
-from tests.audit.conftest import completed_round
+from tests.audit.conftest import completed_round, opted_in_town
 from tests.factories import NEGLIGIBLE_NOISE, make_actor, make_territory, make_user
 
 
@@ -82,25 +82,18 @@ def test_the_first_round_has_no_change(territory):
     assert heat.previous is None and all(c.delta is None for c in heat.cells.values())
 
 
-def _opted_in_town(n: int, level: int):
-    town = make_territory(f"town{n}", f"Town {n}", hosts=(f"town{n}.localhost",), **NEGLIGIBLE_NOISE)
-    services.set_compares(town, True)
-    completed_round(town, level_of=lambda i, j: level)
-    return town
-
-
 def test_comparison_is_refused_below_the_minimum_and_shown_from_it(territory):
     assert services.comparison(territory) is None  # not opted in
     services.set_compares(territory, True)
     completed_round(territory, level_of=lambda i, j: 4)
     for n in range(services.COMPARISON_MIN_TOWNS - 1):
-        _opted_in_town(n, level=n % 3)
+        opted_in_town(n, level=n % 3)
     not_opted = make_territory("quiet", "Quiet", hosts=("quiet.localhost",), **NEGLIGIBLE_NOISE)
     completed_round(not_opted, level_of=lambda i, j: 0)
     refused = services.comparison(territory)
     assert refused is not None and not refused.shown and refused.medians == {}
     assert refused.towns == services.COMPARISON_MIN_TOWNS - 1  # the town itself and a town not opted in are not counted
-    _opted_in_town(99, level=1)
+    opted_in_town(99, level=1)
     shown = services.comparison(territory)
     assert shown.shown and shown.towns == services.COMPARISON_MIN_TOWNS
     # Towns at 0, 1, 2, 0 and 1: the median is 1 (the town's own 4 is not in it).
