@@ -115,15 +115,15 @@ def test_an_action_from_a_weak_link_and_the_exports(admin_client, territory):
     token = csrf_token(admin_client, f"/audit/rounds/{audit_round.id}/actions/new")
     response = admin_client.post(f"/audit/rounds/{audit_round.id}/actions/new", data={
         "csrf_token": token, "step_id": parking.id, "angle": "people", "title": "Parking wardens brief shops",
-        "owner": "Police municipale", "budget_eur": "2500", "due_on": "2026-09-30", "status": "planned",
+        "owner": "Police municipale, Société d’économie mixte", "budget_eur": "2500", "due_on": "2026-09-30", "status": "planned",
         "indicator": "shops_hours"})
     assert response.status_code == 303
     assert "Parking wardens brief shops" in admin_client.get(f"/audit/rounds/{audit_round.id}/actions").get_data(as_text=True)
 
     pdf = admin_client.get(f"/audit/rounds/{audit_round.id}/export.pdf")
     assert pdf.mimetype == "application/pdf" and "attachment" in pdf.headers["Content-Disposition"]
-    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
-    assert "Parking wardens brief shops" in text and "Police municipale" in text
+    text = " ".join(" ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.data)).pages).split())
+    assert "Parking wardens brief shops" in text and "Société d’économie mixte" in text  # accents: DejaVu is embedded
     assert "Absent" in text or "Absente" in text
     sheet = admin_client.get(f"/audit/rounds/{audit_round.id}/export.xlsx")
     assert "attachment" in sheet.headers["Content-Disposition"]

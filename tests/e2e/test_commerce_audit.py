@@ -117,7 +117,7 @@ def test_town_admin_runs_a_round_on_a_phone_and_downloads_the_plan(browser, live
     finally:
         context.close()
 
-    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf_path.read_bytes())).pages)
+    text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf_path.read_bytes())).pages).split())
     assert all(title in text for title in titles)
     assert len(re.findall(r"(?<!\d)[0-4] [A-ZÉ]", text)) >= 45  # every cell: its level and its word
     book = load_workbook(xlsx_path)
