@@ -5,7 +5,6 @@ looked up in the request's territory: another town's is a 404."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from flask import abort, flash, make_response, request, url_for
@@ -37,7 +36,9 @@ from app.audit.models_rounds import AuditAction, AuditInvitation, AuditRound, Au
 from app.extensions import login_manager
 from app.forms import ConfirmForm
 from app.htmx import render, see_other
+from app.models_common import utcnow
 from app.territories.context import current_territory, get_scoped_or_404
+from app.timezones import local_date
 
 
 def _require_editor() -> Response | None:
@@ -70,7 +71,7 @@ def index() -> Response:
     if refused is not None:
         return refused
     territory = current_territory()
-    return render("audit/rounds_index.html", rounds=services.rounds(territory), form=RoundForm(data={"held_on": date.today()}),
+    return render("audit/rounds_index.html", rounds=services.rounds(territory), form=RoundForm(data={"held_on": local_date(utcnow(), territory)}),
                   compare_form=CompareForm(data={"compare": services.compares(territory)}),
                   minimum=services.COMPARISON_MIN_TOWNS, **_common())
 
@@ -86,7 +87,7 @@ def create_round() -> Response:
         return render("audit/rounds_index.html", rounds=services.rounds(territory), form=form,
                       compare_form=CompareForm(data={"compare": services.compares(territory)}),
                       minimum=services.COMPARISON_MIN_TOWNS, status=422, **_common())
-    audit_round = services.create_round(territory, form.title.data or "", form.held_on.data or date.today())
+    audit_round = services.create_round(territory, form.title.data or "", form.held_on.data or local_date(utcnow(), territory))
     first = services.round_steps(audit_round)
     if not first:
         return see_other("audit.round_page", round_id=audit_round.id)
