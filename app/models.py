@@ -4,6 +4,15 @@ from app.accounts.models import AccountToken, AuthSession, Consent, User, UserHa
 from app.actors.hours_models import HoursException
 from app.actors.models import Actor, ActorHashtag, Follow, Invitation, Membership
 from app.audit.models_inventory import AuditDataSource
+from app.audit.models_rounds import (
+    AuditAction,
+    AuditAttachment,
+    AuditInvitation,
+    AuditRound,
+    AuditScore,
+    AuditSettings,
+    AuditStep,
+)
 from app.audit.models_shops import ShopAnswer
 from app.campaigns.models import Campaign, CampaignRun, Delivery
 from app.delivery.models import InboxItem
@@ -42,7 +51,9 @@ from app.webhooks.models import WebhookEndpoint, WebhookMessage, WebhookPollClos
 from app.welcome.models import WelcomeSent
 
 __all__ = [
-    "AccountToken", "Actor", "ActorHashtag", "AuditDataSource", "AuthSession", "Base", "CalendarFeedToken", "Campaign", "CampaignRun",
+    "AccountToken", "Actor", "ActorHashtag",
+    "AuditAction", "AuditAttachment", "AuditDataSource", "AuditInvitation", "AuditRound", "AuditScore", "AuditSettings",
+    "AuditStep", "AuthSession", "Base", "CalendarFeedToken", "Campaign", "CampaignRun",
     "CountRelease", "EmbedSetting", "HoursException",
     "Consent", "DataExport", "Delivery", "Follow", "InboxItem", "Mute", "NotificationSettings", "PushSubscription",
     "Hashtag", "Invitation", "OpenDataCatalogue", "KioskToken", "LegalText", "LiveCell", "Media", "Membership", "Neighbourhood", "Publication",

@@ -6,5 +6,6 @@ from __future__ import annotations
 
 from app.audit import (
     routes_inventory,  # noqa: F401
+    routes_rounds,  # noqa: F401
     routes_shops,  # noqa: F401  (the merchants' self-assessment)
 )

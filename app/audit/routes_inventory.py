@@ -19,7 +19,7 @@ from app.audit import services_inventory as services
 from app.audit.forms_inventory import DataSourceForm
 from app.audit.journey import DEFAULT_STEPS
 from app.audit.models_inventory import AuditDataSource
-from app.audit.permissions_inventory import may_edit_audit
+from app.audit.permissions import may_edit_audit
 from app.extensions import login_manager
 from app.forms import ConfirmForm
 from app.htmx import render, see_other

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from app.actors.roles import actor_role_required
 from app.audit import bp, services_shops
 from app.audit.forms_shops import OPTION_LABELS, QUESTION_LABELS, ShopAnswerForm
-from app.audit.permissions_shops import may_view_audit
+from app.audit.permissions import may_edit_audit
 from app.extensions import login_manager
 from app.forms import ConfirmForm
 from app.htmx import render, see_other
@@ -57,7 +57,7 @@ def _refused() -> Response | None:
     """The audit's viewers only: anonymous people are sent to log in, anybody else gets 403."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if not may_view_audit(current_user, current_territory()):
+    if not may_edit_audit(current_user, current_territory()):
         abort(403)
     return None
 

@@ -16,6 +16,7 @@ from app.accounts.models import Consent, User, UserHashtag
 from app.accounts.passwords import hash_password
 from app.actors.models import Actor, Follow, Membership
 from app.audit.demo_inventory import load_inventory_demo
+from app.audit.demo_rounds import load_demo_round
 from app.audit.demo_shops import load_demo_shops
 from app.demo.data import (
     CITIZENS_PER_TERRITORY,
@@ -172,6 +173,7 @@ def _load_territory(spec: TerritorySpec, password_hash: str, rng: random.Random)
     session.commit()
     load_demo_shops(territory)  # the commerce audit: shops' declarations and self-assessments
     load_inventory_demo(territory)  # the commerce audit's data inventory (La Ciotat)
+    load_demo_round(territory)  # the commerce audit: La Ciotat's completed round and plan
     return territory
 
 

@@ -49,6 +49,7 @@ STYLESHEETS = (
     "css/legal.css",
     "css/polls.css",
     "css/reports-agents.css",
+    "css/audit-rounds.css",
 )
 SCRIPTS = (
     "vendor/htmx-2.0.11/htmx.min.js",

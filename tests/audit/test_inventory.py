@@ -13,7 +13,7 @@ from flask_babel import force_locale
 
 from app.audit import services_inventory as services
 from app.audit.models_inventory import AuditDataSource
-from app.audit.permissions_inventory import may_edit_audit
+from app.audit.permissions import may_edit_audit
 from app.extensions import db
 from app.models_common import utcnow
 from app.observatory import services as observatory

@@ -7,6 +7,7 @@ A new route with a parameter that this test cannot fill fails it until it is tau
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from http.cookies import SimpleCookie
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask, url_for
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 from werkzeug.routing import Rule
 
 from app.accounts import services as account_services
@@ -21,6 +23,7 @@ from app.accounts.models import Consent
 from app.actors import services as actor_services
 from app.actors.hours_models import HoursException
 from app.actors.models import ACTOR_KINDS, POWERED_KINDS
+from app.audit import services_rounds as audit_services
 from app.audit import services_shops as audit_shops
 from app.audit.models_inventory import AuditDataSource
 from app.delivery.models import InboxItem
@@ -75,6 +78,19 @@ def _export_of(user: Any) -> int | None:
     export, _created = privacy_exports.request_export(user)
     privacy_exports.build_export(export.id)
     return export.id
+
+
+def _audit_world(territory: Territory) -> tuple[Any, ...]:
+    """A commerce audit round of ``territory`` with a step, an attachment, an action, and an
+    invited account."""
+    audit_round = audit_services.create_round(territory, f"Audit round {territory.slug}", date(2026, 4, 1))
+    step = audit_services.round_steps(audit_round)[0]
+    attachment = audit_services.add_attachment(audit_round, step, FileStorage(io.BytesIO(b"%PDF-1.4 x"), "a.pdf"))
+    action = audit_services.add_action(audit_round, audit_services.ActionFields(
+        step.id, "people", f"Audit action {territory.slug}"))
+    make_user(territory, f"manager@{territory.slug}.test")
+    invitation = audit_services.invite(territory, f"manager@{territory.slug}.test")
+    return audit_round, step, attachment, action, invitation
 
 
 def _world(app: Flask) -> dict[str, dict[str, Any]]:
@@ -144,11 +160,13 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                                          ends_on=date(2099, 12, 25), closed=True, hours_json="[]", label=f"Holiday {slug}")
         db.session.add(hours_exception)
         db.session.commit()
+        audit_round, audit_step, audit_attachment, audit_action, audit_invitation = _audit_world(territory)
         worlds[slug] = {
             "admin": admin,
             "actor": actor,
             "secrets": (f"Shop {slug}", f"admin@{slug}.test", f"Offer {slug}", f"Campaign {slug}", f"Message {slug}",
-                        f"Report {slug}", f"Category {slug}", f"Answer {slug}", f"Merchant {slug}"),
+                        f"Report {slug}", f"Category {slug}", f"Answer {slug}", f"Merchant {slug}",
+                        f"Audit round {slug}", f"Audit action {slug}"),
             "ids": {
                 "publication_id": publication.id,
                 "actor_id": actor.id,
@@ -176,6 +194,11 @@ def _world(app: Flask) -> dict[str, dict[str, Any]]:
                 "subscription_id": feed.id,
                 "exception_id": hours_exception.id,
                 "source_id": data_source.id,
+                "round_id": audit_round.id,
+                "step_id": audit_step.id,
+                "attachment_id": audit_attachment.id,
+                "action_id": audit_action.id,
+                "invitation_id": audit_invitation.id,
                 **({"export_id": export_id} if export_id is not None else {}),
             },
             # Tokens name objects too: each token route gets the token of its own kind.
@@ -244,7 +267,8 @@ def test_every_object_route_is_404_through_another_territory(app, method, htmx):
         assert values is not None
         with app.test_request_context(base_url=HOST_A):
             url = url_for(rule.endpoint, **values, **{p: 192 for p in rule.arguments & {"size"}},
-                          **{p: "json" for p in rule.arguments & {"fmt"}})
+                          **{p: "json" for p in rule.arguments & {"fmt"}},
+                          **{p: "pdf" for p in rule.arguments & {"extension"}})
         refused = REFUSAL.get(rule.endpoint, 404)
         if method == "GET":
             response = client_a.get(url, base_url=HOST_A, headers=headers)

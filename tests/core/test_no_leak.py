@@ -26,10 +26,12 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import pypdf
 import pytest
 from flask import Flask, g, template_rendered
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 
 from app import geo
 from app import sms as sms_module
@@ -38,7 +40,10 @@ from app.accounts.models import Consent, User, UserHashtag
 from app.actors import hours
 from app.actors import services as actor_services
 from app.actors.models import Actor, Follow
+from app.audit import services_rounds as audit_services
 from app.audit import services_shops as audit_shops
+from app.audit.exports_rounds import XLSX_TYPE
+from app.audit.journey import ANGLES
 from app.audit.models_inventory import AuditDataSource
 from app.campaigns.models import Campaign, Delivery
 from app.delivery import runs as delivery_runs
@@ -309,6 +314,19 @@ def _seed(app: Flask, push_service: PushService) -> Town:
                                   steps_text="park,get_there")
     db.session.add(data_source)
     db.session.commit()
+    # A commerce audit round, completed, with an attachment, an action following the footfall
+    # (a release) and a citizen invited to take part: the pages and exports name nobody.
+    audit_round = audit_services.create_round(territory, "Audit 2026", date(2026, 4, 1))
+    audit_steps = audit_services.round_steps(audit_round)
+    for step in audit_steps:
+        audit_services.save_step(audit_round, step, {code: audit_services.Assessment(1, "Vu", "")
+                                                     for code, _name, _hint in ANGLES})
+    audit_services.complete(audit_round)
+    audit_attachment = audit_services.add_attachment(audit_round, audit_steps[0],
+                                                     FileStorage(io.BytesIO(b"%PDF-1.4 x"), "a.pdf"))
+    audit_action = audit_services.add_action(audit_round, audit_services.ActionFields(
+        audit_steps[0].id, "people", "Bring shoppers back", indicator="footfall"))
+    audit_invitation = audit_services.invite(territory, citizens[3].email)
 
     exports = _exports_of(owner, admin)
     reader = citizens[1]  # an e-mail reader (channel by i % 3)
@@ -342,7 +360,7 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "table_id": list(OBSERVATORY_TABLES),
         "fmt": ["json", "xml"],
         "dataset_id": list(DATASET_IDS),
-        "extension": ["csv", "json", "geojson"],
+        "extension": ["csv", "json", "geojson", "pdf", "xlsx"],
         "service_code": ["pothole"],
         "service_request_id": [r.id for r in citizen_reports] + [posted.id],
         "open311_key_id": [open311_key.id],
@@ -353,6 +371,11 @@ def _seed(app: Flask, push_service: PushService) -> Town:
         "exception_id": [hours.add_exception(actor, date(2099, 12, 25), date(2099, 12, 25), "Noël").id],
         "path": ["no-such-list"],
         "source_id": [data_source.id],
+        "round_id": [audit_round.id],
+        "step_id": [audit_steps[0].id],
+        "attachment_id": [audit_attachment.id],
+        "action_id": [audit_action.id],
+        "invitation_id": [audit_invitation.id],
     }
     endpoint_fills: dict[tuple[str, str], list[Any]] = {
         ("kiosks.kiosk", "token"): [kiosk_token],
@@ -451,7 +474,9 @@ def _texts(response: Any) -> Iterator[str]:
     """What a response shows: its headers, its body; a ZIP's members one by one."""
     yield "\n".join(f"{k}: {v}" for k, v in response.headers.items())
     data = response.get_data()
-    if response.mimetype in ("application/zip", "application/x-zip-compressed"):
+    if response.mimetype == "application/pdf" and data.startswith(b"%PDF-") and len(data) > 200:
+        yield "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+    elif response.mimetype in ("application/zip", "application/x-zip-compressed", XLSX_TYPE):
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for name in archive.namelist():
                 yield name
