@@ -14,22 +14,20 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
 import random
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from sqlalchemy import insert, text  # noqa: E402
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from bench.common import log, p95, pg_database  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = "bench_open_api"
@@ -38,30 +36,6 @@ NEWS = 1_000
 ACTORS = 300
 HASHTAGS = 20
 GOALS = {"api_list_p95_ms": "<= 100"}
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
-
-
-@contextmanager
-def pg_database() -> Iterator[str]:
-    """A database for the run, dropped afterwards whatever happens."""
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_DATABASE
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
-        admin.dispose()
 
 
 def plant(app: Any, events: int) -> datetime:
@@ -154,7 +128,7 @@ def main() -> None:
     from app import create_app
     from app.extensions import db
 
-    with pg_database() as url, tempfile.TemporaryDirectory(prefix="bench-open-api-") as tmp:
+    with pg_database(PG_DATABASE, PG_ADMIN_URL) as url, tempfile.TemporaryDirectory(prefix="bench-open-api-") as tmp:
         app = create_app({"SQLALCHEMY_URL": url, "SECRET_KEY": "bench", "INSTANCE_DIR": tmp,
                           "MAIL_BACKEND": "memory", "RATELIMIT_ENABLED": False})
         try:

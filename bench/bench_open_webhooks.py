@@ -19,20 +19,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import log, p95, pg_database  # noqa: E402
 
 WORKDIR = Path(tempfile.mkdtemp(prefix="bench-open-webhooks-"))
 os.environ.setdefault("INSTANCE_DIR", str(WORKDIR / "instance"))  # before app.queue makes its Huey
@@ -40,34 +38,10 @@ os.environ["HUEY_IMMEDIATE"] = "0"
 os.environ.pop("REDIS_URL", None)
 os.environ["RATELIMIT_ENABLED"] = "0"
 
-from sqlalchemy import create_engine, text  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = "bench_open_webhooks"
 SECRET_KEY = "bench-secret-key-not-for-production"
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
-
-
-@contextmanager
-def pg_database() -> Iterator[str]:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_DATABASE
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
-        admin.dispose()
 
 
 class Receiver:
@@ -124,7 +98,7 @@ def bench(events: int) -> float:
     from app.webhooks.signing import new_secret
 
     receiver = Receiver()
-    with pg_database() as url:
+    with pg_database(PG_DATABASE, PG_ADMIN_URL) as url:
         app = create_app({"SQLALCHEMY_URL": url, "SECRET_KEY": SECRET_KEY})
         with app.app_context():
             Base.metadata.create_all(db.engine)
