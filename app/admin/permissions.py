@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, g
+from flask import abort
 from flask_login import current_user
 
+from app.accounts.permissions import is_town_admin
 from app.extensions import login_manager
 
 
 def is_territory_admin(user: object) -> bool:
-    territory = getattr(g, "territory", None)
-    return bool(
-        territory is not None
-        and getattr(user, "is_authenticated", False)
-        and getattr(user, "is_admin", False)
-        and getattr(user, "territory_id", None) == territory.id
-    )
+    return is_town_admin(user)
 
 
 def require_territory_admin() -> object | None:

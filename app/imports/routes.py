@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from app.accounts.permissions import town_admin_required
 from app.actors.models import Actor
 from app.actors.roles import acting_actor, actor_role_required
 from app.extensions import db, limiter, person_key
@@ -17,7 +18,7 @@ from app.htmx import fragment_or_see_other, render, see_other
 from app.imports import bp, services
 from app.imports.forms import DeleteForm, SubscriptionForm, TownSubscriptionForm
 from app.imports.models import FeedSubscription
-from app.imports.permissions import managed_subscription_or_404, town_admin_required
+from app.imports.permissions import managed_subscription_or_404
 from app.security import safe_next
 from app.territories.context import current_territory, scoped
 

@@ -1,7 +1,7 @@
 """Who may do what on the town's side of street reports.
 
-- The categories are the town admin's: an administrator of THIS territory (the same rule as
-  app.admin.permissions, which sits above this domain and so is not imported).
+- The categories are the town admin's: an administrator of THIS territory
+  (app.accounts.permissions.town_admin_required, the rule every town-admin page asks).
 - A report is its service's: a member acting as the town service that handles its category
   (``g.actor``, set by app.actors.roles.actor_role_required). Any other report, another
   service's or another town's, is not found."""
@@ -9,15 +9,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, g
-from flask_login import current_user
 from sqlalchemy import select
 
 from app.actors.models import Actor
-from app.extensions import db, login_manager
+from app.extensions import db
 from app.media.models import Media
 from app.media.services import MediaUse
 from app.reports.models import Report, ReportPhoto
@@ -26,30 +24,6 @@ from app.reports.services_agents import handles_reports
 from app.territories.context import current_territory, get_scoped_or_404
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def is_town_admin(user: Any) -> bool:
-    territory = getattr(g, "territory", None)
-    return bool(
-        territory is not None
-        and getattr(user, "is_authenticated", False)
-        and getattr(user, "is_admin", False)
-        and getattr(user, "territory_id", None) == territory.id
-    )
-
-
-def town_admin_required(view: F) -> F:
-    """Decorator: anonymous people are sent to log in, anyone not an admin here gets 403."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not is_town_admin(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
 
 
 def service_or_404() -> Actor:

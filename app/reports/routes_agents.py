@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.accounts.permissions import town_admin_required
 from app.actors.roles import actor_role_required
 from app.extensions import db
 from app.geo import PlaceError, parse_point
@@ -29,11 +30,7 @@ from app.reports.forms_agents import (
     StatusForm,
 )
 from app.reports.models import STATUSES, Report, ReportCategory
-from app.reports.permissions_agents import (
-    service_or_404,
-    service_report_or_404,
-    town_admin_required,
-)
+from app.reports.permissions_agents import service_or_404, service_report_or_404
 from app.territories.context import current_territory, get_scoped_or_404, scoped
 from app.territories.models import Neighbourhood
 from app.territories.services import in_territory
