@@ -7,6 +7,7 @@ through ``app_context()`` so they use the same configuration as the web process.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,3 +52,21 @@ def app_context() -> Iterator[Flask]:
         _worker_app = _app_factory[0]()
     with _worker_app.app_context():
         yield _worker_app
+
+
+def on_consumer_start(name: str, work: Callable[[], object]) -> Callable[[], None]:
+    """Run ``work`` when a consumer (re)starts — once per process, though Huey calls its startup
+    hooks once per worker thread: to requeue at once what a killed worker left."""
+    started = threading.Lock()
+    done = False
+
+    @huey.on_startup(name=name)  # Huey keeps its startup hooks by name: each its own
+    def _once() -> None:
+        nonlocal done
+        with started:
+            if done:
+                return
+            done = True
+        work()
+
+    return _once

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import math
-import threading
 from typing import Any
 
 from huey import crontab
@@ -23,7 +22,7 @@ from app.delivery import digest
 from app.delivery.drain import drain, replan_quiet_hours, runs_with_due_work
 from app.delivery.links import setting
 from app.notifications.services import quiet_hours_changed
-from app.queue import app_context, huey
+from app.queue import app_context, huey, on_consumer_start
 
 
 @huey.task(retries=2, retry_delay=5)
@@ -66,16 +65,6 @@ def send_digests() -> int:
         return digest.send_digests()
 
 
-_started = threading.Lock()
-_resumed = False
-
-
-@huey.on_startup()
-def _resume_after_restart() -> None:
-    """A consumer (re)started: resume the runs a killed worker left, once per process."""
-    global _resumed
-    with _started:
-        if _resumed:
-            return
-        _resumed = True
-    requeue_due()  # enqueued, not run here: the workers pick it up
+# A consumer (re)started: resume the runs a killed worker left (enqueued, not run here: the
+# workers pick it up).
+on_consumer_start("requeue_due", requeue_due)

@@ -9,11 +9,9 @@
 
 from __future__ import annotations
 
-import threading
-
 from huey import crontab
 
-from app.queue import app_context, huey
+from app.queue import app_context, huey, on_consumer_start
 from app.webhooks import sender, services
 from app.webhooks.events import use_waker
 
@@ -56,15 +54,5 @@ def prune_webhook_log() -> int:
         return sender.prune()
 
 
-_started = threading.Lock()
-_resumed = False
-
-
-@huey.on_startup()
-def _resume_after_restart() -> None:
-    global _resumed
-    with _started:
-        if _resumed:
-            return
-        _resumed = True
-    requeue_webhooks()
+# A consumer (re)started: send again what a killed worker left.
+on_consumer_start("requeue_webhooks", requeue_webhooks)
