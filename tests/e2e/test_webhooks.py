@@ -18,6 +18,17 @@ ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
 
 
 @pytest.fixture
+def context(browser, live_server):  # type: ignore[no-untyped-def]
+    """A phone in English: the test reads the admin's pages as an English reader does."""
+    context = browser.new_context(viewport=MOBILE_VIEWPORT, locale="en-GB")
+    context.set_default_timeout(10_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
 def town_tool(live_server) -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
     received: list[tuple[dict[str, str], bytes]] = []
 

@@ -422,7 +422,9 @@ def assert_answer(response: Any, where: str) -> None:
         content_type = response.content_type or ""
         if "json" in content_type:
             payload = response.get_json()
-            assert isinstance(payload, dict) and (payload.get("error") or payload.get("message")), where
+            # An error's message: ours, or an RFC 9457 problem's detail (the read API).
+            assert isinstance(payload, dict) and (payload.get("error") or payload.get("message")
+                                                  or payload.get("detail")), where
         elif "html" in content_type:
             assert any(marker in body for marker in ERROR_MARKERS), f"{where}: {status} without a message"
         else:

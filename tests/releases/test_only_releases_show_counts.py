@@ -35,8 +35,8 @@ RELEASED_EXPRESSIONS = {
     "overview.citizens", "overview.followers",  # admin/index
 }
 # Printed expressions that name those words but are no count of people (form fields, the
-# person's own records in the privacy centre).
-NOT_COUNTS = re.compile(r"^(field\(form\.|form\.present_zone|_\(|ngettext\(\"%\(num\)d deliver)")
+# person's own records in the privacy centre, a shop's note on its delivery service).
+NOT_COUNTS = re.compile(r"^((field|radios|checkboxes)\(form\.|form\.present_zone|_\(|ngettext\(\"%\(num\)d deliver|actor\.delivery_note)")
 
 
 def _printed_expressions() -> dict[str, set[str]]:
