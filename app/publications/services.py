@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from app import changes, geo
 from app.actors.models import Actor
@@ -331,7 +331,8 @@ def recent_publications(actor: Actor, limit: int = 10) -> list[Publication]:
     stamp = changes.version("feed", engine)  # before reading: see app.changes
     key = (actor.id, limit, str(engine.url))
     known = _recent_ids.get(key)
-    options = (selectinload(Publication.hashtags), joinedload(Publication.actor))
+    # Their actor is the one of the page, already loaded (its hashtags too).
+    options = (selectinload(Publication.hashtags),)
     if known is not None and known[0] == stamp:
         found = {
             publication.id: publication
