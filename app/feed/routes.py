@@ -10,12 +10,15 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from app.feed import bp, services
-from app.feed.cards import cards_for, render_cards
+from app.feed.cards import cards_for, render_card, render_cards
 from app.htmx import render
 from app.models_common import utcnow
 from app.territories.context import current_territory
 from app.territories.services import active_hashtags, find_hashtag
 from app.timezones import local_date, zone
+
+# The one card, from the card cache, for lists rendered by lower domains (an actor's page).
+bp.add_app_template_global(render_card, "publication_card")
 
 
 def _page_arg() -> int:
@@ -78,14 +81,15 @@ def everything() -> Any:
     kind = request.args.get("kind") or None
     if kind not in services.FEED_KINDS:
         kind = None
-    feed = services.everything(
+    ids, has_more = services.everything_ids(
         territory.id, kind=kind, page=page, page_size=current_app.config["FEED_PAGE_SIZE"]
     )
-    next_url = url_for("feed.everything", kind=kind, page=page + 1) if feed.has_more else None
+    next_url = url_for("feed.everything", kind=kind, page=page + 1) if has_more else None
     return render(
         "feed/everything.html",
         "feed/_items.html",
-        cards=_cards(feed, page),
+        # Most cards come from the per-process card cache, without loading their publication.
+        cards=cards_for(territory.id, ids, "h2", eager_first=page == 1),
         kind=kind,
         kinds=services.FEED_KINDS,
         next_url=next_url,

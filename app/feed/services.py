@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import defaultload, selectinload
 
+from app import changes
 from app.accounts.models import UserHashtag
 from app.actors.models import Actor, Follow
 from app.extensions import db
@@ -420,6 +421,59 @@ def everything(
     if kind in FEED_KINDS:
         query = query.where(Publication.kind == kind)
     return _page_of(query, page, page_size)
+
+
+# "Everything"'s pages are the same for everyone: kept per process as publication ids, with the
+# feed data's version (app.changes: any write to a publication or an actor, in any process of the
+# instance) and the span of time they hold for (until the next scheduled publication comes out).
+# key -> (version, read at, valid until or None, ids, has more)
+_everything_pages: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_MAX_EVERYTHING_PAGES = 2_000
+
+
+def everything_ids(
+    territory_id: int,
+    kind: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    now: datetime | None = None,
+) -> tuple[list[int], bool]:
+    """The ids of ``everything``'s page, and whether there is a next page."""
+    now = now or utcnow()
+    engine = db.engine
+    stamp = changes.version("feed", engine)  # before reading: see app.changes
+    kind = kind if kind in FEED_KINDS else None
+    key = (territory_id, kind, page, page_size, str(engine.url))
+    known = _everything_pages.get(key)
+    if (
+        known is not None
+        and known[0] == stamp
+        and known[1] <= now
+        and (known[2] is None or now < known[2])
+    ):
+        return known[3], known[4]
+    query = (
+        select(Publication.id)
+        .join(Actor, Actor.id == Publication.actor_id)
+        .where(*visible_criteria(territory_id, now))
+        .order_by(Publication.published_at.desc(), Publication.id.desc())
+    )
+    if kind is not None:
+        query = query.where(Publication.kind == kind)
+    ids = list(db.session.scalars(query.offset((page - 1) * page_size).limit(page_size + 1)))
+    # The list changes with time alone when a scheduled publication comes out.
+    next_out = db.session.scalar(
+        select(func.min(Publication.published_at)).where(
+            Publication.territory_id == territory_id,
+            Publication.status == "published",
+            Publication.published_at > now,
+        )
+    )
+    if len(_everything_pages) >= _MAX_EVERYTHING_PAGES:
+        _everything_pages.clear()
+    found = (ids[:page_size], len(ids) > page_size)
+    _everything_pages[key] = (stamp, now, next_out, *found)
+    return found
 
 
 def _page_of(id_query: Select[Any], page: int, page_size: int) -> FeedPage:

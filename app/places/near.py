@@ -12,7 +12,7 @@ from shapely.geometry import Point
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 
-from app import geo
+from app import changes, geo
 from app.actors import hours
 from app.actors.models import Actor, ActorHashtag
 from app.extensions import db
@@ -100,43 +100,46 @@ def _int(value: Any) -> int:
 UPCOMING_WINDOW = timedelta(hours=6)
 
 
-def happening_publications(territory: Territory, now: datetime, hashtag: Hashtag | None = None,
-                           limit: int = 500) -> list[Publication]:
-    """Visible offers valid now and events of today or of the next hours (not over), with a place
-    (their own or their actor's). Late in the evening, what starts after midnight is still "on"."""
+def _day_end(now: datetime, territory: Territory) -> datetime:
     _start, day_end = local_day_bounds(now, territory)
-    day_end = max(day_end, now + UPCOMING_WINDOW)
+    return max(day_end, now + UPCOMING_WINDOW)
+
+
+def _happening(query: Any, territory: Territory, now: datetime, hashtag: Hashtag | None,
+               limit: int, until: datetime | None = None) -> Any:
+    """``query`` (of publications joined to their actor) narrowed to what is happening at
+    ``now``; with ``until``, to what happens at some moment from ``now`` to ``until``."""
+    start, end = now, until or now
+    day_end = _day_end(end, territory)
     query = (
-        select(Publication)
+        query
         .join(Actor, Actor.id == Publication.actor_id)
         .where(
-            *visible_criteria(territory.id, now),
+            *visible_criteria(territory.id, end),
             or_(Publication.lat.is_not(None), Actor.lat.is_not(None)),
             or_(
                 and_(
                     Publication.kind == "offer",
-                    or_(Publication.valid_from.is_(None), Publication.valid_from <= now),
-                    or_(Publication.valid_until.is_(None), Publication.valid_until >= now),
+                    or_(Publication.valid_from.is_(None), Publication.valid_from <= end),
+                    or_(Publication.valid_until.is_(None), Publication.valid_until >= start),
                 ),
                 and_(  # a place poll: open now, tied to a zone (near_items keeps it only in its zone)
                     Publication.kind == "poll",
-                    or_(Publication.valid_from.is_(None), Publication.valid_from <= now),
-                    or_(Publication.valid_until.is_(None), Publication.valid_until > now),
+                    or_(Publication.valid_from.is_(None), Publication.valid_from <= end),
+                    or_(Publication.valid_until.is_(None), Publication.valid_until > start),
                     or_(Publication.radius_m.is_not(None), Publication.zone_geojson.is_not(None)),
                 ),
                 and_(
                     Publication.kind == "event",
                     Publication.starts_at < day_end,
                     or_(
-                        Publication.ends_at >= now,
+                        Publication.ends_at >= start,
                         and_(Publication.ends_at.is_(None),
-                             Publication.starts_at >= now - EVENT_DEFAULT_DURATION),
+                             Publication.starts_at >= start - EVENT_DEFAULT_DURATION),
                     ),
                 ),
             ),
         )
-        # The near list and the map show neither hashtags: not loaded (a third of the page's cost).
-        .options(lazyload(Publication.hashtags), joinedload(Publication.actor).lazyload(Actor.hashtags))
         .order_by(Publication.id.desc())
         .limit(limit)
     )
@@ -145,7 +148,94 @@ def happening_publications(territory: Territory, now: datetime, hashtag: Hashtag
             exists().where(PublicationHashtag.publication_id == Publication.id,
                            PublicationHashtag.hashtag_id == hashtag.id)
         )
+    return query
+
+
+# The near list and the map show neither hashtags: not loaded (a third of the page's cost).
+_FULL = (lazyload(Publication.hashtags), joinedload(Publication.actor).lazyload(Actor.hashtags))
+
+
+def happening_publications(territory: Territory, now: datetime, hashtag: Hashtag | None = None,
+                           limit: int = 500) -> list[Publication]:
+    """Visible offers valid now and events of today or of the next hours (not over), with a place
+    (their own or their actor's). Late in the evening, what starts after midnight is still "on"."""
+    query = _happening(select(Publication), territory, now, hashtag, limit).options(*_FULL)
     return list(db.session.scalars(query).unique())
+
+
+@dataclass(frozen=True)
+class _Spot:
+    """What near_items needs of a happening publication to place and rank it (one narrow row)."""
+    id: int
+    kind: str
+    title: str
+    lat: float | None  # the publication's own place
+    lon: float | None
+    radius_m: Any
+    zone_geojson: Any
+    actor_lat: float
+    actor_lon: float
+    click_and_collect: bool
+    delivers: bool
+    published_at: datetime | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+    def happening_at(self, now: datetime, day_end: datetime) -> bool:
+        """The time conditions of ``_happening`` at ``now``, in Python."""
+        if self.published_at is None or self.published_at > now:
+            return False
+        if self.kind in ("offer", "poll"):
+            if self.valid_from is not None and self.valid_from > now:
+                return False
+            if self.kind == "offer":
+                return self.valid_until is None or self.valid_until >= now
+            return self.valid_until is None or self.valid_until > now
+        if self.kind == "event":
+            if self.starts_at is None or self.starts_at >= day_end:
+                return False
+            if self.ends_at is not None:
+                return self.ends_at >= now
+            return self.starts_at >= now - EVENT_DEFAULT_DURATION
+        return False
+
+
+# What is happening is the same for everyone: kept per process, per territory and hashtag, as
+# the rows happening at some moment of a short span (SPOTS_SECONDS), each checked at the
+# request's time in Python; read again when the span is over or the feed data changed in any
+# process of the instance (app.changes: a publication or an actor written).
+SPOTS_SECONDS = 60
+_spots: dict[tuple[Any, ...], tuple[Any, datetime, datetime, list[_Spot]]] = {}
+_MAX_SPOT_LISTS = 1_000
+_SPOT_COLUMNS = (
+    Publication.id, Publication.kind, Publication.title, Publication.lat, Publication.lon,
+    Publication.radius_m, Publication.zone_geojson, Actor.lat, Actor.lon,
+    Actor.click_and_collect, Actor.delivers, Publication.published_at, Publication.valid_from,
+    Publication.valid_until, Publication.starts_at, Publication.ends_at,
+)
+
+
+def _happening_spots(territory: Territory, now: datetime, hashtag: Hashtag | None,
+                     limit: int = 500) -> list[_Spot]:
+    """``happening_publications``, as narrow rows: only those near_items keeps are then loaded."""
+    engine = db.engine
+    stamp = changes.version("feed", engine)  # before reading: see app.changes
+    key = (territory.id, hashtag.id if hashtag is not None else None, limit, str(engine.url))
+    known = _spots.get(key)
+    if known is None or known[0] != stamp or not known[1] <= now <= known[2]:
+        until = now + timedelta(seconds=SPOTS_SECONDS)
+        query = _happening(select(*_SPOT_COLUMNS), territory, now, hashtag, limit, until=until)
+        rows = [_Spot(*row) for row in db.session.execute(query)]
+        if len(rows) >= limit:  # the span's newest may leave out some of the moment's: exact
+            exact = _happening(select(*_SPOT_COLUMNS), territory, now, hashtag, limit)
+            return [_Spot(*row) for row in db.session.execute(exact)]
+        if len(_spots) >= _MAX_SPOT_LISTS:
+            _spots.clear()
+        known = _spots[key] = (stamp, now, until, rows)
+    day_end = _day_end(now, territory)
+    return [spot for spot in known[3] if spot.happening_at(now, day_end)]
 
 
 def open_places(territory: Territory, now: datetime, hashtag: Hashtag | None = None) -> list[Actor]:
@@ -182,23 +272,39 @@ def near_items(territory: Territory, origin: Origin, now: datetime | None = None
     for actor in open_places(territory, now, hashtag):
         items.append(NearItem("place", actor.name, actor.lat, actor.lon,
                               geo.distance_m(origin.lat, origin.lon, actor.lat, actor.lon), actor))
-    for publication in happening_publications(territory, now, hashtag):
-        lat = publication.lat if publication.lat is not None else publication.actor.lat
-        lon = publication.lon if publication.lon is not None else publication.actor.lon
-        zone = publication_zone(publication)
-        in_zone = bool(zone is not None and zone.covers(Point(origin.lon, origin.lat)))
-        if publication.kind == "poll" and not in_zone and not (
-            home is not None and zone is not None and zone.covers(Point(home[1], home[0]))
-        ):
-            continue  # a place poll is for the people who are there, or live there
-        items.append(NearItem(
-            publication.kind, publication.title, lat, lon,
-            geo.distance_m(origin.lat, origin.lon, lat, lon), publication.actor, publication,
-            in_zone=in_zone,
-        ))
     flag = SERVICES.get(service or "")
     if flag is not None:
         items = [item for item in items if getattr(item.actor, flag)]
+    # Publications are ranked from narrow rows; only those shown are then loaded whole.
+    spots: list[tuple[float, str, str, _Spot, bool, float, float]] = []
+    for spot in _happening_spots(territory, now, hashtag):
+        if flag is not None and not getattr(spot, flag):
+            continue
+        lat = spot.lat if spot.lat is not None else spot.actor_lat
+        lon = spot.lon if spot.lon is not None else spot.actor_lon
+        zone = publication_zone(spot)  # type: ignore[arg-type]
+        in_zone = bool(zone is not None and zone.covers(Point(origin.lon, origin.lat)))
+        if spot.kind == "poll" and not in_zone and not (
+            home is not None and zone is not None and zone.covers(Point(home[1], home[0]))
+        ):
+            continue  # a place poll is for the people who are there, or live there
+        spots.append((geo.distance_m(origin.lat, origin.lon, lat, lon), spot.kind, spot.title, spot,
+                      in_zone, lat, lon))
+    spots.sort(key=lambda s: (s[0], s[1], s[2]))
+    # No more than ``limit`` of them can be shown.
+    spots = spots[:limit]
+    loaded = {
+        publication.id: publication
+        for publication in db.session.scalars(
+            select(Publication).where(Publication.id.in_([s[3].id for s in spots])).options(*_FULL)
+        ).unique()
+    } if spots else {}
+    for distance, kind, title, spot, in_zone, lat, lon in spots:
+        publication = loaded.get(spot.id)
+        if publication is None:  # deleted meanwhile
+            continue
+        items.append(NearItem(kind, title, lat, lon, distance, publication.actor, publication,
+                              in_zone=in_zone))
     items.sort(key=lambda item: (item.distance_m, item.kind, item.title))
     return items[:limit]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import abort, flash, g, request, url_for
-from flask_babel import format_date, format_datetime, format_time
+from flask import abort, current_app, flash, g, request, url_for
+from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -245,9 +245,30 @@ def _form_page(form: PublicationForm, kind: str, publication: Publication | None
 
 # --- template helpers shared with the feed and actor pages --------------------------------
 
+# Date lines, per process: a line depends only on the dates below, the language and the time
+# zone (never on the time of the request), and formatting them (Babel) was a large part of the
+# lists that show many (Near me).
+_date_lines: dict[tuple[Any, ...], str] = {}
+_MAX_DATE_LINES = 20_000
+
+
 @bp.app_template_global()
 def publication_date_line(publication: Publication) -> str:
     """One line saying when: an event's dates, an offer's end of validity, news's date."""
+    key = (
+        publication.kind, publication.starts_at, publication.ends_at, publication.valid_until,
+        publication.published_at, publication.created_at, str(get_locale()), str(get_timezone()),
+        id(current_app._get_current_object()),  # type: ignore[attr-defined]
+    )
+    line = _date_lines.get(key)
+    if line is None:
+        if len(_date_lines) >= _MAX_DATE_LINES:
+            _date_lines.clear()
+        line = _date_lines[key] = _date_line(publication)
+    return line
+
+
+def _date_line(publication: Publication) -> str:
     if publication.kind in ("event", "poll") and publication.starts_at:
         start, end = publication.starts_at, publication.ends_at
         if end is None:

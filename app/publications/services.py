@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
-from app import geo
+from app import changes, geo
 from app.actors.models import Actor
 from app.actors.sections import dashboard_part, page_part
 from app.extensions import db
@@ -315,9 +316,32 @@ def publication_zone(publication: Publication) -> Any | None:
 # --- on the actor's pages -------------------------------------------------------------------
 
 
+# Which publications an actor's page lists, per process: (actor id, limit, engine) -> (the feed
+# data's version when read, their ids). Finding them sorts all the actor's publications (an active
+# shop has thousands); loading ten by their ids is cheap. Any write to a publication or an actor,
+# in any process of the instance, changes the version (app.changes), and the list is read again.
+_recent_ids: dict[tuple[int, int, str], tuple[tuple[Any, ...], list[int]]] = {}
+_MAX_RECENT_LISTS = 5_000
+
+
 def recent_publications(actor: Actor, limit: int = 10) -> list[Publication]:
-    """The actor's newest published publications that the town has not hidden."""
-    return list(
+    """The actor's newest published publications that the town has not hidden (with their
+    hashtags and actor, which their cards show)."""
+    engine = db.engine
+    stamp = changes.version("feed", engine)  # before reading: see app.changes
+    key = (actor.id, limit, str(engine.url))
+    known = _recent_ids.get(key)
+    # Their actor is the one of the page, already loaded (its hashtags too).
+    options = (selectinload(Publication.hashtags),)
+    if known is not None and known[0] == stamp:
+        found = {
+            publication.id: publication
+            for publication in db.session.scalars(
+                select(Publication).where(Publication.id.in_(known[1])).options(*options)
+            ).unique()
+        }
+        return [found[i] for i in known[1] if i in found]
+    publications = list(
         db.session.scalars(
             select(Publication)
             .where(
@@ -328,8 +352,13 @@ def recent_publications(actor: Actor, limit: int = 10) -> list[Publication]:
             )
             .order_by(Publication.published_at.desc(), Publication.id.desc())
             .limit(limit)
-        )
+            .options(*options)
+        ).unique()
     )
+    if len(_recent_ids) >= _MAX_RECENT_LISTS:
+        _recent_ids.clear()
+    _recent_ids[key] = (stamp, [publication.id for publication in publications])
+    return publications
 
 
 def publication_counts(actor: Actor) -> dict[str, int]:
