@@ -150,7 +150,7 @@ bench-open: install translations
 # (a database bench_load, created and dropped by the run), Redis db 7 (flushed before and after),
 # gunicorn with 2 workers and the delivery workers; rate limits off for the run.
 bench-load: install translations
-	$(PY) bench/bench_load.py
+	$(PY) bench/bench_load.py --users 200,1000
 
 ## make lint: ruff, and the import contracts of .importlinter (every arrow points down, no loop).
 lint: install
