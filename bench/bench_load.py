@@ -1,6 +1,8 @@
-"""The load benchmark: 200 citizens browsing while a 20,000-recipient campaign sends.
+"""The load benchmark: 200, then 1,000 citizens browsing while a 20,000-recipient campaign sends.
 
-Prints exactly:
+Each phase (``--users 200,1000``: one after the other on the same territory and server; `make
+bench-load` runs both) sends a campaign of its own once all the users are there. The 200-user
+phase prints exactly:
     load_p95_ms: N          95th percentile of every page served during the run (goal <= 200)
     load_median_ms: N
     load_errors: N          requests that failed: not a 200, or a logged-out page (goal 0)
@@ -8,6 +10,11 @@ Prints exactly:
     campaign_delivered: N   recipients (of 20,000) reached on all their channels (push and inbox)
     campaign_seconds: N     "send now" to the last delivery recorded (nan: not drained in time)
     rate_limits: disabled   (RATELIMIT_ENABLED=0: 200 citizens share one address here)
+and, as every phase does, ``load_p95_quiet_ms`` and ``load_p95_sending_ms`` (the p95 of full load
+without the campaign, and while it sends: from every request locust made), their ratio,
+``load_generator_cpu_share`` (locust's CPU over the 2 cores' time) and ``load_load_average``.
+The 1,000-user phase prints the same as ``load_1000_*`` (``load_1000_p95_ms``,
+``load_1000_errors``: goals <= 200 and 0), and ``load_campaign_p95_ratio`` (goal <= 1.5).
 Progress goes to stderr, with what a profile needs: each page's server time alone (in-process,
 before the load), each page's figures under load, a timeline of the p95 marking when the
 campaign was sending, and the CPU seconds each part took (gunicorn, delivery worker, push
@@ -16,7 +23,7 @@ it, the machine was busy with something else and the latencies are queueing, not
 
 The set-up is production's, on one machine: PostgreSQL (a database ``bench_load`` created for
 the run and dropped at the end), Redis (db 7, flushed before and after: the Huey queue),
-gunicorn with 2 workers, the delivery consumer (tests/support/delivery_worker.py, i.e.
+gunicorn with gunicorn_config.py (as `make run`: a process per core, 4 threads each), the delivery consumer (tests/support/delivery_worker.py, i.e.
 ``huey_consumer app.worker.huey`` with 2 worker processes plus the test-only switch that lets it
 talk plain http to the local push service), and the local push service of bench-push
 (tests/support/push_service.py, in a process of its own: it checks the VAPID tokens and decrypts
@@ -29,12 +36,16 @@ the town hall, push switched on with one subscription each. 200 citizens get a s
 session (an AuthSession row and a signed cookie, as bench-feed does: no argon2 at log-in).
 
 locust (bench/locustfile.py, FastHttpUser, one process: the machine has 2 cores and the load
-generator shares them) runs 200 users spawned at 20/s for 2 minutes, 1 to 5 s between pages.
+generator shares them) runs each phase's users spawned at a tenth of them per second for 2 minutes, 1 to 5 s between pages.
 Once they are all there, the town hall's campaign is sent through the service behind "Send now"
 (app.campaigns.services.schedule_campaign) to push and the inbox.
 
-    python bench/bench_load.py [--users 200] [--seconds 120] [--citizens 20000] [--worker-nice 10]
-                               [--pages-only]
+    python bench/bench_load.py [--users 200,1000] [--seconds 120] [--citizens 20000] [--worker-nice 10]
+                               [--locust-processes 1] [--pages-only]
+
+WEB_WORKERS, WEB_THREADS, WEB_WORKER_CLASS in the environment change gunicorn's settings
+(gunicorn_config.py). One locust process holds 1,000 FastHttpUsers (a few % of a core);
+``--locust-processes`` forks more.
 
 The delivery worker runs at niceness 10 by default, as `make run` starts it: on a machine it
 shares with the web processes, sending a campaign yields the CPU to the pages people wait for
@@ -341,7 +352,7 @@ def wait_for_http(url: str, process: subprocess.Popen[Any], what: str, seconds: 
 
 def start_gunicorn(cleanup: Cleanup, port: int) -> subprocess.Popen[Any]:
     process = cleanup.track("gunicorn", subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn_config.py"), "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", "app:create_app()"],
         cwd=ROOT, env={**os.environ, **ENV},
         stdout=subprocess.DEVNULL, stderr=open(WORKDIR / "gunicorn.log", "w"),  # noqa: SIM115
@@ -560,7 +571,7 @@ def run_phase(app: Any, args: argparse.Namespace, port: int, users: int, groups:
     prefix = "load" if users == 200 else f"load_{users}"
     spawn_rate = max(1, users // 10)
     ramp = users / spawn_rate + 2
-    campaign_at = max(args.campaign_at, ramp + 10)  # some quiet time under full load first
+    campaign_at = max(args.campaign_at, ramp + 20)  # some quiet time under full load first
     log(f"phase: {users} users, {args.seconds} s, locust processes {args.locust_processes}, campaign at t={campaign_at:.0f} s")
     cpu_before = cpu_seconds(groups)
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
