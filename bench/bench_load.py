@@ -646,7 +646,7 @@ def run_phase(app: Any, args: argparse.Namespace, port: int, users: int, groups:
     print(f"{prefix}_p95_quiet_ms: {quiet_p95:.0f}", flush=True)
     print(f"{prefix}_p95_sending_ms: {sending_p95:.0f}", flush=True)
     ratio_name = "load_campaign_p95_ratio" if users == 1000 else f"load_campaign_p95_ratio_{users}"
-    print(f"{ratio_name}: {sending_p95 / quiet_p95:.2f}", flush=True)
+    print(f"{ratio_name}: {sending_p95 / quiet_p95 if quiet_p95 > 0 else float('nan'):.2f}", flush=True)
     print(f"{prefix}_generator_cpu_share: {used['locust'] / (2 * wall):.2f}", flush=True)
     print(f"{prefix}_load_average: {sum(loads) / max(1, len(loads)):.2f}", flush=True)
     print(f"{prefix}_campaign_delivered: {reached}", flush=True)
