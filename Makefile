@@ -70,6 +70,8 @@ demo: migrate translations
 	.venv/bin/flask demo load
 
 ## make run: install, migrate, load the demo territories, start the web server and the worker.
+# gunicorn_config.py: one process per core, 4 threads each (WEB_WORKERS, WEB_THREADS); the
+# delivery worker lowers its own priority (WORKER_NICE, default 10: app/worker.py).
 # No gunicorn access log: it writes raw paths, and a path can be a token (/verify/<token>...); the
 # app logs each request by its route's rule instead (app/access_log.py).
 run: demo
@@ -83,8 +85,8 @@ run: demo
 	@echo "    association president: president@demo.territory"
 	@echo "    town admin:            admin@demo.territory"
 	@echo
-	( trap 'kill 0' EXIT; export PORT=$(PORT); MAIL_BACKEND=console nice -n 10 .venv/bin/huey_consumer app.worker.huey -w 2 -k process & \
-	  MAIL_BACKEND=console .venv/bin/gunicorn -w 2 -b $(HOST):$(PORT) 'app:create_app()' )
+	( trap 'kill 0' EXIT; export PORT=$(PORT); MAIL_BACKEND=console .venv/bin/huey_consumer app.worker.huey -w 2 -k process & \
+	  MAIL_BACKEND=console .venv/bin/gunicorn -c gunicorn_config.py -b $(HOST):$(PORT) 'app:create_app()' )
 
 ## make test: install, then the whole suite on SQLite, browser tests included.
 test: install translations chromium observatory
@@ -150,7 +152,7 @@ bench-open: install translations
 # (a database bench_load, created and dropped by the run), Redis db 7 (flushed before and after),
 # gunicorn with 2 workers and the delivery workers; rate limits off for the run.
 bench-load: install translations
-	$(PY) bench/bench_load.py
+	$(PY) bench/bench_load.py --users 200,1000
 
 ## make lint: ruff, and the import contracts of .importlinter (every arrow points down, no loop).
 lint: install

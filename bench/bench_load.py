@@ -1,6 +1,8 @@
-"""The load benchmark: 200 citizens browsing while a 20,000-recipient campaign sends.
+"""The load benchmark: 200, then 1,000 citizens browsing while a 20,000-recipient campaign sends.
 
-Prints exactly:
+Each phase (``--users 200,1000``: one after the other on the same territory and server; `make
+bench-load` runs both) sends a campaign of its own once all the users are there. The 200-user
+phase prints exactly:
     load_p95_ms: N          95th percentile of every page served during the run (goal <= 200)
     load_median_ms: N
     load_errors: N          requests that failed: not a 200, or a logged-out page (goal 0)
@@ -8,6 +10,11 @@ Prints exactly:
     campaign_delivered: N   recipients (of 20,000) reached on all their channels (push and inbox)
     campaign_seconds: N     "send now" to the last delivery recorded (nan: not drained in time)
     rate_limits: disabled   (RATELIMIT_ENABLED=0: 200 citizens share one address here)
+and, as every phase does, ``load_p95_quiet_ms`` and ``load_p95_sending_ms`` (the p95 of full load
+without the campaign, and while it sends: from every request locust made), their ratio,
+``load_generator_cpu_share`` (locust's CPU over the 2 cores' time) and ``load_load_average``.
+The 1,000-user phase prints the same as ``load_1000_*`` (``load_1000_p95_ms``,
+``load_1000_errors``: goals <= 200 and 0), and ``load_campaign_p95_ratio`` (goal <= 1.5).
 Progress goes to stderr, with what a profile needs: each page's server time alone (in-process,
 before the load), each page's figures under load, a timeline of the p95 marking when the
 campaign was sending, and the CPU seconds each part took (gunicorn, delivery worker, push
@@ -16,7 +23,7 @@ it, the machine was busy with something else and the latencies are queueing, not
 
 The set-up is production's, on one machine: PostgreSQL (a database ``bench_load`` created for
 the run and dropped at the end), Redis (db 7, flushed before and after: the Huey queue),
-gunicorn with 2 workers, the delivery consumer (tests/support/delivery_worker.py, i.e.
+gunicorn with gunicorn_config.py (as `make run`: a process per core, 4 threads each), the delivery consumer (tests/support/delivery_worker.py, i.e.
 ``huey_consumer app.worker.huey`` with 2 worker processes plus the test-only switch that lets it
 talk plain http to the local push service), and the local push service of bench-push
 (tests/support/push_service.py, in a process of its own: it checks the VAPID tokens and decrypts
@@ -29,12 +36,16 @@ the town hall, push switched on with one subscription each. 200 citizens get a s
 session (an AuthSession row and a signed cookie, as bench-feed does: no argon2 at log-in).
 
 locust (bench/locustfile.py, FastHttpUser, one process: the machine has 2 cores and the load
-generator shares them) runs 200 users spawned at 20/s for 2 minutes, 1 to 5 s between pages.
+generator shares them) runs each phase's users spawned at a tenth of them per second for 2 minutes, 1 to 5 s between pages.
 Once they are all there, the town hall's campaign is sent through the service behind "Send now"
 (app.campaigns.services.schedule_campaign) to push and the inbox.
 
-    python bench/bench_load.py [--users 200] [--seconds 120] [--citizens 20000] [--worker-nice 10]
-                               [--pages-only]
+    python bench/bench_load.py [--users 200,1000] [--seconds 120] [--citizens 20000] [--worker-nice 10]
+                               [--locust-processes 1] [--pages-only]
+
+WEB_WORKERS, WEB_THREADS, WEB_WORKER_CLASS in the environment change gunicorn's settings
+(gunicorn_config.py). One locust process holds 1,000 FastHttpUsers (a few % of a core);
+``--locust-processes`` forks more.
 
 The delivery worker runs at niceness 10 by default, as `make run` starts it: on a machine it
 shares with the web processes, sending a campaign yields the CPU to the pages people wait for
@@ -279,7 +290,9 @@ def populate(citizens: int, push_origin: str, pool: list[Any]) -> dict[str, Any]
             conn.execute(
                 text(
                     "UPDATE user_account SET email_verified_at = :now, onboarded_at = :now,"
-                    " display_name = 'Citoyen ' || id WHERE territory_id = 1"
+                    " display_name = 'Citoyen ' || id,"
+                    # established (app.releases.engine.established): counted by the campaign's release
+                    " created_at = LEAST(created_at, :now - INTERVAL '30 days') WHERE territory_id = 1"
                 ),
                 {"now": now},
             )
@@ -339,7 +352,7 @@ def wait_for_http(url: str, process: subprocess.Popen[Any], what: str, seconds: 
 
 def start_gunicorn(cleanup: Cleanup, port: int) -> subprocess.Popen[Any]:
     process = cleanup.track("gunicorn", subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn_config.py"), "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", "app:create_app()"],
         cwd=ROOT, env={**os.environ, **ENV},
         stdout=subprocess.DEVNULL, stderr=open(WORKDIR / "gunicorn.log", "w"),  # noqa: SIM115
@@ -359,13 +372,15 @@ def start_workers(cleanup: Cleanup, push_netloc: str, nice: int) -> subprocess.P
     ))
 
 
-def start_locust(cleanup: Cleanup, port: int, users: int, seconds: int) -> subprocess.Popen[Any]:
+def start_locust(cleanup: Cleanup, port: int, users: int, seconds: int, processes: int) -> subprocess.Popen[Any]:
+    extra = ["--processes", str(processes)] if processes != 1 else []
     return cleanup.track("locust", subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
          "-u", str(users), "-r", str(max(1, users // 10)), "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{port}",
          "--csv", str(WORKDIR / "load"), "--csv-full-history", "--only-summary", "--stop-timeout", "10",
-         "--loglevel", "WARNING", "--exit-code-on-error", "0"],
-        cwd=ROOT, env={**os.environ, "BENCH_LOAD_DATA": str(WORKDIR / "locust.json")},
+         "--loglevel", "WARNING", "--exit-code-on-error", "0", *extra],
+        cwd=ROOT, env={**os.environ, "BENCH_LOAD_DATA": str(WORKDIR / "locust.json"),
+                       "BENCH_LOAD_SAMPLES": str(WORKDIR / "samples")},
         stdout=open(WORKDIR / "locust.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
     ))
 
@@ -530,12 +545,128 @@ def timeline(started: float, campaign_window: tuple[float, float] | None) -> Non
             f"  p50 {row['50%']:>5} ms  p95 {row['95%']:>5} ms{'  (campaign sending)' if sending else ''}")
 
 
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def read_samples(load_started: float) -> list[tuple[float, float, bool]]:
+    """Every request of the run from bench/locustfile.py's sample files (one per locust process):
+    (seconds into the run at its start, response time in ms, succeeded)."""
+    samples = []
+    for path in WORKDIR.glob("samples-*.csv"):
+        for line in path.read_text().splitlines():
+            at, ms, ok = line.split(",")
+            samples.append((float(at) - load_started, float(ms), ok == "1"))
+        path.unlink()
+    return samples
+
+
+def run_phase(app: Any, args: argparse.Namespace, port: int, users: int, groups: dict[str, list[int]],
+              service: Any, cleanup: Cleanup) -> None:
+    """``users`` citizens browsing for ``args.seconds`` while a campaign sends; prints the figures
+    (``load_*`` for 200 users, ``load_<users>_*`` otherwise)."""
+    prefix = "load" if users == 200 else f"load_{users}"
+    spawn_rate = max(1, users // 10)
+    ramp = users / spawn_rate + 2
+    campaign_at = max(args.campaign_at, ramp + 20)  # some quiet time under full load first
+    log(f"phase: {users} users, {args.seconds} s, locust processes {args.locust_processes}, campaign at t={campaign_at:.0f} s")
+    cpu_before = cpu_seconds(groups)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    loadavg_before = os.getloadavg()
+    load_started = time.time()
+    locust = start_locust(cleanup, port, users, args.seconds, args.locust_processes)
+    time.sleep(campaign_at)
+    run_id, campaign_started = send_campaign(app)
+    campaign_began = time.time() - load_started
+    campaign_done: float | None = None
+    deadline = time.monotonic() + args.campaign_timeout
+    loads = []
+    # Until locust is done and the campaign drained (or its time is up).
+    while locust.poll() is None or (campaign_done is None and time.monotonic() < deadline):
+        if locust.poll() is None:
+            loads.append(os.getloadavg()[0])
+        if campaign_done is None:
+            try:
+                left = deliveries_left(app, run_id)
+            except OperationalError:  # PostgreSQL restarting (another run's fault test)
+                log("  PostgreSQL unreachable: waiting")
+                left = -1
+            if left == 0:
+                campaign_done = time.time() - load_started
+                log(f"  campaign drained at t={campaign_done:.0f} s")
+        time.sleep(1)
+    cpu_after = cpu_seconds(groups)
+    # locust has ended and been waited for: the only child reaped since the phase began
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_after["locust"] = (children_after.ru_utime + children_after.ru_stime
+                           - children_before.ru_utime - children_before.ru_stime)
+    left, sent, reached, last_sent = campaign_progress(app, run_id)
+    if locust.returncode not in (0, None):
+        log((WORKDIR / "locust.log").read_text()[-3000:])
+        raise SystemExit(f"locust exited with {locust.returncode}")
+
+    aggregated, pages = read_stats()
+    log("pages (requests, failures, median, p95 in ms):")
+    for row in pages:
+        log(f"  {row['Name']:22} {row['Request Count']:>6} {row['Failure Count']:>4} "
+            f"{row['Median Response Time']:>6} {row['95%']:>6}")
+    timeline(load_started, (campaign_began, campaign_done) if campaign_done else None)
+    failures = WORKDIR / "load_failures.csv"
+    if failures.exists() and int(aggregated["Failure Count"]):
+        log("failures:\n" + failures.read_text()[:2000])
+    server_log = (WORKDIR / "gunicorn.log").read_text(errors="replace").splitlines()
+    errors = [line for line in server_log if " ERROR " in line]
+    if errors:
+        causes = sorted({line for line in server_log if line.startswith(("psycopg.", "sqlalchemy.", "redis."))})
+        log(f"server errors logged so far: {len(errors)}; causes: {causes[:3]}")
+    wall = time.time() - load_started
+    used = {name: cpu_after[name] - cpu_before.get(name, 0) for name in cpu_after}
+    log("CPU seconds over the phase (2 cores = " + f"{2 * wall:.0f} s available): " + ", ".join(
+        f"{name} {value:.0f}" for name, value in used.items()))
+    log(f"  load average: {loadavg_before[0]:.2f} before, {sum(loads) / max(1, len(loads)):.2f} mean during"
+        f" the load, {max(loads, default=0):.2f} max")
+    log(f"  deliveries sent: {sent:,}, left: {left:,}; push service: {service.stats()}")
+
+    # The p95 without the campaign (full load, before it and after it drained) and while it sends.
+    samples = read_samples(load_started)
+    window_end = (campaign_done if campaign_done is not None else float("inf")) + 2
+    quiet = [ms for at, ms, _ok in samples if at >= ramp and not campaign_began <= at <= window_end]
+    sending = [ms for at, ms, _ok in samples if campaign_began <= at <= window_end]
+    quiet_p95, sending_p95 = percentile(quiet, 0.95), percentile(sending, 0.95)
+    log(f"  p95 without the campaign {quiet_p95:.0f} ms ({len(quiet)} requests), while it sends"
+        f" {sending_p95:.0f} ms ({len(sending)} requests)")
+
+    print(f"{prefix}_p95_ms: {float(aggregated['95%']):.0f}", flush=True)
+    print(f"{prefix}_median_ms: {float(aggregated['Median Response Time']):.0f}", flush=True)
+    print(f"{prefix}_errors: {int(aggregated['Failure Count'])}", flush=True)
+    print(f"{prefix}_req_per_s: {float(aggregated['Requests/s']):.1f}", flush=True)
+    print(f"{prefix}_p95_quiet_ms: {quiet_p95:.0f}", flush=True)
+    print(f"{prefix}_p95_sending_ms: {sending_p95:.0f}", flush=True)
+    ratio_name = "load_campaign_p95_ratio" if users == 1000 else f"load_campaign_p95_ratio_{users}"
+    print(f"{ratio_name}: {sending_p95 / quiet_p95 if quiet_p95 > 0 else float('nan'):.2f}", flush=True)
+    print(f"{prefix}_generator_cpu_share: {used['locust'] / (2 * wall):.2f}", flush=True)
+    print(f"{prefix}_load_average: {sum(loads) / max(1, len(loads)):.2f}", flush=True)
+    print(f"{prefix}_campaign_delivered: {reached}", flush=True)
+    seconds = (last_sent - campaign_started).total_seconds() if last_sent and left == 0 else float("nan")
+    print(f"{prefix}_campaign_seconds: {seconds:.1f}", flush=True)
+    if users == 200:  # the names the 200-user run always printed
+        print(f"campaign_delivered: {reached}", flush=True)
+        print(f"campaign_seconds: {seconds:.1f}", flush=True)
+        print("rate_limits: disabled", flush=True)
+
+
 # -- the run -------------------------------------------------------------------------------------------
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--users", default="200",
+                        help="users of each phase, one after the other on the same territory: 200, 1000, 200,1000")
+    parser.add_argument("--locust-processes", type=int, default=int(os.environ.get("BENCH_LOAD_LOCUST_PROCESSES", "1")),
+                        help="locust worker processes (-1: one per core)")
     parser.add_argument("--seconds", type=int, default=120)
     parser.add_argument("--citizens", type=int, default=20_000)
     parser.add_argument("--campaign-at", type=float, default=20.0, help="seconds into the run")
@@ -544,6 +675,7 @@ def main() -> None:
                         help="niceness of the delivery worker's processes")
     parser.add_argument("--pages-only", action="store_true", help="only each page's server time, no load")
     args = parser.parse_args()
+    phases = [int(users) for users in args.users.split(",")]
 
     from app.webpush import vapid_key
     from tests.support.push_service import SpawnedPushService, new_keys
@@ -567,7 +699,8 @@ def main() -> None:
         app = make_app()
         with app.app_context():
             vapid_key()  # made once in the instance folder, before the workers look for it
-        user_ids = list(range(1, args.citizens + 1, max(1, args.citizens // args.users)))[: args.users]
+        most = max(phases)
+        user_ids = list(range(1, args.citizens + 1, max(1, args.citizens // most)))[:most]
         data["cookies"] = log_in_citizens(app, user_ids)
         data["cookie_name"] = app.config["SESSION_COOKIE_NAME"]
         (WORKDIR / "locust.json").write_text(json.dumps(data))
@@ -581,69 +714,12 @@ def main() -> None:
         time.sleep(2)  # the consumer is up and polling
         if workers.poll() is not None:
             raise SystemExit(f"the delivery worker exited: {(WORKDIR / 'worker.log').read_text()[-2000:]}")
-        log(f"  ready in {time.perf_counter() - total_started:.0f} s; locust: {args.users} users, {args.seconds} s"
-            f"{f', worker nice {args.worker_nice}' if args.worker_nice else ''}")
-
+        log(f"  ready in {time.perf_counter() - total_started:.0f} s"
+            f"{f'; delivery worker nice {args.worker_nice}' if args.worker_nice else ''}")
         groups = {"gunicorn": [gunicorn.pid], "delivery worker": [workers.pid],
                   "push service": [service.process.pid], "postgres": postmaster_pid()}
-        cpu_before = cpu_seconds(groups)
-        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        load_started = time.time()
-        locust = start_locust(cleanup, port, args.users, args.seconds)
-        time.sleep(args.campaign_at)
-        run_id, campaign_started = send_campaign(app)
-        campaign_began = time.time() - load_started
-        campaign_done: float | None = None
-        deadline = time.monotonic() + args.campaign_timeout
-        # Until locust is done and the campaign drained (or its time is up).
-        while locust.poll() is None or (campaign_done is None and time.monotonic() < deadline):
-            if campaign_done is None:
-                try:
-                    left = deliveries_left(app, run_id)
-                except OperationalError:  # PostgreSQL restarting (another run's fault test)
-                    log("  PostgreSQL unreachable: waiting")
-                    left = -1
-                if left == 0:
-                    campaign_done = time.time() - load_started
-                    log(f"  campaign drained at t={campaign_done:.0f} s")
-            time.sleep(1)
-        cpu_after = cpu_seconds(groups)
-        # locust has ended and been waited for: the only child reaped since the start
-        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu_after["locust"] = (children_after.ru_utime + children_after.ru_stime
-                               - children_before.ru_utime - children_before.ru_stime)
-        left, sent, reached, last_sent = campaign_progress(app, run_id)
-        if locust.returncode not in (0, None):
-            log((WORKDIR / "locust.log").read_text()[-3000:])
-            raise SystemExit(f"locust exited with {locust.returncode}")
-
-        aggregated, pages = read_stats()
-        log("pages (requests, failures, median, p95 in ms):")
-        for row in pages:
-            log(f"  {row['Name']:22} {row['Request Count']:>6} {row['Failure Count']:>4} "
-                f"{row['Median Response Time']:>6} {row['95%']:>6}")
-        timeline(load_started, (campaign_began, campaign_done) if campaign_done else None)
-        failures = WORKDIR / "load_failures.csv"
-        if failures.exists() and int(aggregated["Failure Count"]):
-            log("failures:\n" + failures.read_text()[:2000])
-        server_log = (WORKDIR / "gunicorn.log").read_text(errors="replace").splitlines()
-        errors = [line for line in server_log if " ERROR " in line]
-        if errors:
-            causes = sorted({line for line in server_log if line.startswith(("psycopg.", "sqlalchemy.", "redis."))})
-            log(f"server errors logged: {len(errors)}; causes: {causes[:3]}")
-        wall = time.time() - load_started
-        log("CPU seconds over the run (2 cores = " + f"{2 * wall:.0f} s available): " + ", ".join(
-            f"{name} {cpu_after[name] - cpu_before.get(name, 0):.0f}" for name in cpu_after))
-        log(f"  deliveries sent: {sent:,}, left: {left:,}; push service: {service.stats()}")
-
-        print(f"load_p95_ms: {float(aggregated['95%']):.0f}", flush=True)
-        print(f"load_median_ms: {float(aggregated['Median Response Time']):.0f}", flush=True)
-        print(f"load_errors: {int(aggregated['Failure Count'])}", flush=True)
-        print(f"load_req_per_s: {float(aggregated['Requests/s']):.1f}", flush=True)
-        print(f"campaign_delivered: {reached}", flush=True)
-        seconds = (last_sent - campaign_started).total_seconds() if last_sent and left == 0 else float("nan")
-        print(f"campaign_seconds: {seconds:.1f}", flush=True)
-        print("rate_limits: disabled", flush=True)
+        for users in phases:
+            run_phase(app, args, port, users, groups, service, cleanup)
         log(f"total {time.perf_counter() - total_started:.0f} s")
     finally:
         cleanup()

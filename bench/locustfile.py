@@ -5,6 +5,10 @@ JSON file named by BENCH_LOAD_DATA) and browses as a person would, with 1 to 5 s
 pages: "For you" most, then "Everything", publication pages, "Near me" around a point of the
 town, actor pages and the inbox. Full pages, as on a first visit; a few "For you" pages come as
 the htmx fragment that the infinite scroll asks for.
+
+Each locust process also writes every request it made (start time, response time in ms,
+succeeded) to ``$BENCH_LOAD_SAMPLES-<pid>.csv`` when the test stops: the benchmark splits them
+into "while the campaign sends" and "without it".
 """
 
 from __future__ import annotations
@@ -14,12 +18,26 @@ import os
 import random
 from itertools import count
 
-from locust import between, task
+from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
 with open(os.environ["BENCH_LOAD_DATA"]) as _file:
     DATA = json.load(_file)
 _next_citizen = count()
+_samples: list[str] = []
+
+
+@events.request.add_listener
+def _record(start_time: float, response_time: float, exception: object, **_kwargs: object) -> None:
+    _samples.append(f"{start_time:.3f},{response_time:.1f},{0 if exception else 1}")
+
+
+@events.test_stop.add_listener
+def _write_samples(**_kwargs: object) -> None:
+    if _samples and os.environ.get("BENCH_LOAD_SAMPLES"):
+        with open(f"{os.environ['BENCH_LOAD_SAMPLES']}-{os.getpid()}.csv", "a") as handle:
+            handle.write("\n".join(_samples) + "\n")
+        _samples.clear()
 
 
 class Citizen(FastHttpUser):

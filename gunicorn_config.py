@@ -1,0 +1,32 @@
+"""gunicorn's settings for Territory's web processes: ``gunicorn -c gunicorn_config.py 'app:create_app()'``
+(`make run` and `make bench-load` start it so). Every setting can be overridden on the command
+line or by the environment variables below.
+
+- ``WEB_WORKERS`` (default: one per core): processes, each with its own Python interpreter, so
+  they use all the cores; a page is mostly Python (templates, the ORM), so more processes than
+  cores only queue for the same cores.
+- ``WEB_THREADS`` (default 4): threads per process (``gthread``): while one request waits on
+  PostgreSQL or Redis another one runs, and a connection stays open between a citizen's pages
+  (keep-alive) instead of being re-opened for each. Each thread holds at most one database
+  connection: the pool of app/extensions.py (5 + 10 overflow per process) covers it, and
+  ``WEB_WORKERS × WEB_THREADS`` plus the delivery workers stays well under PostgreSQL's
+  ``max_connections`` (100 by default).
+- ``WEB_KEEPALIVE`` (default 5 s): how long an idle connection is kept.
+
+No access log: the app logs each request by its route's rule (app/access_log.py), never the raw
+path, which can hold a token.
+"""
+
+from __future__ import annotations
+
+import os
+
+workers = int(os.environ.get("WEB_WORKERS") or os.cpu_count() or 2)
+worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("WEB_THREADS", "4"))
+keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))
+# A request that takes longer than this is stuck (a page is served in tens of ms): restart the worker.
+timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
+# Connections waiting for a worker (1,000 citizens' browsers on one machine).
+backlog = 2048
+accesslog = None
