@@ -5,12 +5,17 @@ audit page asks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from flask import abort
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.audit.models_rounds import AuditInvitation
-from app.extensions import db
+from app.extensions import db, login_manager
+from app.territories.context import current_territory
 from app.territories.models import Territory
 from app.territories.scoping import belongs
 
@@ -28,3 +33,18 @@ def may_edit_audit(user: Any, territory: Territory) -> bool:
     admin = (getattr(user, "is_authenticated", False) and getattr(user, "is_admin", False)
              and getattr(user, "territory_id", None) == territory.id)
     return bool(admin) or is_invited(user, territory)
+
+
+def audit_editors_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Anonymous people are sent to log in; anybody who may not take part in this town's audit:
+    403. Every audit page carries it (rounds, inventory, the shops' answers)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not may_edit_audit(current_user, current_territory()):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -1,17 +1,14 @@
 """The data inventory's pages (/admin/audit/data): the town's sources (list by journey step, add,
 edit, delete), the platform's own sources beside them, the coverage of the journey's steps, and
-the CSV. Load → authorise (``may_edit_audit``) → service → render."""
+the CSV. Load → authorise (``audit_editors_only``) → service → render."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from flask import abort, flash, make_response, request
 from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.audit import bp
@@ -19,25 +16,10 @@ from app.audit import services_inventory as services
 from app.audit.forms_inventory import DataSourceForm
 from app.audit.journey import DEFAULT_STEPS
 from app.audit.models_inventory import AuditDataSource
-from app.audit.permissions import may_edit_audit
-from app.extensions import login_manager
+from app.audit.permissions import audit_editors_only
 from app.forms import ConfirmForm
 from app.htmx import render, see_other
 from app.territories.context import current_territory
-
-
-def audit_editors_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Anonymous people are sent to log in; anybody who may not edit this town's audit: 403."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not may_edit_audit(current_user, current_territory()):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def _source_or_404(source_id: int) -> AuditDataSource:

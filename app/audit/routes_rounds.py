@@ -33,22 +33,12 @@ from app.audit.forms_rounds import (
 )
 from app.audit.journey import ANGLES, MATURITY
 from app.audit.models_rounds import AuditAction, AuditInvitation, AuditRound, AuditStep
-from app.audit.permissions import may_edit_audit
-from app.extensions import login_manager
+from app.audit.permissions import audit_editors_only
 from app.forms import ConfirmForm
 from app.htmx import render, see_other
 from app.models_common import utcnow
 from app.territories.context import current_territory, get_scoped_or_404
 from app.timezones import local_date
-
-
-def _require_editor() -> Response | None:
-    """The town's admins and the accounts they invited; anonymous people log in, others 403."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()  # type: ignore[no-any-return]
-    if not may_edit_audit(current_user, current_territory()):
-        abort(403)
-    return None
 
 
 def _round_or_404(round_id: int) -> AuditRound:
@@ -67,10 +57,8 @@ def _common() -> dict[str, object]:
 
 
 @bp.get("/audit")
+@audit_editors_only
 def index() -> Response:
-    refused = _require_editor()
-    if refused is not None:
-        return refused
     territory = current_territory()
     return render("audit/rounds_index.html", rounds=services.rounds(territory), form=RoundForm(data={"held_on": local_date(utcnow(), territory)}),
                   compare_form=CompareForm(data={"compare": services.compares(territory)}),
@@ -78,10 +66,8 @@ def index() -> Response:
 
 
 @bp.post("/audit/rounds")
+@audit_editors_only
 def create_round() -> Response:
-    refused = _require_editor()
-    if refused is not None:
-        return refused
     territory = current_territory()
     form = RoundForm()
     if not form.validate_on_submit():
@@ -96,10 +82,8 @@ def create_round() -> Response:
 
 
 @bp.get("/audit/rounds/<int:round_id>")
+@audit_editors_only
 def round_page(round_id: int) -> Response:
-    refused = _require_editor()
-    if refused is not None:
-        return refused
     audit_round = _round_or_404(round_id)
     found = services.scores(audit_round)
     steps = [(step, services.step_is_assessed(step, found)) for step in services.round_steps(audit_round)]
@@ -131,10 +115,8 @@ def _step_context(audit_round: AuditRound, step: AuditStep) -> dict[str, object]
 
 
 @bp.route("/audit/rounds/<int:round_id>/steps/<int:step_id>", methods=["GET", "POST"])
+@audit_editors_only
 def step_page(round_id: int, step_id: int) -> Response:
-    refused = _require_editor()
-    if refused is not None:
-        return refused
     audit_round = _round_or_404(round_id)
     step = services.round_step(audit_round, step_id)
     if step is None:
@@ -165,10 +147,8 @@ def step_page(round_id: int, step_id: int) -> Response:
 
 
 @bp.post("/audit/rounds/<int:round_id>/steps/<int:step_id>/attachments")
+@audit_editors_only
 def add_attachment(round_id: int, step_id: int) -> Response:
-    refused = _require_editor()
-    if refused is not None:
-        return refused
     audit_round = _round_or_404(round_id)
     step = services.round_step(audit_round, step_id)
     if step is None:
@@ -186,10 +166,8 @@ def add_attachment(round_id: int, step_id: int) -> Response:
 
 
 @bp.get("/audit/rounds/<int:round_id>/attachments/<int:attachment_id>")
+@audit_editors_only
 def attachment(round_id: int, attachment_id: int) -> Response:
-    refused = _require_editor()
-    if refused is not None:
-        return refused
     found = services.attachment_of(_round_or_404(round_id), attachment_id)
     if found is None:
         abort(404)
@@ -206,10 +184,8 @@ def _ascii(name: str) -> str:
 
 
 @bp.post("/audit/rounds/<int:round_id>/complete")
+@audit_editors_only
 def complete_round(round_id: int) -> Response:
-    refused = _require_editor()
-    if refused is not None:
-        return refused
     audit_round = _round_or_404(round_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -224,10 +200,8 @@ def complete_round(round_id: int) -> Response:
 
 
 @bp.post("/audit/rounds/<int:round_id>/reopen")
+@audit_editors_only
 def reopen_round(round_id: int) -> Response:
-    refused = _require_editor()
-    if refused is not None:
-        return refused
     audit_round = _round_or_404(round_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -239,10 +213,8 @@ def reopen_round(round_id: int) -> Response:
 
 
 @bp.get("/audit/rounds/<int:round_id>/heat-map")
+@audit_editors_only
 def heat_map_page(round_id: int) -> Response:
-    refused = _require_editor()
-    if refused is not None:
-        return refused
     audit_round = _round_or_404(round_id)
     territory = current_territory()
     return render("audit/rounds_heat_map.html", round=audit_round, heat=services.heat_map(audit_round),
@@ -266,10 +238,8 @@ def _action_fields(form: ActionForm) -> services.ActionFields:
 
 
 @bp.get("/audit/rounds/<int:round_id>/actions")
+@audit_editors_only
 def actions_page(round_id: int) -> Response:
-    refused = _require_editor()
-    if refused is not None:
-        return refused
     audit_round = _round_or_404(round_id)
     territory = current_territory()
     plan = [(action, indicators.read(territory, action.indicator) if action.indicator else None)
@@ -280,10 +250,8 @@ def actions_page(round_id: int) -> Response:
 
 
 @bp.route("/audit/rounds/<int:round_id>/actions/new", methods=["GET", "POST"])
+@audit_editors_only
 def new_action(round_id: int) -> Response:
-    refused = _require_editor()
-    if refused is not None:
-        return refused
     audit_round = _round_or_404(round_id)
     if request.method == "GET":
         data: dict[str, object] = {"status": "planned"}
@@ -310,10 +278,8 @@ def _action_or_404(audit_round: AuditRound, action_id: int) -> AuditAction:
 
 
 @bp.route("/audit/rounds/<int:round_id>/actions/<int:action_id>", methods=["GET", "POST"])
+@audit_editors_only
 def edit_action(round_id: int, action_id: int) -> Response:
-    refused = _require_editor()
-    if refused is not None:
-        return refused
     audit_round = _round_or_404(round_id)
     action = _action_or_404(audit_round, action_id)
     if request.method == "GET":
@@ -329,10 +295,8 @@ def edit_action(round_id: int, action_id: int) -> Response:
 
 
 @bp.post("/audit/rounds/<int:round_id>/actions/<int:action_id>/delete")
+@audit_editors_only
 def delete_action(round_id: int, action_id: int) -> Response:
-    refused = _require_editor()
-    if refused is not None:
-        return refused
     audit_round = _round_or_404(round_id)
     action = _action_or_404(audit_round, action_id)
     if not ConfirmForm().validate_on_submit():
@@ -354,10 +318,8 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
 
 
 @bp.get("/audit/rounds/<int:round_id>/export.<extension>")
+@audit_editors_only
 def export(round_id: int, extension: str) -> Response:
-    refused = _require_editor()
-    if refused is not None:
-        return refused
     audit_round = _round_or_404(round_id)
     territory = current_territory()
     if extension not in ("pdf", "xlsx"):

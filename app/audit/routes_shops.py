@@ -6,14 +6,12 @@ from __future__ import annotations
 from flask import abort, flash, g
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.actors.roles import actor_role_required
 from app.audit import bp, services_shops
 from app.audit.forms_shops import OPTION_LABELS, QUESTION_LABELS, ShopAnswerForm
-from app.audit.permissions import may_edit_audit
-from app.extensions import login_manager
+from app.audit.permissions import audit_editors_only
 from app.forms import ConfirmForm
 from app.htmx import render, see_other
 from app.territories.context import current_territory
@@ -53,20 +51,9 @@ def shops_answer() -> Response:
                   status=422 if form.is_submitted() else 200)
 
 
-def _refused() -> Response | None:
-    """The audit's viewers only: anonymous people are sent to log in, anybody else gets 403."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not may_edit_audit(current_user, current_territory()):
-        abort(403)
-    return None
-
-
 @bp.get("/admin/audit/shops")
+@audit_editors_only
 def shops_town() -> Response:
-    refused = _refused()
-    if refused is not None:
-        return refused
     return render("audit/shops_town.html", view=services_shops.town_view(current_territory()),
                   questions=services_shops.QUESTIONS, labels=QUESTION_LABELS,
                   min_answers=services_shops.MIN_ANSWERS, invite_form=ConfirmForm(formdata=None),
@@ -74,10 +61,8 @@ def shops_town() -> Response:
 
 
 @bp.post("/admin/audit/shops/invite")
+@audit_editors_only
 def shops_invite() -> Response:
-    refused = _refused()
-    if refused is not None:
-        return refused
     if not ConfirmForm().validate_on_submit():
         abort(400)
     invited = services_shops.invite_shops_to_answer(current_territory())
