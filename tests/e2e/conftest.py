@@ -403,6 +403,17 @@ def describe_violations(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
+
+
+def fits_with_no_violation(page: Any, axe: Callable[..., list[dict[str, Any]]]) -> None:
+    """The page fits a phone's width (no sideways scrolling) and axe finds nothing, minor included."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= MOBILE_VIEWPORT["width"], f"{page.url} scrolls sideways ({width} px)"
+    violations = axe(page, impacts=ALL_IMPACTS)
+    assert not violations, describe_violations(violations)
+
+
 @pytest.fixture
 def axe() -> Callable[..., list[dict[str, Any]]]:
     """``assert not axe(page)``: axe-core violations of any impact (empty when none).

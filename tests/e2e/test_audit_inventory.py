@@ -10,19 +10,9 @@ import pytest
 
 from app.audit.models_inventory import AuditDataSource
 from app.extensions import db
-from tests.e2e.conftest import MOBILE_VIEWPORT, describe_violations, log_in
+from tests.e2e.conftest import MOBILE_VIEWPORT, fits_with_no_violation, log_in
 
 pytestmark = pytest.mark.e2e
-
-ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
-
-
-def _fits_with_no_violation(page, axe) -> None:  # type: ignore[no-untyped-def]
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= MOBILE_VIEWPORT["width"], f"{page.url} scrolls sideways ({width} px)"
-    violations = axe(page, impacts=ALL_IMPACTS)
-    assert not violations, describe_violations(violations)
-
 
 def test_town_admin_adds_a_data_source_and_sees_it_under_its_step(browser, live_server, live_db, seed, axe):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport=MOBILE_VIEWPORT, locale="en-GB")
@@ -34,7 +24,7 @@ def test_town_admin_adds_a_data_source_and_sees_it_under_its_step(browser, live_
         platform = page.locator("#platform-click_and_collect")
         assert "Filled in by the platform" in platform.inner_text()
         assert platform.locator("a.button").count() == 0  # read-only
-        _fits_with_no_violation(page, axe)
+        fits_with_no_violation(page, axe)
 
         page.get_by_role("link", name="Add a source").first.click()
         page.wait_for_url(lambda url: urlparse(url).path == "/admin/audit/data/new")
@@ -46,7 +36,7 @@ def test_town_admin_adds_a_data_source_and_sees_it_under_its_step(browser, live_
         page.locator("main form button[type=submit]").click()  # no step chosen: refused, nothing lost
         page.locator(".field-error", has_text="Choose at least one step of the journey.").wait_for()
         assert page.get_by_label("Name of the source").input_value() == "Parking occupancy sensors"
-        _fits_with_no_violation(page, axe)
+        fits_with_no_violation(page, axe)
         page.get_by_label("Park", exact=True).check()
         page.locator("main form button[type=submit]").click()
         page.locator(".flash-success", has_text="Source added").wait_for()
@@ -56,13 +46,13 @@ def test_town_admin_adds_a_data_source_and_sees_it_under_its_step(browser, live_
         page.wait_for_url(lambda url: "step=park" in url)
         assert page.locator("#town-sources").inner_text().endswith("Park")
         assert page.locator("main .card", has_text="Parking occupancy sensors").is_visible()
-        _fits_with_no_violation(page, axe)
+        fits_with_no_violation(page, axe)
 
         page.get_by_role("link", name="Coverage of the journey").click()
         page.wait_for_url(lambda url: urlparse(url).path == "/admin/audit/data/coverage")
         assert "Parking occupancy sensors" in page.locator("#step-park").inner_text()
         assert "No source" in page.locator("#step-buy").inner_text()
-        _fits_with_no_violation(page, axe)
+        fits_with_no_violation(page, axe)
     finally:
         context.close()
         with live_db():

@@ -18,24 +18,16 @@ from sqlalchemy import delete
 from app.audit.journey import ANGLES, DEFAULT_STEPS
 from app.audit.models_rounds import AuditRound, AuditStep
 from app.extensions import db
-from tests.e2e.conftest import MOBILE_VIEWPORT, describe_violations, log_in
+from tests.e2e.conftest import MOBILE_VIEWPORT, fits_with_no_violation, log_in
 
 pytestmark = pytest.mark.e2e
 
-ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
 MATURITY_NAMES = ("Absent", "Emerging", "Developing", "Established", "Exemplary")
 
 
 def level_of(step: int, angle: int) -> int:
     """A plausible spread: every level appears, and some cells are weak links (0 or 1)."""
     return (step + 2 * angle) % 5
-
-
-def _fits_with_no_violation(page, axe) -> None:  # type: ignore[no-untyped-def]
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= MOBILE_VIEWPORT["width"], f"{page.url} scrolls sideways ({width} px)"
-    violations = axe(page, impacts=ALL_IMPACTS)
-    assert not violations, describe_violations(violations)
 
 
 def _assess_current_step(page, step: int) -> None:  # type: ignore[no-untyped-def]
@@ -63,7 +55,7 @@ def test_town_admin_runs_a_round_on_a_phone_and_downloads_the_plan(browser, live
             step_names = [str(name) for _code, name in DEFAULT_STEPS]
         page.get_by_role("heading", level=1, name=step_names[0]).wait_for()
         assert "0 of 9 steps assessed" in page.locator("main").inner_text()
-        _fits_with_no_violation(page, axe)
+        fits_with_no_violation(page, axe)
 
         # Four steps, then the admin leaves for another page.
         for step in range(4):
@@ -94,7 +86,7 @@ def test_town_admin_runs_a_round_on_a_phone_and_downloads_the_plan(browser, live
         assert [cell.inner_text().split()[0] for cell in first_row.locator("td.audit-cell").all()] == \
             [str(level_of(0, a)) for a in range(5)]
         assert "Absent" in heat.inner_text()
-        _fits_with_no_violation(page, axe)
+        fits_with_no_violation(page, axe)
 
         titles = ("Real-time parking signs", "Shared pick-up lockers")
         for n, title in enumerate(titles):

@@ -4,12 +4,11 @@ editor (with a preview) passes axe too."""
 
 import pytest
 
-from tests.e2e.conftest import MOBILE_VIEWPORT, describe_violations, log_in
+from tests.e2e.conftest import ALL_IMPACTS, MOBILE_VIEWPORT, describe_violations, log_in
 
 pytestmark = pytest.mark.e2e
 
 LEGAL_PAGES = ["/legal/terms", "/legal/privacy", "/legal/notice", "/legal/accessibility"]
-ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
 LANGUAGES = {"fr-FR": "fr", "nl-BE": "nl", "en-GB": "en"}
 
 

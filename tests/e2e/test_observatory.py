@@ -14,19 +14,9 @@ from app.models_common import utcnow
 from app.places.models import FootfallHour
 from app.territories.models import Territory
 from app.timezones import local_date
-from tests.e2e.conftest import MOBILE_VIEWPORT, describe_violations, log_in
+from tests.e2e.conftest import MOBILE_VIEWPORT, fits_with_no_violation, log_in
 
 pytestmark = pytest.mark.e2e
-
-ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
-
-
-def _fits_with_no_violation(page, axe) -> None:  # type: ignore[no-untyped-def]
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= MOBILE_VIEWPORT["width"], f"{page.url} scrolls sideways ({width} px)"
-    violations = axe(page, impacts=ALL_IMPACTS)
-    assert not violations, describe_violations(violations)
-
 
 def test_admin_reads_the_observatory_on_a_phone_and_publishes_footfall(browser, live_server, live_db, seed, axe):  # type: ignore[no-untyped-def]
     with live_db():
@@ -44,7 +34,7 @@ def test_admin_reads_the_observatory_on_a_phone_and_publishes_footfall(browser, 
         town_chart = page.locator("figure.chart", has=page.locator("#obs-footfall-town-title"))
         box = town_chart.locator("svg[role=img]").bounding_box()
         assert box and box["width"] <= 360 and box["height"] > 120
-        _fits_with_no_violation(page, axe)
+        fits_with_no_violation(page, axe)
 
         page.locator("#publishing input[value=footfall]").check()
         page.locator("#publishing button[type=submit]").click()
@@ -53,7 +43,7 @@ def test_admin_reads_the_observatory_on_a_phone_and_publishes_footfall(browser, 
         page.wait_for_url(lambda url: urlparse(url).path == "/observatory")
         assert page.locator("#obs-footfall").is_visible()
         assert page.locator("#obs-mix").count() == 0 and page.locator("#obs-hashtags").count() == 0
-        _fits_with_no_violation(page, axe)
+        fits_with_no_violation(page, axe)
     finally:
         context.close()
         with live_db():  # the other tests' town publishes nothing

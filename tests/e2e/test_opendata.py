@@ -10,19 +10,9 @@ import pytest
 
 from app.extensions import db
 from app.opendata.models import OpenDataCatalogue
-from tests.e2e.conftest import MOBILE_VIEWPORT, describe_violations, log_in
+from tests.e2e.conftest import MOBILE_VIEWPORT, fits_with_no_violation, log_in
 
 pytestmark = pytest.mark.e2e
-
-ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
-
-
-def _fits_with_no_violation(page, axe) -> None:  # type: ignore[no-untyped-def]
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= MOBILE_VIEWPORT["width"], f"{page.url} scrolls sideways ({width} px)"
-    violations = axe(page, impacts=ALL_IMPACTS)
-    assert not violations, describe_violations(violations)
-
 
 def test_admin_publishes_opening_hours_and_a_visitor_downloads_them(browser, live_server, live_db, seed, axe):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport=MOBILE_VIEWPORT, locale="en-GB")
@@ -31,7 +21,7 @@ def test_admin_publishes_opening_hours_and_a_visitor_downloads_them(browser, liv
         log_in(page, live_server, seed.admin_email, seed.password)
         page.goto(live_server.url("/admin/data"))
         assert page.locator("main h1").inner_text() == "Open data"
-        _fits_with_no_violation(page, axe)
+        fits_with_no_violation(page, axe)
         page.get_by_label("Opening hours: which shops and services are open now").check()
         page.get_by_label("CC-BY 4.0").check()
         page.get_by_label("Contact address for the catalogue").fill("donnees@mairie.example.org")
@@ -43,13 +33,13 @@ def test_admin_publishes_opening_hours_and_a_visitor_downloads_them(browser, liv
         visitor.locator("footer .footer-opendata a").click()
         visitor.wait_for_url(lambda url: urlparse(url).path == "/data")
         assert visitor.locator("article.card").count() == 1
-        _fits_with_no_violation(visitor, axe)
+        fits_with_no_violation(visitor, axe)
         visitor.get_by_role("link", name="Opening hours: which shops and services are open now").click()
         visitor.wait_for_url(lambda url: urlparse(url).path == "/data/opening-hours")
         assert visitor.locator("code", has_text="open_now").is_visible()
         assert "CC-BY 4.0" in visitor.locator("#downloads").locator("xpath=..").inner_text()
         assert visitor.get_by_role("link", name="CSV", exact=True).get_attribute("href") == "/data/opening-hours.csv"
-        _fits_with_no_violation(visitor, axe)
+        fits_with_no_violation(visitor, axe)
         visitor.context.close()
     finally:
         context.close()

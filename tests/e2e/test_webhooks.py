@@ -11,12 +11,9 @@ import pytest
 from standardwebhooks import Webhook
 
 from app.webhooks import sender
-from tests.e2e.conftest import MOBILE_VIEWPORT, describe_violations, log_in
+from tests.e2e.conftest import MOBILE_VIEWPORT, fits_with_no_violation, log_in
 
 pytestmark = pytest.mark.e2e
-ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
-
-
 @pytest.fixture
 def context(browser, live_server):  # type: ignore[no-untyped-def]
     """A phone in English: the test reads the admin's pages as an English reader does."""
@@ -54,33 +51,27 @@ def town_tool(live_server) -> Iterator[tuple[str, list[tuple[dict[str, str], byt
     server.server_close()
 
 
-def _no_violation(page, axe) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= MOBILE_VIEWPORT["width"]
-    violations = axe(page, impacts=ALL_IMPACTS)
-    assert not violations, describe_violations(violations)
-
-
 def test_admin_registers_an_endpoint_and_sends_a_test_event(page, live_server, live_db, seed, axe, town_tool):
     url, received = town_tool
     log_in(page, live_server, seed.admin_email, seed.password)
     page.goto(live_server.url("/admin"))
     page.locator(".admin-nav a", has_text="Webhooks").click()
     page.wait_for_url("**/admin/webhooks")
-    _no_violation(page, axe)
+    fits_with_no_violation(page, axe)
     page.get_by_role("link", name="Add an endpoint").click()
 
     page.locator("#url").fill("http://192.168.1.20/hooks")
     page.get_by_label("A poll closes").check()
     page.locator("main form button[type=submit]").click()
     assert "private or internal network" in page.locator(".field-error").inner_text()
-    _no_violation(page, axe)
+    fits_with_no_violation(page, axe)
 
     page.locator("#url").fill(url)
     page.locator("#description").fill("Portail de la ville")
     page.locator("main form button[type=submit]").click()
     secret = page.locator("code.webhook-secret").inner_text()
     assert secret.startswith("whsec_")
-    _no_violation(page, axe)
+    fits_with_no_violation(page, axe)
 
     page.get_by_role("link", name="Back to the endpoint").click()
     page.wait_for_url("**/admin/webhooks/*")
@@ -98,4 +89,4 @@ def test_admin_registers_an_endpoint_and_sends_a_test_event(page, live_server, l
     assert headers["webhook-id"] in row.inner_text() and "delivered" in row.inner_text()
     row.locator("summary").click()
     assert '"type":"webhook.test"' in row.locator("pre").inner_text()
-    _no_violation(page, axe)
+    fits_with_no_violation(page, axe)
