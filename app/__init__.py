@@ -21,7 +21,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import changes
+from app import changes, fragments
 from app.access_log import install_access_log, install_exception_log
 from app.config import ROOT, Config
 from app.extensions import babel, csrf, db, htmx_ext, limiter, login_manager
@@ -113,6 +113,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     install_cache_policy(app)
     install_rate_limit_page(app)
     _install_template_context(app)
+    fragments.install(app)
     _install_error_pages(app)
     install_exception_log(app)
     from app.cli import register_cli

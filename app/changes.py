@@ -34,8 +34,11 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "publication": ("feed",),
     "publication_hashtag": ("feed",),
     "actor": ("feed",),
+    "actor_hashtag": ("feed",),
+    "actor_hours_exception": ("feed",),
     "hashtag": ("feed",),
     "neighbourhood": ("feed",),
+    "count_release": ("releases",),
 }
 ALL_GROUPS = frozenset(group for groups in GROUPS.values() for group in groups)
 

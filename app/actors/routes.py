@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, request, url_for
+from flask import abort, flash, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app import changes
 from app.actors import bp, routes_hours, routes_open_now, services  # noqa: F401  (their pages on bp)
 from app.actors.forms import (
     KIND_LABELS,
@@ -33,6 +34,7 @@ from app.actors.permissions import (
 from app.actors.roles import actor_role_required
 from app.actors.sections import dashboard_context, page_context
 from app.extensions import db
+from app.fragments import remember
 from app.htmx import fragment_or_see_other, render, see_other, with_oob
 from app.media.services import ImageError, store_image
 from app.models_common import utcnow
@@ -103,18 +105,33 @@ def directory() -> Response:
 def page(slug: str) -> Response:
     actor = _visible_actor_or_404(slug)
     territory = current_territory()
+    now = utcnow()
+    # What the page says of the actor is the same for everybody: rendered once per actor and
+    # kept (app.fragments) while the feed data (its row, hours, hashtags, publications) is
+    # unchanged in any process, the part with its hours within the minute (open now, today).
+    # The follower count (a release) and the person's own buttons are drawn at each request.
+    stamp = changes.version("feed", db.engine)
+
+    def body() -> str:
+        return render_template(
+            "actors/_page_body.html",
+            actor=actor,
+            open_now=services.is_open_now(actor, now, territory.timezone),
+            has_hours=services.has_opening_hours(actor),
+            weekdays=services.WEEKDAYS,
+            today=local_date(now, territory).weekday(),
+            **page_context(actor),
+        )
+
     return render(
         "actors/page.html",
         actor=actor,
-        open_now=services.is_open_now(actor, utcnow(), territory.timezone),
-        has_hours=services.has_opening_hours(actor),
-        weekdays=services.WEEKDAYS,
-        today=local_date(utcnow(), territory).weekday(),
+        actor_top=remember("actor-top", (actor.id, stamp), lambda: render_template("actors/_page_top.html", actor=actor)),
+        actor_body=remember("actor-body", (actor.id, stamp, now.replace(second=0, microsecond=0)), body),
         followers=services.followers(actor),
         following=services.is_following(current_user, actor),
         form=ReturningConfirmForm(),
         next_url=request.path,
-        **page_context(actor),
     )
 
 

@@ -3,16 +3,18 @@ the tourism office's screens (/manage/screens) and the screen itself (/kiosk/<to
 
 from __future__ import annotations
 
-from flask import flash, jsonify, request
+from flask import flash, jsonify, render_template, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app import changes
 from app.extensions import API_LIMIT, configured_limit, db, limiter, person_key
 from app.forms import ConfirmForm
+from app.fragments import remember
 from app.geo import PlaceError
-from app.htmx import render, see_other
+from app.htmx import render, render_fragment, see_other, wants_fragment
 from app.models_common import utcnow
 from app.places import bp, live
 from app.places import near as near_me
@@ -35,21 +37,46 @@ def near() -> Response:
     )
     hashtag = find_hashtag(territory, args.get("tag"))
     service = args.get("service") if args.get("service") in near_me.SERVICES else ""
-    live_on = current_user.is_authenticated and live.has_live_location_consent(current_user)
-    return render(
-        "places/near.html",
-        "places/_near_list.html",
-        origin=origin,
-        items=near_me.near_items(territory, origin, now, hashtag, user=current_user, service=service),
-        service=service,
-        problem=problem,
-        hashtag=hashtag,
-        hashtags=active_hashtags(territory),
-        neighbourhoods=[h for h in neighbourhoods(territory) if h.geojson],
-        picked=origin.source == "point",
-        live_on=live_on,
-        status=200,
+    authenticated = bool(current_user.is_authenticated)
+    live_on = authenticated and live.has_live_location_consent(current_user)
+    picked = origin.source == "point"
+    # What is near is the same for everybody who searches from the same point with the same
+    # filters and lives in the same neighbourhood (its place polls), within the same minute
+    # and while the feed data (publications, actors, their hours, hashtags) is unchanged in
+    # any process: rendered once and kept (app.fragments), the page's content too.
+    list_key = (
+        round(origin.lat, 6), round(origin.lon, 6), hashtag.id if hashtag is not None else None,
+        service, current_user.neighbourhood_id if authenticated else None,
+        now.replace(second=0, microsecond=0), changes.version("feed", db.engine),
     )
+
+    def near_items_html() -> str:
+        items = near_me.near_items(territory, origin, now, hashtag, user=current_user, service=service)
+        return render_template("places/_near_items.html", items=items)
+
+    near_list = remember("near-list", list_key, near_items_html)
+    if wants_fragment():
+        return render_fragment("places/_near_list.html", near_list=near_list)
+
+    def near_page_html() -> str:
+        return render_template(
+            "places/_near_page.html",
+            origin=origin,
+            near_list=near_list,
+            service=service,
+            problem=problem,
+            hashtag=hashtag,
+            hashtags=active_hashtags(territory),
+            neighbourhoods=[h for h in neighbourhoods(territory) if h.geojson],
+            picked=picked,
+            live_on=live_on,
+        )
+
+    page_key = (
+        *list_key, origin.source, origin.neighbourhood.id if origin.neighbourhood else None,
+        str(problem) if problem else None, picked, live_on, authenticated,
+    )
+    return render("places/near.html", near_content=remember("near-page", page_key, near_page_html))
 
 
 # --- live location ------------------------------------------------------------------------------

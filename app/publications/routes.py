@@ -8,15 +8,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import abort, current_app, flash, g, request, url_for
+from flask import abort, current_app, flash, g, render_template, request, url_for
 from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import changes
 from app.actors.roles import actor_role_required
 from app.extensions import db
+from app.fragments import remember
 from app.htmx import fragment_or_see_other, render, see_other
 from app.media.services import ImageError, store_image
 from app.models_common import utcnow
@@ -188,14 +190,22 @@ def show(publication_id: int) -> Response:
         abort(404)
     if publication.kind == "poll":  # a poll's page is where people answer it (app.polls)
         return see_other("polls.show", poll_id=publication.id)
-    next_dates: list[Any] = []
-    if publication.rrule:
-        now = utcnow()
-        next_dates = recurrence.occurrences(publication, current_territory(), now, now + UPCOMING_WINDOW)[:5]
+    now = utcnow()
+
+    def body() -> str:
+        next_dates: list[Any] = []
+        if publication.rrule:
+            next_dates = recurrence.occurrences(publication, current_territory(), now, now + UPCOMING_WINDOW)[:5]
+        return render_template("publications/_page_body.html", publication=publication, next_dates=next_dates)
+
+    # What the page says is the same for everybody who may see it: rendered once and kept
+    # (app.fragments) while the feed data is unchanged in any process, within the minute (its
+    # dates, what is visible when). Who may see it is checked above, at each request.
+    key = (publication.id, changes.version("feed", db.engine), now.replace(second=0, microsecond=0))
     return render(
         "publications/show.html",
         publication=publication,
-        next_dates=next_dates,
+        publication_body=remember("publication-page", key, body),
         can_edit=can_edit(current_user, publication),
     )
 
