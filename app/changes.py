@@ -39,6 +39,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "hashtag": ("feed",),
     "neighbourhood": ("feed",),
     "count_release": ("releases",),
+    "inbox_item": ("inbox",),
 }
 ALL_GROUPS = frozenset(group for groups in GROUPS.values() for group in groups)
 

@@ -16,6 +16,7 @@ from flask import current_app, g
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, select, update
 
+from app import changes
 from app.accounts.models import AuthSession, User
 from app.extensions import db
 from app.models_common import utcnow
@@ -93,26 +94,46 @@ def active_sessions(user: User, now: datetime | None = None) -> list[AuthSession
 
 # Facts about the person read in the session's one query, named by the domains above that need
 # them (app.actors.roles: whether they are a member of any actor, which spares the role switcher
-# a query of its own for the many who are not): name -> a boolean SQL expression on AuthSession.
-_session_flags: dict[str, Callable[[], Any]] = {}
+# a query of its own for the many who are not; app.inbox: the unread count of every page's
+# header): name -> (an SQL expression on AuthSession, how to convert its value, the group of
+# app.changes whose writes make it stale, if any).
+_session_flags: dict[str, tuple[Callable[[], Any], Callable[[Any], Any], str | None]] = {}
+_VERSIONS = "_session_versions"
 
 
-def session_flag(name: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
-    """Register a flag: ``load_user`` sets ``user.__dict__[name]`` from the expression."""
+def session_flag(
+    name: str, convert: Callable[[Any], Any] = bool, watch: str | None = None
+) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+    """Register a flag: ``load_user`` sets ``user.__dict__[name]`` from the expression (its
+    value through ``convert``). With ``watch``, ``session_value`` gives it only while no write
+    to that group of tables (app.changes) happened since it was read."""
 
     def register(expression: Callable[[], Any]) -> Callable[[], Any]:
-        _session_flags[name] = expression
+        _session_flags[name] = (expression, convert, watch)
         _session_query.cache_clear()
         return expression
 
     return register
 
 
+def session_value(user: Any, name: str) -> Any:
+    """The flag ``name`` as read with the session, or None when it was not read or is stale
+    (its watched tables were written since, in this process or another of the instance)."""
+    if name not in user.__dict__:
+        return None
+    watch = _session_flags[name][2]
+    if watch is not None:
+        read_at = user.__dict__.get(_VERSIONS, {}).get(watch)
+        if read_at is None or read_at != changes.version(watch, db.engine):
+            return None
+    return user.__dict__[name]
+
+
 @lru_cache(maxsize=1)
 def _session_query() -> Any:
     """One query for the session, its user and the registered flags; built once."""
     return (
-        select(AuthSession, User, *(expression() for expression in _session_flags.values()))
+        select(AuthSession, User, *(flag[0]() for flag in _session_flags.values()))
         .join(User, User.id == AuthSession.user_id)
         .where(AuthSession.token_hash == bindparam("token_hash"))
     )
@@ -122,6 +143,8 @@ def load_user(token: str) -> User | None:
     territory = getattr(g, "territory", None)
     if territory is None or not token:
         return None
+    # Read before the query (app.changes): a write meanwhile makes the watched flags stale.
+    versions = {flag[2]: changes.version(flag[2], db.engine) for flag in _session_flags.values() if flag[2]}
     row = db.session.execute(_session_query(), {"token_hash": hash_token(token)}).first()
     auth, user, *flags = row if row is not None else (None, None)
     now = utcnow()
@@ -141,7 +164,8 @@ def load_user(token: str) -> User | None:
         user.inactivity_warned_at = None
         db.session.commit()
     user.session_token = token
-    for name, value in zip(_session_flags, flags, strict=True):
-        user.__dict__[name] = bool(value)
+    for (name, (_expression, convert, _watch)), value in zip(_session_flags.items(), flags, strict=True):
+        user.__dict__[name] = convert(value)
+    user.__dict__[_VERSIONS] = versions
     g.auth_session = auth
     return user

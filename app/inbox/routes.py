@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from app.accounts.models import User
+from app.accounts.models import AuthSession, User
+from app.accounts.sessions import session_flag, session_value
+from app.delivery.models import InboxItem
 from app.extensions import API_LIMIT, limiter, person_key
 from app.htmx import render, render_fragment, see_other, wants_fragment, with_oob
 from app.inbox import bp, services
@@ -57,9 +62,23 @@ def badge() -> Response:
     return response
 
 
+@session_flag("_unread_count", convert=int, watch="inbox")
+def _unread_with_the_session() -> Any:
+    """Read with the session (app.accounts.sessions): every page's header shows the count,
+    without a query of its own unless an inbox was written since."""
+    return (
+        select(func.count())
+        .select_from(InboxItem)
+        .where(InboxItem.user_id == AuthSession.user_id, InboxItem.read_at.is_(None))
+        .scalar_subquery()
+    )
+
+
 @bp.app_template_global()
 def inbox_unread_count() -> int:
     """For the header's badge: the logged-in person's unread items (0 for anybody else)."""
     if not current_user.is_authenticated:
         return 0
-    return services.unread_count(_user())
+    user = _user()
+    known = session_value(user, "_unread_count")
+    return int(known) if known is not None else services.unread_count(user)

@@ -58,3 +58,28 @@ def test_a_session_of_one_territory_does_not_log_in_at_another_despite_the_host_
         html = client.get("/actors", base_url="http://station.localhost").get_data(as_text=True)
         assert "Montgenèvre" in html and "Léa" not in html
     assert resort.id != town.id
+
+
+def test_the_unread_count_comes_with_the_session_and_is_asked_again_after_an_inbox_write(client):
+    from app.delivery.models import InboxItem
+
+    territory = make_territory()
+    person = make_user(territory, display_name="Léa")
+    shop = make_actor(territory, "Epicerie Verte")
+    login_as(client, person)
+
+    def add_item(title: str) -> None:
+        db.session.add(InboxItem(territory_id=territory.id, user_id=person.id, actor_id=shop.id,
+                                 title=title, body="", url="/"))
+        db.session.commit()
+
+    add_item("Fresh bread")
+    statements, html = _statements(client)
+    assert '<span class="unread-count">1' in html
+    assert not any("inbox_item" in s and "auth_session" not in s for s in statements)
+
+    add_item("Market tonight")
+    statements, html = _statements(client)
+    assert '<span class="unread-count">2' in html
+    # Opening one writes the inbox during the request: the badge it sends back is asked again
+    # (tests/notifications/test_inbox.py checks that swap).
