@@ -69,16 +69,22 @@ class FragmentCache:
 cache = FragmentCache(MAX_FRAGMENTS)
 
 
+def _request_part() -> tuple[Any, ...]:
+    """What every piece's key holds of the request's town and application, worked out once per
+    request (the language is read each time: ``force_locale`` may change it meanwhile)."""
+    part = g.get("_fragment_key")
+    if part is None:
+        territory = getattr(g, "territory", None)
+        part = g._fragment_key = (
+            tuple(getattr(territory, field) for field in TERRITORY_FIELDS) if territory is not None else None,
+            request.script_root,
+            id(current_app._get_current_object()),  # type: ignore[attr-defined]
+        )
+    return part
+
+
 def fragment_key(name: str, *flags: Any) -> tuple[Any, ...]:
-    territory = getattr(g, "territory", None)
-    return (
-        name,
-        flags,
-        str(get_locale()),
-        tuple(getattr(territory, field) for field in TERRITORY_FIELDS) if territory is not None else None,
-        request.script_root,
-        id(current_app._get_current_object()),  # type: ignore[attr-defined]
-    )
+    return (name, flags, str(get_locale()), *_request_part())
 
 
 def remember(name: str, flags: tuple[Any, ...], render: Callable[[], str]) -> Markup:
