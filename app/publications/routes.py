@@ -199,9 +199,15 @@ def show(publication_id: int) -> Response:
         return render_template("publications/_page_body.html", publication=publication, next_dates=next_dates)
 
     # What the page says is the same for everybody who may see it: rendered once and kept
-    # (app.fragments) while the feed data is unchanged in any process, within the minute (its
-    # dates, what is visible when). Who may see it is checked above, at each request.
-    key = (publication.id, changes.version("feed", db.engine), now.replace(second=0, microsecond=0))
+    # (app.fragments) while the feed data is unchanged in any process. Its dates are written
+    # out in full (never "today"): only a recurring event's next dates change with time alone,
+    # so its page is kept within the minute. Whether it is public (the notice its members see
+    # otherwise) is in the key too.
+    # Who may see it is checked above, at each request.
+    key = (
+        publication.id, changes.version("feed", db.engine), publication.is_visible,
+        now.replace(second=0, microsecond=0) if publication.rrule else None,
+    )
     return render(
         "publications/show.html",
         publication=publication,
