@@ -61,8 +61,8 @@ def _user() -> Any:
     return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
-def _visible_actor_or_404(slug: str) -> Actor:
-    actor = services.find_actor(current_territory(), slug)
+def _visible_actor_or_404(slug: str, with_hashtags: bool = True) -> Actor:
+    actor = services.find_actor(current_territory(), slug, with_hashtags)
     if actor is None or not can_view_actor(current_user, actor):
         abort(404)
     return actor
@@ -103,7 +103,7 @@ def directory() -> Response:
 
 @bp.get("/actors/<slug>")
 def page(slug: str) -> Response:
-    actor = _visible_actor_or_404(slug)
+    actor = _visible_actor_or_404(slug, with_hashtags=False)
     territory = current_territory()
     now = utcnow()
     # What the page says of the actor is the same for everybody: rendered once per actor and

@@ -15,7 +15,7 @@ from flask import has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from app.accounts.models import AuthSession, User
 from app.accounts.sessions import hash_token
@@ -125,10 +125,13 @@ def search_directory(
     return DirectoryPage(actors=rows[:page_size], page=page, has_more=len(rows) > page_size)
 
 
-def find_actor(territory: Territory, slug: str) -> Actor | None:
-    return db.session.scalar(
-        scoped(Actor, territory, Actor.slug == slug)
-    )
+def find_actor(territory: Territory, slug: str, with_hashtags: bool = True) -> Actor | None:
+    """The territory's actor ``slug``; its hashtags read with it unless ``with_hashtags`` is
+    False (then only if used: its public page reads them only when it is drawn anew)."""
+    query = scoped(Actor, territory, Actor.slug == slug)
+    if not with_hashtags:
+        query = query.options(lazyload(Actor.hashtags))
+    return db.session.scalar(query)
 
 
 

@@ -18,7 +18,7 @@ from app.actors.models import Actor, ActorHashtag
 from app.extensions import db
 from app.geo import PlaceError, parse_point
 from app.models_common import utcnow
-from app.places.live import has_live_location_consent, live_cell_of
+from app.places.live import live_cell_of, live_location_on
 from app.places.residence import neighbourhood_centre
 from app.publications.models import EVENT_DEFAULT_DURATION, Publication, PublicationHashtag
 from app.publications.services import publication_zone, visible_criteria
@@ -75,7 +75,7 @@ def resolve_origin(territory: Territory, user: Any, *, lat: Any = None, lon: Any
             return Origin(centre[0], centre[1], "neighbourhood", hood), problem
         problem = problem or _("This neighbourhood has no drawn area.")
     authenticated = bool(getattr(user, "is_authenticated", False))
-    if authenticated and has_live_location_consent(user):
+    if authenticated and live_location_on(user):
         live_cell = live_cell_of(user, now)
         if live_cell is not None:
             c_lat, c_lon = geo.cell_centre(live_cell.cell)

@@ -38,7 +38,7 @@ def near() -> Response:
     hashtag = find_hashtag(territory, args.get("tag"))
     service = args.get("service") if args.get("service") in near_me.SERVICES else ""
     authenticated = bool(current_user.is_authenticated)
-    live_on = authenticated and live.has_live_location_consent(current_user)
+    live_on = authenticated and live.live_location_on(current_user)  # read with the session
     picked = origin.source == "point"
     # What is near is the same for everybody who searches from the same point with the same
     # filters and lives in the same neighbourhood (its place polls), within the same minute

@@ -23,6 +23,8 @@ def is_member(user: Any, publication: Publication) -> bool:
         return False
     if not same_territory(user, publication):
         return False
+    if user.__dict__.get("_has_memberships") is False:  # read with the session: member of none
+        return False
     role = db.session.scalar(
         select(Membership.role).where(
             Membership.user_id == user.id, Membership.actor_id == publication.actor_id

@@ -13,9 +13,12 @@ from flask_babel import format_date, format_datetime, format_time, get_locale, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.wrappers import Response
 
 from app import changes
+from app.actors.models import Actor
 from app.actors.roles import actor_role_required
 from app.extensions import db
 from app.fragments import remember
@@ -27,7 +30,7 @@ from app.publications.forms import FORMS, KIND_FIELDS, EventForm, PublicationFor
 from app.publications.models import PUBLICATION_KINDS, PUBLICATION_STATUSES, Publication
 from app.publications.permissions import can_edit, can_view, own_publication_or_404
 from app.security import safe_next
-from app.territories.context import current_territory, get_scoped_or_404
+from app.territories.context import current_territory
 from app.territories.services import active_hashtags
 
 
@@ -185,7 +188,14 @@ _STATUS_MESSAGES = {
 
 @bp.get("/p/<int:publication_id>")
 def show(publication_id: int) -> Response:
-    publication = get_scoped_or_404(Publication, publication_id)
+    # Its hashtags and its actor's are read only when its page is drawn (not when it is kept).
+    publication = db.session.scalar(
+        select(Publication)
+        .where(Publication.id == publication_id, Publication.territory_id == current_territory().id)
+        .options(lazyload(Publication.hashtags), joinedload(Publication.actor).lazyload(Actor.hashtags))
+    )
+    if publication is None:
+        abort(404)
     if not can_view(current_user, publication):
         abort(404)
     if publication.kind == "poll":  # a poll's page is where people answer it (app.polls)

@@ -446,7 +446,10 @@ def active_hashtags(territory: Territory | int) -> list[Hashtag]:
 
 
 def find_hashtag(territory: Territory | int, tag: str | None) -> Hashtag | None:
-    """The active hashtag of the catalogue named ``tag`` ("#Bio", "bio"...), if any."""
+    """The active hashtag of the catalogue named ``tag`` ("#Bio", "bio"...), if any (none for
+    an empty tag, without a query)."""
+    if not (tag or "").strip().lstrip("#").strip():
+        return None
     tag = normalise_hashtag(tag or "")
     if not tag:
         return None
