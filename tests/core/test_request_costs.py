@@ -83,3 +83,34 @@ def test_the_unread_count_comes_with_the_session_and_is_asked_again_after_an_inb
     assert '<span class="unread-count">2' in html
     # Opening one writes the inbox during the request: the badge it sends back is asked again
     # (tests/notifications/test_inbox.py checks that swap).
+
+
+def test_a_publication_page_and_an_actor_page_kept_cost_a_citizen_few_queries(client):
+    from tests.factories import make_publication
+
+    territory = make_territory()
+    person = make_user(territory)
+    shop = make_actor(territory, "Epicerie Verte")
+    publication = make_publication(shop, "Fresh bread")
+    login_as(client, person)
+    for path in (f"/p/{publication.id}", f"/actors/{shop.slug}"):
+        _statements(client, path)  # drawn and kept
+        statements, html = _statements(client, path)
+        assert "Epicerie Verte" in html
+        # the session and its user; the publication or the actor; for the actor, whether the
+        # person follows and mutes it (and the town, when its cache was just emptied). No membership asked of someone who belongs to no actor,
+        # no hashtags for a page kept.
+        own = [s for s in statements if "auth_session" not in s]
+        assert not any("FROM membership" in s for s in own)
+        assert not any("hashtag" in s for s in own)
+        assert len(statements) <= (3 if path.startswith("/p/") else 5), [s[:60] for s in statements]
+
+
+def test_near_me_kept_reads_live_location_with_the_session_and_no_hashtag(client):
+    territory = make_territory()
+    login_as(client, make_user(territory))
+    _statements(client, "/near")
+    statements, _html = _statements(client, "/near")
+    own = [s for s in statements if "auth_session" not in s]
+    assert not any("FROM consent" in s for s in own)
+    assert not any("FROM hashtag" in s for s in own)
