@@ -4,9 +4,10 @@ The per-process caches (the territory of a host name, the feed's shared look-ups
 publication card) stay valid while the tables they were read from are unchanged. Every write
 statement sent to the database is noticed here, whoever sends it (a service, a test factory, a
 CLI command, raw SQL): the *generation* of the tables' group goes up in this process at once,
-and when the transaction commits, a stamp file in the instance folder is touched so that the
-other processes of the same instance (the other gunicorn workers, the task worker) see it at
-their next request (one ``stat`` a request).
+and when the transaction commits, the group's stamp file in the instance folder is touched so
+that the other processes of the same instance (the other gunicorn workers, the task worker) see
+it at their next request (one ``stat`` per group a request asks about). Each group has its own
+file: a campaign writing inboxes leaves the feed's caches alone.
 
 A cache keys its entries with ``version(group)``, read BEFORE it reads the database, so an entry
 filled while another process commits is refilled at the next request, never kept stale.
@@ -52,28 +53,31 @@ _FIRST_WORDS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "TRUNCATE", "DROP", "AL
 
 _generations: dict[str, int] = dict.fromkeys(ALL_GROUPS, 0)
 _lock = threading.Lock()
-_stamps: dict[str, Path] = {}  # engine URL -> stamp file shared by the instance's processes
-_engine_stamps: weakref.WeakKeyDictionary[Engine, Path | None] = weakref.WeakKeyDictionary()
+_stamps: dict[str, dict[str, str]] = {}  # engine URL -> group -> stamp file shared by the instance's processes
+_engine_stamps: weakref.WeakKeyDictionary[Engine, dict[str, str] | None] = weakref.WeakKeyDictionary()
 _DIRTY = "changes_dirty_groups"
 _COMMITTED = "changes_committed_groups"
 _ENGINE = "changes_engine"
 
 
 def register_stamp(engine_url: str, instance_dir: str | os.PathLike[str]) -> None:
-    """Share the changes to ``engine_url``'s data with the other processes using ``instance_dir``."""
-    path = Path(instance_dir) / "data-changes.stamp"
+    """Share the changes to ``engine_url``'s data with the other processes using ``instance_dir``:
+    a stamp file per group (``data-changes-<group>.stamp``), so that the inbox written by a
+    campaign does not empty the feed's caches."""
+    paths = {group: Path(instance_dir) / f"data-changes-{group}.stamp" for group in ALL_GROUPS}
     try:
-        if not path.exists():
-            path.touch()
-    except OSError:
+        for path in paths.values():
+            if not path.exists():
+                path.touch()
+    except OSError as error:
         # Without it, other processes see a change only when their caches expire.
-        logging.getLogger(__name__).warning("cannot write %s: caches expire by time only", path)
+        logging.getLogger(__name__).warning("cannot write %s: caches expire by time only", error.filename)
         return
-    _stamps[engine_url] = path
+    _stamps[engine_url] = {group: str(path) for group, path in paths.items()}
     _engine_stamps.clear()
 
 
-def _stamp_of(engine: Engine) -> Path | None:
+def _stamp_of(engine: Engine) -> dict[str, str] | None:
     try:
         return _engine_stamps[engine]
     except KeyError:
@@ -82,11 +86,11 @@ def _stamp_of(engine: Engine) -> Path | None:
 
 
 def version(group: str, engine: Engine | None = None) -> tuple[Any, ...]:
-    """Changes whenever data of ``group`` changed (in this process or, through the stamp file,
-    in another process of the same instance)."""
-    stamp = _stamp_of(engine) if engine is not None else None
+    """Changes whenever data of ``group`` changed (in this process or, through the group's stamp
+    file, in another process of the same instance)."""
+    stamps = _stamp_of(engine) if engine is not None else None
     try:
-        shared = stamp.stat().st_mtime_ns if stamp is not None else 0
+        shared = os.stat(stamps[group]).st_mtime_ns if stamps is not None else 0
     except OSError:
         shared = -1
     return (_generations[group], shared)
@@ -99,13 +103,14 @@ def mark_changed(*groups: str, engine: Engine | None = None) -> None:
     with _lock:
         for group in chosen:
             _generations[group] = _generations.get(group, 0) + 1
-    path = _stamp_of(engine) if engine is not None else None
-    if path is not None:
-        try:
-            now = time.time_ns()
-            os.utime(path, ns=(now, now))
-        except OSError:
-            pass
+    stamps = _stamp_of(engine) if engine is not None else None
+    if stamps is not None:
+        now = time.time_ns()
+        for group in chosen:
+            try:
+                os.utime(stamps[group], ns=(now, now))
+            except (OSError, KeyError):
+                pass
 
 
 def _groups_written(statement: str) -> frozenset[str]:

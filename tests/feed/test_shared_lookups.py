@@ -3,6 +3,7 @@ never serve data older than the last change."""
 
 import random
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -188,7 +189,7 @@ def test_a_new_publication_shows_at_once_after_the_look_ups_were_cached(client, 
 def test_a_change_in_another_process_is_seen_through_the_stamp_file(app, territory):
     engine = db.engine
     before = changes.version("feed", engine)
-    stamp = changes._stamps[str(engine.url)]
+    stamp = Path(changes._stamps[str(engine.url)]["feed"])
     later = stamp.stat().st_mtime_ns + 1_000_000
     import os
 
@@ -198,7 +199,7 @@ def test_a_change_in_another_process_is_seen_through_the_stamp_file(app, territo
 
 def test_a_write_counts_at_once_here_and_for_other_processes_once_committed(app, territory):
     engine = db.engine
-    stamp = changes._stamps[str(engine.url)]
+    stamp = Path(changes._stamps[str(engine.url)]["feed"])
     before = changes.version("feed", engine)
     shared_before = stamp.stat().st_mtime_ns
     with engine.connect() as connection:
@@ -210,6 +211,15 @@ def test_a_write_counts_at_once_here_and_for_other_processes_once_committed(app,
     with engine.begin() as connection:
         connection.exec_driver_sql("UPDATE actor SET name = 'x'")
     assert stamp.stat().st_mtime_ns != shared_before
+
+
+def test_each_group_has_its_own_stamp_so_inboxes_written_leave_the_feed_caches(app, territory):
+    engine = db.engine
+    feed_before, inbox_before = changes.version("feed", engine), changes.version("inbox", engine)
+    with engine.begin() as connection:  # what a campaign's inbox channel does, many times a second
+        connection.exec_driver_sql("UPDATE inbox_item SET read_at = NULL WHERE id < 0")
+    assert changes.version("inbox", engine) != inbox_before
+    assert changes.version("feed", engine) == feed_before
 
 
 def test_territory_settings_show_at_once_despite_the_host_cache(client, territory):
