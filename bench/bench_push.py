@@ -313,10 +313,11 @@ def campaign_100k(service: Any, pool: list[Any]) -> float:
         "DELIVERY_DRAIN_TASKS": str(PROCESSES),
         "PUSH_CONCURRENCY": str(CONCURRENCY),
     }
+    worker_log = WORKDIR / "worker.log"  # the drains' closing lines: where their time went
     worker = subprocess.Popen(
         [sys.executable, "-m", "tests.support.delivery_worker", "--insecure-host", service.netloc,
          "--workers", str(PROCESSES), "--worker-type", "process"],
-        cwd=ROOT, env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        cwd=ROOT, env=env, stderr=worker_log.open("w"), stdout=subprocess.DEVNULL,
     )
     try:
         time.sleep(3)  # the consumer is up and polling
@@ -339,6 +340,13 @@ def campaign_100k(service: Any, pool: list[Any]) -> float:
                 time.sleep(0.2)
             db.session.commit()
             last = db.session.scalar(select(func.max(Delivery.sent_at)).where(Delivery.run_id == run_id))
+            first = db.session.scalar(select(func.min(Delivery.sent_at)).where(Delivery.run_id == run_id))
+            log(f"  first delivery recorded {(first - started_at).total_seconds():.1f} s after start_run began")
+            for channel in ("push", "inbox"):
+                channel_last = db.session.scalar(
+                    select(func.max(Delivery.sent_at)).where(Delivery.run_id == run_id, Delivery.channel == channel)
+                )
+                log(f"  last {channel} delivery recorded at {(channel_last - started_at).total_seconds():.1f} s")
             counts = dict(db.session.execute(
                 select(Delivery.status, func.count()).where(Delivery.run_id == run_id).group_by(Delivery.status)
             ).all())
@@ -359,6 +367,23 @@ def campaign_100k(service: Any, pool: list[Any]) -> float:
     finally:
         worker.terminate()
         worker.wait(30)
+        log_phases(worker_log)
+
+
+def log_phases(worker_log: Path) -> None:
+    """The drains' per-phase seconds (their "drain finished" log lines), summed over workers."""
+    import re
+
+    totals: dict[str, float] = {}
+    drains = 0
+    for line in worker_log.read_text(errors="replace").splitlines():
+        if "drain finished" not in line:
+            continue
+        drains += 1
+        for name, seconds in re.findall(r"(\w+)=([\d.]+)s", line):
+            totals[name] = totals.get(name, 0.0) + float(seconds)
+    phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in totals.items())
+    log(f"  drains: {drains}; time per phase, summed over the drains: {phases}")
 
 
 def main() -> None:
