@@ -4,6 +4,7 @@ opening, clicking, muting the actor (signed, naming a delivery), unsubscribing a
 
 from __future__ import annotations
 
+import hmac
 import json
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -27,21 +28,21 @@ UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=90)
 class _DeliverySigner:
     """``URLSafeSerializer(secret, salt).dumps(delivery_id)``, made for a campaign's many
     deliveries: the signer's key is derived once, not at every token; only the HMAC of the
-    delivery's number is computed per token. ``read_delivery_token`` reads them with
-    itsdangerous itself (a test checks both agree)."""
+    delivery's number is computed per token (one ``hmac.digest`` call). ``read_delivery_token``
+    reads them with itsdangerous itself (a test checks both agree)."""
 
     def __init__(self, secret_key: str | bytes) -> None:
         self.serializer = URLSafeSerializer(secret_key, salt=_DELIVERY_SALT)
         signer = self.serializer.make_signer()
         self._key = signer.derive_key()
-        self._algorithm = signer.algorithm
+        self._digest = signer.algorithm.digest_method  # type: ignore[attr-defined]  # HMAC's hash
         self._separator = want_bytes(signer.sep)
 
     def token(self, delivery_id: int) -> str:
         # The serializer's payload for an int: its compact JSON (its digits), base64url; short
         # enough that itsdangerous never compresses it.
         payload = base64_encode(str(int(delivery_id)).encode())
-        signature = base64_encode(self._algorithm.get_signature(self._key, payload))
+        signature = base64_encode(hmac.digest(self._key, payload, self._digest))
         return (payload + self._separator + signature).decode()
 
 
