@@ -365,9 +365,26 @@ def campaign_100k(service: Any, pool: list[Any], sender_cpu: float) -> float:
         check_service(service, SUBSCRIBERS)
         return (last - started_at).total_seconds()
     finally:
+        workers_cpu = process_tree_cpu(worker.pid)
         worker.terminate()
         worker.wait(30)
         log_phases(worker_log, sender_cpu)
+        log(
+            f"  the consumer's processes: {workers_cpu:.2f} s of CPU in all, "
+            f"{workers_cpu / SUBSCRIBERS * 1e6:.0f} us per push message (the bare sender's: {sender_cpu * 1e6:.0f} us)"
+        )
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its descendants so far, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / ticks
+        children = " ".join(path.read_text() for path in Path(f"/proc/{pid}/task").glob("*/children"))
+    except OSError:
+        return 0.0
+    return total + sum(process_tree_cpu(int(child)) for child in children.split())
 
 
 def log_phases(worker_log: Path, sender_cpu: float) -> None:
