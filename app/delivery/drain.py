@@ -221,7 +221,6 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
     push_users: set[int] = set()
     capped_users: set[int] = set()
     known_languages: dict[str | None, str] = {}  # a person's language code -> the one to write in
-    Person = policy.Person
     for (
         _id, user_id, channel, _attempts, email, email_verified, code, has_settings,
         push_enabled, email_enabled, sms_enabled, phone, daily_cap, quiet_start, quiet_end_at,
@@ -234,7 +233,7 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
             capped_users.add(user_id)
         if user_id in people:
             continue
-        person = Person(user_id=user_id, email_verified=bool(email_verified))
+        person = policy.Person(user_id=user_id, email_verified=bool(email_verified))
         if has_settings:
             person.push_enabled = bool(push_enabled)
             person.email_enabled = bool(email_enabled)
@@ -299,7 +298,7 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
     decided: list[tuple[int, str, str | None, datetime | None]] = []
     decide = partial(policy.decide, is_alert=ctx.is_alert, tz=ctx.timezone, now=now)
     message = ctx.message
-    for delivery_id, user_id, channel, attempts, *_person in rows:
+    for delivery_id, user_id, channel, attempts, *_settings in rows:
         person = people.get(user_id) if user_id is not None else None
         if person is None:
             decided.append((delivery_id, "skipped", "no_channel", None))
