@@ -290,7 +290,7 @@ def populate(app: Any, service: Any, pool: list[Any]) -> tuple[int, int]:
         return campaign.id, territory.id
 
 
-def campaign_100k(service: Any, pool: list[Any]) -> float:
+def campaign_100k(service: Any, pool: list[Any], sender_cpu: float) -> float:
     from sqlalchemy import func, select, text
 
     from app.campaigns.models import Campaign, CampaignRun, Delivery
@@ -313,10 +313,11 @@ def campaign_100k(service: Any, pool: list[Any]) -> float:
         "DELIVERY_DRAIN_TASKS": str(PROCESSES),
         "PUSH_CONCURRENCY": str(CONCURRENCY),
     }
+    worker_log = WORKDIR / "worker.log"  # the drains' closing lines: where their time went
     worker = subprocess.Popen(
         [sys.executable, "-m", "tests.support.delivery_worker", "--insecure-host", service.netloc,
          "--workers", str(PROCESSES), "--worker-type", "process"],
-        cwd=ROOT, env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        cwd=ROOT, env=env, stderr=worker_log.open("w"), stdout=subprocess.DEVNULL,
     )
     try:
         time.sleep(3)  # the consumer is up and polling
@@ -339,6 +340,13 @@ def campaign_100k(service: Any, pool: list[Any]) -> float:
                 time.sleep(0.2)
             db.session.commit()
             last = db.session.scalar(select(func.max(Delivery.sent_at)).where(Delivery.run_id == run_id))
+            first = db.session.scalar(select(func.min(Delivery.sent_at)).where(Delivery.run_id == run_id))
+            log(f"  first delivery recorded {(first - started_at).total_seconds():.1f} s after start_run began")
+            for channel in ("push", "inbox"):
+                channel_last = db.session.scalar(
+                    select(func.max(Delivery.sent_at)).where(Delivery.run_id == run_id, Delivery.channel == channel)
+                )
+                log(f"  last {channel} delivery recorded at {(channel_last - started_at).total_seconds():.1f} s")
             counts = dict(db.session.execute(
                 select(Delivery.status, func.count()).where(Delivery.run_id == run_id).group_by(Delivery.status)
             ).all())
@@ -357,8 +365,50 @@ def campaign_100k(service: Any, pool: list[Any]) -> float:
         check_service(service, SUBSCRIBERS)
         return (last - started_at).total_seconds()
     finally:
+        workers_cpu = process_tree_cpu(worker.pid)
         worker.terminate()
         worker.wait(30)
+        log_phases(worker_log, sender_cpu)
+        log(
+            f"  the consumer's processes: {workers_cpu:.2f} s of CPU in all, "
+            f"{workers_cpu / SUBSCRIBERS * 1e6:.0f} us per push message (the bare sender's: {sender_cpu * 1e6:.0f} us)"
+        )
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its descendants so far, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / ticks
+        children = " ".join(path.read_text() for path in Path(f"/proc/{pid}/task").glob("*/children"))
+    except OSError:
+        return 0.0
+    return total + sum(process_tree_cpu(int(child)) for child in children.split())
+
+
+def log_phases(worker_log: Path, sender_cpu: float) -> None:
+    """The drains' per-phase seconds (their "drain finished" log lines), summed over workers, and
+    their CPU per push message against the bare sender's (CPU is steadier than the clock on a
+    shared machine)."""
+    import re
+
+    totals: dict[str, float] = {}
+    drains = 0
+    for line in worker_log.read_text(errors="replace").splitlines():
+        if "drain finished" not in line:
+            continue
+        drains += 1
+        for name, seconds in re.findall(r"(\w+)=([\d.]+)s", line):
+            totals[name] = totals.get(name, 0.0) + float(seconds)
+    phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in totals.items())
+    log(f"  drains: {drains}; time per phase, summed over the drains: {phases}")
+    if "cpu" in totals:
+        per_push = totals["cpu"] / SUBSCRIBERS
+        log(
+            f"  drains' CPU per push message (with its inbox delivery): {per_push * 1e6:.0f} us; "
+            f"the bare sender's: {sender_cpu * 1e6:.0f} us (ratio {sender_cpu / per_push:.2f})"
+        )
 
 
 def main() -> None:
@@ -406,7 +456,7 @@ def main() -> None:
         print(f"push_sender_cpu_us: {figures['push_sender_cpu'] * 1e6:.0f}", flush=True)
         print(f"push_cpu_vs_crypto: {figures['push_sender_cpu'] / crypto:.2f}", flush=True)
         log(f"campaign ({SUBSCRIBERS} recipients):")
-        seconds = campaign_100k(service, pool)
+        seconds = campaign_100k(service, pool, figures["push_sender_cpu"])
         print(f"campaign_100k_seconds: {seconds:.1f}", flush=True)
         # the campaign's push messages per second against the bare fan-out's, same run and size
         print(f"campaign_vs_fanout_rate: {SUBSCRIBERS / seconds / figures['push_msgs_per_s']:.2f}", flush=True)

@@ -106,14 +106,20 @@ def absolute_url(base_url: str, endpoint: str, **values: object) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def token_url(base_url: str, endpoint: str, token: str) -> str:
+def url_template(base_url: str, endpoint: str) -> tuple[str, str]:
+    """(prefix, suffix): the endpoint's absolute URL is prefix + token + suffix."""
     key = (id(current_app.url_map), base_url, endpoint)
     template = _templates.get(key)
     if template is None:
         url = absolute_url(base_url, endpoint, token=_PLACEHOLDER)
         prefix, _, suffix = url.partition(_PLACEHOLDER)
         template = _templates.setdefault(key, (prefix, suffix))
-    return template[0] + token + template[1]
+    return template
+
+
+def token_url(base_url: str, endpoint: str, token: str) -> str:
+    prefix, suffix = url_template(base_url, endpoint)
+    return prefix + token + suffix
 
 
 @dataclass(slots=True)
@@ -123,15 +129,15 @@ class Links:
     mute: str
 
 
+# The endpoints of a delivery's links, in the order of ``Links``' fields.
+LINK_ENDPOINTS = ("delivery.open_message", "delivery.click", "delivery.mute_from_message")
+
+
 def links_for(item: object) -> Links:
     """The open / click / mute links of one delivery (``Item``), signed with its token."""
     base_url = item.message.base_url  # type: ignore[attr-defined]
     token = delivery_token(item.delivery_id)  # type: ignore[attr-defined]
-    return Links(
-        open=token_url(base_url, "delivery.open_message", token),
-        click=token_url(base_url, "delivery.click", token),
-        mute=token_url(base_url, "delivery.mute_from_message", token),
-    )
+    return Links(*(token_url(base_url, endpoint, token) for endpoint in LINK_ENDPOINTS))
 
 
 def unsubscribe_url(base_url: str, user_id: int, channel: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from app.delivery.channels import Item, Outcome, sent
+from app.delivery.channels import Item, Message, Outcome, sent
 from app.delivery.models import InboxItem
 from app.extensions import db
 from app.models_common import utcnow
@@ -33,22 +33,24 @@ class InboxChannel:
 
     def send_batch(self, items: Sequence[Item]) -> list[Outcome]:
         now = utcnow()
-        rows = [
-            {
-                "user_id": item.user_id,
-                "territory_id": item.message.territory_id,
-                "delivery_id": item.delivery_id,
-                "campaign_id": item.message.campaign_id,
-                "actor_id": item.message.actor_id,
-                "kind": item.message.inbox_kind,
-                "title": item.message.title[:120],
-                "body": item.message.body,
-                "url": local_path(item.message.link)[:255],
-                "is_alert": item.message.is_alert,
-                "created_at": now,
-            }
-            for item in items
-        ]
+        rows = []
+        message: Message | None = None
+        shared: dict[str, object] = {}
+        for item in items:
+            if item.message is not message:  # a batch is one run's: made once, not per item
+                message = item.message
+                shared = {
+                    "territory_id": message.territory_id,
+                    "campaign_id": message.campaign_id,
+                    "actor_id": message.actor_id,
+                    "kind": message.inbox_kind,
+                    "title": message.title[:120],
+                    "body": message.body,
+                    "url": local_path(message.link)[:255],
+                    "is_alert": message.is_alert,
+                    "created_at": now,
+                }
+            rows.append({**shared, "user_id": item.user_id, "delivery_id": item.delivery_id})
         insert_ignoring_duplicates(InboxItem.__table__, rows)
         db.session.commit()
         return [sent() for _ in items]
