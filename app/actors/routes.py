@@ -108,9 +108,11 @@ def page(slug: str) -> Response:
     now = utcnow()
     # What the page says of the actor is the same for everybody: rendered once per actor and
     # kept (app.fragments) while the feed data (its row, hours, hashtags, publications) is
-    # unchanged in any process, the part with its hours within the minute (open now, today).
-    # The follower count (a release) and the person's own buttons are drawn at each request.
+    # unchanged in any process of this machine's instance, and for the minute at most (open now,
+    # today, a publication scheduled for now; a change made on another machine). The follower
+    # count (a release) and the person's own buttons are drawn at each request.
     stamp = changes.version("feed", db.engine)
+    minute = now.replace(second=0, microsecond=0)
 
     def body() -> str:
         return render_template(
@@ -126,8 +128,8 @@ def page(slug: str) -> Response:
     return render(
         "actors/page.html",
         actor=actor,
-        actor_top=remember("actor-top", (actor.id, stamp), lambda: render_template("actors/_page_top.html", actor=actor)),
-        actor_body=remember("actor-body", (actor.id, stamp, now.replace(second=0, microsecond=0)), body),
+        actor_top=remember("actor-top", (actor.id, stamp, minute), lambda: render_template("actors/_page_top.html", actor=actor)),
+        actor_body=remember("actor-body", (actor.id, stamp, minute), body),
         followers=services.followers(actor),
         following=services.is_following(current_user, actor),
         form=ReturningConfirmForm(),

@@ -209,14 +209,13 @@ def show(publication_id: int) -> Response:
         return render_template("publications/_page_body.html", publication=publication, next_dates=next_dates)
 
     # What the page says is the same for everybody who may see it: rendered once and kept
-    # (app.fragments) while the feed data is unchanged in any process. Its dates are written
-    # out in full (never "today"): only a recurring event's next dates change with time alone,
-    # so its page is kept within the minute. Whether it is public (the notice its members see
-    # otherwise) is in the key too.
-    # Who may see it is checked above, at each request.
+    # (app.fragments) while the feed data is unchanged in any process of this machine's
+    # instance, and for the minute at most (a recurring event's next dates; a change made on
+    # another machine). Whether it is public (the notice its members see otherwise) is in the key
+    # too. Who may see it is checked above, at each request.
     key = (
         publication.id, changes.version("feed", db.engine), publication.is_visible,
-        now.replace(second=0, microsecond=0) if publication.rrule else None,
+        now.replace(second=0, microsecond=0),
     )
     return render(
         "publications/show.html",
