@@ -170,8 +170,9 @@ class _Connection(asyncio.Protocol):
             elif kind is WindowUpdated:
                 self._unblock()
             elif kind is RemoteSettingsChanged:
+                limit = self.origin.pool.max_streams
                 setting = self.h2.remote_settings.max_concurrent_streams
-                self.max_streams = max(1, min(setting, self.origin.pool.max_streams)) if setting is not None else self.origin.pool.max_streams
+                self.max_streams = max(1, min(setting, limit)) if setting is not None else limit
                 if not self.ready.done():
                     self.usable = True
                     self.ready.set_result(None)
@@ -228,10 +229,14 @@ class _Connection(asyncio.Protocol):
 
     def _unblock(self) -> None:
         for stream_id, stream in list(self.blocked.items()):
-            if stream_id in self.streams:
-                self._send_body(stream_id, stream)
-            else:
+            if stream_id not in self.streams:
                 del self.blocked[stream_id]
+                continue
+            try:
+                self._send_body(stream_id, stream)
+            except H2Error as exc:  # h2 closed the stream meanwhile
+                self.blocked.pop(stream_id, None)
+                self._end(stream_id, f"protocol:{type(exc).__name__}")
 
     def _end(self, stream_id: int, error: str | None) -> None:
         stream = self.streams.pop(stream_id, None)
