@@ -110,6 +110,9 @@ class Config:
     # Requests in flight per push worker; how long a claimed batch is a worker's before another
     # may take it again (longer than any batch takes); drain tasks started per run.
     PUSH_CONCURRENCY = int(os.environ.get("PUSH_CONCURRENCY", "200"))
+    # HTTP/2 to push services (one connection per service, many requests on it); an origin that
+    # does not negotiate it gets HTTP/1.1. Off: HTTP/1.1 always.
+    PUSH_HTTP2 = _bool("PUSH_HTTP2", True)
     # Tests and benchmarks only ("127.0.0.1:PORT" of a local push service, plain http): never
     # read from the environment, production stays https on PUSH_ALLOWED_HOSTS.
     PUSH_ALLOW_INSECURE_HOSTS: tuple[str, ...] = ()

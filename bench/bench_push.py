@@ -16,8 +16,9 @@ naive loop; >= 2,000 msg/s with 50 ms; <= 60 s for the campaign.
 - Subscribers have REAL P-256 keys: a pool of 1,000 key pairs (and auth secrets) generated with
   ``ec.generate_private_key``, reused cyclically; every subscriber has its own endpoint, and every
   message is encrypted for its subscriber with a fresh ephemeral key (RFC 8291, http_ece).
-- The push service (tests/support/push_service.py) runs in a process of its own (aiohttp,
-  HTTP/1.1 keep-alive): it verifies every VAPID token (each distinct token once), decrypts 1% of
+- The push service (tests/support/push_service.py) runs in a process of its own (HTTP/2 with
+  h2, as the sender speaks it by default; HTTP/1.1 keep-alive with aiohttp for
+  BENCH_PUSH_HTTP2=0, the sender's fall-back): it verifies every VAPID token (each distinct token once), decrypts 1% of
   the messages with the subscriber's private key and checks the title; the run fails otherwise.
 - The platform's sender runs as in production: one sender per worker process
   (``huey_consumer -k process -w N``), N = the number of cores (BENCH_PUSH_PROCESSES to change
@@ -64,6 +65,7 @@ SUBSCRIBERS = _recipients_option()
 CRYPTO_SAMPLE = int(os.environ.get("BENCH_CRYPTO_SAMPLE", "5000"))
 NAIVE_SAMPLE = int(os.environ.get("BENCH_NAIVE_SAMPLE", "2000"))
 PROCESSES = int(os.environ.get("BENCH_PUSH_PROCESSES", str(os.cpu_count() or 2)))
+HTTP2 = os.environ.get("BENCH_PUSH_HTTP2", "1") != "0"  # 0: the platform's sender on HTTP/1.1
 KEY_POOL = 1000
 CONCURRENCY = 200
 TITLE = "Marché de Noël ce samedi"
@@ -116,7 +118,7 @@ def _sender_process(requests: list[Any], netloc: str, key_pem: bytes, subject: s
     from app.webpush import VapidSigner
 
     signer = VapidSigner(Vapid02.from_pem(key_pem), subject)
-    sender = PushSender(signer, (), (netloc,), concurrency=CONCURRENCY)
+    sender = PushSender(signer, (), (netloc,), concurrency=CONCURRENCY, http2=HTTP2)
     runner = new_runner()
     barrier.wait()
     started, cpu = time.perf_counter(), time.process_time()

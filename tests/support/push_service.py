@@ -1,8 +1,11 @@
 """A real local push service for tests, the browser test and the benchmark.
 
-It speaks the push protocol (RFC 8030) over HTTP/1.1 keep-alive on 127.0.0.1 (an aiohttp server
-on a free port, in a thread of the test's process or in a process of its own) and checks what a
-real one checks:
+It speaks the push protocol (RFC 8030) on 127.0.0.1 (a free port, in a thread of the test's
+process or in a process of its own), over HTTP/2 or HTTP/1.1 on the same port as real push
+services do: a connection opening with the HTTP/2 preface (h2c with prior knowledge; or ALPN
+``h2`` when the service is given a TLS certificate) is served with python-hyper's ``h2``, any
+other by an aiohttp server (keep-alive). ``PushService(http2=False)`` is a plain aiohttp
+HTTP/1.1 server, as a push service that knows no HTTP/2. It checks what a real one checks:
 
 - the VAPID ``Authorization: vapid t=<JWT>, k=<key>`` header (RFC 8292): an ES256 signature made
   with the ``k`` public key, ``aud`` = this service's origin, ``exp`` in the future (and at most
@@ -19,6 +22,11 @@ Faults for the fault test: ``fail_next(n, 500)`` answers the next ``n`` requests
 with an error (an outage, a rate limit), ``unsubscribe(endpoints)`` makes subscriptions answer
 410 from then on (the browser dropped them); ``status_counts`` counts every answer given.
 
+HTTP/2 knobs and faults: ``max_concurrent_streams`` and ``initial_window`` (the SETTINGS the
+service announces), ``drop_next(how)`` (the next HTTP/2 request is answered with a ``GOAWAY``,
+a ``RST_STREAM`` or the connection closed instead), ``connections`` (how many connections of
+each protocol were opened).
+
 ``PushService()`` runs in a thread; ``PushService.spawn()`` runs the same server in another
 process (the benchmark: it must not compete with the sender for the GIL) and is driven over
 HTTP (``/_stats``, ``/_config``).
@@ -31,6 +39,7 @@ import base64
 import itertools
 import json
 import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -46,8 +55,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from h2.config import H2Configuration
+from h2.connection import H2Connection
+from h2.errors import ErrorCodes
+from h2.events import ConnectionTerminated, DataReceived, RequestReceived, StreamEnded, StreamReset
+from h2.exceptions import H2Error
+from multidict import CIMultiDict
 
 MAX_BODY = 4096
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"  # how an HTTP/2 connection opens (RFC 9113, 3.4)
 STATE: web.AppKey[Any] = web.AppKey("state", object)
 
 
@@ -62,10 +78,11 @@ def b64url_decode(value: str) -> bytes:
 @dataclass
 class Received:
     endpoint: str
-    headers: dict[str, str]
+    headers: CIMultiDict[str]  # names in any case: HTTP/2 sends them lower-case
     status: int
     payload: bytes | None = None  # decrypted (None when not sampled or not decryptable)
     at: float = field(default_factory=time.time)
+    protocol: str = "h2"  # or "http/1.1"
 
     @property
     def json(self) -> Any:
@@ -134,6 +151,10 @@ class _State:
 
     def __init__(self, delay: float, sample_every: int, record: bool) -> None:
         self.delay = delay
+        self.max_concurrent_streams: int | None = None  # the HTTP/2 SETTINGS announced
+        self.initial_window: int | None = None
+        self.drops: deque[str | None] = deque()  # the next h2 requests: "goaway" | "reset" | "close" (None: answered)
+        self.connections: dict[str, int] = {}  # "h2" / "http/1.1": connections opened
         self.sample_every = max(1, sample_every)  # decrypt one message in N (1: all)
         self.record = record
         self.default_status = 201
@@ -164,12 +185,12 @@ class _State:
         return found
 
 
-async def _handle_push(request: web.Request) -> web.Response:
-    state: _State = request.app[STATE]
-    body = await request.read()
-    path_id = request.match_info["sub"]
-    endpoint = state.origin + request.path
-    headers = dict(request.headers)
+def _answer(
+    state: _State, path: str, headers: CIMultiDict[str], body: bytes, protocol: str
+) -> tuple[int, dict[str, str]]:
+    """The status and headers to answer one push with (HTTP/1.1 and HTTP/2 alike)."""
+    path_id = path.rsplit("/", 1)[-1]
+    endpoint = state.origin + path
     with state.lock:
         state.count += 1
         number = state.count
@@ -186,7 +207,7 @@ async def _handle_push(request: web.Request) -> web.Response:
                 state.faults.popleft()
         else:
             status, extra = state.default_status, {}
-    authorization = request.headers.get("Authorization", "")
+    authorization = headers.get("Authorization", "")
     error = None
     if authorization not in state.verified_tokens:
         error = verify_vapid(authorization, state.origin)
@@ -194,11 +215,11 @@ async def _handle_push(request: web.Request) -> web.Response:
             state.verified_tokens.add(authorization)
     if error is not None:
         status, extra = 401, {}
-    elif "TTL" not in request.headers:
+    elif "TTL" not in headers:
         error, status, extra = "ttl", 400, {}
     elif len(body) > MAX_BODY:
         error, status, extra = "size", 413, {}
-    elif request.headers.get("Content-Encoding") != "aes128gcm":
+    elif headers.get("Content-Encoding") != "aes128gcm":
         error, status, extra = "encoding", 400, {}
     payload = None
     keys = state.keys_for(path_id)
@@ -218,16 +239,164 @@ async def _handle_push(request: web.Request) -> web.Response:
                 error, status, extra = f"decrypt: {type(exc).__name__}", 400, {}
     if error is not None:
         state.errors.append(error)
-    topic = request.headers.get("Topic")
+    topic = headers.get("Topic")
     with state.lock:
         state.status_counts[status] = state.status_counts.get(status, 0) + 1
         if topic:
             state.topics.add(topic)
         if state.record:
-            state.received.append(Received(endpoint, headers, status, payload))
+            state.received.append(Received(endpoint, headers, status, payload, protocol=protocol))
+    return status, extra
+
+
+async def _handle_push(request: web.Request) -> web.Response:
+    state: _State = request.app[STATE]
+    body = await request.read()
+    version = f"http/{request.version.major}.{request.version.minor}"
+    status, extra = _answer(state, request.path, CIMultiDict(request.headers), body, version)
     if state.delay:
         await asyncio.sleep(state.delay)
     return web.Response(status=status, headers=extra)
+
+
+# The sender's headers are checked by _answer where it matters (VAPID, TTL, encoding); h2's
+# own validation of every header would only make the benchmark's service slower.
+_SERVER_CONFIG = H2Configuration(
+    client_side=False,
+    header_encoding="utf-8",
+    validate_inbound_headers=False,
+    validate_outbound_headers=False,
+    normalize_outbound_headers=False,
+)
+
+
+class _H2Server(asyncio.Protocol):
+    """One HTTP/2 connection, served with ``h2``: every stream is one push."""
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+        self.h2 = H2Connection(_SERVER_CONFIG)
+        self.requests: dict[int, tuple[CIMultiDict[str], bytearray]] = {}
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        settings = self.h2.local_settings
+        if self.state.max_concurrent_streams is not None:
+            settings.max_concurrent_streams = self.state.max_concurrent_streams
+        if self.state.initial_window is not None:
+            settings.initial_window_size = self.state.initial_window
+        settings.acknowledge()  # announced with the preface, in force from the start
+        self.h2.initiate_connection()
+        if self.state.initial_window is None:  # as large push services do: 1 MiB per connection
+            self.h2.increment_flow_control_window(2**20 - 65535)
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            events = self.h2.receive_data(data)
+        except H2Error:
+            self._flush()
+            self._close()
+            return
+        for event in events:
+            if isinstance(event, RequestReceived):
+                self.requests[event.stream_id] = (CIMultiDict(event.headers), bytearray())
+            elif isinstance(event, DataReceived):
+                found = self.requests.get(event.stream_id)
+                if found is not None:
+                    found[1].extend(event.data)
+                self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            elif isinstance(event, StreamEnded):
+                self._request(event.stream_id)
+                if self.transport is None or self.transport.is_closing():
+                    return  # dropped: what came after it is not read
+            elif isinstance(event, StreamReset):
+                self.requests.pop(event.stream_id, None)
+            elif isinstance(event, ConnectionTerminated):
+                self._flush()
+                self._close()
+                return
+        self._flush()
+
+    def _request(self, stream_id: int) -> None:
+        headers, body = self.requests.pop(stream_id)
+        with self.state.lock:
+            drop = self.state.drops.popleft() if self.state.drops else None
+        if drop == "goaway":  # shutting down: this stream and the ones after it are not processed
+            self.h2.close_connection(ErrorCodes.NO_ERROR, last_stream_id=max(0, stream_id - 2))
+            self._flush()
+            self._close()
+            return
+        if drop == "reset":
+            self.h2.reset_stream(stream_id, ErrorCodes.REFUSED_STREAM)
+            return
+        if drop == "close":  # the connection breaks with requests in flight
+            self._close()
+            return
+        status, extra = _answer(self.state, headers.get(":path", "/"), headers, bytes(body), "h2")
+        if self.state.delay:
+            asyncio.get_running_loop().call_later(self.state.delay, self._respond, stream_id, status, extra)
+        else:
+            self._respond(stream_id, status, extra)
+
+    def _respond(self, stream_id: int, status: int, extra: dict[str, str]) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        try:
+            self.h2.send_headers(
+                stream_id,
+                [(":status", str(status)), *((k.lower(), v) for k, v in extra.items()), ("content-length", "0")],
+                end_stream=True,
+            )
+        except H2Error:
+            return  # the stream was reset meanwhile
+        self._flush()
+
+    def _flush(self) -> None:
+        data = self.h2.data_to_send()
+        if data and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def _close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+
+
+class _Sniffer(asyncio.Protocol):
+    """Reads a connection's first bytes (or its ALPN) and hands it to HTTP/2 or to aiohttp."""
+
+    def __init__(self, state: _State, http1: web.Server) -> None:
+        self.state = state
+        self.http1 = http1
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            self._hand_over(ssl_object.selected_alpn_protocol() == "h2")
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) < len(PREFACE) and PREFACE.startswith(self.buffer):
+            return  # not enough to tell yet
+        self._hand_over(self.buffer.startswith(PREFACE))
+
+    def _hand_over(self, http2: bool) -> None:
+        assert self.transport is not None
+        name = "h2" if http2 else "http/1.1"
+        with self.state.lock:
+            self.state.connections[name] = self.state.connections.get(name, 0) + 1
+        protocol: asyncio.Protocol = _H2Server(self.state) if http2 else self.http1()
+        self.transport.set_protocol(protocol)
+        protocol.connection_made(self.transport)
+        if self.buffer:
+            protocol.data_received(self.buffer)
 
 
 async def _handle_stats(request: web.Request) -> web.Response:
@@ -275,13 +444,23 @@ def _make_app(state: _State) -> web.Application:
     return app
 
 
-async def _serve(state: _State, host: str, port: int) -> tuple[web.AppRunner, int]:
+async def _serve(
+    state: _State, host: str, port: int, http2: bool = True, tls: ssl.SSLContext | None = None
+) -> tuple[web.AppRunner, int, asyncio.AbstractServer | None]:
+    """The runner, the port, and the server that sniffs HTTP/2 (None for HTTP/1.1 only)."""
     runner = web.AppRunner(_make_app(state), access_log=None, keepalive_timeout=75)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, backlog=1024, reuse_address=True)
-    await site.start()
-    sockets = site._server.sockets  # type: ignore[union-attr]
-    return runner, sockets[0].getsockname()[1]
+    if not http2:
+        site = web.TCPSite(runner, host, port, backlog=1024, reuse_address=True, ssl_context=tls)
+        await site.start()
+        sockets = site._server.sockets  # type: ignore[union-attr]
+        return runner, sockets[0].getsockname()[1], None
+    http1 = runner.server
+    assert http1 is not None
+    server = await asyncio.get_running_loop().create_server(
+        lambda: _Sniffer(state, http1), host, port, backlog=1024, reuse_address=True, ssl=tls
+    )
+    return runner, server.sockets[0].getsockname()[1], server
 
 
 class PushService:
@@ -289,9 +468,25 @@ class PushService:
 
     _ids = itertools.count(1)
 
-    def __init__(self, host: str = "127.0.0.1", delay: float = 0.0, sample_every: int = 1, record: bool = True) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        delay: float = 0.0,
+        sample_every: int = 1,
+        record: bool = True,
+        http2: bool = True,
+        tls: ssl.SSLContext | None = None,
+        max_concurrent_streams: int | None = None,
+        initial_window: int | None = None,
+    ) -> None:
         self.host = host
         self.state = _State(delay, sample_every, record)
+        self.state.max_concurrent_streams = max_concurrent_streams
+        self.state.initial_window = initial_window
+        self.http2 = http2
+        self.tls = tls  # a server context: https, with ALPN "h2" offered when http2
+        if tls is not None:
+            tls.set_alpn_protocols(["h2", "http/1.1"] if http2 else ["http/1.1"])
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -306,10 +501,14 @@ class PushService:
             loop = asyncio.new_event_loop()
             self._loop = loop
             asyncio.set_event_loop(loop)
-            self._runner, self.port = loop.run_until_complete(_serve(self.state, self.host, 0))
+            self._runner, self.port, h2_server = loop.run_until_complete(
+                _serve(self.state, self.host, 0, self.http2, self.tls)
+            )
             self.state.origin = self.origin
             ready.set()
             loop.run_forever()
+            if h2_server is not None:
+                h2_server.close()
             loop.run_until_complete(self._runner.cleanup())
             loop.close()
 
@@ -335,7 +534,7 @@ class PushService:
 
     @property
     def origin(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls is not None else 'http'}://{self.host}:{self.port}"
 
     @property
     def netloc(self) -> str:
@@ -391,6 +590,20 @@ class PushService:
         with self.state.lock:
             return sum(fault[0] for fault in self.state.faults)
 
+    def drop_next(self, how: str, count: int = 1, after: int = 0) -> None:
+        """After ``after`` HTTP/2 requests answered as usual, the next ``count`` are not:
+        ``"goaway"`` (the server shuts the connection down, those requests unprocessed),
+        ``"reset"`` (``RST_STREAM`` REFUSED_STREAM) or ``"close"`` (the connection breaks with
+        requests in flight)."""
+        with self.state.lock:
+            self.state.drops.extend([None] * after + [how] * count)
+
+    @property
+    def connections(self) -> dict[str, int]:
+        """Connections opened so far, by protocol (``"h2"``, ``"http/1.1"``)."""
+        with self.state.lock:
+            return dict(self.state.connections)
+
     def unsubscribe(self, endpoints: list[str]) -> None:
         """These subscriptions answer 410 Gone from now on, as after a browser dropped them."""
         with self.state.lock:
@@ -431,7 +644,7 @@ def _process_main(host: str, delay: float, sample_every: int) -> None:
     state = _State(delay, sample_every, record=False)
 
     async def main() -> None:
-        runner, port = await _serve(state, host, 0)
+        runner, port, _server = await _serve(state, host, 0)
         state.origin = f"http://{host}:{port}"
         print(port, flush=True)
         await asyncio.Event().wait()  # until terminated

@@ -3,7 +3,10 @@
 Fan-out is built from pywebpush's, py_vapid's and http_ece's building blocks, not one
 ``webpush()`` call per recipient (which opens a connection and signs a token every time):
 
-- one aiohttp ``ClientSession`` (a keep-alive connection pool) per push-service origin;
+- HTTP/2 (``push_h2``, python-hyper's ``h2``): one connection per push-service origin carrying
+  many requests as streams, the origin's header block built once; an origin that does not
+  negotiate h2 is sent to over HTTP/1.1 instead, with one aiohttp ``ClientSession`` (a
+  keep-alive connection pool) per origin (``PUSH_HTTP2`` off: always);
 - the VAPID ``Authorization`` header signed once per origin, reused until an hour before expiry;
 - many requests in flight (``PUSH_CONCURRENCY``, default 200) from one event loop;
 - each payload encrypted for its subscription (a new ephemeral key per message): RFC 8291's
@@ -25,6 +28,7 @@ import hashlib
 import hmac
 import json
 import os
+import ssl
 import struct
 import threading
 from collections.abc import Iterable, Sequence
@@ -37,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import current_app
+from hpack import NeverIndexedHeaderTuple
 
 from app.delivery.channels import (
     FAILED,
@@ -51,6 +56,7 @@ from app.delivery.channels import (
     retry,
     sent,
 )
+from app.delivery.channels.push_h2 import H2Pool, Header, NotHTTP2, StreamFailed
 from app.delivery.links import LINK_ENDPOINTS, links_for, url_template
 from app.delivery.links import language as in_language
 from app.delivery.tokens import delivery_token
@@ -62,6 +68,7 @@ from app.webpush import VapidSigner, b64url_decode, endpoint_allowed, origin_of,
 MAX_PAYLOAD = 4096 - 86 - 16 - 1
 TOPIC_MAX = 32
 REQUEST_TIMEOUT = 20.0  # seconds, per request; well under the delivery lease
+ENCRYPT_AHEAD = 64  # requests encrypted in one go by send_all (about 6 ms of CPU)
 
 
 @dataclass(slots=True)
@@ -144,14 +151,21 @@ class PushSender:
         insecure_hosts: Iterable[str] = (),
         concurrency: int = 200,
         timeout: float = REQUEST_TIMEOUT,
+        http2: bool = True,
+        ca_file: str | None = None,
     ) -> None:
         self.signer = vapid_signer
         self.allowed_hosts = tuple(allowed_hosts)
         self.insecure_hosts = tuple(insecure_hosts)
         self.concurrency = max(1, concurrency)
         self.timeout = aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout))
+        self.http2 = http2
+        self.ca_file = ca_file  # None: the system's trusted roots (tests pass their own CA)
         self.stats = PushStats()
         self._sessions: dict[str, aiohttp.ClientSession] = {}
+        self._h2: H2Pool | None = None
+        # per origin: (the Authorization it was built with, the header block every request shares)
+        self._h2_headers: dict[str, tuple[str, list[Header]]] = {}
         self._runner: asyncio.Runner | None = None
         self._owner = threading.get_ident()
 
@@ -163,6 +177,7 @@ class PushSender:
             config["PUSH_ALLOWED_HOSTS"],
             config.get("PUSH_ALLOW_INSECURE_HOSTS", ()),
             int(config.get("PUSH_CONCURRENCY", 200)),
+            http2=bool(config.get("PUSH_HTTP2", True)),
         )
 
     # -- synchronous face, for the worker thread -------------------------------------------
@@ -194,6 +209,7 @@ class PushSender:
                 limit_per_host=self.concurrency,
                 keepalive_timeout=60,
                 ttl_dns_cache=300,
+                ssl=ssl.create_default_context(cafile=self.ca_file) if self.ca_file else True,
             )
             session = aiohttp.ClientSession(
                 connector=connector,
@@ -207,6 +223,9 @@ class PushSender:
         return session
 
     async def aclose(self) -> None:
+        if self._h2 is not None:
+            await self._h2.aclose()
+            self._h2 = None
         sessions, self._sessions = list(self._sessions.values()), {}
         for session in sessions:
             await session.close()
@@ -215,10 +234,23 @@ class PushSender:
         """One outcome per request, in order; at most ``concurrency`` requests in flight."""
         outcomes: list[Outcome | None] = [None] * len(requests)
         cursor = iter(range(len(requests)))
+        ready: dict[int, bytes | Outcome] = {}  # bodies encrypted ahead (or early outcomes)
 
         async def worker() -> None:
             for index in cursor:  # the workers share the cursor: a semaphore without tasks
-                outcomes[index] = await self.send_one(requests[index])
+                prepared = ready.pop(index, None)
+                if prepared is None:
+                    # the next few, in one go: encryption runs faster in a tight loop than
+                    # between network events (its tables stay in the CPU's caches). The
+                    # cursor hands out indices in order and nothing awaits here, so these
+                    # are exactly the requests no worker has taken yet.
+                    for ahead in range(index, min(index + ENCRYPT_AHEAD, len(requests))):
+                        ready[ahead] = self._prepare(requests[ahead])
+                    prepared = ready.pop(index)
+                if isinstance(prepared, Outcome):
+                    outcomes[index] = prepared
+                else:
+                    outcomes[index] = await self._deliver(requests[index], prepared)
 
         workers = min(self.concurrency, len(requests))
         if workers:
@@ -226,16 +258,76 @@ class PushSender:
         return [o if o is not None else retry(error="not_sent") for o in outcomes]
 
     async def send_one(self, request: PushRequest) -> Outcome:
+        prepared = self._prepare(request)
+        if isinstance(prepared, Outcome):
+            return prepared
+        return await self._deliver(request, prepared)
+
+    def _prepare(self, request: PushRequest) -> bytes | Outcome:
+        """The encrypted body, or why there will be no request: the endpoint is not on the
+        allow-list (checked before anything else), the payload is too large, a key is bad."""
         if not endpoint_allowed(request.endpoint, self.allowed_hosts, self.insecure_hosts):
             self.stats.refused_hosts += 1
             return failed("host_not_allowed")
         if len(request.payload) > MAX_PAYLOAD:
             return failed("payload_too_large")
         try:
-            body = encrypt(request.payload, request.p256dh, request.auth)
+            return encrypt(request.payload, request.p256dh, request.auth)
         except Exception as exc:  # a malformed key: the subscription cannot be used
             return failed(type(exc).__name__)
+
+    async def _deliver(self, request: PushRequest, body: bytes) -> Outcome:
+        """One request to an allowed endpoint: HTTP/2 unless its origin only speaks HTTP/1.1."""
         origin = origin_of(request.endpoint)
+        if self.http2:
+            pool = self._h2
+            if pool is None:
+                pool = self._h2 = H2Pool(
+                    self.timeout.total or REQUEST_TIMEOUT, ssl_context=ssl.create_default_context(cafile=self.ca_file)
+                )
+            if not pool.is_http1(origin):
+                try:
+                    status, retry_after = await pool.post(
+                        pool.origin(origin), self._h2_header_block(request, origin, len(body)), body
+                    )
+                except NotHTTP2:
+                    pass  # the origin speaks HTTP/1.1 only: from now on through aiohttp
+                except (StreamFailed, TimeoutError, OSError) as exc:
+                    self.stats.retried += 1
+                    return retry(error=type(exc).__name__)
+                else:
+                    self.stats.status_counts[status] = self.stats.status_counts.get(status, 0) + 1
+                    return self._outcome(status, retry_after.decode("latin-1") if retry_after else None)
+        return await self._send_http1(request, origin, body)
+
+    def _h2_header_block(self, request: PushRequest, origin: str, length: int) -> list[Header]:
+        """The request's headers: the origin's shared block (pseudo-headers, VAPID, encoding)
+        plus the path, TTL, urgency, length and topic."""
+        authorization = self.signer.authorization(origin)
+        cached = self._h2_headers.get(origin)
+        if cached is None or cached[0] != authorization:
+            assert self._h2 is not None
+            shared = [
+                *self._h2.origin(origin).pseudo_headers(),
+                (b"authorization", authorization.encode()),
+                (b"content-encoding", b"aes128gcm"),
+                (b"content-type", b"application/octet-stream"),
+            ]
+            cached = self._h2_headers[origin] = (authorization, shared)
+        # values seen once (path, length, topic) stay out of HPACK's table: they would only push
+        # out the ones that repeat, and make every later lookup in it longer
+        headers = [
+            NeverIndexedHeaderTuple(b":path", (request.endpoint[len(origin) :] or "/").encode()),
+            *cached[1],
+            (b"ttl", b"%d" % max(0, int(request.ttl))),
+            (b"urgency", request.urgency.encode()),
+            NeverIndexedHeaderTuple(b"content-length", b"%d" % length),
+        ]
+        if request.topic:
+            headers.append(NeverIndexedHeaderTuple(b"topic", topic_for(request.topic).encode()))
+        return headers
+
+    async def _send_http1(self, request: PushRequest, origin: str, body: bytes) -> Outcome:
         headers = {
             "Authorization": self.signer.authorization(origin),
             "TTL": str(max(0, int(request.ttl))),

@@ -1,0 +1,485 @@
+"""HTTP/2 to push services: one connection per origin, many requests on it as streams.
+
+The protocol is python-hyper's ``h2`` (sans-IO: frames, HPACK, stream states, flow control);
+this module only moves its bytes, from an ``asyncio.Protocol`` (no streams layer), and turns
+its events into one answer per request:
+
+- one connection per push-service origin, opened on first use; another one only when every
+  open one has as many streams as the server's ``SETTINGS_MAX_CONCURRENT_STREAMS`` allows
+  (at most ``max_connections`` per origin; past that a request waits for a stream to end);
+- the server's flow-control windows are respected: a body waits for ``WINDOW_UPDATE`` when
+  the window is shut;
+- https: TLS verified by ``ssl.create_default_context()``, ALPN ``h2``; a server that picks
+  anything else raises ``NotHTTP2`` and the caller keeps to HTTP/1.1 for that origin;
+- plain http (only the local push services of tests and benchmarks): h2c with prior
+  knowledge; a server answering in HTTP/1.x raises ``NotHTTP2`` in the same way;
+- a ``GOAWAY``, a ``RST_STREAM``, a lost connection, a request past its timeout: the streams
+  concerned raise ``StreamFailed`` (the caller retries; the ``Topic`` header makes a push
+  service replace rather than repeat a message it had already taken);
+- frames of many requests go out in one write per turn of the event loop.
+
+Nothing here checks addresses: the caller has checked the endpoint against the allow-list.
+Redirects are never followed (a 3xx is an answer like any other).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections import deque
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from h2.config import H2Configuration
+from h2.connection import H2Connection
+from h2.errors import ErrorCodes
+from h2.events import (
+    ConnectionTerminated,
+    DataReceived,
+    RemoteSettingsChanged,
+    ResponseReceived,
+    StreamEnded,
+    StreamReset,
+    WindowUpdated,
+)
+from h2.exceptions import H2Error, NoAvailableStreamIDError
+from hpack import Encoder
+
+Header = tuple[bytes, bytes]
+
+# hpack logs every header block it encodes or decodes at DEBUG: push endpoints (personal data)
+# and VAPID tokens. Logs are for operators and carry neither, whatever the root level.
+logging.getLogger("hpack").setLevel(logging.WARNING)
+
+# Outbound headers are ours and already lower-case; of the server's, two values are read
+# (``:status``, checked to be a number, and ``retry-after``, parsed defensively) and the rest
+# ignored, so h2's validation of inbound headers is skipped as well.
+# ``normalize_outbound_headers`` off also lets HPACK index the VAPID Authorization header (the
+# same for an hour): it is sent once per connection, then as an index.
+_CLIENT_CONFIG = H2Configuration(
+    client_side=True,
+    header_encoding=None,
+    validate_outbound_headers=False,
+    normalize_outbound_headers=False,
+    validate_inbound_headers=False,
+    normalize_inbound_headers=False,
+)
+_SWEEP_EVERY = 0.5  # seconds between two looks for requests past their deadline
+
+
+class _PlainEncoder(Encoder):
+    """HPACK without Huffman coding of literals. What repeats (pseudo-headers, VAPID
+    Authorization, encoding) is sent as an index into the connection's table anyway; what is
+    left (path, topic) is short and new each time: Huffman would save about ten bytes a request
+    for about as much CPU as the rest of the header block's encoding."""
+
+    def encode(self, headers, huffman: bool = True):  # type: ignore[no-untyped-def]  # noqa: ARG002
+        return super().encode(headers, huffman=False)
+
+
+class NotHTTP2(Exception):
+    """The origin does not speak HTTP/2 (ALPN chose another protocol, or it answered HTTP/1)."""
+
+
+class StreamFailed(Exception):
+    """The request may not have been processed (reset, GOAWAY, connection lost, timeout)."""
+
+
+class _Stream:
+    __slots__ = ("body", "deadline", "done", "retry_after", "sent", "status")
+
+    def __init__(self, body: bytes, deadline: float, done: asyncio.Future[_Stream]) -> None:
+        self.body = body
+        self.sent = 0  # bytes of the body already handed to h2
+        self.deadline = deadline
+        self.done = done
+        self.status = 0
+        self.retry_after: bytes | None = None
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP/2 connection to one origin."""
+
+    def __init__(self, origin: _Origin) -> None:
+        self.origin = origin
+        self.h2 = H2Connection(config=_CLIENT_CONFIG)
+        self.h2.encoder = _PlainEncoder()
+        self.streams: dict[int, _Stream] = {}
+        self.blocked: dict[int, _Stream] = {}  # streams whose body waits for the window
+        self.transport: asyncio.Transport | None = None
+        self.ready: asyncio.Future[None] = origin.loop.create_future()
+        self.lost: asyncio.Future[None] = origin.loop.create_future()  # the transport is gone
+        self.max_streams = 100  # until the server's SETTINGS say otherwise
+        self.usable = False  # takes new streams
+        self.closed = False
+        self._flush_pending = False
+        self._head = b""  # the server's first bytes, until there are enough to check
+
+    # -- asyncio.Protocol ---------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None and ssl_object.selected_alpn_protocol() != "h2":
+            self._fail_ready(NotHTTP2(ssl_object.selected_alpn_protocol() or "no ALPN"))
+            transport.close()
+            return
+        self.h2.initiate_connection()
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        if not self.ready.done():
+            # A server's first frame is its SETTINGS (RFC 9113, 3.4): type 0x4 in the 4th byte.
+            # Anything else is not HTTP/2 (an HTTP/1 server answers "HTTP/1.1 400 ...").
+            self._head += data
+            if len(self._head) < 4:
+                return
+            data, self._head = self._head, b""
+            if data[3] != 0x04:
+                self._fail_ready(NotHTTP2("the server's first bytes are not an HTTP/2 SETTINGS frame"))
+                self._abort()
+                return
+        try:
+            events = self.h2.receive_data(data)
+        except H2Error as exc:
+            if not self.ready.done():  # the first bytes were not HTTP/2 (an HTTP/1 answer)
+                self._fail_ready(NotHTTP2(type(exc).__name__))
+                self._abort()
+            else:
+                self._lose(f"protocol:{type(exc).__name__}")
+            return
+        streams = self.streams
+        for event in events:
+            kind = type(event)
+            if kind is ResponseReceived:
+                stream = streams.get(event.stream_id)
+                if stream is not None:
+                    for name, value in event.headers:
+                        if name == b":status":
+                            stream.status = int(value) if value.isdigit() and len(value) == 3 else 0
+                        elif name == b"retry-after":
+                            stream.retry_after = value
+            elif kind is DataReceived:
+                if event.flow_controlled_length:
+                    self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            elif kind is StreamEnded:
+                self._end(event.stream_id, None)
+            elif kind is StreamReset:
+                self._end(event.stream_id, f"reset:{event.error_code}")
+            elif kind is WindowUpdated:
+                self._unblock()
+            elif kind is RemoteSettingsChanged:
+                limit = self.origin.pool.max_streams
+                setting = self.h2.remote_settings.max_concurrent_streams
+                self.max_streams = max(1, min(setting, limit)) if setting is not None else limit
+                if not self.ready.done():
+                    self.usable = True
+                    self.ready.set_result(None)
+                self._unblock()  # SETTINGS_INITIAL_WINDOW_SIZE may have grown
+                self.origin.wake_all()
+            elif kind is ConnectionTerminated:
+                # h2 takes no frame after a GOAWAY: the streams still open are retried
+                self._lose(f"goaway:{event.error_code}")
+                return
+        self._flush()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(None)
+        self._fail_ready(StreamFailed("connection closed before HTTP/2 settings"))
+        self._lose("connection_lost", close=False)
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def start(self, headers: Sequence[Header], body: bytes, deadline: float) -> asyncio.Future[_Stream]:
+        """Open a stream for one request; the future ends when its answer has."""
+        h2 = self.h2
+        try:
+            stream_id = h2.get_next_available_stream_id()
+        except NoAvailableStreamIDError:
+            self.usable = False
+            raise StreamFailed("stream ids exhausted") from None
+        done: asyncio.Future[_Stream] = self.origin.loop.create_future()
+        stream = _Stream(body, deadline, done)
+        try:
+            h2.send_headers(stream_id, headers)
+            self.streams[stream_id] = stream
+            self._send_body(stream_id, stream)
+        except H2Error as exc:
+            self._lose(f"protocol:{type(exc).__name__}")
+            raise StreamFailed(type(exc).__name__) from None
+        if not self._flush_pending:
+            self._flush_pending = True
+            self.origin.loop.call_soon(self._flush)
+        return done
+
+    def _send_body(self, stream_id: int, stream: _Stream) -> None:
+        h2 = self.h2
+        body, size = stream.body, len(stream.body)
+        while stream.sent < size:
+            window = min(h2.local_flow_control_window(stream_id), h2.max_outbound_frame_size)
+            if window <= 0:
+                self.blocked[stream_id] = stream
+                return
+            end = min(size, stream.sent + window)
+            h2.send_data(stream_id, body[stream.sent : end] if stream.sent or end < size else body, end_stream=end == size)
+            stream.sent = end
+        self.blocked.pop(stream_id, None)
+
+    def _unblock(self) -> None:
+        for stream_id, stream in list(self.blocked.items()):
+            if stream_id not in self.streams:
+                del self.blocked[stream_id]
+                continue
+            try:
+                self._send_body(stream_id, stream)
+            except H2Error as exc:  # h2 closed the stream meanwhile
+                self.blocked.pop(stream_id, None)
+                self._end(stream_id, f"protocol:{type(exc).__name__}")
+
+    def _end(self, stream_id: int, error: str | None) -> None:
+        stream = self.streams.pop(stream_id, None)
+        if stream is None:
+            return
+        if stream.sent < len(stream.body):  # answered before the whole body went out (413...)
+            self.blocked.pop(stream_id, None)
+            if error is None:
+                self._reset(stream_id)
+        if not stream.done.done():
+            if error is None and stream.status:
+                stream.done.set_result(stream)
+            else:
+                stream.done.set_exception(StreamFailed(error or "no status"))
+        self.origin.wake_one()
+
+    def _reset(self, stream_id: int) -> None:
+        try:
+            self.h2.reset_stream(stream_id, ErrorCodes.CANCEL)
+        except H2Error:
+            pass  # already closed on h2's side
+
+    def expire(self, now: float) -> None:
+        """Requests past their deadline end with TimeoutError; their streams are reset."""
+        for stream_id, stream in list(self.streams.items()):
+            if stream.deadline <= now:
+                del self.streams[stream_id]
+                self.blocked.pop(stream_id, None)
+                self._reset(stream_id)
+                if not stream.done.done():
+                    stream.done.set_exception(TimeoutError())
+                self.origin.wake_one()
+        self._flush()
+
+    # -- the connection's end -----------------------------------------------------------------
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        data = self.h2.data_to_send()
+        if data and self.transport is not None and not self.closed:
+            self.transport.write(data)
+
+    def _fail_ready(self, exc: Exception) -> None:
+        if not self.ready.done():
+            self.ready.set_exception(exc)
+            self.ready.exception()  # marked as seen: the opener may have stopped waiting
+
+    def _abort(self) -> None:
+        self.usable = False
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _lose(self, reason: str, close: bool = True) -> None:
+        """The connection is over: every stream still open ends as ``StreamFailed``."""
+        self.usable = False
+        streams, self.streams, self.blocked = self.streams, {}, {}
+        for stream in streams.values():
+            if not stream.done.done():
+                stream.done.set_exception(StreamFailed(reason))
+        if close and not self.closed:
+            self._flush()  # our GOAWAY, if h2 wrote one
+            self._abort()
+        self.closed = True
+        self.origin.forget(self)
+
+    def close(self) -> None:
+        if not self.closed and self.transport is not None:
+            try:
+                self.h2.close_connection()
+                self._flush()
+            except H2Error:
+                pass
+            self.closed = True
+            self.transport.close()
+
+
+class _Origin:
+    """The connections to one origin and the requests waiting for a stream."""
+
+    def __init__(self, pool: H2Pool, origin: str) -> None:
+        parts = urlsplit(origin)
+        self.pool = pool
+        self.loop = pool.loop
+        self.scheme = parts.scheme
+        self.host = parts.hostname or ""
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.authority = parts.netloc.encode()
+        self.connections: list[_Connection] = []
+        self.opening = 0
+        self.waiters: deque[asyncio.Future[None]] = deque()
+        self.not_http2: NotHTTP2 | None = None
+        self.open_failures = 0  # a request waiting while an attempt failed fails as well
+
+    def pseudo_headers(self) -> list[Header]:
+        return [(b":method", b"POST"), (b":scheme", self.scheme.encode()), (b":authority", self.authority)]
+
+    def free_connection(self) -> _Connection | None:
+        """An open connection with a free stream, if there is one."""
+        for connection in self.connections:
+            if connection.usable and len(connection.streams) < connection.max_streams:
+                return connection
+        return None
+
+    async def connection(self) -> _Connection:
+        """A connection with a free stream: an open one, a new one, or the first to free up.
+
+        Checked again after every wait, in the same step as the stream is opened: other
+        requests run between a wake-up and the waiter's turn."""
+        while True:
+            if self.not_http2 is not None:
+                raise self.not_http2
+            connection = self.free_connection()
+            if connection is not None:
+                return connection
+            if self.opening == 0 and len(self.connections) < self.pool.max_connections:
+                await self._open()
+                continue
+            failures = self.open_failures
+            waiter = self.loop.create_future()
+            self.waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if not waiter.done():
+                    waiter.cancel()
+            if self.open_failures != failures and self.free_connection() is None:
+                raise StreamFailed("could not connect")
+
+    async def _open(self) -> None:
+        connection = _Connection(self)
+        self.opening += 1
+        try:
+            context = self.pool.ssl_context if self.scheme == "https" else None
+            await asyncio.wait_for(
+                self.loop.create_connection(
+                    lambda: connection,
+                    self.host,
+                    self.port,
+                    ssl=context,
+                    server_hostname=self.host if context is not None else None,
+                ),
+                self.pool.connect_timeout,
+            )
+            await asyncio.wait_for(asyncio.shield(connection.ready), self.pool.connect_timeout)
+            self.connections.append(connection)
+        except NotHTTP2 as exc:
+            self.not_http2 = exc
+            raise
+        except BaseException:
+            self.open_failures += 1
+            connection._abort()
+            raise
+        finally:
+            self.opening -= 1
+            self.wake_all()
+
+    def forget(self, connection: _Connection) -> None:
+        if connection in self.connections:
+            self.connections.remove(connection)
+        self.wake_all()
+
+    def wake_one(self) -> None:
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def wake_all(self) -> None:
+        waiters, self.waiters = self.waiters, deque()
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+class H2Pool:
+    """HTTP/2 connections to push services, for one event loop."""
+
+    def __init__(
+        self,
+        timeout: float,
+        connect_timeout: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
+        max_connections: int = 16,
+        max_streams: int = 1000,
+    ) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.timeout = timeout
+        self.connect_timeout = min(connect_timeout, timeout)
+        self.max_connections = max(1, max_connections)
+        self.max_streams = max(1, max_streams)  # per connection, if the server allows as many
+        if ssl_context is None:
+            ssl_context = ssl.create_default_context()
+        ssl_context.set_alpn_protocols(["h2"])
+        self.ssl_context = ssl_context
+        self._origins: dict[str, _Origin] = {}
+        self._sweeper: asyncio.TimerHandle | None = None
+
+    def origin(self, origin: str) -> _Origin:
+        found = self._origins.get(origin)
+        if found is None:
+            found = self._origins[origin] = _Origin(self, origin)
+        return found
+
+    async def post(self, origin: _Origin, headers: Sequence[Header], body: bytes) -> tuple[int, bytes | None]:
+        """(status, Retry-After) of one request; raises ``NotHTTP2``, ``StreamFailed``,
+        ``TimeoutError`` or ``OSError`` (could not connect)."""
+        deadline = self.loop.time() + self.timeout
+        if self._sweeper is None:
+            self._sweeper = self.loop.call_later(_SWEEP_EVERY, self._sweep)
+        connection = origin.free_connection()
+        if connection is None:
+            async with asyncio.timeout_at(deadline):
+                connection = await origin.connection()
+        stream = await connection.start(headers, body, deadline)
+        return stream.status, stream.retry_after
+
+    def _sweep(self) -> None:
+        now = self.loop.time()
+        busy = False
+        for origin in self._origins.values():
+            for connection in list(origin.connections):
+                if connection.streams:
+                    connection.expire(now)
+                    busy = busy or bool(connection.streams)
+            busy = busy or bool(origin.waiters) or origin.opening > 0
+        self._sweeper = self.loop.call_later(_SWEEP_EVERY, self._sweep) if busy else None
+
+    def is_http1(self, origin: str) -> bool:
+        found = self._origins.get(origin)
+        return found is not None and found.not_http2 is not None
+
+    async def aclose(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        origins, self._origins = list(self._origins.values()), {}
+        closing = []
+        for origin in origins:
+            for connection in list(origin.connections):
+                connection.close()
+                closing.append(connection.lost)
+            origin.connections.clear()
+        if closing:  # TLS says goodbye in a few turns of the loop
+            await asyncio.wait(closing, timeout=2.0)
