@@ -238,6 +238,12 @@ def _happening_spots(territory: Territory, now: datetime, hashtag: Hashtag | Non
     return [spot for spot in known[3] if spot.happening_at(now, day_end)]
 
 
+def place_polls_happening(territory: Territory, now: datetime, hashtag: Hashtag | None = None) -> bool:
+    """Whether a place poll is on now (from the kept rows): only then does where a person lives
+    change what is near (a place poll is shown to the people who live in its zone too)."""
+    return any(spot.kind == "poll" for spot in _happening_spots(territory, now, hashtag))
+
+
 def open_places(territory: Territory, now: datetime, hashtag: Hashtag | None = None) -> list[Actor]:
     query = select(Actor).where(
         belongs(Actor, territory), Actor.status == "verified", Actor.lat.is_not(None),

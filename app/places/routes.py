@@ -41,13 +41,18 @@ def near() -> Response:
     live_on = authenticated and live.live_location_on(current_user)  # read with the session
     picked = origin.source == "point"
     # What is near is the same for everybody who searches from the same point with the same
-    # filters and lives in the same neighbourhood (its place polls), within the same minute
-    # and while the feed data (publications, actors, their hours, hashtags) is unchanged in
-    # any process: rendered once and kept (app.fragments), the page's content too.
+    # filters (and, while a place poll is on, lives in the same neighbourhood: a place poll is
+    # shown to the people who live in its zone), within the same minute and while the feed data
+    # (publications, actors, their hours, hashtags) is unchanged in any process: rendered once
+    # and kept (app.fragments), the page's content too.
+    stamp = changes.version("feed", db.engine)  # before reading: see app.changes
+    home = (
+        current_user.neighbourhood_id
+        if authenticated and near_me.place_polls_happening(territory, now, hashtag) else None
+    )
     list_key = (
         round(origin.lat, 6), round(origin.lon, 6), hashtag.id if hashtag is not None else None,
-        service, current_user.neighbourhood_id if authenticated else None,
-        now.replace(second=0, microsecond=0), changes.version("feed", db.engine),
+        service, home, now.replace(second=0, microsecond=0), stamp,
     )
 
     def near_items_html() -> str:

@@ -107,3 +107,26 @@ def test_a_place_poll_is_in_near_me_for_people_there_or_living_there(app: Flask,
 
         items = near_items(town.territory, away, user=current_user)
     assert any(i.publication and i.publication.id == place.id for i in items)
+
+
+def test_near_me_kept_still_shows_a_place_poll_only_to_the_people_living_in_its_zone(app: Flask, town: PollTown) -> None:
+    """Near me's list is kept per search point (app.fragments): while a place poll is on, where
+    the person lives is part of the key, so a neighbour and someone from elsewhere searching from
+    the same point get each their own list."""
+    from tests.factories import login_as
+
+    square = {"type": "Polygon", "coordinates": [[[5.600, 43.170], [5.610, 43.170], [5.610, 43.180],
+                                                   [5.600, 43.180], [5.600, 43.170]]]}
+    place = make_poll(town.association, kinds=("single",), lat=43.175, lon=5.605, zone_geojson=json.dumps(square))
+    place.title = "Market square poll"
+    hood = make_neighbourhood(town.territory, "Port")
+    hood.geojson = json.dumps(square)
+    db.session.commit()
+    resident, visitor = citizen(town.territory, neighbourhood_id=hood.id), citizen(town.territory)
+    first, second = app.test_client(), app.test_client()
+    login_as(first, resident)
+    login_as(second, visitor)
+    away = "/near?lat=43.15000&lon=5.64000"
+    assert "Market square poll" in first.get(away).get_data(as_text=True)
+    assert "Market square poll" not in second.get(away).get_data(as_text=True)
+    assert "Market square poll" in first.get(away).get_data(as_text=True)
