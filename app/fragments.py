@@ -36,8 +36,9 @@ TERRITORY_FIELDS = (
 )
 
 
-class FragmentCache:
-    """A small LRU of rendered pieces, shared by the threads of a process."""
+class LruCache:
+    """A small LRU of rendered pieces (Markup), shared by the threads of a process: the shell's
+    pieces here, the publication cards (app.feed.cards)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -66,7 +67,7 @@ class FragmentCache:
         return len(self._pieces)
 
 
-cache = FragmentCache(MAX_FRAGMENTS)
+cache = LruCache(MAX_FRAGMENTS)
 
 
 def _request_part() -> tuple[Any, ...]:

@@ -11,8 +11,6 @@ a page loads its thumbnail at once (it is in view), the others lazily: that is i
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from flask import current_app, g
@@ -21,37 +19,13 @@ from markupsafe import Markup
 
 from app.feed import lookups
 from app.feed.services import load_publications
+from app.fragments import LruCache
 
 CARD_TEMPLATE = "publications/_card.html"
 MAX_CARDS = 10_000
 
 
-class CardCache:
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._cards: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> Markup | None:
-        with self._lock:
-            card = self._cards.get(key)
-            if card is not None:
-                self._cards.move_to_end(key)
-            return card
-
-    def put(self, key: tuple[Any, ...], card: Markup) -> None:
-        with self._lock:
-            self._cards[key] = card
-            self._cards.move_to_end(key)
-            while len(self._cards) > self.size:
-                self._cards.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._cards.clear()
-
-
-cache = CardCache(MAX_CARDS)
+cache = LruCache(MAX_CARDS)  # the same small LRU as the page shell's pieces (app.fragments)
 
 
 def _key(
