@@ -132,7 +132,6 @@ def page(slug: str) -> Response:
         actor_body=remember("actor-body", (actor.id, stamp, minute), body),
         followers=services.followers(actor),
         following=services.is_following(current_user, actor),
-        form=ReturningConfirmForm(),
         next_url=request.path,
     )
 

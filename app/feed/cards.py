@@ -68,6 +68,7 @@ def _render(publication: Any, heading: str, eager: bool, context: dict[str, Any]
 
 def render_card(publication: Any, heading: str = "h2", eager: bool = False, **context: Any) -> Markup:
     """The publication's card."""
+    eager = eager and publication.image_media_id is not None  # the same card without a thumbnail
     key = card_key(publication, heading, eager)
     card = cache.get(key)
     if card is None:
@@ -100,7 +101,8 @@ def cards_for(
     eager_id = ids[0] if eager_first and ids else None
     for publication_id in ids:
         facts = known.get(publication_id)
-        eager = publication_id == eager_id
+        # Eager or lazy is about the thumbnail: a card without one is the same either way.
+        eager = publication_id == eager_id and facts is not None and facts[4] is not None
         card = cache.get(_key(facts, locale, zone, heading, app_id, eager)) if facts else None
         if card is None:
             missing.append(publication_id)
@@ -110,7 +112,7 @@ def cards_for(
         for publication in load_publications(missing):
             facts = card_facts(publication)
             known[publication.id] = facts
-            eager = publication.id == eager_id
+            eager = publication.id == eager_id and facts[4] is not None
             card = cache.get(_key(facts, locale, zone, heading, app_id, eager))
             if card is None:
                 card = _render(publication, heading, eager, context)

@@ -1,5 +1,6 @@
-"""The app shell's files, listed once: ``base.html`` links them, the service worker precaches
-them and names its cache after a hash of their contents, so the two cannot drift apart.
+"""The app shell's files, listed once: the page shell (``_shell.html``, around every page) links
+them, the service worker precaches them and names its cache after a hash of their contents, so
+the two cannot drift apart.
 
 The stylesheets reach the browser as one bundle, ``/styles.css?v=<hash of the bundle>``: with
 ``hx-boost`` a link swaps the page's <body> and keeps the <head> the first page loaded, so a
@@ -185,7 +186,7 @@ def page_scripts(*names: str) -> str:
 
 
 def precache_urls() -> list[str]:
-    """What the service worker stores on install: what base.html links, the scripts of the
+    """What the service worker stores on install: what the page shell links, the scripts of the
     pages with a map, the territory's theme and manifest, and the icons the manifest names."""
     stylesheet, scripts = head_urls()
     return [

@@ -12,7 +12,7 @@ from app.pwa import assets, bp
 from app.pwa.services import ICON_SIZES, build_manifest, icon_png
 from app.territories.context import current_territory
 
-# base.html's <link> and <script> tags come from the shell's one list.
+# The page shell's (_shell.html) <link> and <script> tags come from the shell's one list.
 bp.add_app_template_global(assets.head_urls, "shell_head_urls")
 bp.add_app_template_global(assets.static_url, "static_url")
 bp.add_app_template_global(assets.page_scripts, "page_scripts")

@@ -181,3 +181,125 @@ def test_a_released_answer_is_read_once_then_again_when_the_releases_change(clie
         assert any("count_release" in s for s in statements)  # released (and stored) again
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
+
+
+# --- the page shell's skeleton (app.fragments.page_shell) ---------------------------------------
+
+_SAVED_COPY = re.compile(r'<p id="saved-copy".*?</p>', re.S)
+
+
+def _page(client, path: str = "/actors") -> str:
+    # The saved copy's time is to the minute (it is in the key): a minute may turn between two
+    # requests of a test, which is not what is compared here.
+    return _SAVED_COPY.sub("", client.get(path).get_data(as_text=True))
+
+
+def _people_with_the_same_flags(territory):
+    """Two citizens whose shell shows the same (logged in, no administrator, members of an
+    actor, acting as themselves) but with everything of their own different: name, roles,
+    unread count, live location."""
+    from app.accounts.models import Consent
+    from app.delivery.models import InboxItem
+    from app.places.live import LIVE_LOCATION
+
+    alice = make_citizen(territory, display_name="Alice <Martin>")
+    bob = make_citizen(territory, display_name="Bob Durand")
+    make_member(alice, make_actor(territory, name="Boulangerie d'Alice"))
+    make_member(bob, make_actor(territory, name="Club de Bob"), role="editor")
+    db.session.add_all(
+        [InboxItem(user_id=alice.id, territory_id=territory.id, title=f"Hello {n}") for n in range(3)]
+    )
+    db.session.add(Consent(user_id=bob.id, purpose=LIVE_LOCATION))
+    db.session.commit()
+    return alice, bob
+
+
+def test_a_page_from_the_kept_skeleton_is_the_page_drawn_anew(app):
+    territory = make_territory()
+    alice, bob = _people_with_the_same_flags(territory)
+    first, second = app.test_client(), app.test_client()
+    login_as(first, alice)
+    login_as(second, bob)
+
+    for path in ("/actors", "/", "/all", "/me/inbox"):
+        fragments.shells.clear()
+        fragments.cache.clear()
+        bob_anew = _page(second, path)  # Bob's page, its shell rendered for him
+        fragments.shells.clear()
+        fragments.cache.clear()
+        _page(first, path)  # the shell rendered for Alice, then kept...
+        kept = len(fragments.shells)
+        bob_kept = _page(second, path)  # ...and filled for Bob
+
+        assert kept == 1 and len(fragments.shells) == 1  # one skeleton served both
+        assert bob_kept == bob_anew, path
+
+
+def test_each_person_gets_their_own_holes_in_a_shared_skeleton(app):
+    territory = make_territory()
+    alice, bob = _people_with_the_same_flags(territory)
+    first, second = app.test_client(), app.test_client()
+    login_as(first, alice)
+    login_as(second, bob)
+    fragments.shells.clear()
+
+    alice_page, bob_page = _page(first, "/all"), _page(second, "/all")
+
+    assert len(fragments.shells) == 1
+    assert "Alice &lt;Martin&gt;" in alice_page and "Alice" not in bob_page  # escaped, her own
+    assert "Bob Durand" in bob_page and "Bob Durand" not in alice_page
+    assert "Boulangerie d&#39;Alice" in alice_page and "Club de Bob" not in alice_page
+    assert "Club de Bob" in bob_page and "Boulangerie" not in bob_page
+    assert 'class="unread-count">3<' in alice_page and "unread-count" not in bob_page
+    assert 'data-live-location="off"' in alice_page and 'data-live-location="on"' in bob_page
+    assert _csrf(alice_page) != _csrf(bob_page)
+    for page in (alice_page, bob_page):  # every form of the shell carries the page's own token
+        token = _csrf(page)
+        assert page.count(f'name="csrf_token" value="{token}"') == 3
+        assert "\x00" not in page  # no mark left unfilled
+
+
+def test_the_shell_says_where_the_page_is_and_what_was_flashed(app):
+    territory = make_territory()
+    alice = make_citizen(territory)
+    client = app.test_client()
+    login_as(client, alice)
+    fragments.shells.clear()
+
+    actors = _page(client, "/actors?page=1")
+    everything = _page(client, "/all?kind=event")
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Saved <for real>.")]
+    flashed = _page(client, "/all?kind=event")
+    after = _page(client, "/all?kind=event")
+
+    assert 'name="next" value="/actors?page=1"' in actors
+    assert 'name="next" value="/all?kind=event"' in everything
+    assert '<p class="flash flash-success" role="status">Saved &lt;for real&gt;.</p>' in flashed
+    assert "Saved" not in after  # shown once
+    region = re.compile(r'(<div id="flash"[^>]*>).*?(</div>)', re.S)
+    assert region.sub(r"\1\2", flashed) == region.sub(r"\1\2", after)  # the rest is the same
+
+
+def test_flags_of_the_shell_have_skeletons_of_their_own(app):
+    territory = make_territory()
+    admin = make_user(territory, display_name="Admin", is_admin=True)
+    member = make_citizen(territory)
+    shop = make_actor(territory, name="La Boutique")
+    make_member(member, shop)
+    alone = make_citizen(territory)
+    fragments.shells.clear()
+
+    anonymous = _page(app.test_client())
+    pages = {}
+    for name, user, acting in (("admin", admin, None), ("acting", member, shop), ("alone", alone, None)):
+        client = app.test_client()
+        login_as(client, user, acting_actor=acting)
+        pages[name] = _page(client)
+
+    assert len(fragments.shells) == 4
+    assert 'href="/admin"' in pages["admin"] and 'href="/admin"' not in pages["alone"]
+    assert 'class="acting"' in pages["acting"] and "La Boutique" in pages["acting"]
+    assert 'class="role-list-more"' in pages["alone"]  # no role: the offer to create a page
+    assert 'class="role-list-more"' not in pages["acting"]
+    assert "role-sheet" not in anonymous and 'href="/login"' in anonymous

@@ -132,9 +132,9 @@ def test_the_stylesheet_bundle_holds_every_sheet_in_order_and_is_kept_for_good(c
 
 def test_every_stylesheet_is_in_the_bundle_and_no_page_links_its_own():
     """A page's own <link> in its <head> is lost when a link reaches it (hx-boost swaps the body):
-    every sheet goes into the bundle, and no template but base.html links one (the kiosk screen is
-    a page of its own, never reached by a boosted link; so are the embeddable pages, framed by other
-    sites)."""
+    every sheet goes into the bundle, and no template but the page shell (_shell.html, around
+    every page through base.html) links one (the kiosk screen is a page of its own, never reached
+    by a boosted link; so are the embeddable pages, framed by other sites)."""
     sheets = {f"css/{path.name}" for path in (STATIC / "css").glob("*.css")}
     assert sheets == set(assets.STYLESHEETS)
     for name in sheets:  # rules that only work at the top of a file would be lost in the bundle
@@ -144,7 +144,7 @@ def test_every_stylesheet_is_in_the_bundle_and_no_page_links_its_own():
         for path in TEMPLATES.rglob("*.html")
         if re.search(r'rel="stylesheet"|\.css\b', path.read_text(encoding="utf-8"))
     }
-    assert linking == {"base.html", "kiosks/kiosk.html", "embed/_frame.html", "places/_macros.html"}  # _macros: Leaflet's, loaded by near.js
+    assert linking == {"_shell.html", "kiosks/kiosk.html", "embed/_frame.html", "places/_macros.html"}  # _macros: Leaflet's, loaded by near.js
     assert not [path for path in TEMPLATES.rglob("*.html") if "block head" in path.read_text(encoding="utf-8")]
 
 
