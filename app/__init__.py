@@ -74,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(Config.INSTANCE_DIR),
     )
+    app.jinja_environment = fragments.Environment  # before anything makes app.jinja_env
     app.config.from_object(Config)
     if test_config:
         app.config.from_mapping(test_config)
