@@ -147,7 +147,10 @@ def _roles(context: Context) -> str:
 
 
 def _badge(context: Context) -> str:
-    return context.environment.get_template("inbox/_badge.html").render()
+    # The same for everybody with the same unread count: kept per count.
+    count = context.environment.globals["inbox_unread_count"]()
+    template = context.environment.get_template("inbox/_badge.html")
+    return remember("inbox-badge", (count,), template.render)
 
 
 def _flash(context: Context) -> str:
