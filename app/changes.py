@@ -39,6 +39,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "actor_hours_exception": ("feed",),
     "hashtag": ("feed",),
     "neighbourhood": ("feed",),
+    "follow": ("interests",),
+    "user_hashtag": ("interests",),
     "count_release": ("releases",),
     "inbox_item": ("inbox",),
 }

@@ -49,6 +49,7 @@ from app.feed.ranking import (
     Profile,
     rank,
 )
+from app.fragments import LruCache
 from app.models_common import UTCDateTime, utcnow
 from app.publications import recurrence
 from app.publications.models import EVENT_DEFAULT_DURATION, Publication, PublicationHashtag
@@ -357,24 +358,43 @@ class RankedPage:
     profile: Profile
 
 
+# A person's ranking, kept per process for the minute at most while the feed data and what
+# people follow or picked are unchanged (app.changes): the next page of the infinite scroll, or
+# coming back to "For you", does not rank again.
+MAX_RANKINGS = 2_000
+rankings = LruCache(MAX_RANKINGS)
+
+
 def for_you_ids(
     territory_id: int, user: Any, page: int = 1, page_size: int = 20, now: datetime | None = None
 ) -> RankedPage:
     """One page of the person's ranked feed, as publication ids. Without ``now`` (a live
     request) the candidates come from the shared look-ups; with it, from the query."""
 
-    profile = profile_of(user)
     if now is None:
         now = utcnow()
-        ids, entries = lookups.candidate_entries(
-            territory_id,
-            sorted(profile.hashtag_ids)[:lookups.MAX_HASHTAGS_LOOKED_UP],
-            profile.followed_actor_ids,
-            profile.neighbourhood_id,
-            page,
+        engine = db.engine
+        # Versions before reading (app.changes): a write meanwhile makes the entry stale.
+        key = (
+            territory_id, user.id, user.neighbourhood_id, page, id(engine),
+            changes.version("feed", engine), changes.version("interests", engine),
+            now.replace(second=0, microsecond=0),
         )
-        ranked = rank_entries(ids, entries, profile, now)
+        known = rankings.get(key)
+        if known is None:
+            profile = profile_of(user)
+            ids, entries = lookups.candidate_entries(
+                territory_id,
+                sorted(profile.hashtag_ids)[:lookups.MAX_HASHTAGS_LOOKED_UP],
+                profile.followed_actor_ids,
+                profile.neighbourhood_id,
+                page,
+            )
+            known = (rank_entries(ids, entries, profile, now), profile)
+            rankings.put(key, known)
+        ranked, profile = known
     else:
+        profile = profile_of(user)
         ranked = rank(load_candidates(territory_id, profile, now, depth=page), profile, now)
     start = (page - 1) * page_size
     return RankedPage(

@@ -1,6 +1,8 @@
 """The feed pages as a person uses them: "For you", "Everything", load more, the home page."""
 
+import os
 from datetime import timedelta
+from pathlib import Path
 
 from app.extensions import db
 from app.models_common import utcnow
@@ -301,7 +303,7 @@ def test_for_you_does_not_query_per_card(app, client, territory):
     look-ups and cards are cached (right after a visit) or not (right after a change)."""
     from sqlalchemy import event
 
-    from app.feed import cards, lookups
+    from app.feed import cards, lookups, services
 
     tags = [make_hashtag(territory, f"tag{n}") for n in range(3)]
     person = make_user(territory, hashtags=tags)
@@ -319,6 +321,7 @@ def test_for_you_does_not_query_per_card(app, client, territory):
         if cold:
             lookups.clear()
             cards.cache.clear()
+            services.rankings.clear()
         statements.clear()
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
@@ -339,3 +342,49 @@ def test_for_you_does_not_query_per_card(app, client, territory):
     assert cold_many <= cold_few + 1
     assert warm_many <= warm_few + 1
     assert warm_many <= 4
+
+
+def test_a_persons_ranking_is_kept_for_the_next_page_but_a_follow_counts_at_once(app, client, territory):
+    """The ranking is kept per person (app.feed.services.rankings) for the minute at most: coming
+    back or scrolling does not rank again, but following an actor or picking a hashtag (the
+    "interests" group of app.changes, here or in another process) ranks anew at the next page."""
+    from sqlalchemy import event
+
+    from app import changes
+    from app.feed import services
+
+    bakery = make_actor(territory, "Boulangerie")
+    garage = make_actor(territory, "Garage")
+    make_publication(bakery, "Pain au levain", published_at=utcnow() - timedelta(hours=30))
+    make_publication(garage, "Vidange offerte", published_at=utcnow() - timedelta(minutes=5))
+    person = make_user(territory)
+    other = make_user(territory)
+    login_as(client, person)
+    titles = ["Pain au levain", "Vidange offerte"]
+    services.rankings.clear()
+
+    first = client.get("/").get_data(as_text=True)
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        again = client.get("/").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert titles_in_order(first, titles) == titles_in_order(again, titles) == ["Vidange offerte", "Pain au levain"]
+    assert not [s for s in statements if "user_hashtag" in s]  # the person's interests not read again
+    assert len(services.rankings) == 1
+
+    make_follow(other, bakery)  # somebody else's follow: still ranks anew (one group for all)
+    make_follow(person, bakery)
+    followed = client.get("/").get_data(as_text=True)
+    assert titles_in_order(followed, titles) == ["Pain au levain", "Vidange offerte"]
+
+    # A change announced by another process of the instance (its stamp file) ranks anew too.
+    services.rankings.clear()
+    client.get("/")
+    stamp = Path(changes._stamps[str(db.engine.url)]["interests"])
+    later = stamp.stat().st_mtime_ns + 1_000_000
+    os.utime(stamp, ns=(later, later))  # what another process's commit does
+    client.get("/")
+    assert len(services.rankings) == 2  # ranked anew under the new version
