@@ -241,3 +241,58 @@ def test_a_campaign_reaches_the_push_service_over_one_http2_connection(app, terr
     assert {r.protocol for r in push_service.received} == {"h2"}
     assert push_service.connections == {"h2": 1}
     assert push_service.errors == []
+
+
+def test_header_blocks_decode_to_the_headers_given_while_the_table_changes():
+    # the encoder reuses the bytes of headers already in the table and writes the new ones
+    # itself: hpack's decoder must read back every header, indexable or not, whatever the
+    # table's size does in between (a server may change it with its SETTINGS)
+    import random
+
+    from hpack import Decoder, NeverIndexedHeaderTuple
+
+    from app.delivery.channels.push_h2 import _HeaderEncoder
+
+    encoder, decoder, rng = _HeaderEncoder(), Decoder(), random.Random(7)
+    sizes = []
+    for index in range(2000):
+        if index % 400 == 399:
+            encoder.header_table_size = decoder.header_table_size = rng.choice([0, 120, 4096])
+        headers = [
+            (b":method", b"POST"),
+            (b":scheme", b"https"),
+            (b":authority", b"push.example"),
+            NeverIndexedHeaderTuple(b":path", b"/wpush/" + b"%d" % index * rng.randint(1, 40)),
+            (b"authorization", b"vapid t=" + b"x" * rng.choice([10, 200])),
+            (b"ttl", rng.choice([b"0", b"86400"])),
+            (b"urgency", rng.choice([b"high", b"normal"])),
+            NeverIndexedHeaderTuple(b"content-length", b"%d" % index),
+            NeverIndexedHeaderTuple(b"topic", b"d%d" % index),
+        ]
+        if rng.random() < 0.1:  # a header seen once, added to the table: every index moves
+            headers.append((b"x-once-%d" % index, b"v" * rng.randint(0, 300)))
+        block = encoder.encode(headers)
+        decoded = decoder.decode(block, raw=True)
+        assert [tuple(h) for h in decoded] == [tuple(h) for h in headers]
+        assert [h.indexable for h in decoded] == [not isinstance(h, NeverIndexedHeaderTuple) for h in headers]
+        sizes.append(len(block))
+    encoder, decoder = _HeaderEncoder(), Decoder()
+    repeated = [(b":method", b"POST"), (b"authorization", b"vapid t=" + b"x" * 200), (b"ttl", b"86400")]
+    first, second = encoder.encode(repeated), encoder.encode(repeated)
+    assert len(first) > 200 and len(second) == 3  # three indices into the table
+    assert decoder.decode(first, raw=True) == decoder.decode(second, raw=True)
+
+
+def test_a_long_fan_out_lets_go_of_its_finished_streams(app):
+    from app.delivery.channels.push_h2 import _CLEAN_EVERY
+
+    with PushService() as service:
+        requests = _requests(service, 1200)
+        with _sender(service, concurrency=50) as sender:
+            outcomes = sender.send(requests)
+            assert [o.kind for o in outcomes] == ["sent"] * 1200
+            assert sender._h2 is not None
+            connections = [c for origin in sender._h2._origins.values() for c in origin.connections]
+            assert connections and all(len(c.h2.streams) <= _CLEAN_EVERY + 50 for c in connections)
+            assert all(c.h2.open_outbound_streams == 0 for c in connections)
+        assert service.errors == []
