@@ -43,7 +43,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import current_app
-from hpack import NeverIndexedHeaderTuple
 
 from app.delivery.channels import (
     FAILED,
@@ -315,7 +314,7 @@ class PushSender:
             pool = self._h2
             if pool is None:
                 pool = self._h2 = H2Pool(
-                    self.timeout.total or REQUEST_TIMEOUT, ssl_context=ssl.create_default_context(cafile=self.ca_file)
+                    self.timeout.total or REQUEST_TIMEOUT, ca_file=self.ca_file
                 )
             if not pool.is_http1(origin):
                 try:
@@ -350,15 +349,15 @@ class PushSender:
                 (b"urgency", request.urgency.encode()),
             ]
             cached = self._h2_headers[key] = (authorization, shared)
-        # values seen once (path, length, topic) stay out of HPACK's table: they would only push
-        # out the ones that repeat, and make every later lookup in it longer
+        # path, length and topic, new each time, stay out of HPACK's table (push_h2 encodes them
+        # as literals never indexed): they would only push out the headers that repeat
         headers = [
-            NeverIndexedHeaderTuple(b":path", (request.endpoint[len(origin) :] or "/").encode()),
+            (b":path", (request.endpoint[len(origin) :] or "/").encode()),
             *cached[1],
-            NeverIndexedHeaderTuple(b"content-length", b"%d" % length),
+            (b"content-length", b"%d" % length),
         ]
         if request.topic:
-            headers.append(NeverIndexedHeaderTuple(b"topic", topic_for(request.topic).encode()))
+            headers.append((b"topic", topic_for(request.topic).encode()))
         return headers
 
     async def _send_http1(self, request: PushRequest, origin: str, body: bytes) -> Outcome:

@@ -43,7 +43,7 @@ from h2.events import (
     StreamReset,
     WindowUpdated,
 )
-from h2.exceptions import H2Error, NoAvailableStreamIDError
+from h2.exceptions import FlowControlError, FrameTooLargeError, H2Error, NoAvailableStreamIDError
 from hpack import Encoder, NeverIndexedHeaderTuple
 from hpack.hpack import encode_integer
 from hpack.table import HeaderTable
@@ -86,6 +86,8 @@ class _CountedTable(HeaderTable):
         HeaderTable.maxsize.fset(self, newmax)  # type: ignore[attr-defined]
 
 
+# Request headers whose values are new on every request: never indexed (see _HeaderEncoder).
+_NEW_EACH_TIME = frozenset((b":path", b"content-length", b"topic"))
 _SHORT_LENGTHS = [bytes((n,)) for n in range(127)]  # a string length under 127: one byte, H=0
 
 
@@ -104,9 +106,10 @@ class _HeaderEncoder(Encoder):
     - a header that repeats (pseudo-headers, VAPID ``Authorization``, encoding, TTL, urgency)
       is, from its second request on, an index into the table: its one or two bytes are kept
       and reused while the table is unchanged, instead of searched for again per request;
-    - a ``NeverIndexedHeaderTuple`` (path, length, topic: new each time) is a literal never
-      indexed (RFC 7541, 6.2.3) with the name's static-table index (or the name as a literal):
-      its prefix is built once per name; it leaves the table as it is.
+    - a header of ``_NEW_EACH_TIME`` (path, length, topic), or any ``NeverIndexedHeaderTuple``,
+      is a literal never indexed (RFC 7541, 6.2.3) with the name's static-table index (or the
+      name as a literal): its prefix is built once per name; it leaves the table as it is
+      (such values would only push out the ones that repeat, and the path is personal data).
     Anything else (a first request, a table change) goes through hpack's own ``add``."""
 
     def __init__(self) -> None:
@@ -140,20 +143,22 @@ class _HeaderEncoder(Encoder):
             indexed.clear()
             self._indexed_at = table.changes
         for header in headers:
-            if header.__class__ is NeverIndexedHeaderTuple:
+            encoded = indexed.get(header)
+            if encoded is not None and header.__class__ is not NeverIndexedHeaderTuple:
+                block.append(encoded)
+                continue
+            if header[0] in _NEW_EACH_TIME or header.__class__ is NeverIndexedHeaderTuple:
                 name, value = header
                 block.append(self._never_indexed_prefix(name))
                 block.append(_literal_length(value))
                 block.append(value)
                 continue
-            encoded = indexed.get(header)
-            if encoded is None:
-                encoded = self.add((header[0], header[1]), False, False)
-                if table.changes != self._indexed_at:  # added: every index above 61 moved
-                    indexed.clear()
-                    self._indexed_at = table.changes
-                elif encoded[0] & 0x80:  # an index (RFC 7541, 6.1)
-                    indexed[header] = encoded
+            encoded = self.add((header[0], header[1]), False, False)
+            if table.changes != self._indexed_at:  # added: every index above 61 moved
+                indexed.clear()
+                self._indexed_at = table.changes
+            elif encoded[0] & 0x80:  # an index (RFC 7541, 6.1)
+                indexed[header] = encoded
             block.append(encoded)
         return b"".join(block)
 
@@ -320,6 +325,17 @@ class _Connection(asyncio.Protocol):
     def _send_body(self, stream_id: int, stream: _Stream) -> None:
         h2 = self.h2
         body, size = stream.body, len(stream.body)
+        if not stream.sent:
+            # nearly always the whole body fits the windows and one frame: h2 checks both (and
+            # changes nothing when it refuses), so they are not asked for first
+            try:
+                h2.send_data(stream_id, body, end_stream=True)
+            except (FlowControlError, FrameTooLargeError):
+                pass
+            else:
+                stream.sent = size
+                self.blocked.pop(stream_id, None)
+                return
         while stream.sent < size:
             window = min(h2.local_flow_control_window(stream_id), h2.max_outbound_frame_size)
             if window <= 0:
@@ -528,18 +544,28 @@ class H2Pool:
         ssl_context: ssl.SSLContext | None = None,
         max_connections: int = 16,
         max_streams: int = 1000,
+        ca_file: str | None = None,
     ) -> None:
         self.loop = asyncio.get_running_loop()
         self.timeout = timeout
         self.connect_timeout = min(connect_timeout, timeout)
         self.max_connections = max(1, max_connections)
         self.max_streams = max(1, max_streams)  # per connection, if the server allows as many
-        if ssl_context is None:
-            ssl_context = ssl.create_default_context()
-        ssl_context.set_alpn_protocols(["h2"])
-        self.ssl_context = ssl_context
+        self.ca_file = ca_file
+        if ssl_context is not None:
+            ssl_context.set_alpn_protocols(["h2"])
+        self._ssl_context = ssl_context
         self._origins: dict[str, _Origin] = {}
         self._sweeper: asyncio.TimerHandle | None = None
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """TLS settings (``ca_file``, or the system's trusted roots), made on first use: loading
+        the roots costs ~20 ms of CPU, for nothing when no origin is https (local services)."""
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context(cafile=self.ca_file)
+            self._ssl_context.set_alpn_protocols(["h2"])
+        return self._ssl_context
 
     def origin(self, origin: str) -> _Origin:
         found = self._origins.get(origin)
