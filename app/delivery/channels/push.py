@@ -95,7 +95,7 @@ class PushStats:
     status_counts: dict[int, int] = field(default_factory=dict)
 
 
-_TOPIC_ALPHABET = re.compile(r"[A-Za-z0-9_-]{0,%d}" % TOPIC_MAX)
+_TOPIC_ALPHABET = re.compile(rf"[A-Za-z0-9_-]{{0,{TOPIC_MAX}}}")
 
 
 def topic_for(key: str) -> str:
