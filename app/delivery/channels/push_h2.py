@@ -49,6 +49,7 @@ from hpack.hpack import encode_integer
 from hpack.table import HeaderTable
 
 Header = tuple[bytes, bytes]
+Answer = tuple[int, bytes | None]  # (status, Retry-After)
 
 # hpack logs every header block it encodes or decodes at DEBUG: push endpoints (personal data)
 # and VAPID tokens. Logs are for operators and carry neither, whatever the root level.
@@ -197,7 +198,7 @@ class StreamFailed(Exception):
 class _Stream:
     __slots__ = ("body", "deadline", "done", "retry_after", "sent", "status")
 
-    def __init__(self, body: bytes, deadline: float, done: asyncio.Future[_Stream]) -> None:
+    def __init__(self, body: bytes, deadline: float, done: asyncio.Future[Answer]) -> None:
         self.body = body
         self.sent = 0  # bytes of the body already handed to h2
         self.deadline = deadline
@@ -300,15 +301,15 @@ class _Connection(asyncio.Protocol):
 
     # -- requests -----------------------------------------------------------------------------
 
-    def start(self, headers: Sequence[Header], body: bytes, deadline: float) -> asyncio.Future[_Stream]:
-        """Open a stream for one request; the future ends when its answer has."""
+    def start(self, headers: Sequence[Header], body: bytes, deadline: float) -> asyncio.Future[Answer]:
+        """Open a stream for one request; the future ends with its answer."""
         h2 = self.h2
         try:
             stream_id = h2.get_next_available_stream_id()
         except NoAvailableStreamIDError:
             self.usable = False
             raise StreamFailed("stream ids exhausted") from None
-        done: asyncio.Future[_Stream] = self.origin.loop.create_future()
+        done: asyncio.Future[Answer] = self.origin.loop.create_future()
         stream = _Stream(body, deadline, done)
         try:
             h2.send_headers(stream_id, headers)
@@ -367,7 +368,9 @@ class _Connection(asyncio.Protocol):
                 self._reset(stream_id)
         if not stream.done.done():
             if error is None and stream.status:
-                stream.done.set_result(stream)
+                # the answer, not the stream: a stream holding a future holding the stream
+                # would be a cycle, left to the garbage collector for every request
+                stream.done.set_result((stream.status, stream.retry_after))
             else:
                 stream.done.set_exception(StreamFailed(error or "no status"))
         self.origin.wake_one()
@@ -573,7 +576,7 @@ class H2Pool:
             found = self._origins[origin] = _Origin(self, origin)
         return found
 
-    async def post(self, origin: _Origin, headers: Sequence[Header], body: bytes) -> tuple[int, bytes | None]:
+    async def post(self, origin: _Origin, headers: Sequence[Header], body: bytes) -> Answer:
         """(status, Retry-After) of one request; raises ``NotHTTP2``, ``StreamFailed``,
         ``TimeoutError`` or ``OSError`` (could not connect)."""
         deadline = self.loop.time() + self.timeout
@@ -583,8 +586,7 @@ class H2Pool:
         if connection is None:
             async with asyncio.timeout_at(deadline):
                 connection = await origin.connection()
-        stream = await connection.start(headers, body, deadline)
-        return stream.status, stream.retry_after
+        return await connection.start(headers, body, deadline)
 
     def _sweep(self) -> None:
         now = self.loop.time()
