@@ -14,7 +14,7 @@ from app.delivery.tokens import read_delivery_token
 from app.extensions import db
 from app.models_common import utcnow
 from app.notifications.models import PushSubscription
-from app.webpush import VapidSigner, endpoint_allowed, vapid_key, vapid_public_key
+from app.webpush import VapidSigner, endpoint_allowed, signer, vapid_key, vapid_public_key
 from tests.delivery.conftest import make_campaign, make_citizens, subscribe
 from tests.support.push_service import verify_vapid
 
@@ -197,3 +197,38 @@ def test_no_delivery_left_behind(app, territory, actor, push_service):
     counts = dict(db.session.execute(select(Delivery.status, func.count()).where(Delivery.run_id == run.id).group_by(Delivery.status)).all())
     assert counts == {"sent": 30}
     assert len(push_service.received) == 15 and len({r.topic for r in push_service.received}) == 15
+
+
+def test_the_sender_judges_every_endpoint_as_the_allow_list_rules_do(app):
+    # the sender decides once per scheme and host part; each endpoint must still get the verdict
+    # endpoint_allowed gives it, in whatever order they come
+    allowed, insecure = ("fcm.googleapis.com", ".push.services.mozilla.com"), ("127.0.0.1:8080",)
+    endpoints = [
+        "https://fcm.googleapis.com/fcm/send/abc",
+        "https://fcm.googleapis.com/fcm/send/abc#fragment",
+        "https://FCM.googleapis.com/fcm/send/def",
+        "https://fcm.googleapis.com:443/fcm/send/ghi",
+        "https://fcm.googleapis.com:8443/x",
+        "https://fcm.googleapis.com:99999/x",
+        "https://user@fcm.googleapis.com/x",
+        "https://user:pw@fcm.googleapis.com/x",
+        "http://fcm.googleapis.com/fcm/send/abc",
+        "https://fcm.googleapis.com.evil.example/x",
+        "https://evil.example/fcm.googleapis.com",
+        "https://updates.push.services.mozilla.com/wpush/v2/x",
+        "https://push.services.mozilla.com/x",
+        "http://127.0.0.1:8080/push/x",
+        "http://127.0.0.1:8080/push/x#y",
+        "http://127.0.0.1:8081/push/x",
+        "https://[::1/x",
+        "ftp://fcm.googleapis.com/x",
+    ]
+    expected = {e: endpoint_allowed(e, allowed, insecure) for e in endpoints}
+    assert sum(expected.values()) == 5
+    for order in (endpoints, endpoints[::-1]):
+        sender = PushSender(signer(), allowed, insecure)
+        for endpoint in order:
+            origin = sender._allowed_origin(endpoint)
+            assert (origin is not None) == expected[endpoint], endpoint
+            if origin is not None:
+                assert endpoint.lower().startswith(origin)

@@ -241,3 +241,59 @@ def test_a_campaign_reaches_the_push_service_over_one_http2_connection(app, terr
     assert {r.protocol for r in push_service.received} == {"h2"}
     assert push_service.connections == {"h2": 1}
     assert push_service.errors == []
+
+
+def test_header_blocks_decode_to_the_headers_given_while_the_table_changes():
+    # the encoder reuses the bytes of headers already in the table and writes the new ones
+    # itself: hpack's decoder must read back every header, and path, length and topic (or any
+    # header marked so) never indexed, whatever the table's size does in between (a server may
+    # change it with its SETTINGS)
+    import random
+
+    from hpack import Decoder, NeverIndexedHeaderTuple
+
+    from app.delivery.channels.push_h2 import _HeaderEncoder
+
+    encoder, decoder, rng = _HeaderEncoder(), Decoder(), random.Random(7)
+    for index in range(2000):
+        if index % 400 == 399:
+            encoder.header_table_size = decoder.header_table_size = rng.choice([0, 120, 4096])
+        new = NeverIndexedHeaderTuple if index % 2 else lambda name, value: (name, value)
+        headers = [
+            (b":method", b"POST"),
+            (b":scheme", b"https"),
+            (b":authority", b"push.example"),
+            new(b":path", b"/wpush/" + b"%d" % index * rng.randint(1, 40)),
+            (b"authorization", b"vapid t=" + b"x" * rng.choice([10, 200])),
+            (b"ttl", rng.choice([b"0", b"86400"])),
+            (b"urgency", rng.choice([b"high", b"normal"])),
+            new(b"content-length", b"%d" % index),
+            new(b"topic", b"d%d" % index),
+            NeverIndexedHeaderTuple(b"x-secret", b"s%d" % (index % 3)),
+        ]
+        if rng.random() < 0.1:  # a header seen once, added to the table: every index moves
+            headers.append((b"x-once-%d" % index, b"v" * rng.randint(0, 300)))
+        decoded = decoder.decode(encoder.encode(headers), raw=True)
+        assert [tuple(h) for h in decoded] == [tuple(h) for h in headers]
+        never = {b":path", b"content-length", b"topic", b"x-secret"}
+        assert [h.indexable for h in decoded] == [h[0] not in never for h in headers]
+    encoder, decoder = _HeaderEncoder(), Decoder()
+    repeated = [(b":method", b"POST"), (b"authorization", b"vapid t=" + b"x" * 200), (b"ttl", b"86400")]
+    first, second = encoder.encode(repeated), encoder.encode(repeated)
+    assert len(first) > 200 and len(second) == 3  # three indices into the table
+    assert decoder.decode(first, raw=True) == decoder.decode(second, raw=True)
+
+
+def test_a_long_fan_out_lets_go_of_its_finished_streams(app):
+    from app.delivery.channels.push_h2 import _CLEAN_EVERY
+
+    with PushService() as service:
+        requests = _requests(service, 1200)
+        with _sender(service, concurrency=50) as sender:
+            outcomes = sender.send(requests)
+            assert [o.kind for o in outcomes] == ["sent"] * 1200
+            assert sender._h2 is not None
+            connections = [c for origin in sender._h2._origins.values() for c in origin.connections]
+            assert connections and all(len(c.h2.streams) <= _CLEAN_EVERY + 50 for c in connections)
+            assert all(c.h2.open_outbound_streams == 0 for c in connections)
+        assert service.errors == []

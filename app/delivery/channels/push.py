@@ -28,12 +28,14 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import ssl
 import struct
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import uvloop
@@ -41,7 +43,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import current_app
-from hpack import NeverIndexedHeaderTuple
 
 from app.delivery.channels import (
     FAILED,
@@ -94,8 +95,13 @@ class PushStats:
     status_counts: dict[int, int] = field(default_factory=dict)
 
 
+_TOPIC_ALPHABET = re.compile(rf"[A-Za-z0-9_-]{{0,{TOPIC_MAX}}}")
+
+
 def topic_for(key: str) -> str:
     """A ``Topic`` header value: at most 32 characters of the URL-safe base64 alphabet."""
+    if _TOPIC_ALPHABET.fullmatch(key):  # a delivery's key already is one (every request)
+        return key
     cleaned = "".join(c for c in key if c.isalnum() or c in "-_")
     return cleaned[:TOPIC_MAX]
 
@@ -164,8 +170,11 @@ class PushSender:
         self.stats = PushStats()
         self._sessions: dict[str, aiohttp.ClientSession] = {}
         self._h2: H2Pool | None = None
-        # per origin: (the Authorization it was built with, the header block every request shares)
-        self._h2_headers: dict[str, tuple[str, list[Header]]] = {}
+        # per (origin, TTL, urgency): (the Authorization it was built with, the headers every
+        # such request shares)
+        self._h2_headers: dict[tuple[str, int, str], tuple[str, list[Header]]] = {}
+        # per (scheme, netloc) of the endpoints seen: its origin if allowed, "" if not
+        self._origins: dict[tuple[str, str], str] = {}
         self._runner: asyncio.Runner | None = None
         self._owner = threading.get_ident()
 
@@ -234,7 +243,7 @@ class PushSender:
         """One outcome per request, in order; at most ``concurrency`` requests in flight."""
         outcomes: list[Outcome | None] = [None] * len(requests)
         cursor = iter(range(len(requests)))
-        ready: dict[int, bytes | Outcome] = {}  # bodies encrypted ahead (or early outcomes)
+        ready: dict[int, tuple[str, bytes] | Outcome] = {}  # encrypted ahead (or early outcomes)
 
         async def worker() -> None:
             for index in cursor:  # the workers share the cursor: a semaphore without tasks
@@ -250,7 +259,7 @@ class PushSender:
                 if isinstance(prepared, Outcome):
                     outcomes[index] = prepared
                 else:
-                    outcomes[index] = await self._deliver(requests[index], prepared)
+                    outcomes[index] = await self._deliver(requests[index], *prepared)
 
         workers = min(self.concurrency, len(requests))
         if workers:
@@ -261,29 +270,51 @@ class PushSender:
         prepared = self._prepare(request)
         if isinstance(prepared, Outcome):
             return prepared
-        return await self._deliver(request, prepared)
+        return await self._deliver(request, *prepared)
 
-    def _prepare(self, request: PushRequest) -> bytes | Outcome:
-        """The encrypted body, or why there will be no request: the endpoint is not on the
-        allow-list (checked before anything else), the payload is too large, a key is bad."""
-        if not endpoint_allowed(request.endpoint, self.allowed_hosts, self.insecure_hosts):
+    def _allowed_origin(self, endpoint: str) -> str | None:
+        """The endpoint's origin if it may be contacted (``endpoint_allowed``), else None.
+
+        Apart from a fragment (refused whatever the rest), ``endpoint_allowed``'s verdict rests
+        on the scheme and the ``netloc`` alone (host, port, user info): it is worked out once
+        per pair a sender meets, not for each of the thousands of endpoints of one push service."""
+        try:
+            parts = urlsplit(endpoint)
+        except ValueError:
+            return None
+        if parts.fragment:
+            return None
+        key = (parts.scheme, parts.netloc)
+        origin = self._origins.get(key)
+        if origin is None:
+            allowed = endpoint_allowed(endpoint, self.allowed_hosts, self.insecure_hosts)
+            origin = origin_of(endpoint) if allowed else ""
+            if len(self._origins) < 4096:  # a few push services; refused oddities may be many
+                self._origins[key] = origin
+        return origin or None
+
+    def _prepare(self, request: PushRequest) -> tuple[str, bytes] | Outcome:
+        """(the endpoint's origin, the encrypted body), or why there will be no request: the
+        endpoint is not on the allow-list (checked before anything else), the payload is too
+        large, a key is bad."""
+        origin = self._allowed_origin(request.endpoint)
+        if origin is None:
             self.stats.refused_hosts += 1
             return failed("host_not_allowed")
         if len(request.payload) > MAX_PAYLOAD:
             return failed("payload_too_large")
         try:
-            return encrypt(request.payload, request.p256dh, request.auth)
+            return origin, encrypt(request.payload, request.p256dh, request.auth)
         except Exception as exc:  # a malformed key: the subscription cannot be used
             return failed(type(exc).__name__)
 
-    async def _deliver(self, request: PushRequest, body: bytes) -> Outcome:
+    async def _deliver(self, request: PushRequest, origin: str, body: bytes) -> Outcome:
         """One request to an allowed endpoint: HTTP/2 unless its origin only speaks HTTP/1.1."""
-        origin = origin_of(request.endpoint)
         if self.http2:
             pool = self._h2
             if pool is None:
                 pool = self._h2 = H2Pool(
-                    self.timeout.total or REQUEST_TIMEOUT, ssl_context=ssl.create_default_context(cafile=self.ca_file)
+                    self.timeout.total or REQUEST_TIMEOUT, ca_file=self.ca_file
                 )
             if not pool.is_http1(origin):
                 try:
@@ -301,10 +332,12 @@ class PushSender:
         return await self._send_http1(request, origin, body)
 
     def _h2_header_block(self, request: PushRequest, origin: str, length: int) -> list[Header]:
-        """The request's headers: the origin's shared block (pseudo-headers, VAPID, encoding)
-        plus the path, TTL, urgency, length and topic."""
+        """The request's headers: those it shares with the origin's other requests of the same
+        TTL and urgency (pseudo-headers, VAPID, encoding), built once, plus its path, length and
+        topic."""
         authorization = self.signer.authorization(origin)
-        cached = self._h2_headers.get(origin)
+        key = (origin, request.ttl, request.urgency)
+        cached = self._h2_headers.get(key)
         if cached is None or cached[0] != authorization:
             assert self._h2 is not None
             shared = [
@@ -312,19 +345,19 @@ class PushSender:
                 (b"authorization", authorization.encode()),
                 (b"content-encoding", b"aes128gcm"),
                 (b"content-type", b"application/octet-stream"),
+                (b"ttl", b"%d" % max(0, int(request.ttl))),
+                (b"urgency", request.urgency.encode()),
             ]
-            cached = self._h2_headers[origin] = (authorization, shared)
-        # values seen once (path, length, topic) stay out of HPACK's table: they would only push
-        # out the ones that repeat, and make every later lookup in it longer
+            cached = self._h2_headers[key] = (authorization, shared)
+        # path, length and topic, new each time, stay out of HPACK's table (push_h2 encodes them
+        # as literals never indexed): they would only push out the headers that repeat
         headers = [
-            NeverIndexedHeaderTuple(b":path", (request.endpoint[len(origin) :] or "/").encode()),
+            (b":path", (request.endpoint[len(origin) :] or "/").encode()),
             *cached[1],
-            (b"ttl", b"%d" % max(0, int(request.ttl))),
-            (b"urgency", request.urgency.encode()),
-            NeverIndexedHeaderTuple(b"content-length", b"%d" % length),
+            (b"content-length", b"%d" % length),
         ]
         if request.topic:
-            headers.append(NeverIndexedHeaderTuple(b"topic", topic_for(request.topic).encode()))
+            headers.append((b"topic", topic_for(request.topic).encode()))
         return headers
 
     async def _send_http1(self, request: PushRequest, origin: str, body: bytes) -> Outcome:

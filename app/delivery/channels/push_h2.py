@@ -43,10 +43,13 @@ from h2.events import (
     StreamReset,
     WindowUpdated,
 )
-from h2.exceptions import H2Error, NoAvailableStreamIDError
-from hpack import Encoder
+from h2.exceptions import FlowControlError, FrameTooLargeError, H2Error, NoAvailableStreamIDError
+from hpack import Encoder, NeverIndexedHeaderTuple
+from hpack.hpack import encode_integer
+from hpack.table import HeaderTable
 
 Header = tuple[bytes, bytes]
+Answer = tuple[int, bytes | None]  # (status, Retry-After)
 
 # hpack logs every header block it encodes or decodes at DEBUG: push endpoints (personal data)
 # and VAPID tokens. Logs are for operators and carry neither, whatever the root level.
@@ -68,14 +71,120 @@ _CLIENT_CONFIG = H2Configuration(
 _SWEEP_EVERY = 0.5  # seconds between two looks for requests past their deadline
 
 
-class _PlainEncoder(Encoder):
-    """HPACK without Huffman coding of literals. What repeats (pseudo-headers, VAPID
-    Authorization, encoding) is sent as an index into the connection's table anyway; what is
-    left (path, topic) is short and new each time: Huffman would save about ten bytes a request
-    for about as much CPU as the rest of the header block's encoding."""
+class _CountedTable(HeaderTable):
+    """hpack's header table, counting its changes: an entry added (indices move up by one) or
+    the size changed (entries evicted)."""
+
+    changes = 0
+
+    def add(self, name: bytes, value: bytes) -> None:
+        self.changes += 1
+        super().add(name, value)
+
+    @HeaderTable.maxsize.setter  # type: ignore[attr-defined, untyped-decorator]
+    def maxsize(self, newmax: int) -> None:
+        self.changes += 1
+        HeaderTable.maxsize.fset(self, newmax)  # type: ignore[attr-defined]
+
+
+# Request headers whose values are new on every request: never indexed (see _HeaderEncoder).
+_NEW_EACH_TIME = frozenset((b":path", b"content-length", b"topic"))
+_SHORT_LENGTHS = [bytes((n,)) for n in range(127)]  # a string length under 127: one byte, H=0
+
+
+def _literal_length(value: bytes) -> bytes:
+    size = len(value)
+    return _SHORT_LENGTHS[size] if size < 127 else bytes(encode_integer(size, 7))
+
+
+class _HeaderEncoder(Encoder):
+    """hpack's encoder, with shortcuts for a push request's header block (the same few headers
+    on every stream, plus three new values):
+
+    - no Huffman coding of literals: what repeats is sent as an index into the connection's
+      table anyway; what is left (path, topic) is short and new each time: Huffman would save
+      about ten bytes a request for about as much CPU as the rest of the block's encoding;
+    - a header that repeats (pseudo-headers, VAPID ``Authorization``, encoding, TTL, urgency)
+      is, from its second request on, an index into the table: its one or two bytes are kept
+      and reused while the table is unchanged, instead of searched for again per request;
+    - a header of ``_NEW_EACH_TIME`` (path, length, topic), or any ``NeverIndexedHeaderTuple``,
+      is a literal never indexed (RFC 7541, 6.2.3) with the name's static-table index (or the
+      name as a literal): its prefix is built once per name; it leaves the table as it is
+      (such values would only push out the ones that repeat, and the path is personal data).
+    Anything else (a first request, a table change) goes through hpack's own ``add``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.header_table = _CountedTable()
+        self._indexed: dict[tuple[bytes, bytes], bytes] = {}
+        self._indexed_at = 0  # the table's changes when ``_indexed`` was valid
+        self._never_prefixes: dict[bytes, bytes] = {}
+
+    def _never_indexed_prefix(self, name: bytes) -> bytes:
+        prefix = self._never_prefixes.get(name)
+        if prefix is None:
+            static = HeaderTable.STATIC_TABLE_MAPPING.get(name)
+            if static is not None:
+                field = encode_integer(static[0], 4)
+                field[0] |= 0x10
+                prefix = bytes(field)
+            else:
+                prefix = b"\x10" + _literal_length(name) + name
+            self._never_prefixes[name] = prefix
+        return prefix
 
     def encode(self, headers, huffman: bool = True):  # type: ignore[no-untyped-def]  # noqa: ARG002
-        return super().encode(headers, huffman=False)
+        table = self.header_table
+        block: list[bytes] = []
+        if table.resized:
+            block.append(self._encode_table_size_change())
+            table.resized = False
+        indexed = self._indexed
+        if table.changes != self._indexed_at:
+            indexed.clear()
+            self._indexed_at = table.changes
+        for header in headers:
+            encoded = indexed.get(header)
+            if encoded is not None and header.__class__ is not NeverIndexedHeaderTuple:
+                block.append(encoded)
+                continue
+            if header[0] in _NEW_EACH_TIME or header.__class__ is NeverIndexedHeaderTuple:
+                name, value = header
+                block.append(self._never_indexed_prefix(name))
+                block.append(_literal_length(value))
+                block.append(value)
+                continue
+            encoded = self.add((header[0], header[1]), False, False)
+            if table.changes != self._indexed_at:  # added: every index above 61 moved
+                indexed.clear()
+                self._indexed_at = table.changes
+            elif encoded[0] & 0x80:  # an index (RFC 7541, 6.1)
+                indexed[header] = encoded
+            block.append(encoded)
+        return b"".join(block)
+
+
+_CLEAN_EVERY = 256  # closed streams h2 may hold before it is asked to drop them
+
+
+class _ClientH2(H2Connection):
+    """h2's client connection, told how many of its streams are open by the ``_Connection``.
+
+    Before each new stream h2 counts the open ones by walking every stream it holds (dropping
+    the closed ones as it goes): ~100 steps per request on a busy connection. The
+    ``_Connection`` has the same number at hand: a stream is in its table from
+    ``send_headers`` to its end (answer, reset, expiry: all close it on h2's side as well).
+    h2's walk still runs once per ``_CLEAN_EVERY`` closed streams, to let go of them."""
+
+    def __init__(self, open_streams: dict[int, _Stream]) -> None:
+        super().__init__(config=_CLIENT_CONFIG)
+        self._open = open_streams
+
+    @property
+    def open_outbound_streams(self) -> int:
+        if len(self.streams) - len(self._open) >= _CLEAN_EVERY:
+            self._open_streams(int(self.config.client_side))
+        return len(self._open)
 
 
 class NotHTTP2(Exception):
@@ -89,7 +198,7 @@ class StreamFailed(Exception):
 class _Stream:
     __slots__ = ("body", "deadline", "done", "retry_after", "sent", "status")
 
-    def __init__(self, body: bytes, deadline: float, done: asyncio.Future[_Stream]) -> None:
+    def __init__(self, body: bytes, deadline: float, done: asyncio.Future[Answer]) -> None:
         self.body = body
         self.sent = 0  # bytes of the body already handed to h2
         self.deadline = deadline
@@ -103,9 +212,9 @@ class _Connection(asyncio.Protocol):
 
     def __init__(self, origin: _Origin) -> None:
         self.origin = origin
-        self.h2 = H2Connection(config=_CLIENT_CONFIG)
-        self.h2.encoder = _PlainEncoder()
         self.streams: dict[int, _Stream] = {}
+        self.h2 = _ClientH2(self.streams)
+        self.h2.encoder = _HeaderEncoder()
         self.blocked: dict[int, _Stream] = {}  # streams whose body waits for the window
         self.transport: asyncio.Transport | None = None
         self.ready: asyncio.Future[None] = origin.loop.create_future()
@@ -192,15 +301,15 @@ class _Connection(asyncio.Protocol):
 
     # -- requests -----------------------------------------------------------------------------
 
-    def start(self, headers: Sequence[Header], body: bytes, deadline: float) -> asyncio.Future[_Stream]:
-        """Open a stream for one request; the future ends when its answer has."""
+    def start(self, headers: Sequence[Header], body: bytes, deadline: float) -> asyncio.Future[Answer]:
+        """Open a stream for one request; the future ends with its answer."""
         h2 = self.h2
         try:
             stream_id = h2.get_next_available_stream_id()
         except NoAvailableStreamIDError:
             self.usable = False
             raise StreamFailed("stream ids exhausted") from None
-        done: asyncio.Future[_Stream] = self.origin.loop.create_future()
+        done: asyncio.Future[Answer] = self.origin.loop.create_future()
         stream = _Stream(body, deadline, done)
         try:
             h2.send_headers(stream_id, headers)
@@ -217,6 +326,17 @@ class _Connection(asyncio.Protocol):
     def _send_body(self, stream_id: int, stream: _Stream) -> None:
         h2 = self.h2
         body, size = stream.body, len(stream.body)
+        if not stream.sent:
+            # nearly always the whole body fits the windows and one frame: h2 checks both (and
+            # changes nothing when it refuses), so they are not asked for first
+            try:
+                h2.send_data(stream_id, body, end_stream=True)
+            except (FlowControlError, FrameTooLargeError):
+                pass
+            else:
+                stream.sent = size
+                self.blocked.pop(stream_id, None)
+                return
         while stream.sent < size:
             window = min(h2.local_flow_control_window(stream_id), h2.max_outbound_frame_size)
             if window <= 0:
@@ -248,7 +368,9 @@ class _Connection(asyncio.Protocol):
                 self._reset(stream_id)
         if not stream.done.done():
             if error is None and stream.status:
-                stream.done.set_result(stream)
+                # the answer, not the stream: a stream holding a future holding the stream
+                # would be a cycle, left to the garbage collector for every request
+                stream.done.set_result((stream.status, stream.retry_after))
             else:
                 stream.done.set_exception(StreamFailed(error or "no status"))
         self.origin.wake_one()
@@ -293,8 +415,10 @@ class _Connection(asyncio.Protocol):
     def _lose(self, reason: str, close: bool = True) -> None:
         """The connection is over: every stream still open ends as ``StreamFailed``."""
         self.usable = False
-        streams, self.streams, self.blocked = self.streams, {}, {}
-        for stream in streams.values():
+        streams = list(self.streams.values())
+        self.streams.clear()  # the same table: h2 counts open streams with it
+        self.blocked = {}
+        for stream in streams:
             if not stream.done.done():
                 stream.done.set_exception(StreamFailed(reason))
         if close and not self.closed:
@@ -423,18 +547,28 @@ class H2Pool:
         ssl_context: ssl.SSLContext | None = None,
         max_connections: int = 16,
         max_streams: int = 1000,
+        ca_file: str | None = None,
     ) -> None:
         self.loop = asyncio.get_running_loop()
         self.timeout = timeout
         self.connect_timeout = min(connect_timeout, timeout)
         self.max_connections = max(1, max_connections)
         self.max_streams = max(1, max_streams)  # per connection, if the server allows as many
-        if ssl_context is None:
-            ssl_context = ssl.create_default_context()
-        ssl_context.set_alpn_protocols(["h2"])
-        self.ssl_context = ssl_context
+        self.ca_file = ca_file
+        if ssl_context is not None:
+            ssl_context.set_alpn_protocols(["h2"])
+        self._ssl_context = ssl_context
         self._origins: dict[str, _Origin] = {}
         self._sweeper: asyncio.TimerHandle | None = None
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """TLS settings (``ca_file``, or the system's trusted roots), made on first use: loading
+        the roots costs ~20 ms of CPU, for nothing when no origin is https (local services)."""
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context(cafile=self.ca_file)
+            self._ssl_context.set_alpn_protocols(["h2"])
+        return self._ssl_context
 
     def origin(self, origin: str) -> _Origin:
         found = self._origins.get(origin)
@@ -442,7 +576,7 @@ class H2Pool:
             found = self._origins[origin] = _Origin(self, origin)
         return found
 
-    async def post(self, origin: _Origin, headers: Sequence[Header], body: bytes) -> tuple[int, bytes | None]:
+    async def post(self, origin: _Origin, headers: Sequence[Header], body: bytes) -> Answer:
         """(status, Retry-After) of one request; raises ``NotHTTP2``, ``StreamFailed``,
         ``TimeoutError`` or ``OSError`` (could not connect)."""
         deadline = self.loop.time() + self.timeout
@@ -452,8 +586,7 @@ class H2Pool:
         if connection is None:
             async with asyncio.timeout_at(deadline):
                 connection = await origin.connection()
-        stream = await connection.start(headers, body, deadline)
-        return stream.status, stream.retry_after
+        return await connection.start(headers, body, deadline)
 
     def _sweep(self) -> None:
         now = self.loop.time()
