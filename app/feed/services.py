@@ -328,17 +328,24 @@ class FeedPage:
     has_more: bool
 
 
-def shared_candidates(territory_id: int, profile: Profile, depth: int = 1) -> list[Candidate]:
-    """The same candidates as ``load_candidates``, put together from the per-process shared
-    look-ups (``app.feed.lookups``) instead of one query per person."""
-
-    ids, entries = lookups.candidate_entries(
+def _shared_entries(
+    territory_id: int, profile: Profile, depth: int
+) -> tuple[list[int], dict[int, lookups.Entry]]:
+    """The person's candidates' ids and entries, from the shared look-ups (no query)."""
+    return lookups.candidate_entries(
         territory_id,
         sorted(profile.hashtag_ids)[:lookups.MAX_HASHTAGS_LOOKED_UP],
         profile.followed_actor_ids,
         profile.neighbourhood_id,
         depth,
     )
+
+
+def shared_candidates(territory_id: int, profile: Profile, depth: int = 1) -> list[Candidate]:
+    """The same candidates as ``load_candidates``, put together from the per-process shared
+    look-ups (``app.feed.lookups``) instead of one query per person."""
+
+    ids, entries = _shared_entries(territory_id, profile, depth)
     mine = profile.hashtag_ids
     candidates = []
     for publication_id in ids:
@@ -383,13 +390,7 @@ def for_you_ids(
         known = rankings.get(key)
         if known is None:
             profile = profile_of(user)
-            ids, entries = lookups.candidate_entries(
-                territory_id,
-                sorted(profile.hashtag_ids)[:lookups.MAX_HASHTAGS_LOOKED_UP],
-                profile.followed_actor_ids,
-                profile.neighbourhood_id,
-                page,
-            )
+            ids, entries = _shared_entries(territory_id, profile, page)
             known = (rank_entries(ids, entries, profile, now), profile)
             rankings.put(key, known)
         ranked, profile = known

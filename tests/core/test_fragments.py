@@ -214,12 +214,17 @@ def _people_with_the_same_flags(territory):
     return alice, bob
 
 
-def test_a_page_from_the_kept_skeleton_is_the_page_drawn_anew(app):
-    territory = make_territory()
-    alice, bob = _people_with_the_same_flags(territory)
+def _logged_in_clients(app):
+    """Alice's and Bob's browsers (see ``_people_with_the_same_flags``)."""
+    alice, bob = _people_with_the_same_flags(make_territory())
     first, second = app.test_client(), app.test_client()
     login_as(first, alice)
     login_as(second, bob)
+    return first, second
+
+
+def test_a_page_from_the_kept_skeleton_is_the_page_drawn_anew(app):
+    first, second = _logged_in_clients(app)
 
     for path in ("/actors", "/", "/all", "/me/inbox"):
         fragments.shells.clear()
@@ -236,11 +241,7 @@ def test_a_page_from_the_kept_skeleton_is_the_page_drawn_anew(app):
 
 
 def test_each_person_gets_their_own_holes_in_a_shared_skeleton(app):
-    territory = make_territory()
-    alice, bob = _people_with_the_same_flags(territory)
-    first, second = app.test_client(), app.test_client()
-    login_as(first, alice)
-    login_as(second, bob)
+    first, second = _logged_in_clients(app)
     fragments.shells.clear()
 
     alice_page, bob_page = _page(first, "/all"), _page(second, "/all")
