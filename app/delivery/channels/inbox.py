@@ -32,6 +32,13 @@ class InboxChannel:
     name = "inbox"
 
     def send_batch(self, items: Sequence[Item]) -> list[Outcome]:
+        outcomes = self.write(items)
+        db.session.commit()
+        return outcomes
+
+    def write(self, items: Sequence[Item]) -> list[Outcome]:
+        """The inbox items, in the caller's transaction (the drain writes them in the one that
+        records the batch: one commit for both)."""
         now = utcnow()
         rows = []
         message: Message | None = None
@@ -52,5 +59,4 @@ class InboxChannel:
                 }
             rows.append({**shared, "user_id": item.user_id, "delivery_id": item.delivery_id})
         insert_ignoring_duplicates(InboxItem.__table__, rows)
-        db.session.commit()
         return [sent() for _ in items]
