@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from flask import current_app
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 
@@ -335,48 +333,18 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
     return Plan(to_send=dict(to_send), decided=decided, inbox_along=inbox_along)
 
 
-class PhaseTimes:
-    """Seconds a drain spent in each of its phases, for its closing log line (operators see
-    where a run's time goes: the database or the sending)."""
-
-    __slots__ = ("background_cpu", "seconds")
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.background_cpu = 0.0  # the sending thread's CPU seconds
-
-    @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] += time.perf_counter() - started
-
-    def summary(self) -> str:
-        return " ".join(f"{name}={seconds:.2f}s" for name, seconds in self.seconds.items())
-
-
 CHANNEL_CLASSES: dict[str, Callable[[], Any]] = {
     "push": PushChannel, "email": EmailChannel, "sms": SmsChannel, "inbox": InboxChannel,
 }
-# Push is sent from an event loop that mostly waits on the network: a drain sends its batches
-# from a thread of its own, one after another, while the drain's thread claims, plans and
-# records the others (the database's work hides behind the sending).
-BACKGROUND_CHANNELS = frozenset({"push"})
 # Database writes only: made in the transaction that records the batch (``record``).
 DATABASE_CHANNELS = frozenset({"inbox"})
 
-Sent = tuple[list[tuple[Item, Outcome]], list[int], float, float]  # results, gone subscriptions, seconds, CPU
-
 
 class Channels:
-    """The channels a drain uses, made on first use and closed at the end; and the thread that
-    sends the background channels' batches (made on first use too)."""
+    """The channels a drain uses, made on first use and closed at the end."""
 
     def __init__(self) -> None:
         self._channels: dict[str, Any] = {}
-        self._sender: ThreadPoolExecutor | None = None
 
     def get(self, name: str) -> Any:
         channel = self._channels.get(name)
@@ -388,38 +356,12 @@ class Channels:
             self._channels[name] = channel
         return channel
 
-    def send_in_background(self, name: str, items: list[Item]) -> Future[Sent]:
-        """Send ``items`` in the sending thread, after the batches submitted before them."""
-        if self._sender is None:
-            self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="delivery-send")
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        return self._sender.submit(_send, app, self.get(name), items)
-
     def close(self) -> None:
-        for name, channel in self._channels.items():
+        for channel in self._channels.values():
             close = getattr(channel, "close", None)
-            if close is None:
-                continue
-            if self._sender is not None and name in BACKGROUND_CHANNELS:
-                self._sender.submit(close).result()  # its event loop lives in that thread
-            else:
+            if close is not None:
                 close()
         self._channels.clear()
-        if self._sender is not None:
-            self._sender.shutdown()
-            self._sender = None
-
-
-def _send(app: Any, channel: Any, items: list[Item]) -> Sent:
-    """One batch through ``channel``, in the sending thread (an app context of its own: the
-    payloads' links and labels need one, and must not share ``g`` with the drain's thread)."""
-    started, cpu = time.perf_counter(), time.thread_time()
-    with app.app_context():
-        outcomes = channel.send_batch(items)
-    gone = list(getattr(channel, "gone_subscriptions", ()))
-    if gone:
-        channel.gone_subscriptions.clear()
-    return list(zip(items, outcomes, strict=True)), gone, time.perf_counter() - started, time.thread_time() - cpu
 
 
 @dataclass
@@ -433,31 +375,30 @@ class InboxAlong:
 
 
 def inbox_along(along: InboxAlong, now: datetime) -> int:
-    """Claim, write and mark sent at once, in the caller's transaction, the queued inbox
-    deliveries of ``along.people``: database writes only, they go out with the batch that
-    records these people's pushes (one transaction for both: rolled back together, nothing
-    half done) rather than in batches of their own after the last push. Returns how many."""
-    session = db.session
-    pick = select(D.c.id).where(
+    """Write and mark sent, in the caller's transaction, the queued inbox deliveries of
+    ``along.people``: database writes only, they go out with the batch that records these
+    people's pushes (one transaction for both: rolled back together, nothing half done) rather
+    than in batches of their own after the last push. Two statements whatever the number of
+    rows (no round trip per row). Returns how many were sent.
+
+    The items first, then the rows: on SQLite the first write takes the database's write lock,
+    so both see the same rows; on PostgreSQL a row another drain claims in between is left to
+    it (the update wants it still queued) and its item, already written, is not written twice
+    (unique delivery)."""
+    queued = and_(
         D.c.run_id == along.run_id,
         D.c.user_id.in_(along.people),
         D.c.channel == "inbox",
         D.c.status == "queued",
     )
-    if session.get_bind().dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)  # another drain's: left to it
-    taken = session.execute(
+    along.channel.write_selected(along.message, select(D.c.user_id, D.c.id).where(queued))
+    done = db.session.execute(
         update(D)
-        .where(D.c.id.in_(pick.scalar_subquery()))
+        .where(queued)
         .values(status="sent", sent_at=now, attempts=D.c.attempts + 1, reason=None, lease_until=None,
                 next_attempt_at=None, last_error=None)
-        .returning(D.c.id, D.c.user_id, D.c.attempts)
-    ).all()
-    if taken:
-        along.channel.write(
-            [Item(delivery_id, user_id, "inbox", attempts, along.message, "") for delivery_id, user_id, attempts in taken]
-        )
-    return len(taken)
+    )
+    return int(done.rowcount)  # type: ignore[attr-defined]
 
 
 def record(
@@ -548,59 +489,25 @@ def record(
     return dict(counts)
 
 
-@dataclass
-class Batch:
-    """A claimed batch between its planning and its recording."""
+class PhaseTimes:
+    """Seconds a drain spent in each of its phases, for its closing log line (operators see
+    where a run's time goes: the database or the sending)."""
 
-    plan: Plan
-    results: list[tuple[Item, Outcome]]  # of the channels already sent
-    writes: list[tuple[Any, list[Item]]]  # the database channels', made when recording
-    along: InboxAlong | None  # the inbox deliveries that go with the batch
-    sending: list[tuple[str, Future[Sent]]]  # the background channels', on their way
+    __slots__ = ("seconds",)
 
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
 
-def start_batch(ctx: RunContext, ids: list[int], channels: Channels, now: datetime, times: PhaseTimes) -> Batch:
-    """Plan a claimed batch, hand its push to the sending thread and send the other network
-    channels; the database channels wait for ``finish_batch``."""
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - started
 
-    def planned() -> Plan:
-        plan = plan_batch(ctx, ids, now)
-        db.session.commit()  # end the read; sending may take a while
-        return plan
-
-    with times.phase("plan"):
-        plan = _retrying(planned)
-    along = None
-    if plan.inbox_along:
-        along = InboxAlong(channels.get("inbox"), ctx.run_id, ctx.message, plan.inbox_along)
-    batch = Batch(plan, [], [], along, [])
-    for name, items in plan.to_send.items():
-        if name in DATABASE_CHANNELS:
-            batch.writes.append((channels.get(name), items))
-        elif name in BACKGROUND_CHANNELS:
-            batch.sending.append((name, channels.send_in_background(name, items)))
-        else:
-            with times.phase(name):
-                outcomes = channels.get(name).send_batch(items)
-            batch.results.extend(zip(items, outcomes, strict=True))
-    return batch
-
-
-def finish_batch(batch: Batch, clock: Callable[[], datetime], times: PhaseTimes) -> dict[str, int]:
-    """Wait for the batch's background sends, then record everything in one transaction."""
-    results = list(batch.results)
-    gone_subscriptions: list[int] = []
-    for name, future in batch.sending:
-        with times.phase("wait"):
-            sent_results, gone, seconds, cpu = future.result()
-        results.extend(sent_results)
-        gone_subscriptions.extend(gone)
-        times.seconds[name] += seconds  # in the sending thread
-        times.background_cpu += cpu
-    with times.phase("record"):
-        return _retrying(
-            lambda: record(results, batch.plan.decided, gone_subscriptions, clock(), batch.writes, batch.along, times)
-        )
+    def summary(self) -> str:
+        return " ".join(f"{name}={seconds:.2f}s" for name, seconds in self.seconds.items())
 
 
 def process_batch(
@@ -611,9 +518,32 @@ def process_batch(
     clock: Callable[[], datetime] = utcnow,
     times: PhaseTimes | None = None,
 ) -> dict[str, int]:
-    """One batch from planning to recording, nothing overlapped."""
     times = times or PhaseTimes()
-    return finish_batch(start_batch(ctx, ids, channels, now, times), clock, times)
+
+    def planned() -> Plan:
+        plan = plan_batch(ctx, ids, now)
+        db.session.commit()  # end the read; sending may take a while
+        return plan
+
+    with times.phase("plan"):
+        plan = _retrying(planned)
+    results: list[tuple[Item, Outcome]] = []
+    writes: list[tuple[Any, list[Item]]] = []  # the database channels', made when recording
+    gone_subscriptions: list[int] = []
+    for name, items in plan.to_send.items():
+        channel = channels.get(name)
+        if name in DATABASE_CHANNELS:
+            writes.append((channel, items))
+            continue
+        with times.phase(name):
+            outcomes = channel.send_batch(items)
+        results.extend(zip(items, outcomes, strict=True))
+        if name == "push":
+            gone_subscriptions.extend(channel.gone_subscriptions)
+            channel.gone_subscriptions.clear()
+    along = InboxAlong(channels.get("inbox"), ctx.run_id, ctx.message, plan.inbox_along) if plan.inbox_along else None
+    with times.phase("record"):
+        return _retrying(lambda: record(results, plan.decided, gone_subscriptions, clock(), writes, along, times))
 
 
 def _pending_condition() -> Any:
@@ -696,29 +626,14 @@ def drain(
     waited = 0.0
     times = PhaseTimes()
     started, cpu = time.perf_counter(), time.thread_time()
-    # Batches started and not yet recorded. A run with push overlaps them: the next batch is
-    # claimed and planned while the one before is on the wire, so a drain holds two batches of
-    # half the size (never more than DELIVERY_BATCH_SIZE claimed rows: a killed worker leaves no
-    # more to wait for their lease than without the overlap).
-    unrecorded: deque[Batch] = deque()
-    overlap = size > 1 and not BACKGROUND_CHANNELS.isdisjoint(ctx.channels)
-    if overlap:
-        size //= 2
     try:
         while True:
             now = clock()
             with times.phase("claim"):
                 ids = _retrying(partial(claim_batch, run_id, size, lease, now))
             if ids:
-                unrecorded.append(start_batch(ctx, ids, channels, now, times))
-                processed += len(ids)
-                if len(unrecorded) > (1 if overlap else 0):
-                    processed += finish_batch(unrecorded[0], clock, times).get("inbox_along", 0)
-                    unrecorded.popleft()
-                continue
-            if unrecorded:  # recorded before the run may be closed
-                processed += finish_batch(unrecorded[0], clock, times).get("inbox_along", 0)
-                unrecorded.popleft()
+                counts = process_batch(ctx, ids, channels, now, clock, times)
+                processed += len(ids) + counts.get("inbox_along", 0)
                 continue
             if _retrying(partial(finish_if_done, run_id, now)):
                 break
@@ -732,17 +647,11 @@ def drain(
             time.sleep(pause)
             waited += pause
     finally:
-        while unrecorded:  # something failed: what went out is still recorded if it can be
-            try:
-                finish_batch(unrecorded.popleft(), clock, times)
-            except Exception:
-                log.exception("drain stopped: run %s, a batch not recorded (its lease expires)", run_id)
         channels.close()
         db.session.commit()
         log.info(
             "drain finished: run %s, %s deliveries in %.2fs (cpu=%.2fs): %s",
-            run_id, processed, time.perf_counter() - started,
-            time.thread_time() - cpu + times.background_cpu, times.summary(),
+            run_id, processed, time.perf_counter() - started, time.thread_time() - cpu, times.summary(),
         )
     return processed
 
