@@ -6,7 +6,10 @@ A drain claims a batch in a short transaction of its own, committed before anyth
 (SELECT ... LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING id``. On SQLite writes are serialised
 (WAL and a busy timeout), so two processes never claim the same row; on PostgreSQL SKIP LOCKED
 lets them take different rows. It then applies the policy (app.delivery.policy), sends through
-the channels and records the outcomes, one UPDATE per outcome group. A worker killed mid-batch
+the channels and records the outcomes, one UPDATE per outcome group, in one transaction with
+the inbox: the batch's inbox items, and those of its people's inbox deliveries still queued
+(written and marked sent there, two statements: database writes only, the inbox goes out with
+the pushes rather than in batches of its own after the run's last push). A worker killed mid-batch
 leaves rows in "sending" whose lease expires; they are claimed again and sent with the same
 idempotency key (push Topic and tag, e-mail Message-ID, SMS Idempotency-Key).
 
@@ -288,7 +291,10 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
             .where(
                 D.c.user_id.in_(capped_users),
                 D.c.channel.in_(INTERRUPTING_CHANNELS),
-                D.c.status == "sent",
+                # ``status || ''``: looked up by person (ix_delivery_user_sent), never through
+                # every delivery ever sent (SQLite took the status index: each batch of a large
+                # run went through all the rows sent before it)
+                (D.c.status + "") == "sent",
                 D.c.sent_at >= since,
             )
             .group_by(D.c.user_id, D.c.run_id)
@@ -389,7 +395,10 @@ def inbox_along(along: InboxAlong, now: datetime) -> int:
         D.c.run_id == along.run_id,
         D.c.user_id.in_(along.people),
         D.c.channel == "inbox",
-        D.c.status == "queued",
+        # ``status || ''``: not an index's column, so that the planners look the rows up by the
+        # (run, person, channel) key instead of going through all the run's queued rows (on
+        # SQLite, tens of thousands for each batch of a large run).
+        (D.c.status + "") == "queued",
     )
     along.channel.write_selected(along.message, select(D.c.user_id, D.c.id).where(queued))
     done = db.session.execute(
