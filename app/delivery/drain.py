@@ -6,7 +6,10 @@ A drain claims a batch in a short transaction of its own, committed before anyth
 (SELECT ... LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING id``. On SQLite writes are serialised
 (WAL and a busy timeout), so two processes never claim the same row; on PostgreSQL SKIP LOCKED
 lets them take different rows. It then applies the policy (app.delivery.policy), sends through
-the channels and records the outcomes, one UPDATE per outcome group. A worker killed mid-batch
+the channels and records the outcomes, one UPDATE per outcome group, in one transaction with
+the inbox: the batch's inbox items, and those of its people's inbox deliveries still queued
+(written and marked sent there, two statements: database writes only, the inbox goes out with
+the pushes rather than in batches of its own after the run's last push). A worker killed mid-batch
 leaves rows in "sending" whose lease expires; they are claimed again and sent with the same
 idempotency key (push Topic and tag, e-mail Message-ID, SMS Idempotency-Key).
 
@@ -22,8 +25,8 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -102,6 +105,7 @@ class RunContext:
     # A personal message (about the person's own street report): muting the service's campaigns
     # does not silence it; the cap, quiet hours and channels still apply.
     personal: bool = False
+    channels: tuple[str, ...] = ()
 
 
 def load_context(run_id: int) -> RunContext | None:
@@ -147,6 +151,7 @@ def load_context(run_id: int) -> RunContext | None:
         hashtag_ids=hashtag_ids,
         message=message,
         personal=campaign.schedule_kind in PERSONAL_KINDS,
+        channels=tuple(campaign.channels),
     )
 
 
@@ -186,6 +191,8 @@ class Plan:
 
     to_send: dict[str, list[Item]]
     decided: list[tuple[int, str, str | None, datetime | None]]  # id, status, reason, next
+    # People of the batch (on another channel) whose inbox delivery, still queued, may go now.
+    inbox_along: list[int] = field(default_factory=list)
 
 
 def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
@@ -284,7 +291,10 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
             .where(
                 D.c.user_id.in_(capped_users),
                 D.c.channel.in_(INTERRUPTING_CHANNELS),
-                D.c.status == "sent",
+                # ``status || ''``: looked up by person (ix_delivery_user_sent), never through
+                # every delivery ever sent (SQLite took the status index: each batch of a large
+                # run went through all the rows sent before it)
+                (D.c.status + "") == "sent",
                 D.c.sent_at >= since,
             )
             .group_by(D.c.user_id, D.c.run_id)
@@ -322,12 +332,18 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
                     subscriptions.get(user_id, []),
                 )
             )
-    return Plan(to_send=dict(to_send), decided=decided)
+    inbox_along: list[int] = []
+    if "inbox" in ctx.channels:  # a batch's people get theirs with it (``record``)
+        along = {user_id for _id, user_id, channel, *_rest in rows if channel != "inbox" and user_id in people}
+        inbox_along = [u for u in sorted(along) if decide("inbox", people[u]).action == policy.SEND]
+    return Plan(to_send=dict(to_send), decided=decided, inbox_along=inbox_along)
 
 
 CHANNEL_CLASSES: dict[str, Callable[[], Any]] = {
     "push": PushChannel, "email": EmailChannel, "sms": SmsChannel, "inbox": InboxChannel,
 }
+# Database writes only: made in the transaction that records the batch (``record``).
+DATABASE_CHANNELS = frozenset({"inbox"})
 
 
 class Channels:
@@ -354,21 +370,74 @@ class Channels:
         self._channels.clear()
 
 
+@dataclass
+class InboxAlong:
+    """The inbox deliveries that go with a batch: its people's, still queued (``inbox_along``)."""
+
+    channel: Any  # InboxChannel
+    run_id: int
+    message: Message
+    people: list[int]
+
+
+def inbox_along(along: InboxAlong, now: datetime) -> int:
+    """Write and mark sent, in the caller's transaction, the queued inbox deliveries of
+    ``along.people``: database writes only, they go out with the batch that records these
+    people's pushes (one transaction for both: rolled back together, nothing half done) rather
+    than in batches of their own after the last push. Two statements whatever the number of
+    rows (no round trip per row). Returns how many were sent.
+
+    The items first, then the rows: on SQLite the first write takes the database's write lock,
+    so both see the same rows; on PostgreSQL a row another drain claims in between is left to
+    it (the update wants it still queued) and its item, already written, is not written twice
+    (unique delivery)."""
+    queued = and_(
+        D.c.run_id == along.run_id,
+        D.c.user_id.in_(along.people),
+        D.c.channel == "inbox",
+        # ``status || ''``: not an index's column, so that the planners look the rows up by the
+        # (run, person, channel) key instead of going through all the run's queued rows (on
+        # SQLite, tens of thousands for each batch of a large run).
+        (D.c.status + "") == "queued",
+    )
+    along.channel.write_selected(along.message, select(D.c.user_id, D.c.id).where(queued))
+    done = db.session.execute(
+        update(D)
+        .where(queued)
+        .values(status="sent", sent_at=now, attempts=D.c.attempts + 1, reason=None, lease_until=None,
+                next_attempt_at=None, last_error=None)
+    )
+    return int(done.rowcount)  # type: ignore[attr-defined]
+
+
 def record(
     results: Iterable[tuple[Item, Outcome]],
     decided: list[tuple[int, str, str | None, datetime | None]],
     gone_subscriptions: list[int],
     now: datetime,
+    writes: Iterable[tuple[Any, list[Item]]] = (),
+    along: InboxAlong | None = None,
+    times: PhaseTimes | None = None,
 ) -> dict[str, int]:
-    """Write the outcomes of a batch, one UPDATE per outcome group, in one short transaction.
-    Only rows still in "sending" are touched (a row whose lease expired and that another worker
-    took again is that worker's to record)."""
+    """Write the outcomes of a batch, one UPDATE per outcome group, in one short transaction,
+    with what the database channels write (``writes``: (channel, items), the inbox items) and
+    the inbox deliveries that go with the batch (``along``). Only rows still in "sending" are
+    touched (a row whose lease expired and that another worker took again is that worker's to
+    record)."""
     session = db.session
+    results = list(results)
+    with times.phase("inbox") if times is not None else nullcontext():
+        for channel, items in writes:
+            results.extend(zip(items, channel.write(items), strict=True))
+        sent_along = inbox_along(along, now) if along is not None and along.people else 0
     retry_base = float(setting("DELIVERY_RETRY_BASE_SECONDS", 30.0))
     sent_ids: list[int] = []
     groups: dict[tuple[str, str | None, str | None], list[int]] = defaultdict(list)
     timed: list[dict[str, Any]] = []
     counts: dict[str, int] = defaultdict(int)
+    if sent_along:
+        counts[SENT] += sent_along
+        counts["inbox_along"] = sent_along
     for item, outcome in results:
         counts[outcome.kind] += 1
         if outcome.kind == SENT:
@@ -468,20 +537,22 @@ def process_batch(
     with times.phase("plan"):
         plan = _retrying(planned)
     results: list[tuple[Item, Outcome]] = []
+    writes: list[tuple[Any, list[Item]]] = []  # the database channels', made when recording
     gone_subscriptions: list[int] = []
     for name, items in plan.to_send.items():
         channel = channels.get(name)
+        if name in DATABASE_CHANNELS:
+            writes.append((channel, items))
+            continue
         with times.phase(name):
-            if name == "inbox":  # database writes only, made once (unique delivery_id)
-                outcomes = _retrying(partial(channel.send_batch, items))
-            else:
-                outcomes = channel.send_batch(items)
+            outcomes = channel.send_batch(items)
         results.extend(zip(items, outcomes, strict=True))
         if name == "push":
             gone_subscriptions.extend(channel.gone_subscriptions)
             channel.gone_subscriptions.clear()
+    along = InboxAlong(channels.get("inbox"), ctx.run_id, ctx.message, plan.inbox_along) if plan.inbox_along else None
     with times.phase("record"):
-        return _retrying(lambda: record(results, plan.decided, gone_subscriptions, clock()))
+        return _retrying(lambda: record(results, plan.decided, gone_subscriptions, clock(), writes, along, times))
 
 
 def _pending_condition() -> Any:
@@ -570,8 +641,8 @@ def drain(
             with times.phase("claim"):
                 ids = _retrying(partial(claim_batch, run_id, size, lease, now))
             if ids:
-                process_batch(ctx, ids, channels, now, clock, times)
-                processed += len(ids)
+                counts = process_batch(ctx, ids, channels, now, clock, times)
+                processed += len(ids) + counts.get("inbox_along", 0)
                 continue
             if _retrying(partial(finish_if_done, run_id, now)):
                 break
