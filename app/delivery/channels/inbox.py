@@ -34,6 +34,20 @@ def local_path(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
+def _item_fields(message: Message) -> dict[str, Any]:
+    """What an inbox item of ``message`` holds besides its person, delivery and time."""
+    return {
+        "territory_id": message.territory_id,
+        "campaign_id": message.campaign_id,
+        "actor_id": message.actor_id,
+        "kind": message.inbox_kind,
+        "title": message.title[:120],
+        "body": message.body,
+        "url": local_path(message.link)[:255],
+        "is_alert": message.is_alert,
+    }
+
+
 class InboxChannel:
     name = "inbox"
 
@@ -52,17 +66,7 @@ class InboxChannel:
         for item in items:
             if item.message is not message:  # a batch is one run's: made once, not per item
                 message = item.message
-                shared = {
-                    "territory_id": message.territory_id,
-                    "campaign_id": message.campaign_id,
-                    "actor_id": message.actor_id,
-                    "kind": message.inbox_kind,
-                    "title": message.title[:120],
-                    "body": message.body,
-                    "url": local_path(message.link)[:255],
-                    "is_alert": message.is_alert,
-                    "created_at": now,
-                }
+                shared = {**_item_fields(message), "created_at": now}
             rows.append({**shared, "user_id": item.user_id, "delivery_id": item.delivery_id})
         insert_ignoring_duplicates(InboxItem.__table__, rows)
         return [sent() for _ in items]
@@ -71,16 +75,7 @@ class InboxChannel:
         """The inbox items of ``deliveries`` (a SELECT of user ids and delivery ids), in one
         ``INSERT ... SELECT`` in the caller's transaction: the database makes the rows, no
         round trip per row."""
-        fields = {
-            "territory_id": message.territory_id,
-            "campaign_id": message.campaign_id,
-            "actor_id": message.actor_id,
-            "kind": message.inbox_kind,
-            "title": message.title[:120],
-            "body": message.body,
-            "url": local_path(message.link)[:255],
-            "is_alert": message.is_alert,
-        }
+        fields = _item_fields(message)
         table = InboxItem.__table__
         columns = [*fields, "created_at", "user_id", "delivery_id"]
         rows = deliveries.add_columns(
