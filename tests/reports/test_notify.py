@@ -72,7 +72,10 @@ def _deliveries(user: User) -> dict[str, tuple[str, str | None]]:
 
 
 def _inbox(user: User) -> list[InboxItem]:
-    return list(db.session.scalars(select(InboxItem).where(InboxItem.user_id == user.id)))
+    """The person's inbox, oldest first (without an ORDER BY, PostgreSQL promises no order)."""
+    return list(db.session.scalars(
+        select(InboxItem).where(InboxItem.user_id == user.id).order_by(InboxItem.id)
+    ))
 
 
 def _mailed_to(user: User) -> list[str]:
