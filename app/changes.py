@@ -43,7 +43,16 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "user_hashtag": ("interests",),
     "count_release": ("releases",),
     "inbox_item": ("inbox",),
+    # What a person's kept session says (app.accounts.sessions): revoked, their account, whether
+    # they act for an actor, their live-location consent.
+    "auth_session": ("accounts",),
+    "user_account": ("accounts",),
+    "membership": ("accounts",),
+    "consent": ("accounts",),
 }
+# Execution option of a write that no cache reads, so that it invalidates none: a session's
+# last-seen time, touched every few minutes per person (the kept session allows for it).
+UNNOTICED = "changes_unnoticed"
 ALL_GROUPS = frozenset(group for groups in GROUPS.values() for group in groups)
 
 _WRITE = re.compile(
@@ -55,8 +64,12 @@ _FIRST_WORDS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "TRUNCATE", "DROP", "AL
 
 _generations: dict[str, int] = dict.fromkeys(ALL_GROUPS, 0)
 _lock = threading.Lock()
-_stamps: dict[str, dict[str, str]] = {}  # engine URL -> group -> stamp file shared by the instance's processes
-_engine_stamps: weakref.WeakKeyDictionary[Engine, dict[str, str] | None] = weakref.WeakKeyDictionary()
+_stamps: dict[
+    str, dict[str, str]
+] = {}  # engine URL -> group -> stamp file shared by the instance's processes
+_engine_stamps: weakref.WeakKeyDictionary[Engine, dict[str, str] | None] = (
+    weakref.WeakKeyDictionary()
+)
 _DIRTY = "changes_dirty_groups"
 _COMMITTED = "changes_committed_groups"
 _ENGINE = "changes_engine"
@@ -73,7 +86,9 @@ def register_stamp(engine_url: str, instance_dir: str | os.PathLike[str]) -> Non
                 path.touch()
     except OSError as error:
         # Without it, other processes see a change only when their caches expire.
-        logging.getLogger(__name__).warning("cannot write %s: caches expire by time only", error.filename)
+        logging.getLogger(__name__).warning(
+            "cannot write %s: caches expire by time only", error.filename
+        )
         return
     _stamps[engine_url] = {group: str(path) for group, path in paths.items()}
     _engine_stamps.clear()
@@ -128,8 +143,10 @@ def _groups_written(statement: str) -> frozenset[str]:
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_write(
-    conn: Connection, _cursor: Any, statement: str, _parameters: Any, _context: Any, _many: bool
+    conn: Connection, _cursor: Any, statement: str, _parameters: Any, context: Any, _many: bool
 ) -> None:
+    if context is not None and context.execution_options.get(UNNOTICED):
+        return
     groups = _groups_written(statement)
     if groups:
         # This process at once (the same transaction may read its own write back), the other

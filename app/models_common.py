@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import DateTime, TypeDecorator, inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def detached_copy(obj: T) -> T:
+    """A copy of a loaded row's columns, attached to no session: a per-process cache keeps it,
+    and ``attach`` turns it into a request's own instance without a query."""
+    mapper = inspect(obj).mapper
+    copy = mapper.class_manager.new_instance()
+    for attr in mapper.column_attrs:
+        set_committed_value(copy, attr.key, getattr(obj, attr.key))
+    make_transient_to_detached(copy)
+    return copy  # type: ignore[no-any-return]
+
+
+def attach(session: Session, copy: T) -> T:
+    """The session's instance of a ``detached_copy``: the one already in its identity map, or the
+    copy's columns merged in without a query (the copy itself stays detached, for the next one)."""
+    state = inspect(copy)
+    present = session.identity_map.get(state.key)
+    return present if present is not None else session.merge(copy, load=False)  # type: ignore[return-value]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

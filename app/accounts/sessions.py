@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -15,11 +18,12 @@ from typing import Any
 from flask import current_app, g
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import changes
 from app.accounts.models import AuthSession, User
 from app.extensions import db
-from app.models_common import utcnow
+from app.models_common import attach, detached_copy, utcnow
 from app.territories.scoping import same_territory
 
 TOUCH_EVERY = timedelta(minutes=5)
@@ -51,7 +55,9 @@ def hash_token(token: str) -> str:
 
 def start_session(user: User) -> AuthSession:
     token = secrets.token_urlsafe(32)
-    auth = AuthSession(token_hash=hash_token(token), user_id=user.id, territory_id=user.territory_id)
+    auth = AuthSession(
+        token_hash=hash_token(token), user_id=user.id, territory_id=user.territory_id
+    )
     # Logging in is activity, and withdraws an inactivity warning (app.privacy.retention).
     user.last_seen_at = utcnow()
     user.inactivity_warned_at = None
@@ -139,14 +145,126 @@ def _session_query() -> Any:
     )
 
 
+# A person's session as read, kept per process for their next requests (a page, its fragments, the
+# badge polled every minute), so that most requests read no row to know who asks. An entry holds
+# while nothing it was read from changed (app.changes: the "accounts" group -- sessions, accounts,
+# memberships, consents -- and the groups the flags watch), in any process of the instance, and at
+# most KEEP_SECONDS; a revoked session is refused at the next request. Only on SQLite: its processes
+# share one machine and see each other's writes through the stamp files at once, where PostgreSQL
+# may serve machines that see them only when their caches expire.
+KEEP_SECONDS = 120.0
+KEEP_SESSIONS = 4096
+_kept: OrderedDict[
+    tuple[Any, ...], tuple[float, dict[str, Any], AuthSession, User, tuple[Any, ...]]
+] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def forget_kept_sessions() -> None:
+    """Empty this process's kept sessions (writes to their tables do it by themselves)."""
+    with _kept_lock:
+        _kept.clear()
+
+
+def _kept_session(
+    key: tuple[Any, ...], versions: dict[str, Any]
+) -> tuple[AuthSession, User, tuple[Any, ...]] | None:
+    with _kept_lock:
+        entry = _kept.get(key)
+        if entry is None:
+            return None
+        if entry[0] < time.monotonic() or entry[1] != versions:
+            del _kept[key]
+            return None
+        _kept.move_to_end(key)
+    session = db.session()
+    return attach(session, entry[2]), attach(session, entry[3]), entry[4]
+
+
+def _keep(
+    key: tuple[Any, ...],
+    versions: dict[str, Any],
+    auth: AuthSession,
+    user: User,
+    flags: tuple[Any, ...],
+) -> None:
+    entry = (
+        time.monotonic() + KEEP_SECONDS,
+        versions,
+        detached_copy(auth),
+        detached_copy(user),
+        flags,
+    )
+    with _kept_lock:
+        _kept[key] = entry
+        _kept.move_to_end(key)
+        while len(_kept) > KEEP_SESSIONS:
+            _kept.popitem(last=False)
+
+
+def _touch(auth: AuthSession, user: User, now: datetime) -> None:
+    """Record the activity (every TOUCH_EVERY at most). No cache reads these columns (a kept
+    session allows for an older last-seen time), so the writes leave the caches alone."""
+    unnoticed = {changes.UNNOTICED: True, "synchronize_session": False}
+    session = db.session
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == auth.id)
+        .values(last_seen_at=now)
+        .execution_options(**unnoticed)
+    )
+    session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(last_seen_at=now, inactivity_warned_at=None)
+        .execution_options(**unnoticed)
+    )
+    session.commit()
+    set_committed_value(auth, "last_seen_at", now)
+    set_committed_value(user, "last_seen_at", now)
+    set_committed_value(user, "inactivity_warned_at", None)
+
+
 def load_user(token: str) -> User | None:
     territory = getattr(g, "territory", None)
     if territory is None or not token:
         return None
-    # Read before the query (app.changes): a write meanwhile makes the watched flags stale.
-    versions = {flag[2]: changes.version(flag[2], db.engine) for flag in _session_flags.values() if flag[2]}
-    row = db.session.execute(_session_query(), {"token_hash": hash_token(token)}).first()
-    auth, user, *flags = row if row is not None else (None, None)
+    engine = db.engine
+    token_hash = hash_token(token)
+    # Read before the query (app.changes): a write meanwhile makes what is read stale.
+    versions = {"accounts": changes.version("accounts", engine)}
+    versions.update(
+        (flag[2], changes.version(flag[2], engine)) for flag in _session_flags.values() if flag[2]
+    )
+    key = (
+        (id(current_app._get_current_object()), str(engine.url), token_hash)
+        if engine.dialect.name == "sqlite"
+        else None
+    )  # type: ignore[attr-defined]
+    kept = _kept_session(key, versions) if key is not None else None
+    if kept is not None:
+        user = _logged_in(*kept, territory, token, versions, key, fresh=False)
+        if user is not None:
+            return user
+        # Refused as kept (expired by its last-seen time as this process knew it): ask the database.
+    row = db.session.execute(_session_query(), {"token_hash": token_hash}).first()
+    if row is None:
+        return None
+    auth, user, *flags = row
+    return _logged_in(auth, user, tuple(flags), territory, token, versions, key, fresh=True)
+
+
+def _logged_in(
+    auth: AuthSession | None,
+    user: User | None,
+    flags: tuple[Any, ...],
+    territory: Any,
+    token: str,
+    versions: dict[str, Any],
+    key: tuple[Any, ...] | None,
+    fresh: bool,
+) -> User | None:
+    """The session's person, if the session logs in here now; touched and kept as needed."""
     now = utcnow()
     if (
         auth is None
@@ -154,17 +272,18 @@ def load_user(token: str) -> User | None:
         or auth.revoked_at is not None
         or not same_territory(auth, territory)
         or is_expired(auth, user, now)
+        or not same_territory(user, territory)
     ):
         return None
-    if not same_territory(user, territory):
-        return None
-    if now - auth.last_seen_at > TOUCH_EVERY:
-        auth.last_seen_at = now
-        user.last_seen_at = now
-        user.inactivity_warned_at = None
-        db.session.commit()
+    touched = now - auth.last_seen_at > TOUCH_EVERY
+    if touched:
+        _touch(auth, user, now)
+    if key is not None and (fresh or touched):
+        _keep(key, versions, auth, user, flags)
     user.session_token = token
-    for (name, (_expression, convert, _watch)), value in zip(_session_flags.items(), flags, strict=True):
+    for (name, (_expression, convert, _watch)), value in zip(
+        _session_flags.items(), flags, strict=True
+    ):
         user.__dict__[name] = convert(value)
     user.__dict__[_VERSIONS] = versions
     g.auth_session = auth

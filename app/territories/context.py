@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app, g, request
 from sqlalchemy import Select, select
-from sqlalchemy.orm import make_transient_to_detached
 
 from app import changes
 from app.extensions import db
+from app.models_common import attach, detached_copy
 from app.territories import scoping
 from app.territories.models import Territory, TerritoryHost
 from app.timezones import zone
@@ -48,15 +48,6 @@ def clear_territory_cache() -> None:
         _cache.clear()
 
 
-def _detached_copy(territory: Territory) -> Territory:
-    """A copy of the territory's columns, attached to no session, that ``merge(load=False)``
-    turns into each request's own instance without a query."""
-    mapper = Territory.__mapper__
-    copy = Territory(**{attr.key: getattr(territory, attr.key) for attr in mapper.column_attrs})
-    make_transient_to_detached(copy)
-    return copy
-
-
 def cached_territory_for_host(hostname: str) -> Territory | None:
     """``territory_for_host``, from the per-process cache when it is still valid."""
     engine = db.engine
@@ -65,14 +56,11 @@ def cached_territory_for_host(hostname: str) -> Territory | None:
     now = time.monotonic()
     entry = _cache.get(key)
     if entry is not None and entry[0] > now and entry[1] == stamp:
-        session = db.session
-        territory = entry[2]
-        present = session.identity_map.get(session.identity_key(Territory, territory.id))
-        return present if present is not None else session.merge(territory, load=False)  # type: ignore[return-value]
+        return attach(db.session(), entry[2])
     territory = territory_for_host(hostname)
     if territory is not None:
         with _cache_lock:
-            _cache[key] = (now + CACHE_SECONDS, stamp, _detached_copy(territory))
+            _cache[key] = (now + CACHE_SECONDS, stamp, detached_copy(territory))
     return territory
 
 

@@ -1,0 +1,147 @@
+"""A person's session is kept per process between their requests (app.accounts.sessions, on
+SQLite): most requests read no row to know who asks, yet a revoked session, a changed account or
+a new membership counts at the very next request, here or announced by another process."""
+
+import os
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app import changes
+from app.accounts import sessions
+from app.accounts.models import AuthSession, User
+from app.extensions import db
+from app.models_common import utcnow
+from tests.accounts.conftest import is_logged_in, log_in, post_form
+from tests.factories import PASSWORD, login_as, make_actor, make_member, make_user
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_only(app):  # type: ignore[no-untyped-def]
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("sessions are kept on SQLite only (PostgreSQL may serve several machines)")
+    sessions.forget_kept_sessions()
+
+
+def _get(client, path="/me"):  # type: ignore[no-untyped-def]
+    """The response and the statements that asked for a session."""
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return response, [s for s in statements if "FROM auth_session" in s]
+
+
+def _announce_from_another_process(group: str) -> None:
+    """What another process's commit does: touch the group's stamp file."""
+    stamp = Path(changes._stamps[str(db.engine.url)][group])
+    later = stamp.stat().st_mtime_ns + 1_000_000
+    os.utime(stamp, ns=(later, later))
+
+
+def test_the_next_request_reads_no_session_row(client, territory):
+    login_as(client, make_user(territory, display_name="Léa"))
+
+    first, asked_first = _get(client)
+    again, asked_again = _get(client, "/actors")
+
+    assert first.status_code == again.status_code == 200
+    assert len(asked_first) == 1 and asked_again == []
+    assert "Léa" in again.get_data(as_text=True)
+
+
+def test_logging_out_everywhere_else_ends_a_kept_session_at_its_next_request(
+    client, app, territory
+):
+    make_user(territory, email="lea@example.org")
+    phone = app.test_client()
+    log_in(phone, "lea@example.org", PASSWORD)
+    log_in(client, "lea@example.org", PASSWORD)
+    assert is_logged_in(phone) and is_logged_in(phone)  # kept
+
+    assert post_form(client, "/me/sessions/log-out-others").status_code == 303
+
+    assert not is_logged_in(phone)
+    assert is_logged_in(client)
+
+
+def test_a_revocation_by_another_process_counts_at_the_next_request(client, territory, app):
+    person = make_user(territory)
+    login_as(client, person)
+    assert is_logged_in(client) and _get(client)[1] == []  # kept
+
+    # Another process revokes the session: a connection of its own, then its stamp file.
+    path = db.engine.url.database
+    with sqlite3.connect(path) as other:
+        other.execute(
+            "UPDATE auth_session SET revoked_at = ? WHERE user_id = ?",
+            (utcnow().isoformat(), person.id),
+        )
+    _announce_from_another_process("accounts")
+
+    assert not is_logged_in(client)
+
+
+def test_an_account_change_and_a_new_membership_count_at_once(client, territory):
+    person = make_user(territory, display_name="Léa")
+    login_as(client, person)
+    assert "Léa" in _get(client)[0].get_data(as_text=True)
+
+    person.display_name = "Léa Martin"
+    db.session.commit()
+    shop = make_actor(territory, "Epicerie Verte")
+    make_member(person, shop)
+
+    response, asked = _get(client, "/actors")
+    html = response.get_data(as_text=True)
+    assert "Léa Martin" in html and "Epicerie Verte" in html
+    assert len(asked) == 1  # read anew
+
+
+def test_the_last_seen_time_is_written_but_empties_no_kept_session(client, app, territory):
+    lea, tom = make_user(territory), make_user(territory)
+    login_as(client, lea)
+    other = app.test_client()
+    login_as(other, tom)
+    assert is_logged_in(client) and is_logged_in(other)  # both kept
+    # Léa's session last used long ago, in the database (behind the app's back) and as kept.
+    long_ago = utcnow() - sessions.TOUCH_EVERY - timedelta(minutes=1)
+    with sqlite3.connect(db.engine.url.database) as behind:
+        behind.execute(
+            "UPDATE auth_session SET last_seen_at = ? WHERE user_id = ?",
+            (long_ago.isoformat(), lea.id),
+        )
+    for entry in sessions._kept.values():
+        if entry[3].id == lea.id:
+            set_committed_value(entry[2], "last_seen_at", long_ago)
+    versions = changes.version("accounts", db.engine)
+
+    response, asked = _get(client)
+
+    assert response.status_code == 200 and asked == []  # kept, and touched
+    db.session.expire_all()
+    seen = db.session.scalar(select(AuthSession.last_seen_at).where(AuthSession.user_id == lea.id))
+    assert seen > long_ago + timedelta(minutes=1)
+    assert db.session.get(User, lea.id).last_seen_at == seen
+    assert changes.version("accounts", db.engine) == versions  # the touch invalidated nothing
+    assert _get(other)[1] == []  # Tom's session still kept
+    assert _get(client)[1] == []  # and Léa's, with its new time
+
+
+def test_a_session_idle_too_long_is_refused_even_when_kept(client, app, territory):
+    app.config["SESSION_IDLE_MINUTES"] = 30
+    person = make_user(territory)
+    login_as(client, person)
+    assert is_logged_in(client)
+    db.session.execute(
+        AuthSession.__table__.update().values(last_seen_at=utcnow() - timedelta(minutes=31))
+    )
+    db.session.commit()
+    assert not is_logged_in(client)
