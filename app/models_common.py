@@ -29,10 +29,12 @@ def detached_copy(obj: T) -> T:
 
 def attach(session: Session, copy: T) -> T:
     """The session's instance of a ``detached_copy``: the one already in its identity map, or the
-    copy's columns merged in without a query (the copy itself stays detached, for the next one)."""
-    state = inspect(copy)
-    present = session.identity_map.get(state.key)
-    return present if present is not None else session.merge(copy, load=False)  # type: ignore[return-value]
+    copy's columns merged in without a query (the copy itself stays detached, for the next one;
+    whatever the request changes is its own)."""
+    present = session.identity_map.get(inspect(copy).key)
+    if present is not None and not inspect(present).expired_attributes:
+        return present  # type: ignore[no-any-return]
+    return session.merge(copy, load=False)  # an expired one takes the copy's columns
 
 
 class UTCDateTime(TypeDecorator[datetime]):
