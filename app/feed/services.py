@@ -365,10 +365,14 @@ class RankedPage:
     profile: Profile
 
 
-# A person's ranking, kept per process for the minute at most while the feed data and what
+# A person's ranking, kept per process for a minute at most while the feed data and what
 # people follow or picked are unchanged (app.changes): the next page of the infinite scroll, or
-# coming back to "For you", does not rank again.
-MAX_RANKINGS = 2_000
+# coming back to "For you", does not rank again. A minute from when it was ranked, not to the
+# clock's next minute: the rankings do not all expire together. Room for the people active in a
+# few minutes (an entry is the ranked ids, a few KB): an LRU smaller than the people who come
+# back in turn would keep none of them.
+MAX_RANKINGS = 5_000
+RANKING_SECONDS = 60.0
 rankings = LruCache(MAX_RANKINGS)
 
 
@@ -385,15 +389,14 @@ def for_you_ids(
         key = (
             territory_id, user.id, user.neighbourhood_id, page, id(engine),
             changes.version("feed", engine), changes.version("interests", engine),
-            now.replace(second=0, microsecond=0),
         )
         known = rankings.get(key)
-        if known is None:
+        if known is None or now - known[0] >= timedelta(seconds=RANKING_SECONDS):
             profile = profile_of(user)
             ids, entries = _shared_entries(territory_id, profile, page)
-            known = (rank_entries(ids, entries, profile, now), profile)
+            known = (now, rank_entries(ids, entries, profile, now), profile)
             rankings.put(key, known)
-        ranked, profile = known
+        _ranked_at, ranked, profile = known
     else:
         profile = profile_of(user)
         ranked = rank(load_candidates(territory_id, profile, now, depth=page), profile, now)

@@ -388,3 +388,33 @@ def test_a_persons_ranking_is_kept_for_the_next_page_but_a_follow_counts_at_once
     os.utime(stamp, ns=(later, later))  # what another process's commit does
     client.get("/")
     assert len(services.rankings) == 2  # ranked anew under the new version
+
+
+def test_a_ranking_is_kept_a_minute_from_when_it_was_ranked(app, client, territory):
+    from sqlalchemy import event
+
+    from app.feed import services
+
+    bakery = make_actor(territory, "Boulangerie")
+    make_publication(bakery, "Pain au levain")
+    login_as(client, make_user(territory))
+    services.rankings.clear()
+    client.get("/")
+    (key,) = list(services.rankings._pieces)
+
+    def ranks_anew() -> bool:
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert "Pain au levain" in client.get("/").get_data(as_text=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return any("user_hashtag" in s for s in statements)  # the person's interests read
+
+    ranked_at, ranked, profile = services.rankings._pieces[key]
+    services.rankings.put(key, (ranked_at - timedelta(seconds=services.RANKING_SECONDS - 5), ranked, profile))
+    assert not ranks_anew()  # 55 seconds old: kept
+    services.rankings.put(key, (ranked_at - timedelta(seconds=services.RANKING_SECONDS), ranked, profile))
+    assert ranks_anew()  # a minute old: ranked again
+    assert services.rankings._pieces[key][0] > ranked_at
