@@ -4,8 +4,10 @@ the open of its delivery (once)."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -14,20 +16,30 @@ from app.delivery.models import InboxItem
 from app.delivery.tracking import record_open
 from app.extensions import db
 from app.models_common import utcnow
-from app.territories.scoping import belongs, same_territory
+from app.territories.scoping import belongs, same_territory, territory_id_of
 
 
-def inbox_items(user: User, limit: int = 50, before_id: int | None = None) -> list[InboxItem]:
+@lru_cache(maxsize=2)
+def _items_statement(before: bool) -> Any:
+    """Built once (building it cost more than running it, on every opening of the inbox)."""
     query = (
         select(InboxItem)
         .options(selectinload(InboxItem.actor))
-        .where(InboxItem.user_id == user.id, belongs(InboxItem, user))
+        .where(
+            InboxItem.user_id == bindparam("user_id"),
+            InboxItem.territory_id == bindparam("territory_id"),
+        )
         .order_by(InboxItem.created_at.desc(), InboxItem.id.desc())
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
+    return query.where(InboxItem.id < bindparam("before_id")) if before else query
+
+
+def inbox_items(user: User, limit: int = 50, before_id: int | None = None) -> list[InboxItem]:
+    parameters = {"user_id": user.id, "territory_id": territory_id_of(user), "limit": limit}
     if before_id is not None:
-        query = query.where(InboxItem.id < before_id)
-    return list(db.session.scalars(query))
+        parameters["before_id"] = before_id
+    return list(db.session.scalars(_items_statement(before_id is not None), parameters))
 
 
 def unread_count(user: User) -> int:
