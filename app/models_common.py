@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -35,6 +38,37 @@ def attach(session: Session, copy: T) -> T:
     if present is not None and not inspect(present).expired_attributes:
         return present  # type: ignore[no-any-return]
     return session.merge(copy, load=False)  # an expired one takes the copy's columns
+
+
+class KeptRows:
+    """Rows kept per process as detached copies (an LRU of ``size``): ``get`` gives the request's
+    own instances of what ``put`` kept under ``key`` while ``version`` is still the one given
+    (a caller's data versions, app.changes, and whatever else bounds its freshness)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._rows: OrderedDict[Hashable, tuple[Hashable, tuple[Any, ...]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, key: Hashable, version: Hashable) -> tuple[Any, ...] | None:
+        with self._lock:
+            entry = self._rows.get(key)
+            if entry is None or entry[0] != version:
+                return None
+            self._rows.move_to_end(key)
+        return tuple(attach(session, copy) for copy in entry[1])
+
+    def put(self, key: Hashable, version: Hashable, *rows: Any) -> None:
+        copies = tuple(detached_copy(row) for row in rows)
+        with self._lock:
+            self._rows[key] = (version, copies)
+            self._rows.move_to_end(key)
+            while len(self._rows) > self.size:
+                self._rows.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

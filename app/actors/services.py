@@ -6,9 +6,7 @@ Services commit their own unit of work; routes only load, authorise, call and re
 from __future__ import annotations
 
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,7 +34,7 @@ from app.actors.models import (
 )
 from app.extensions import db
 from app.mail import send_mail
-from app.models_common import attach, detached_copy, utcnow
+from app.models_common import KeptRows, utcnow
 from app.releases.engine import DAY, Asker, Question, Released, established, release
 from app.territories.models import Hashtag, Neighbourhood, Territory
 from app.territories.scoping import belongs, same_territory, scoped
@@ -130,9 +128,7 @@ def search_directory(
 # Actors as read for their public pages, kept per process (detached copies, app.models_common):
 # an entry holds while the feed data is unchanged in any process of the instance (app.changes:
 # the actor's row is in that group), and for the minute at most, as the page's kept parts.
-_KEPT_ACTORS = 512
-_kept_actors: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Actor]] = OrderedDict()
-_kept_lock = threading.Lock()
+kept_actors = KeptRows(512)
 
 
 def find_actor(territory: Territory, slug: str, with_hashtags: bool = True) -> Actor | None:
@@ -145,17 +141,12 @@ def find_actor(territory: Territory, slug: str, with_hashtags: bool = True) -> A
     engine = db.engine
     key = (id(current_app._get_current_object()), str(engine.url), territory.id, slug)  # type: ignore[attr-defined]
     version = (changes.version("feed", engine), int(time.time() // 60))
-    with _kept_lock:
-        entry = _kept_actors.get(key)
-        if entry is not None and entry[0] == version:
-            _kept_actors.move_to_end(key)
-            return attach(db.session(), entry[1])
+    kept = kept_actors.get(db.session(), key, version)
+    if kept is not None:
+        return kept[0]  # type: ignore[no-any-return]
     actor = db.session.scalar(query.options(lazyload(Actor.hashtags)))
     if actor is not None:
-        with _kept_lock:
-            _kept_actors[key] = (version, detached_copy(actor))
-            while len(_kept_actors) > _KEPT_ACTORS:
-                _kept_actors.popitem(last=False)
+        kept_actors.put(key, version, actor)
     return actor
 
 

@@ -13,12 +13,9 @@ from flask_babel import format_date, format_datetime, format_time, get_locale, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.wrappers import Response
 
 from app import changes
-from app.actors.models import Actor
 from app.actors.roles import actor_role_required
 from app.extensions import db
 from app.fragments import remember
@@ -124,11 +121,15 @@ def set_status(publication_id: int) -> Response:
     else:
         services.set_status(publication, status)
         message = _STATUS_MESSAGES[status]()
-    return fragment_or_see_other("publications/_manage_row.html", back, message, publication=publication)
+    return fragment_or_see_other(
+        "publications/_manage_row.html", back, message, publication=publication
+    )
 
 
-WELCOME_OFFER_WAITS = _l("A welcome offer can be published once the town has verified your page: "
-                         "keep it as a draft until then.")
+WELCOME_OFFER_WAITS = _l(
+    "A welcome offer can be published once the town has verified your page: "
+    "keep it as a draft until then."
+)
 
 
 def _welcome_offer_may_go(form: PublicationForm, publishing: bool) -> bool:
@@ -188,12 +189,7 @@ _STATUS_MESSAGES = {
 
 @bp.get("/p/<int:publication_id>")
 def show(publication_id: int) -> Response:
-    # Its hashtags and its actor's are read only when its page is drawn (not when it is kept).
-    publication = db.session.scalar(
-        select(Publication)
-        .where(Publication.id == publication_id, Publication.territory_id == current_territory().id)
-        .options(lazyload(Publication.hashtags), joinedload(Publication.actor).lazyload(Actor.hashtags))
-    )
+    publication = services.publication_for_page(current_territory().id, publication_id)
     if publication is None:
         abort(404)
     if not can_view(current_user, publication):
@@ -205,8 +201,12 @@ def show(publication_id: int) -> Response:
     def body() -> str:
         next_dates: list[Any] = []
         if publication.rrule:
-            next_dates = recurrence.occurrences(publication, current_territory(), now, now + UPCOMING_WINDOW)[:5]
-        return render_template("publications/_page_body.html", publication=publication, next_dates=next_dates)
+            next_dates = recurrence.occurrences(
+                publication, current_territory(), now, now + UPCOMING_WINDOW
+            )[:5]
+        return render_template(
+            "publications/_page_body.html", publication=publication, next_dates=next_dates
+        )
 
     # What the page says is the same for everybody who may see it: rendered once and kept
     # (app.fragments) while the feed data is unchanged in any process of this machine's
@@ -214,7 +214,9 @@ def show(publication_id: int) -> Response:
     # another machine). Whether it is public (the notice its members see otherwise) is in the key
     # too. Who may see it is checked above, at each request.
     key = (
-        publication.id, changes.version("feed", db.engine), publication.is_visible,
+        publication.id,
+        changes.version("feed", db.engine),
+        publication.is_visible,
         now.replace(second=0, microsecond=0),
     )
     return render(
@@ -230,6 +232,7 @@ UPCOMING_WINDOW = timedelta(days=3660)
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
 
 def _kind_data(form: PublicationForm, kind: str) -> dict[str, Any]:
     data = {name: getattr(form, name).data for name in KIND_FIELDS[kind]}
@@ -256,7 +259,9 @@ def _form_page(form: PublicationForm, kind: str, publication: Publication | None
     upcoming: list[Any] = []
     if publication is not None and publication.rrule:
         now = utcnow()
-        upcoming = recurrence.occurrences(publication, current_territory(), now, now + UPCOMING_WINDOW)[:12]
+        upcoming = recurrence.occurrences(
+            publication, current_territory(), now, now + UPCOMING_WINDOW
+        )[:12]
     return render(
         "publications/form.html",
         upcoming_occurrences=upcoming,
@@ -281,8 +286,14 @@ _MAX_DATE_LINES = 20_000
 def publication_date_line(publication: Publication) -> str:
     """One line saying when: an event's dates, an offer's end of validity, news's date."""
     key = (
-        publication.kind, publication.starts_at, publication.ends_at, publication.valid_until,
-        publication.published_at, publication.created_at, str(get_locale()), str(get_timezone()),
+        publication.kind,
+        publication.starts_at,
+        publication.ends_at,
+        publication.valid_until,
+        publication.published_at,
+        publication.created_at,
+        str(get_locale()),
+        str(get_timezone()),
         id(current_app._get_current_object()),  # type: ignore[attr-defined]
     )
     line = _date_lines.get(key)
@@ -331,12 +342,16 @@ def publication_validity_line(publication: Publication) -> str:
 
 
 def _date_time(value: Any) -> str:
-    return _("%(date)s at %(time)s", date=format_date(value, "full"), time=format_time(value, "short"))
+    return _(
+        "%(date)s at %(time)s", date=format_date(value, "full"), time=format_time(value, "short")
+    )
 
 
 @bp.app_template_global()
 def publication_kind_label(kind: str) -> str:
-    return {"news": _("News"), "event": _("Event"), "offer": _("Offer"), "poll": _("Poll")}.get(kind, kind)
+    return {"news": _("News"), "event": _("Event"), "offer": _("Offer"), "poll": _("Poll")}.get(
+        kind, kind
+    )
 
 
 @bp.app_template_global()

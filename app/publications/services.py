@@ -5,18 +5,21 @@ These functions are plain Python over the database session; routes only call the
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from flask import current_app
+from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from app import changes, geo
 from app.actors.models import Actor
 from app.actors.sections import dashboard_part, page_part
 from app.extensions import db
-from app.models_common import utcnow
+from app.models_common import KeptRows, utcnow
 from app.publications import recurrence
 from app.publications.models import (
     EVENT_DEFAULT_DURATION,
@@ -54,10 +57,20 @@ EDITABLE_FIELDS = (
 )
 # What people must see again when it changes (a calendar that copied the event updates it):
 # a change to one of these raises the publication's iCalendar SEQUENCE.
-SEQUENCED_FIELDS = ("starts_at", "ends_at", "place_name", "lat", "lon", "rrule", "exdates_json", "cancelled_at")
+SEQUENCED_FIELDS = (
+    "starts_at",
+    "ends_at",
+    "place_name",
+    "lat",
+    "lon",
+    "rrule",
+    "exdates_json",
+    "cancelled_at",
+)
 
 
 # --- Hashtags ---------------------------------------------------------------------------------
+
 
 def split_hashtags(text: str | None) -> list[str]:
     """'#bio, #Théâtre braderie' -> ['bio', 'theatre', 'braderie'] (order kept, no duplicates)."""
@@ -88,6 +101,7 @@ def resolve_hashtags(territory: Territory, text: str | None) -> tuple[list[Hasht
 
 
 # --- Writing ----------------------------------------------------------------------------------
+
 
 def create_publication(
     actor: Actor,
@@ -133,8 +147,10 @@ def default_ical_uid(publication: Publication) -> str:
 def uid_host(territory_id: int) -> str:
     """The host name in the UIDs of a territory's events: its first host name."""
     host = db.session.scalar(
-        select(TerritoryHost.hostname).where(TerritoryHost.territory_id == territory_id)
-        .order_by(TerritoryHost.id).limit(1)
+        select(TerritoryHost.hostname)
+        .where(TerritoryHost.territory_id == territory_id)
+        .order_by(TerritoryHost.id)
+        .limit(1)
     )
     return host or "territory.invalid"
 
@@ -174,7 +190,9 @@ def cancel_occurrence(publication: Publication, starts_at: datetime) -> bool:
         return False
     territory = db.session.get(Territory, publication.territory_id)
     window_start, window_end = starts_at - timedelta(minutes=1), starts_at + timedelta(minutes=1)
-    if starts_at not in recurrence.occurrence_starts(publication, territory, window_start, window_end):
+    if starts_at not in recurrence.occurrence_starts(
+        publication, territory, window_start, window_end
+    ):
         return False
     publication.exdates_json = recurrence.with_exdate(publication, starts_at)
     publication.sequence = (publication.sequence or 0) + 1
@@ -256,13 +274,52 @@ def restore(publication: Publication) -> Publication:
 
 # --- Reading ----------------------------------------------------------------------------------
 
+# Publications as read for their page, with their actor, kept per process (detached copies,
+# app.models_common): an entry holds while the feed data is unchanged in any process of the
+# instance (app.changes), and for the minute at most, as the page's kept body.
+kept_for_page = KeptRows(2048)
+
+
+@lru_cache(maxsize=1)
+def _page_statement() -> Any:
+    """Built once. Its hashtags and its actor's are read only when its page is drawn anew."""
+    return (
+        select(Publication)
+        .where(
+            Publication.id == bindparam("id"), Publication.territory_id == bindparam("territory_id")
+        )
+        .options(
+            lazyload(Publication.hashtags), joinedload(Publication.actor).lazyload(Actor.hashtags)
+        )
+    )
+
+
+def publication_for_page(territory_id: int, publication_id: int) -> Publication | None:
+    """The territory's publication ``publication_id`` and its actor, for its page: who may see
+    it is for the caller to check."""
+    engine = db.engine
+    key = (id(current_app._get_current_object()), str(engine.url), territory_id, publication_id)  # type: ignore[attr-defined]
+    version = (changes.version("feed", engine), int(time.time() // 60))
+    kept = kept_for_page.get(db.session(), key, version)
+    if kept is not None:
+        return kept[1]  # type: ignore[no-any-return]  # (its actor attached first)
+    publication = db.session.scalar(
+        _page_statement(), {"id": publication_id, "territory_id": territory_id}
+    )
+    if publication is not None:
+        kept_for_page.put(key, version, publication.actor, publication)
+    return publication
+
+
 def visible_publications_query(territory: Territory | None = None) -> Select[tuple[Publication]]:
     """A SELECT of the publications the public may see in the current (or given) territory
     (``visible_criteria``). Unordered: callers add their order and limit."""
     if territory is None:
         territory = current_territory()
-    return select(Publication).join(Actor, Actor.id == Publication.actor_id).where(
-        *visible_criteria(territory)
+    return (
+        select(Publication)
+        .join(Actor, Actor.id == Publication.actor_id)
+        .where(*visible_criteria(territory))
     )
 
 
@@ -282,9 +339,7 @@ def published_for_actor(actor: Actor, limit: int | None = 10) -> list[Publicatio
 def actor_publications(actor: Actor, status: str | None = None) -> list[Publication]:
     """The actor's own list for its tools: ``status`` one of the statuses, or None for the
     current ones (drafts and published), most recently changed first."""
-    query = select(Publication).where(
-        belongs(Publication, actor), Publication.actor_id == actor.id
-    )
+    query = select(Publication).where(belongs(Publication, actor), Publication.actor_id == actor.id)
     if status in PUBLICATION_STATUSES:
         query = query.where(Publication.status == status)
     else:

@@ -2,6 +2,8 @@
 and whether they belong to any actor come in one query, and the role switcher asks for the
 memberships only of people who have some."""
 
+import time
+
 from sqlalchemy import event
 
 from app.accounts import sessions
@@ -118,3 +120,36 @@ def test_near_me_kept_reads_live_location_with_the_session_and_no_hashtag(client
     own = [s for s in statements if "auth_session" not in s]
     assert not any("FROM consent" in s for s in own)
     assert not any("FROM hashtag" in s for s in own)
+
+
+def test_a_kept_publication_or_actor_shows_a_change_at_once(client):
+    """The publication and the actor of their pages are kept per process (app.models_common
+    KeptRows) only while the feed data is unchanged: an edit, or hiding one, counts at once."""
+    from tests.factories import make_publication
+
+    territory = make_territory()
+    shop = make_actor(territory, "Epicerie Verte")
+    publication = make_publication(shop, "Fresh bread")
+    login_as(client, make_user(territory))
+    for _attempt in range(2):  # kept for the clock's minute: again if it turned meanwhile
+        minute = int(time.time() // 60)
+        html = _statements(client, f"/p/{publication.id}")[1]
+        assert "Fresh bread" in html and "Epicerie Verte" in html
+        _statements(client, f"/actors/{shop.slug}")
+        page = _statements(client, f"/p/{publication.id}")[0]
+        actor_page = _statements(client, f"/actors/{shop.slug}")[0]
+        if int(time.time() // 60) == minute:
+            break
+    assert not any("FROM publication" in s for s in page)  # kept
+    assert not any("FROM actor " in s for s in actor_page)  # kept
+
+    publication.title = "Sourdough bread"
+    shop.name = "Epicerie Bleue"
+    db.session.commit()
+    html = _statements(client, f"/p/{publication.id}")[1]
+    assert "Sourdough bread" in html and "Epicerie Bleue" in html
+    assert "Epicerie Bleue" in _statements(client, f"/actors/{shop.slug}")[1]
+
+    publication.status = "archived"
+    db.session.commit()
+    assert client.get(f"/p/{publication.id}").status_code == 404
