@@ -3,10 +3,12 @@ point, the neighbourhood or the town's centre), nearest first."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from shapely.geometry import Point
 from sqlalchemy import and_, exists, or_, select
@@ -17,7 +19,7 @@ from app.actors import hours
 from app.actors.models import Actor, ActorHashtag
 from app.extensions import db
 from app.geo import PlaceError, parse_point
-from app.models_common import utcnow
+from app.models_common import KeptRows, utcnow
 from app.places.live import live_cell_of, live_location_on
 from app.places.residence import neighbourhood_centre
 from app.publications.models import EVENT_DEFAULT_DURATION, Publication, PublicationHashtag
@@ -69,7 +71,7 @@ def resolve_origin(territory: Territory, user: Any, *, lat: Any = None, lon: Any
         except PlaceError as error:
             problem = str(error)
     if neighbourhood_id not in (None, ""):
-        hood = db.session.get(Neighbourhood, _int(neighbourhood_id))
+        hood = _neighbourhood(_int(neighbourhood_id))
         centre = neighbourhood_centre(hood) if hood and same_territory(hood, territory) else None
         if hood is not None and centre is not None and same_territory(hood, territory):
             return Origin(centre[0], centre[1], "neighbourhood", hood), problem
@@ -83,11 +85,30 @@ def resolve_origin(territory: Territory, user: Any, *, lat: Any = None, lon: Any
         if live:
             problem = problem or _("Your position is not known yet: allow the location in your browser.")
     if authenticated and user.neighbourhood_id:
-        hood = db.session.get(Neighbourhood, user.neighbourhood_id)
+        hood = _neighbourhood(user.neighbourhood_id)
         centre = neighbourhood_centre(hood) if hood else None
         if centre is not None:
             return Origin(centre[0], centre[1], "neighbourhood", hood), problem
     return Origin(territory.center_lat, territory.center_lon, "centre"), problem
+
+
+# Neighbourhoods (their drawn area is a few KB of GeoJSON) kept per process as detached copies
+# while the feed data is unchanged (app.changes: their table is in that group), the minute at
+# most: Near me starts from the person's own at every request.
+_kept_neighbourhoods = KeptRows(256)
+
+
+def _neighbourhood(neighbourhood_id: int) -> Neighbourhood | None:
+    engine = db.engine
+    key = (id(current_app._get_current_object()), str(engine.url), neighbourhood_id)  # type: ignore[attr-defined]
+    version = (changes.version("feed", engine), int(time.time() // 60))
+    kept = _kept_neighbourhoods.get(db.session(), key, version)
+    if kept is not None:
+        return kept[0]  # type: ignore[no-any-return]
+    hood = db.session.get(Neighbourhood, neighbourhood_id)
+    if hood is not None:
+        _kept_neighbourhoods.put(key, version, hood)
+    return hood
 
 
 def _int(value: Any) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -131,3 +132,36 @@ def test_distances_are_written_the_way_of_the_persons_language(app, language, ne
     with app.test_request_context(), force_locale(language):
         assert distance_label(347) == near and distance_label(1234) == far
         assert distance_label(12_345) == ("12.3 km" if language == "en" else "12,3 km")
+
+
+def test_near_from_ones_own_neighbourhood_follows_a_redrawn_area_at_once(client, town):
+    """The neighbourhood is kept per process (app.places.near) while the feed data holds: a
+    redrawn area moves the origin at the next request."""
+    from sqlalchemy import event
+
+    build_town(town)
+    hood = make_neighbourhood(town.territory, "Plage")
+    hood.geojson = json.dumps(square(FAR_BEACH[1], FAR_BEACH[0], 0.002))
+    town.citizen.neighbourhood_id = hood.id
+    db.session.commit()
+    login_as(client, town.citizen)
+    assert titles(client.get("/near").get_data(as_text=True))[0] == "Beach volley tonight"
+    for _attempt in range(2):  # kept for the clock's minute: again if it turned meanwhile
+        minute = int(time.time() // 60)
+        client.get("/near")
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            html = client.get("/near").get_data(as_text=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        if int(time.time() // 60) == minute:
+            break
+    assert "Around the centre of Plage." in html
+    assert not any("FROM neighbourhood" in s for s in statements)  # kept
+
+    hood.geojson = json.dumps(square(HARBOUR[1], HARBOUR[0], 0.002))
+    db.session.commit()
+    html = client.get("/near").get_data(as_text=True)
+    assert titles(html)[:2] == ["Two scoops for one", "Glacier du Port"]
