@@ -146,11 +146,12 @@ def test_near_from_ones_own_neighbourhood_follows_a_redrawn_area_at_once(client,
     db.session.commit()
     login_as(client, town.citizen)
     assert titles(client.get("/near").get_data(as_text=True))[0] == "Beach volley tonight"
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
     for _attempt in range(2):  # kept for the clock's minute: again if it turned meanwhile
         minute = int(time.time() // 60)
         client.get("/near")
-        statements: list[str] = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        statements.clear()
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
             html = client.get("/near").get_data(as_text=True)
