@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import changes, geo
 from app.actors.models import Actor
@@ -302,7 +303,9 @@ def publication_for_page(territory_id: int, publication_id: int) -> Publication 
     version = (changes.version("feed", engine), int(time.time() // 60))
     kept = kept_for_page.get(db.session(), key, version)
     if kept is not None:
-        return kept[1]  # type: ignore[no-any-return]  # (its actor attached first)
+        actor, publication = kept
+        set_committed_value(publication, "actor", actor)  # as loaded with it, not asked again
+        return publication  # type: ignore[no-any-return]
     publication = db.session.scalar(
         _page_statement(), {"id": publication_id, "territory_id": territory_id}
     )
