@@ -21,10 +21,14 @@ from tests.factories import PASSWORD, login_as, make_actor, make_member, make_us
 
 
 @pytest.fixture(autouse=True)
-def _sqlite_only(app):  # type: ignore[no-untyped-def]
+def _nothing_kept(app):  # type: ignore[no-untyped-def]
+    sessions.forget_kept_sessions()
+
+
+@pytest.fixture
+def sqlite_only(app):  # type: ignore[no-untyped-def]
     if db.engine.dialect.name != "sqlite":
         pytest.skip("sessions are kept on SQLite only (PostgreSQL may serve several machines)")
-    sessions.forget_kept_sessions()
 
 
 def _get(client, path="/me"):  # type: ignore[no-untyped-def]
@@ -46,7 +50,7 @@ def _announce_from_another_process(group: str) -> None:
     os.utime(stamp, ns=(later, later))
 
 
-def test_the_next_request_reads_no_session_row(client, territory):
+def test_the_next_request_reads_no_session_row(client, territory, sqlite_only):
     login_as(client, make_user(territory, display_name="Léa"))
 
     first, asked_first = _get(client)
@@ -72,7 +76,9 @@ def test_logging_out_everywhere_else_ends_a_kept_session_at_its_next_request(
     assert is_logged_in(client)
 
 
-def test_a_revocation_by_another_process_counts_at_the_next_request(client, territory, app):
+def test_a_revocation_by_another_process_counts_at_the_next_request(
+    client, territory, app, sqlite_only
+):
     person = make_user(territory)
     login_as(client, person)
     assert is_logged_in(client) and _get(client)[1] == []  # kept
@@ -105,7 +111,9 @@ def test_an_account_change_and_a_new_membership_count_at_once(client, territory)
     assert len(asked) == 1  # read anew
 
 
-def test_the_last_seen_time_is_written_but_empties_no_kept_session(client, app, territory):
+def test_the_last_seen_time_is_written_but_empties_no_kept_session(
+    client, app, territory, sqlite_only
+):
     lea, tom = make_user(territory), make_user(territory)
     login_as(client, lea)
     other = app.test_client()
