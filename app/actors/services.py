@@ -135,16 +135,17 @@ def find_actor(territory: Territory, slug: str, with_hashtags: bool = True) -> A
     """The territory's actor ``slug``; its hashtags read with it unless ``with_hashtags`` is
     False (then only if used: its public page reads them only when it is drawn anew, and the
     actor itself comes from the per-process copies while they hold)."""
-    query = scoped(Actor, territory, Actor.slug == slug)
     if with_hashtags:
-        return db.session.scalar(query)
+        return db.session.scalar(scoped(Actor, territory, Actor.slug == slug))
     engine = db.engine
     key = (id(current_app._get_current_object()), str(engine.url), territory.id, slug)  # type: ignore[attr-defined]
     version = (changes.version("feed", engine), int(time.time() // 60))
     kept = kept_actors.get(db.session(), key, version)
     if kept is not None:
         return kept[0]  # type: ignore[no-any-return]
-    actor = db.session.scalar(query.options(lazyload(Actor.hashtags)))
+    actor = db.session.scalar(
+        scoped(Actor, territory, Actor.slug == slug).options(lazyload(Actor.hashtags))
+    )
     if actor is not None:
         kept_actors.put(key, version, actor)
     return actor
