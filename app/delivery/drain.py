@@ -57,7 +57,7 @@ from app.delivery.links import (
     territory_base_url,
 )
 from app.extensions import db
-from app.models_common import UTCDateTime, utcnow
+from app.models_common import UTCDateTime, in_ids, utcnow
 from app.notifications.models import Mute, NotificationSettings, PushSubscription
 from app.notifications.quiet_hours import quiet_end
 from app.territories.models import Territory
@@ -220,7 +220,7 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
             S.c.quiet_end,
         )
         .select_from(D.outerjoin(User.__table__, User.id == D.c.user_id).outerjoin(S, S.c.user_id == D.c.user_id))
-        .where(D.c.id.in_(ids))
+        .where(in_ids(D.c.id, ids))
     ).all()
     people: dict[int, policy.Person] = {}
     languages: dict[int, str] = {}
@@ -267,7 +267,7 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
                 PushSubscription.endpoint,
                 PushSubscription.p256dh,
                 PushSubscription.auth,
-            ).where(PushSubscription.user_id.in_(push_users))
+            ).where(in_ids(PushSubscription.user_id, push_users))
         ):
             subscriptions[user_id].append({"id": sub_id, "endpoint": endpoint, "p256dh": p256dh, "auth": auth})
     for user_id, subs in subscriptions.items():
@@ -279,7 +279,7 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
         if ctx.hashtag_ids:
             muted_what = or_(muted_what, Mute.hashtag_id.in_(ctx.hashtag_ids))
         for user_id in session.scalars(
-            select(Mute.user_id).where(Mute.user_id.in_(user_ids), muted_what).distinct()
+            select(Mute.user_id).where(in_ids(Mute.user_id, user_ids), muted_what).distinct()
         ):
             people[user_id].muted = True
 
@@ -289,7 +289,7 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
         for user_id, run_id in session.execute(
             select(D.c.user_id, D.c.run_id)
             .where(
-                D.c.user_id.in_(capped_users),
+                in_ids(D.c.user_id, capped_users),
                 D.c.channel.in_(INTERRUPTING_CHANNELS),
                 # ``status || ''``: looked up by person (ix_delivery_user_sent), never through
                 # every delivery ever sent (SQLite took the status index: each batch of a large
@@ -393,7 +393,7 @@ def inbox_along(along: InboxAlong, now: datetime) -> int:
     (unique delivery)."""
     queued = and_(
         D.c.run_id == along.run_id,
-        D.c.user_id.in_(along.people),
+        in_ids(D.c.user_id, along.people),
         D.c.channel == "inbox",
         # ``status || ''``: not an index's column, so that the planners look the rows up by the
         # (run, person, channel) key instead of going through all the run's queued rows (on
@@ -465,17 +465,19 @@ def record(
             timed.append(
                 {"b_id": delivery_id, "b_status": status, "b_reason": reason, "b_next": until, "b_error": None}
             )
-    sending = D.c.status == "sending"
+    # ``status || ''``: the rows are looked up by id (SQLite would otherwise go through the
+    # status index, every row being sent, and check each against the list of ids)
+    sending = (D.c.status + "") == "sending"
     if sent_ids:
         session.execute(
             update(D)
-            .where(D.c.id.in_(sent_ids), sending)
+            .where(in_ids(D.c.id, sent_ids), sending)
             .values(status="sent", sent_at=now, reason=None, lease_until=None, next_attempt_at=None, last_error=None)
         )
     for (status, reason, error), ids in groups.items():
         session.execute(
             update(D)
-            .where(D.c.id.in_(ids), sending)
+            .where(in_ids(D.c.id, ids), sending)
             .values(status=status, reason=reason, last_error=error, lease_until=None, next_attempt_at=None)
         )
     if timed:
@@ -493,7 +495,7 @@ def record(
             timed,
         )
     if gone_subscriptions:
-        session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone_subscriptions)))
+        session.execute(delete(PushSubscription).where(in_ids(PushSubscription.id, gone_subscriptions)))
     session.commit()
     return dict(counts)
 
