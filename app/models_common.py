@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -53,9 +54,8 @@ class IdList(TypeDecorator[list[int]]):
     def process_bind_param(self, value: Iterable[int] | None, dialect: Any) -> Any:
         if value is None:
             return None
-        if dialect.name == "postgresql":
-            return [int(v) for v in value]
-        return "[" + ",".join(str(int(v)) for v in value) + "]"
+        values = value if isinstance(value, list) else list(value)
+        return values if dialect.name == "postgresql" else json.dumps(values)
 
 
 class in_ids(ColumnElement[bool]):  # noqa: N801 - used like SQLAlchemy's own constructs

@@ -180,7 +180,7 @@ def claim_batch(run_id: int, size: int, lease_seconds: float, now: datetime) -> 
             .values(status="sending", lease_until=lease_until, attempts=D.c.attempts + 1)
             .returning(D.c.id)
         )
-        claimed.extend(session.execute(statement).scalars())
+        claimed.extend(session.connection().execute(statement).scalars())
     session.commit()
     return sorted(claimed)
 
@@ -200,8 +200,8 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
     rows, its people's settings, push subscriptions, new mutes, today's sends for the cap).
     Run for every delivery of every campaign: rows are read as plain tuples, what is the same
     for many rows (a language, the policy's arguments) is worked out once."""
-    session = db.session
-    rows = session.execute(
+    connection = db.session.connection()  # Core statements, plain rows: no ORM loading per row
+    rows = connection.execute(
         select(
             D.c.id,
             D.c.user_id,
@@ -260,7 +260,7 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
     # Push subscriptions of the people with a push delivery in the batch.
     subscriptions: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if push_users:
-        for sub_id, user_id, endpoint, p256dh, auth in session.execute(
+        for sub_id, user_id, endpoint, p256dh, auth in connection.execute(
             select(
                 PushSubscription.id,
                 PushSubscription.user_id,
@@ -268,7 +268,7 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
                 PushSubscription.p256dh,
                 PushSubscription.auth,
             ).where(in_ids(PushSubscription.user_id, push_users))
-        ):
+        ).all():
             subscriptions[user_id].append({"id": sub_id, "endpoint": endpoint, "p256dh": p256dh, "auth": auth})
     for user_id, subs in subscriptions.items():
         people[user_id].has_push_subscription = bool(subs)
@@ -278,7 +278,7 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
         muted_what = Mute.actor_id == ctx.actor_id
         if ctx.hashtag_ids:
             muted_what = or_(muted_what, Mute.hashtag_id.in_(ctx.hashtag_ids))
-        for user_id in session.scalars(
+        for user_id in connection.scalars(
             select(Mute.user_id).where(in_ids(Mute.user_id, user_ids), muted_what).distinct()
         ):
             people[user_id].muted = True
@@ -286,7 +286,7 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
     # Daily cap: distinct runs sent today on interrupting channels, per person.
     if capped_users and not ctx.is_alert:
         since = start_of_local_day(now, ctx.timezone)
-        for user_id, run_id in session.execute(
+        for user_id, run_id in connection.execute(
             select(D.c.user_id, D.c.run_id)
             .where(
                 in_ids(D.c.user_id, capped_users),
@@ -306,7 +306,16 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
 
     to_send: dict[str, list[Item]] = defaultdict(list)
     decided: list[tuple[int, str, str | None, datetime | None]] = []
-    decide = partial(policy.decide, is_alert=ctx.is_alert, tz=ctx.timezone, now=now)
+    decide_now = partial(policy.decide, is_alert=ctx.is_alert, tz=ctx.timezone, now=now)
+    decisions: dict[tuple[object, ...], policy.Decision] = {}
+
+    def decide(channel: str, person: policy.Person) -> policy.Decision:
+        key = policy.decision_key(channel, person)  # once per kind of person (see there)
+        decision = decisions.get(key)
+        if decision is None:
+            decision = decisions[key] = decide_now(channel, person)
+        return decision
+
     message = ctx.message
     for delivery_id, user_id, channel, attempts, *_settings in rows:
         person = people.get(user_id) if user_id is not None else None
@@ -401,7 +410,7 @@ def inbox_along(along: InboxAlong, now: datetime) -> int:
         (D.c.status + "") == "queued",
     )
     along.channel.write_selected(along.message, select(D.c.user_id, D.c.id).where(queued))
-    done = db.session.execute(
+    done = db.session.connection().execute(
         update(D)
         .where(queued)
         .values(status="sent", sent_at=now, attempts=D.c.attempts + 1, reason=None, lease_until=None,
@@ -425,6 +434,7 @@ def record(
     touched (a row whose lease expired and that another worker took again is that worker's to
     record)."""
     session = db.session
+    connection = session.connection()  # Core statements: none of the ORM's bookkeeping
     results = list(results)
     with times.phase("inbox") if times is not None else nullcontext():
         for channel, items in writes:
@@ -469,19 +479,19 @@ def record(
     # status index, every row being sent, and check each against the list of ids)
     sending = (D.c.status + "") == "sending"
     if sent_ids:
-        session.execute(
+        connection.execute(
             update(D)
             .where(in_ids(D.c.id, sent_ids), sending)
             .values(status="sent", sent_at=now, reason=None, lease_until=None, next_attempt_at=None, last_error=None)
         )
     for (status, reason, error), ids in groups.items():
-        session.execute(
+        connection.execute(
             update(D)
             .where(in_ids(D.c.id, ids), sending)
             .values(status=status, reason=reason, last_error=error, lease_until=None, next_attempt_at=None)
         )
     if timed:
-        session.execute(
+        connection.execute(
             update(D)
             .where(D.c.id == bindparam("b_id"), sending)
             .values(

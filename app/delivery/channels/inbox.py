@@ -84,4 +84,4 @@ class InboxChannel:
         )
         selected = [*rows.selected_columns]
         rows = rows.with_only_columns(*selected[2:], *selected[:2], maintain_column_froms=True)
-        db.session.execute(_insert(table).from_select(columns, rows).on_conflict_do_nothing())
+        db.session.connection().execute(_insert(table).from_select(columns, rows).on_conflict_do_nothing())
