@@ -443,6 +443,7 @@ def inbox_along(along: InboxAlong, now: datetime) -> int:
 
 
 def _queued_inbox() -> Any:
+    """The queued inbox deliveries of ``people`` in run ``b_run``."""
     return and_(
         D.c.run_id == bindparam("b_run"),
         in_ids(D.c.user_id, bindparam("people", type_=IdList())),
@@ -456,12 +457,13 @@ def _queued_inbox() -> Any:
 
 @cache
 def _queued_inbox_rows() -> Any:
-    """(person, delivery) of the queued inbox deliveries of ``people`` in run ``run_id``."""
+    """(person, delivery) of ``_queued_inbox``."""
     return select(D.c.user_id, D.c.id).where(_queued_inbox())
 
 
 @cache
 def _queued_inbox_sent() -> Any:
+    """Mark ``_queued_inbox`` sent at ``b_now``."""
     return (
         update(D)
         .where(_queued_inbox())
