@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cache, partial
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
@@ -57,7 +57,7 @@ from app.delivery.links import (
     territory_base_url,
 )
 from app.extensions import db
-from app.models_common import UTCDateTime, utcnow
+from app.models_common import IdList, UTCDateTime, in_ids, utcnow
 from app.notifications.models import Mute, NotificationSettings, PushSubscription
 from app.notifications.quiet_hours import quiet_end
 from app.territories.models import Territory
@@ -155,32 +155,46 @@ def load_context(run_id: int) -> RunContext | None:
     )
 
 
-def claim_batch(run_id: int, size: int, lease_seconds: float, now: datetime) -> list[int]:
-    """Claim up to ``size`` deliveries of the run in a short transaction, committed on return:
-    first expired leases (a dead worker's), then due retries and deferrals, then queued rows."""
-    session = db.session
-    session.commit()  # the claim must open its own transaction (SQLite: write lock at once)
-    lease_until = now + timedelta(seconds=lease_seconds)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    claimed: list[int] = []
+# The statements a drain runs for every batch are built once, their values bound at execution
+# (a statement built anew costs more Python than SQLite takes to run some of them).
+
+
+@cache
+def _claim_statements(postgres: bool) -> tuple[Any, ...]:
+    """The claim's UPDATEs, in their order: expired leases, due retries and deferrals, queued."""
+    now = bindparam("now", type_=UTCDateTime())
+    statements = []
     for condition in (
         and_(D.c.status == "sending", D.c.lease_until < now),
         and_(D.c.status == "deferred", D.c.next_attempt_at <= now),
         D.c.status == "queued",
     ):
+        pick = select(D.c.id).where(D.c.run_id == bindparam("b_run"), condition).order_by(D.c.id)
+        pick = pick.limit(bindparam("wanted"))
+        if postgres:
+            pick = pick.with_for_update(skip_locked=True)
+        statements.append(
+            update(D)
+            .where(D.c.id.in_(pick.scalar_subquery()))
+            .values(status="sending", lease_until=bindparam("b_lease", type_=UTCDateTime()), attempts=D.c.attempts + 1)
+            .returning(D.c.id)
+        )
+    return tuple(statements)
+
+
+def claim_batch(run_id: int, size: int, lease_seconds: float, now: datetime) -> list[int]:
+    """Claim up to ``size`` deliveries of the run in a short transaction, committed on return:
+    first expired leases (a dead worker's), then due retries and deferrals, then queued rows."""
+    session = db.session
+    session.commit()  # the claim must open its own transaction (SQLite: write lock at once)
+    values = {"b_run": run_id, "now": now, "b_lease": now + timedelta(seconds=lease_seconds)}
+    connection = session.connection()
+    claimed: list[int] = []
+    for statement in _claim_statements(connection.dialect.name == "postgresql"):
         wanted = size - len(claimed)
         if wanted <= 0:
             break
-        pick = select(D.c.id).where(D.c.run_id == run_id, condition).order_by(D.c.id).limit(wanted)
-        if postgres:
-            pick = pick.with_for_update(skip_locked=True)
-        statement = (
-            update(D)
-            .where(D.c.id.in_(pick.scalar_subquery()))
-            .values(status="sending", lease_until=lease_until, attempts=D.c.attempts + 1)
-            .returning(D.c.id)
-        )
-        claimed.extend(session.execute(statement).scalars())
+        claimed.extend(connection.execute(statement, {**values, "wanted": wanted}).scalars().all())
     session.commit()
     return sorted(claimed)
 
@@ -195,33 +209,76 @@ class Plan:
     inbox_along: list[int] = field(default_factory=list)
 
 
+@cache
+def _plan_rows() -> Any:
+    """A batch's rows (``ids``) with what the policy needs of their people."""
+    return select(
+        D.c.id,
+        D.c.user_id,
+        D.c.channel,
+        D.c.attempts,
+        User.email,
+        User.email_verified_at.is_not(None),
+        User.language,
+        S.c.user_id.is_not(None),  # has a settings row
+        S.c.push_enabled,
+        S.c.email_enabled,
+        S.c.sms_enabled,
+        S.c.phone,
+        S.c.daily_cap,
+        S.c.quiet_start,
+        S.c.quiet_end,
+    ).select_from(
+        D.outerjoin(User.__table__, User.id == D.c.user_id).outerjoin(S, S.c.user_id == D.c.user_id)
+    ).where(in_ids(D.c.id, bindparam("ids", type_=IdList())))
+
+
+@cache
+def _plan_subscriptions() -> Any:
+    """The push subscriptions of ``users``."""
+    return select(
+        PushSubscription.id,
+        PushSubscription.user_id,
+        PushSubscription.endpoint,
+        PushSubscription.p256dh,
+        PushSubscription.auth,
+    ).where(in_ids(PushSubscription.user_id, bindparam("users", type_=IdList())))
+
+
+@cache
+def _plan_mutes() -> Any:
+    """Those of ``users`` who muted the actor or one of ``hashtags``."""
+    muted_what = or_(
+        Mute.actor_id == bindparam("actor_id"), in_ids(Mute.hashtag_id, bindparam("hashtags", type_=IdList()))
+    )
+    return select(Mute.user_id).where(in_ids(Mute.user_id, bindparam("users", type_=IdList())), muted_what).distinct()
+
+
+@cache
+def _plan_runs_sent_today() -> Any:
+    """(person, run) of the runs sent to ``users`` on an interrupting channel ``since``."""
+    return (
+        select(D.c.user_id, D.c.run_id)
+        .where(
+            in_ids(D.c.user_id, bindparam("users", type_=IdList())),
+            D.c.channel.in_(INTERRUPTING_CHANNELS),
+            # ``status || ''``: looked up by person (ix_delivery_user_sent), never through
+            # every delivery ever sent (SQLite took the status index: each batch of a large
+            # run went through all the rows sent before it)
+            (D.c.status + "") == "sent",
+            D.c.sent_at >= bindparam("since", type_=UTCDateTime()),
+        )
+        .group_by(D.c.user_id, D.c.run_id)
+    )
+
+
 def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
     """What to do with each claimed delivery, from a few queries for the whole batch (its
     rows, its people's settings, push subscriptions, new mutes, today's sends for the cap).
     Run for every delivery of every campaign: rows are read as plain tuples, what is the same
     for many rows (a language, the policy's arguments) is worked out once."""
-    session = db.session
-    rows = session.execute(
-        select(
-            D.c.id,
-            D.c.user_id,
-            D.c.channel,
-            D.c.attempts,
-            User.email,
-            User.email_verified_at.is_not(None),
-            User.language,
-            S.c.user_id.is_not(None),  # has a settings row
-            S.c.push_enabled,
-            S.c.email_enabled,
-            S.c.sms_enabled,
-            S.c.phone,
-            S.c.daily_cap,
-            S.c.quiet_start,
-            S.c.quiet_end,
-        )
-        .select_from(D.outerjoin(User.__table__, User.id == D.c.user_id).outerjoin(S, S.c.user_id == D.c.user_id))
-        .where(D.c.id.in_(ids))
-    ).all()
+    connection = db.session.connection()  # Core statements, plain rows: no ORM loading per row
+    rows = connection.execute(_plan_rows(), {"ids": ids}).all()
     people: dict[int, policy.Person] = {}
     languages: dict[int, str] = {}
     emails: dict[int, str | None] = {}
@@ -260,45 +317,24 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
     # Push subscriptions of the people with a push delivery in the batch.
     subscriptions: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if push_users:
-        for sub_id, user_id, endpoint, p256dh, auth in session.execute(
-            select(
-                PushSubscription.id,
-                PushSubscription.user_id,
-                PushSubscription.endpoint,
-                PushSubscription.p256dh,
-                PushSubscription.auth,
-            ).where(PushSubscription.user_id.in_(push_users))
-        ):
+        found = connection.execute(_plan_subscriptions(), {"users": list(push_users)}).all()
+        for sub_id, user_id, endpoint, p256dh, auth in found:
             subscriptions[user_id].append({"id": sub_id, "endpoint": endpoint, "p256dh": p256dh, "auth": auth})
     for user_id, subs in subscriptions.items():
         people[user_id].has_push_subscription = bool(subs)
 
     # Mutes made since the run started (the audience query left out the earlier ones).
     if user_ids and not ctx.personal:
-        muted_what = Mute.actor_id == ctx.actor_id
-        if ctx.hashtag_ids:
-            muted_what = or_(muted_what, Mute.hashtag_id.in_(ctx.hashtag_ids))
-        for user_id in session.scalars(
-            select(Mute.user_id).where(Mute.user_id.in_(user_ids), muted_what).distinct()
-        ):
+        muted = {"users": user_ids, "actor_id": ctx.actor_id, "hashtags": list(ctx.hashtag_ids)}
+        for user_id in connection.scalars(_plan_mutes(), muted).all():
             people[user_id].muted = True
 
     # Daily cap: distinct runs sent today on interrupting channels, per person.
     if capped_users and not ctx.is_alert:
         since = start_of_local_day(now, ctx.timezone)
-        for user_id, run_id in session.execute(
-            select(D.c.user_id, D.c.run_id)
-            .where(
-                D.c.user_id.in_(capped_users),
-                D.c.channel.in_(INTERRUPTING_CHANNELS),
-                # ``status || ''``: looked up by person (ix_delivery_user_sent), never through
-                # every delivery ever sent (SQLite took the status index: each batch of a large
-                # run went through all the rows sent before it)
-                (D.c.status + "") == "sent",
-                D.c.sent_at >= since,
-            )
-            .group_by(D.c.user_id, D.c.run_id)
-        ):
+        for user_id, run_id in connection.execute(
+            _plan_runs_sent_today(), {"users": list(capped_users), "since": since}
+        ).all():
             if run_id == ctx.run_id:
                 people[user_id].run_already_sent = True
             else:
@@ -306,7 +342,16 @@ def plan_batch(ctx: RunContext, ids: list[int], now: datetime) -> Plan:
 
     to_send: dict[str, list[Item]] = defaultdict(list)
     decided: list[tuple[int, str, str | None, datetime | None]] = []
-    decide = partial(policy.decide, is_alert=ctx.is_alert, tz=ctx.timezone, now=now)
+    decide_now = partial(policy.decide, is_alert=ctx.is_alert, tz=ctx.timezone, now=now)
+    decisions: dict[tuple[object, ...], policy.Decision] = {}
+
+    def decide(channel: str, person: policy.Person) -> policy.Decision:
+        key = policy.decision_key(channel, person)  # once per kind of person (see there)
+        decision = decisions.get(key)
+        if decision is None:
+            decision = decisions[key] = decide_now(channel, person)
+        return decision
+
     message = ctx.message
     for delivery_id, user_id, channel, attempts, *_settings in rows:
         person = people.get(user_id) if user_id is not None else None
@@ -391,23 +436,56 @@ def inbox_along(along: InboxAlong, now: datetime) -> int:
     so both see the same rows; on PostgreSQL a row another drain claims in between is left to
     it (the update wants it still queued) and its item, already written, is not written twice
     (unique delivery)."""
-    queued = and_(
-        D.c.run_id == along.run_id,
-        D.c.user_id.in_(along.people),
+    values = {"b_run": along.run_id, "people": along.people}
+    along.channel.write_selected(along.message, _queued_inbox_rows(), values)
+    done = db.session.connection().execute(_queued_inbox_sent(), {**values, "b_now": now})
+    return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def _queued_inbox() -> Any:
+    """The queued inbox deliveries of ``people`` in run ``b_run``."""
+    return and_(
+        D.c.run_id == bindparam("b_run"),
+        in_ids(D.c.user_id, bindparam("people", type_=IdList())),
         D.c.channel == "inbox",
         # ``status || ''``: not an index's column, so that the planners look the rows up by the
         # (run, person, channel) key instead of going through all the run's queued rows (on
         # SQLite, tens of thousands for each batch of a large run).
         (D.c.status + "") == "queued",
     )
-    along.channel.write_selected(along.message, select(D.c.user_id, D.c.id).where(queued))
-    done = db.session.execute(
+
+
+@cache
+def _queued_inbox_rows() -> Any:
+    """(person, delivery) of ``_queued_inbox``."""
+    return select(D.c.user_id, D.c.id).where(_queued_inbox())
+
+
+@cache
+def _queued_inbox_sent() -> Any:
+    """Mark ``_queued_inbox`` sent at ``b_now``."""
+    return (
         update(D)
-        .where(queued)
-        .values(status="sent", sent_at=now, attempts=D.c.attempts + 1, reason=None, lease_until=None,
+        .where(_queued_inbox())
+        .values(status="sent", sent_at=bindparam("b_now", type_=UTCDateTime()), attempts=D.c.attempts + 1,
+                reason=None, lease_until=None, next_attempt_at=None, last_error=None)
+    )
+
+
+# ``status || ''``: the rows are looked up by id (SQLite would otherwise go through the status
+# index, every row being sent, and check each against the list of ids)
+_SENDING = (D.c.status + "") == "sending"
+
+
+@cache
+def _sent() -> Any:
+    """Mark ``ids``, still being sent, sent."""
+    return (
+        update(D)
+        .where(in_ids(D.c.id, bindparam("ids", type_=IdList())), _SENDING)
+        .values(status="sent", sent_at=bindparam("b_now", type_=UTCDateTime()), reason=None, lease_until=None,
                 next_attempt_at=None, last_error=None)
     )
-    return int(done.rowcount)  # type: ignore[attr-defined]
 
 
 def record(
@@ -425,6 +503,7 @@ def record(
     touched (a row whose lease expired and that another worker took again is that worker's to
     record)."""
     session = db.session
+    connection = session.connection()  # Core statements: none of the ORM's bookkeeping
     results = list(results)
     with times.phase("inbox") if times is not None else nullcontext():
         for channel, items in writes:
@@ -465,21 +544,17 @@ def record(
             timed.append(
                 {"b_id": delivery_id, "b_status": status, "b_reason": reason, "b_next": until, "b_error": None}
             )
-    sending = D.c.status == "sending"
+    sending = _SENDING
     if sent_ids:
-        session.execute(
-            update(D)
-            .where(D.c.id.in_(sent_ids), sending)
-            .values(status="sent", sent_at=now, reason=None, lease_until=None, next_attempt_at=None, last_error=None)
-        )
+        connection.execute(_sent(), {"ids": sent_ids, "b_now": now})
     for (status, reason, error), ids in groups.items():
-        session.execute(
+        connection.execute(
             update(D)
-            .where(D.c.id.in_(ids), sending)
+            .where(in_ids(D.c.id, ids), sending)
             .values(status=status, reason=reason, last_error=error, lease_until=None, next_attempt_at=None)
         )
     if timed:
-        session.execute(
+        connection.execute(
             update(D)
             .where(D.c.id == bindparam("b_id"), sending)
             .values(
@@ -493,7 +568,7 @@ def record(
             timed,
         )
     if gone_subscriptions:
-        session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone_subscriptions)))
+        session.execute(delete(PushSubscription).where(in_ids(PushSubscription.id, gone_subscriptions)))
     session.commit()
     return dict(counts)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -66,6 +67,31 @@ def test_channels_switched_off_or_muted_are_skipped():
     assert policy.decide("push", person, is_alert=False, tz="Europe/Paris", now=now).reason == "no_channel"
     person.muted = True
     assert policy.decide("inbox", person, is_alert=True, tz="Europe/Paris", now=now).reason == "muted"
+
+
+def test_people_alike_share_a_decision_key_and_any_difference_that_counts_separates_them():
+    """A batch decides once per ``decision_key``: the key holds every field of ``Person`` that
+    ``decide`` may read (a field added to ``Person`` and left out of the key fails here)."""
+    base = policy.Person(user_id=1, push_enabled=True, has_push_subscription=True, phone="+33600000001")
+    twin = dataclasses.replace(base, user_id=2, phone="+33600000002")
+    assert policy.decision_key("push", base) == policy.decision_key("push", twin)
+    assert policy.decision_key("push", base) != policy.decision_key("email", base)
+    assert policy.decision_key("sms", base) != policy.decision_key("sms", dataclasses.replace(base, phone=None))
+    changed = {
+        bool: lambda value: not value, int: lambda value: value + 1, str: lambda value: "06:00",
+        type(None): lambda value: "06:00",
+    }
+    for field in dataclasses.fields(policy.Person):
+        if field.name in ("user_id", "phone"):
+            continue
+        value = getattr(base, field.name)
+        other = dataclasses.replace(base, **{field.name: changed[type(value)](value)})
+        assert policy.decision_key("push", other) != policy.decision_key("push", base), field.name
+    # Same key, same decision, whoever the person (quiet hours on, during them and after).
+    for now in (paris(10, 22, 30), paris(11, 12)):
+        assert policy.decide("push", base, is_alert=False, tz="Europe/Paris", now=now) == policy.decide(
+            "push", twin, is_alert=False, tz="Europe/Paris", now=now
+        )
 
 
 def test_local_midnight_in_the_territory_time_zone():

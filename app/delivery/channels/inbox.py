@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, literal
+from sqlalchemy import Select, bindparam, literal
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -51,6 +51,9 @@ def _item_fields(message: Message) -> dict[str, Any]:
 class InboxChannel:
     name = "inbox"
 
+    def __init__(self) -> None:
+        self._selected: tuple[Message, Select[Any], Any] | None = None  # write_selected's last statement
+
     def send_batch(self, items: Sequence[Item]) -> list[Outcome]:
         outcomes = self.write(items)
         db.session.commit()
@@ -71,17 +74,20 @@ class InboxChannel:
         insert_ignoring_duplicates(InboxItem.__table__, rows)
         return [sent() for _ in items]
 
-    def write_selected(self, message: Message, deliveries: Select[Any]) -> None:
-        """The inbox items of ``deliveries`` (a SELECT of user ids and delivery ids), in one
-        ``INSERT ... SELECT`` in the caller's transaction: the database makes the rows, no
-        round trip per row."""
-        fields = _item_fields(message)
-        table = InboxItem.__table__
-        columns = [*fields, "created_at", "user_id", "delivery_id"]
-        rows = deliveries.add_columns(
-            *(literal(value, table.c[name].type) for name, value in fields.items()),
-            literal(utcnow(), UTCDateTime()),
-        )
-        selected = [*rows.selected_columns]
-        rows = rows.with_only_columns(*selected[2:], *selected[:2], maintain_column_froms=True)
-        db.session.execute(_insert(table).from_select(columns, rows).on_conflict_do_nothing())
+    def write_selected(self, message: Message, deliveries: Select[Any], values: dict[str, Any] | None = None) -> None:
+        """The inbox items of ``deliveries`` (a SELECT of user ids and delivery ids, with its
+        bound ``values``), in one ``INSERT ... SELECT`` in the caller's transaction: the
+        database makes the rows, no round trip per row. The statement is built once per message
+        and SELECT (a drain runs it for every batch), the time bound at each execution."""
+        if self._selected is None or self._selected[0] is not message or self._selected[1] is not deliveries:
+            fields = _item_fields(message)
+            table = InboxItem.__table__
+            columns = [*fields, "created_at", "user_id", "delivery_id"]
+            rows = deliveries.add_columns(
+                *(literal(value, table.c[name].type) for name, value in fields.items()),
+                bindparam("b_created_at", type_=UTCDateTime()),
+            )
+            selected = [*rows.selected_columns]
+            rows = rows.with_only_columns(*selected[2:], *selected[:2], maintain_column_froms=True)
+            self._selected = (message, deliveries, _insert(table).from_select(columns, rows).on_conflict_do_nothing())
+        db.session.connection().execute(self._selected[2], {**(values or {}), "b_created_at": utcnow()})
