@@ -334,10 +334,14 @@ def campaign_100k(service: Any, pool: list[Any], sender_cpu: float) -> float:
             deadline = time.monotonic() + 600
             while time.monotonic() < deadline:
                 db.session.commit()
+                # Whether any is left, not how many: counting 200,000 index entries five times a
+                # second took CPU from the cores the drains share.
                 left = db.session.scalar(
-                    select(func.count()).where(Delivery.run_id == run_id, Delivery.status.in_(("queued", "sending")))
+                    select(Delivery.id)
+                    .where(Delivery.run_id == run_id, Delivery.status.in_(("queued", "sending")))
+                    .limit(1)
                 )
-                if left == 0:
+                if left is None:
                     break
                 time.sleep(0.2)
             db.session.commit()
