@@ -41,6 +41,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "neighbourhood": ("feed",),
     "follow": ("interests",),
     "user_hashtag": ("interests",),
+    "mute": ("interests",),
     "count_release": ("releases",),
     "inbox_item": ("inbox",),
     # What a person's kept session says (app.accounts.sessions): revoked, their account, whether

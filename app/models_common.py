@@ -45,35 +45,55 @@ def attach(session: Session, copy: T) -> T:
     return session.merge(copy, load=False)  # an expired one takes the copy's columns
 
 
-class KeptRows:
-    """Rows kept per process as detached copies (an LRU of ``size``): ``get`` gives the request's
-    own instances of what ``put`` kept under ``key`` while ``version`` is still the one given
-    (a caller's data versions, app.changes, and whatever else bounds its freshness)."""
+class Kept:
+    """Values kept per process (an LRU of ``size``, shared by the process's threads): ``get``
+    gives what ``put`` kept under ``key`` while ``version`` is still the one given (a caller's
+    data versions, app.changes, and whatever else bounds its freshness), else None."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._rows: OrderedDict[Hashable, tuple[Hashable, tuple[Any, ...]]] = OrderedDict()
+        self._values: OrderedDict[Hashable, tuple[Hashable, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, session: Session, key: Hashable, version: Hashable) -> tuple[Any, ...] | None:
+    def get(self, key: Hashable, version: Hashable) -> Any:
         with self._lock:
-            entry = self._rows.get(key)
+            entry = self._values.get(key)
             if entry is None or entry[0] != version:
                 return None
-            self._rows.move_to_end(key)
-        return tuple(attach(session, copy) for copy in entry[1])
+            self._values.move_to_end(key)
+            return entry[1]
 
-    def put(self, key: Hashable, version: Hashable, *rows: Any) -> None:
-        copies = tuple(detached_copy(row) for row in rows)
+    def put(self, key: Hashable, version: Hashable, value: Any) -> None:
         with self._lock:
-            self._rows[key] = (version, copies)
-            self._rows.move_to_end(key)
-            while len(self._rows) > self.size:
-                self._rows.popitem(last=False)
+            self._values[key] = (version, value)
+            self._values.move_to_end(key)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:
-            self._rows.clear()
+            self._values.clear()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class KeptRows:
+    """Rows kept per process as detached copies (``Kept``): ``get`` gives the request's own
+    instances of what ``put`` kept under ``key`` while ``version`` holds."""
+
+    def __init__(self, size: int) -> None:
+        self.kept = Kept(size)
+
+    def get(self, session: Session, key: Hashable, version: Hashable) -> tuple[Any, ...] | None:
+        copies = self.kept.get(key, version)
+        return None if copies is None else tuple(attach(session, copy) for copy in copies)
+
+    def put(self, key: Hashable, version: Hashable, *rows: Any) -> None:
+        self.kept.put(key, version, tuple(detached_copy(row) for row in rows))
+
+    def clear(self) -> None:
+        self.kept.clear()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app, g
 from flask_login import login_user, logout_user
@@ -23,10 +23,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import changes
 from app.accounts.models import AuthSession, User
 from app.extensions import db
-from app.models_common import attach, detached_copy, utcnow
+from app.models_common import Kept, attach, detached_copy, utcnow
 from app.territories.scoping import same_territory
 
 TOUCH_EVERY = timedelta(minutes=5)
+T = TypeVar("T")
 
 
 def session_timeouts(user: User) -> tuple[timedelta, timedelta]:
@@ -225,6 +226,27 @@ def _touch(auth: AuthSession, user: User, now: datetime) -> None:
     set_committed_value(user, "inactivity_warned_at", None)
 
 
+def keeps_per_person() -> bool:
+    """Whether what is one person's own (their session, whom they follow or mute) is kept per
+    process between their requests: on SQLite only, where every process is on one machine and
+    sees each other's writes at once (app.changes' stamp files)."""
+    return bool(db.engine.dialect.name == "sqlite")
+
+
+def kept_for_person(kept: Kept, user_id: int, group: str, read: Callable[[], T]) -> T:
+    """``read()``, about the person ``user_id``, kept in ``kept`` while no write to ``group``
+    (app.changes) happened in any process of the instance, and for the minute at most. Only
+    where ``keeps_per_person()``: callers ask the database otherwise."""
+    engine = db.engine
+    key = (id(current_app._get_current_object()), str(engine.url), user_id)  # type: ignore[attr-defined]
+    version = (changes.version(group, engine), int(time.time() // 60))  # before reading
+    value = kept.get(key, version)
+    if value is None:
+        value = read()
+        kept.put(key, version, value)
+    return value  # type: ignore[no-any-return]
+
+
 def load_user(token: str) -> User | None:
     territory = getattr(g, "territory", None)
     if territory is None or not token:
@@ -238,7 +260,7 @@ def load_user(token: str) -> User | None:
     )
     key = (
         (id(current_app._get_current_object()), str(engine.url), token_hash)
-        if engine.dialect.name == "sqlite"
+        if keeps_per_person()
         else None
     )  # type: ignore[attr-defined]
     kept = _kept_session(key, versions) if key is not None else None

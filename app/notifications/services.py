@@ -33,9 +33,10 @@ from app.accounts import consents
 from app.accounts.consents import NOTIFICATIONS
 from app.accounts.models import User
 from app.accounts.services import credentials_changed
+from app.accounts.sessions import keeps_per_person, kept_for_person
 from app.actors.models import Actor
 from app.extensions import db
-from app.models_common import utcnow
+from app.models_common import Kept, utcnow
 from app.notifications.models import (
     DEFAULT_DAILY_CAP,
     DEFAULT_QUIET_END,
@@ -495,10 +496,29 @@ _ACTOR_MUTED = select(Mute.id).where(
 )
 
 
+_MUTED_ACTORS = select(Mute.actor_id).where(
+    Mute.user_id == bindparam("user_id"), Mute.actor_id.is_not(None)
+)
+# Which actors a person muted, kept per process between their requests where a person's own is
+# (app.accounts.sessions.keeps_per_person), while nobody's mutes changed ("interests").
+_muted = Kept(4096)
+
+
 def is_actor_muted(user: User, actor_id: int) -> bool:
     # Core on the session's connection: a third of the ORM's cost, on every actor page.
-    row = db.session.connection().execute(_ACTOR_MUTED, {"user_id": user.id, "actor_id": actor_id})
-    return row.first() is not None
+    connection = db.session.connection()
+    if not keeps_per_person():
+        return (
+            connection.execute(_ACTOR_MUTED, {"user_id": user.id, "actor_id": actor_id}).first()
+            is not None
+        )
+    muted = kept_for_person(
+        _muted,
+        user.id,
+        "interests",
+        lambda: frozenset(connection.execute(_MUTED_ACTORS, {"user_id": user.id}).scalars()),
+    )
+    return actor_id in muted
 
 
 def mute_hashtag(user: User, hashtag: Hashtag) -> None:

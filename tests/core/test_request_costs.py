@@ -153,3 +153,30 @@ def test_a_kept_publication_or_actor_shows_a_change_at_once(client):
     publication.status = "archived"
     db.session.commit()
     assert client.get(f"/p/{publication.id}").status_code == 404
+
+
+def test_whom_a_person_follows_or_mutes_is_kept_yet_a_change_counts_at_once(client):
+    """On SQLite the actors a person follows and mutes are kept per process between their
+    requests (app.accounts.sessions.kept_for_person); a follow or a mute, through the app or
+    any other write, counts at the next page."""
+    from app.notifications.models import Mute
+    from tests.factories import make_follow
+
+    territory = make_territory()
+    person = make_user(territory)
+    shop = make_actor(territory, "Epicerie Verte")
+    path = f"/actors/{shop.slug}"
+    login_as(client, person)
+    minute = int(time.time() // 60)
+    html = _statements(client, path)[1]
+    assert "Follow Epicerie Verte" in html and "Mute messages from Epicerie Verte" in html
+    statements = _statements(client, path)[0]
+    if db.engine.dialect.name == "sqlite" and int(time.time() // 60) == minute:  # (kept for the minute)
+        assert not any("FROM follow" in s or "FROM mute" in s for s in statements)
+
+    db.session.add(Mute(user_id=person.id, actor_id=shop.id))
+    db.session.commit()
+    html = _statements(client, path)[1]
+    assert "Receive messages from Epicerie Verte again" in html and "Follow Epicerie Verte" in html
+    make_follow(person, shop)
+    assert "Following Epicerie Verte" in _statements(client, path)[1]
