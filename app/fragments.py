@@ -18,8 +18,6 @@ the page's address) stays outside the cached pieces: a piece must only use what 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +30,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from app.models_common import utcnow
+from app.models_common import LruCache, utcnow
 
 MAX_FRAGMENTS = 4096
 # What of a town the shell shows: its pieces' keys hold these (read from the town's row as this
@@ -41,37 +39,6 @@ TERRITORY_FIELDS = (
     "id", "name", "tagline", "logo_media_id", "primary_color", "accent_color", "timezone",
     "default_language", "enabled_languages_csv", "observatory_public",
 )
-
-
-class LruCache:
-    """A small LRU of rendered pieces (Markup), shared by the threads of a process: the shell's
-    pieces here, the publication cards (app.feed.cards)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._pieces: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> Markup | None:
-        with self._lock:
-            piece = self._pieces.get(key)
-            if piece is not None:
-                self._pieces.move_to_end(key)
-            return piece
-
-    def put(self, key: tuple[Any, ...], piece: Markup) -> None:
-        with self._lock:
-            self._pieces[key] = piece
-            self._pieces.move_to_end(key)
-            while len(self._pieces) > self.size:
-                self._pieces.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._pieces.clear()
-
-    def __len__(self) -> int:
-        return len(self._pieces)
 
 
 cache = LruCache(MAX_FRAGMENTS)

@@ -45,37 +45,57 @@ def attach(session: Session, copy: T) -> T:
     return session.merge(copy, load=False)  # an expired one takes the copy's columns
 
 
-class Kept:
-    """Values kept per process (an LRU of ``size``, shared by the process's threads): ``get``
-    gives what ``put`` kept under ``key`` while ``version`` is still the one given (a caller's
-    data versions, app.changes, and whatever else bounds its freshness), else None."""
+class LruCache:
+    """A small LRU shared by the threads of a process: the page shell's pieces (app.fragments),
+    the publication cards (app.feed.cards), the rankings, the kept values below."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._values: OrderedDict[Hashable, tuple[Hashable, Any]] = OrderedDict()
+        self._pieces: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, version: Hashable) -> Any:
+    def get(self, key: Hashable) -> Any:
         with self._lock:
-            entry = self._values.get(key)
-            if entry is None or entry[0] != version:
-                return None
-            self._values.move_to_end(key)
-            return entry[1]
+            piece = self._pieces.get(key)
+            if piece is not None:
+                self._pieces.move_to_end(key)
+            return piece
 
-    def put(self, key: Hashable, version: Hashable, value: Any) -> None:
+    def put(self, key: Hashable, piece: Any) -> None:
         with self._lock:
-            self._values[key] = (version, value)
-            self._values.move_to_end(key)
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
+            self._pieces[key] = piece
+            self._pieces.move_to_end(key)
+            while len(self._pieces) > self.size:
+                self._pieces.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:
-            self._values.clear()
+            self._pieces.clear()
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._pieces)
+
+
+class Kept:
+    """Values kept per process (an ``LruCache`` of ``size``): ``get`` gives what ``put`` kept
+    under ``key`` while ``version`` is still the one given (a caller's data versions,
+    app.changes, and whatever else bounds its freshness), else None."""
+
+    def __init__(self, size: int) -> None:
+        self.values = LruCache(size)
+
+    def get(self, key: Hashable, version: Hashable) -> Any:
+        entry = self.values.get(key)
+        return entry[1] if entry is not None and entry[0] == version else None
+
+    def put(self, key: Hashable, version: Hashable, value: Any) -> None:
+        self.values.put(key, (version, value))
+
+    def clear(self) -> None:
+        self.values.clear()
+
+    def __len__(self) -> int:
+        return len(self.values)
 
 
 class KeptRows:

@@ -19,13 +19,13 @@ from markupsafe import Markup
 
 from app.feed import lookups
 from app.feed.services import load_publications
-from app.fragments import LruCache
+from app.models_common import LruCache
 
 CARD_TEMPLATE = "publications/_card.html"
 MAX_CARDS = 10_000
 
 
-cache = LruCache(MAX_CARDS)  # the same small LRU as the page shell's pieces (app.fragments)
+cache = LruCache(MAX_CARDS)  # the same small LRU as the page shell's pieces (app.models_common)
 
 
 def _key(

@@ -49,8 +49,7 @@ from app.feed.ranking import (
     Profile,
     rank,
 )
-from app.fragments import LruCache
-from app.models_common import UTCDateTime, utcnow
+from app.models_common import LruCache, UTCDateTime, utcnow
 from app.publications import recurrence
 from app.publications.models import EVENT_DEFAULT_DURATION, Publication, PublicationHashtag
 from app.publications.services import current_criteria, visible_criteria
