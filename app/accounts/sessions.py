@@ -247,6 +247,24 @@ def kept_for_person(kept: Kept, user_id: int, group: str, read: Callable[[], T])
     return value  # type: ignore[no-any-return]
 
 
+def person_has(kept: Kept, group: str, user_id: int, value: int, one: Any, every: Any) -> bool:
+    """Whether the person ``user_id`` has ``value`` (an actor they follow, one they muted…):
+    ``one`` selects a row for (``user_id``, ``value``), ``every`` all the person's values. Where
+    ``keeps_per_person()``, all their values are read once and kept in ``kept`` while no write
+    to ``group`` happened; else the one row is asked. Core on the session's connection: a third
+    of the ORM's cost, on every page that shows it."""
+    connection = db.session.connection()
+    if not keeps_per_person():
+        return connection.execute(one, {"user_id": user_id, "value": value}).first() is not None
+    values = kept_for_person(
+        kept,
+        user_id,
+        group,
+        lambda: frozenset(connection.execute(every, {"user_id": user_id}).scalars()),
+    )
+    return value in values
+
+
 def load_user(token: str) -> User | None:
     territory = getattr(g, "territory", None)
     if territory is None or not token:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import lazyload, selectinload
 
 from app import changes
 from app.accounts.models import AuthSession, User
-from app.accounts.sessions import hash_token, keeps_per_person, kept_for_person
+from app.accounts.sessions import hash_token, person_has
 from app.actors import hours
 from app.actors.hours import WEEKDAYS
 from app.actors.models import (
@@ -182,7 +182,7 @@ def followers(actor: Actor) -> Released:
 
 
 _FOLLOWING = select(Follow.user_id).where(
-    Follow.user_id == bindparam("user_id"), Follow.actor_id == bindparam("actor_id")
+    Follow.user_id == bindparam("user_id"), Follow.actor_id == bindparam("value")
 )
 _FOLLOWED = select(Follow.actor_id).where(Follow.user_id == bindparam("user_id"))
 # Whom a person follows, kept per process between their requests where a person's own is
@@ -193,20 +193,7 @@ _followed = Kept(4096)
 def is_following(user: Any, actor: Actor) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    # Core on the session's connection: a third of the ORM's cost, on every actor page.
-    connection = db.session.connection()
-    if not keeps_per_person():
-        return (
-            connection.execute(_FOLLOWING, {"user_id": user.id, "actor_id": actor.id}).first()
-            is not None
-        )
-    followed = kept_for_person(
-        _followed,
-        user.id,
-        "interests",
-        lambda: frozenset(connection.execute(_FOLLOWED, {"user_id": user.id}).scalars()),
-    )
-    return actor.id in followed
+    return person_has(_followed, "interests", user.id, actor.id, _FOLLOWING, _FOLLOWED)
 
 
 def follow(user: User, actor: Actor) -> None:

@@ -33,7 +33,7 @@ from app.accounts import consents
 from app.accounts.consents import NOTIFICATIONS
 from app.accounts.models import User
 from app.accounts.services import credentials_changed
-from app.accounts.sessions import keeps_per_person, kept_for_person
+from app.accounts.sessions import person_has
 from app.actors.models import Actor
 from app.extensions import db
 from app.models_common import Kept, utcnow
@@ -492,7 +492,7 @@ def unmute_actor(user: User, actor_id: int) -> None:
 
 
 _ACTOR_MUTED = select(Mute.id).where(
-    Mute.user_id == bindparam("user_id"), Mute.actor_id == bindparam("actor_id")
+    Mute.user_id == bindparam("user_id"), Mute.actor_id == bindparam("value")
 )
 
 
@@ -505,20 +505,7 @@ _muted = Kept(4096)
 
 
 def is_actor_muted(user: User, actor_id: int) -> bool:
-    # Core on the session's connection: a third of the ORM's cost, on every actor page.
-    connection = db.session.connection()
-    if not keeps_per_person():
-        return (
-            connection.execute(_ACTOR_MUTED, {"user_id": user.id, "actor_id": actor_id}).first()
-            is not None
-        )
-    muted = kept_for_person(
-        _muted,
-        user.id,
-        "interests",
-        lambda: frozenset(connection.execute(_MUTED_ACTORS, {"user_id": user.id}).scalars()),
-    )
-    return actor_id in muted
+    return person_has(_muted, "interests", user.id, actor_id, _ACTOR_MUTED, _MUTED_ACTORS)
 
 
 def mute_hashtag(user: User, hashtag: Hashtag) -> None:
