@@ -28,6 +28,7 @@ from pathlib import Path
 
 from flask import current_app, request, url_for
 
+from app import fragments
 from app.config import ROOT
 from app.security import fingerprint
 
@@ -145,6 +146,9 @@ def shell() -> Shell:
             built = extensions.get(SHELL_KEY)
             if built is None:
                 built = build_shell(Path(current_app.static_folder or ROOT / "static"))
+                # Kept page shells hold the head's URLs of the shell they were drawn with.
+                fragments.shells.clear()
+                fragments.cache.clear()
                 extensions[SHELL_KEY] = built
     return built  # type: ignore[no-any-return]
 

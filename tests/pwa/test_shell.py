@@ -188,6 +188,8 @@ def test_the_served_worker_changes_with_the_files_once_the_app_restarts(app, cli
     monkeypatch.setattr(app, "static_folder", str(static))
     app.extensions.pop(assets.SHELL_KEY, None)
     shell, version = worker(client)
+    # A page drawn before the restart: its shell is kept (app.fragments), with the head's URLs.
+    assert set(head_assets(client).scripts) <= set(shell)
 
     (static / "js" / "push.js").write_text("/* a new push.js */\n", encoding="utf-8")
     assert worker(client) == (shell, version), "hashed once per process, not per request"
