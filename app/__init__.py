@@ -85,6 +85,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     assert db.engine is not None
     changes.register_stamp(str(db.engine.url), app.config["INSTANCE_DIR"])
+    # Many machines on one database: they share which data changed through Redis.
+    changes.register_shared(str(db.engine.url), app.config["REDIS_URL"] if db.engine.dialect.name != "sqlite" else "")
+    app.before_request(changes.begin_request)  # first: before anything reads a version
+    app.teardown_request(changes.end_request)
     csrf.init_app(app)
     htmx_ext.init_app(app)
     app.request_class = without_nul(app.request_class)  # form fields without NUL characters

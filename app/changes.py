@@ -11,13 +11,24 @@ file: a campaign writing inboxes leaves the feed's caches alone.
 
 A cache keys its entries with ``version(group)``, read BEFORE it reads the database, so an entry
 filled while another process commits is refilled at the next request, never kept stale.
+
+Across machines (PostgreSQL and ``REDIS_URL``: many web and worker machines on one database),
+the stamp files are replaced by a counter per group in Redis (``register_shared``): a commit
+increments its groups' counters, and a request reads all the counters once, with one ``MGET``, at
+its first ``version()`` (``begin_request``), before any of its reads. Every process of every
+machine then sees a write at its next request, as the processes of one machine do with the
+stamps. Each counter starts from a random number (``SET NX``) so that a Redis restarted or
+flushed cannot give back a version an old entry was kept under; while Redis cannot be reached,
+``version()`` never gives the same value twice, so that caches read the database every time.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
+import secrets
 import threading
 import time
 import weakref
@@ -95,6 +106,117 @@ def register_stamp(engine_url: str, instance_dir: str | os.PathLike[str]) -> Non
     _engine_stamps.clear()
 
 
+class SharedCounters:
+    """The groups' versions in Redis, shared by every process of every machine on a database."""
+
+    RETRY_SECONDS = 1.0  # after a failure, Redis is not asked again for this long
+
+    def __init__(self, redis_url: str, namespace: str) -> None:
+        import redis  # the Huey queue's client: imported only where Redis is configured
+
+        self.redis_url = redis_url
+        self.namespace = namespace
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self.client = redis.Redis.from_url(
+            redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+        )
+        self.groups = tuple(sorted(ALL_GROUPS))
+        self.keys = {group: f"territory:changes:{namespace}:{group}" for group in self.groups}
+        self._down_until = 0.0
+
+    def _failed(self, error: BaseException) -> None:
+        if time.monotonic() >= self._down_until:
+            logging.getLogger(__name__).warning(
+                "Redis unreachable for the caches' versions (%s): caches read the database", error
+            )
+        self._down_until = time.monotonic() + self.RETRY_SECONDS
+
+    def read(self, groups: tuple[str, ...]) -> dict[str, Any] | None:
+        """The counters of ``groups`` (None for one never written since Redis started), or None
+        when Redis cannot be reached."""
+        if time.monotonic() < self._down_until:
+            return None
+        try:
+            values = self.client.mget([self.keys[group] for group in groups])
+        except self._errors as error:
+            self._failed(error)
+            return None
+        return dict(zip(groups, values, strict=True))
+
+    def bump(self, groups: frozenset[str] | tuple[str, ...]) -> None:
+        try:
+            pipeline = self.client.pipeline(transaction=False)
+            for group in groups:
+                key = self.keys[group]
+                pipeline.set(key, secrets.randbits(62), nx=True)
+                pipeline.incr(key)
+            pipeline.execute()
+        except self._errors as error:
+            # The other machines see this write when their caches expire (a minute at most).
+            self._failed(error)
+
+
+_shared: dict[str, SharedCounters] = {}  # engine URL -> its counters in Redis
+_engine_shared: weakref.WeakKeyDictionary[Engine, SharedCounters | None] = (
+    weakref.WeakKeyDictionary()
+)
+_unknown = itertools.count()
+_request = threading.local()  # .values: the counters the current request read, by SharedCounters
+
+
+def register_shared(engine_url: str, redis_url: str) -> None:
+    """Share the changes to ``engine_url``'s data through Redis at ``redis_url``, with every
+    process of every machine (see the module's text); the stamp files are no longer read. An
+    empty ``redis_url``: the stamp files again."""
+    _engine_shared.clear()
+    if not redis_url:
+        _shared.pop(engine_url, None)
+        return
+    present = _shared.get(engine_url)
+    if present is None or present.redis_url != redis_url:
+        namespace = engine_url.rsplit("/", 1)[-1].split("?", 1)[0] or "default"
+        _shared[engine_url] = SharedCounters(redis_url, namespace)
+
+
+def _shared_of(engine: Engine) -> SharedCounters | None:
+    try:
+        return _engine_shared[engine]
+    except KeyError:
+        counters = _engine_shared[engine] = _shared.get(str(engine.url))
+        return counters
+
+
+def shared_across_machines(engine: Engine) -> bool:
+    """Whether every process on every machine sees the writes to ``engine``'s data at its next
+    request: on SQLite (one machine, the stamp files) or through Redis (``register_shared``)."""
+    return engine.dialect.name == "sqlite" or _shared_of(engine) is not None
+
+
+def begin_request() -> None:
+    """A request starts (before_request): its first ``version()`` reads every shared counter at
+    once, and its other ``version()`` calls reuse them (still read before its reads)."""
+    _request.values = {}
+
+
+def end_request(_error: BaseException | None = None) -> None:
+    _request.values = None
+
+
+def _shared_version(counters: SharedCounters, group: str) -> Any:
+    read: dict[SharedCounters, dict[str, Any]] | None = getattr(_request, "values", None)
+    if read is None:  # outside a request (a task, a command): asked each time
+        values = counters.read((group,))
+    else:
+        values = read.get(counters)
+        if values is None:
+            values = counters.read(counters.groups)
+            if values is not None:
+                read[counters] = values
+    if values is None:
+        return ("unknown", next(_unknown))  # equal to no other version: nothing is kept meanwhile
+    return values[group]
+
+
 def _stamp_of(engine: Engine) -> dict[str, str] | None:
     try:
         return _engine_stamps[engine]
@@ -106,7 +228,12 @@ def _stamp_of(engine: Engine) -> dict[str, str] | None:
 def version(group: str, engine: Engine | None = None) -> tuple[Any, ...]:
     """Changes whenever data of ``group`` changed (in this process or, through the group's stamp
     file, in another process of the same instance)."""
-    stamps = _stamp_of(engine) if engine is not None else None
+    if engine is None:
+        return (_generations[group], 0)
+    counters = _shared_of(engine)
+    if counters is not None:
+        return (_generations[group], _shared_version(counters, group))
+    stamps = _stamp_of(engine)
     try:
         shared = os.stat(stamps[group]).st_mtime_ns if stamps is not None else 0
     except OSError:
@@ -121,7 +248,13 @@ def mark_changed(*groups: str, engine: Engine | None = None) -> None:
     with _lock:
         for group in chosen:
             _generations[group] = _generations.get(group, 0) + 1
-    stamps = _stamp_of(engine) if engine is not None else None
+    if engine is None:
+        return
+    counters = _shared_of(engine)
+    if counters is not None:
+        counters.bump(chosen)
+        return
+    stamps = _stamp_of(engine)
     if stamps is not None:
         now = time.time_ns()
         for group in chosen:

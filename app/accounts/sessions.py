@@ -228,9 +228,10 @@ def _touch(auth: AuthSession, user: User, now: datetime) -> None:
 
 def keeps_per_person() -> bool:
     """Whether what is one person's own (their session, whom they follow or mute) is kept per
-    process between their requests: on SQLite only, where every process is on one machine and
-    sees each other's writes at once (app.changes' stamp files)."""
-    return bool(db.engine.dialect.name == "sqlite")
+    process between their requests: where every process on every machine sees a write at its
+    next request (app.changes: SQLite's stamp files, or the counters in Redis of PostgreSQL with
+    ``REDIS_URL``)."""
+    return changes.shared_across_machines(db.engine)
 
 
 def kept_for_person(kept: Kept, user_id: int, group: str, read: Callable[[], T]) -> T:

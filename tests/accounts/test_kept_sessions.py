@@ -1,14 +1,12 @@
 """A person's session is kept per process between their requests (app.accounts.sessions, on
-SQLite): most requests read no row to know who asks, yet a revoked session, a changed account or
-a new membership counts at the very next request, here or announced by another process."""
+SQLite, and on PostgreSQL where Redis shares which data changed): most requests read no row to
+know who asks, yet a revoked session, a changed account or a new membership counts at the very
+next request, here or announced by another process or machine."""
 
-import os
-import sqlite3
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import changes
@@ -18,6 +16,7 @@ from app.extensions import db
 from app.models_common import utcnow
 from tests.accounts.conftest import is_logged_in, log_in, post_form
 from tests.factories import PASSWORD, login_as, make_actor, make_member, make_user
+from tests.support.changes import announce_from_another_process
 
 
 @pytest.fixture(autouse=True)
@@ -26,9 +25,9 @@ def _nothing_kept(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def sqlite_only(app):  # type: ignore[no-untyped-def]
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("sessions are kept on SQLite only (PostgreSQL may serve several machines)")
+def kept_here(app):  # type: ignore[no-untyped-def]
+    if not sessions.keeps_per_person():
+        pytest.skip("sessions are kept where every machine sees each write (SQLite, or Redis)")
 
 
 def _get(client, path="/me"):  # type: ignore[no-untyped-def]
@@ -43,14 +42,18 @@ def _get(client, path="/me"):  # type: ignore[no-untyped-def]
     return response, [s for s in statements if "FROM auth_session" in s]
 
 
+def _behind_the_back(statement) -> None:  # type: ignore[no-untyped-def]
+    """A write no process of the app noticed (a connection of its own, unnoticed)."""
+    with db.engine.connect() as other:
+        other.execution_options(**{changes.UNNOTICED: True}).execute(statement)
+        other.commit()
+
+
 def _announce_from_another_process(group: str) -> None:
-    """What another process's commit does: touch the group's stamp file."""
-    stamp = Path(changes._stamps[str(db.engine.url)][group])
-    later = stamp.stat().st_mtime_ns + 1_000_000
-    os.utime(stamp, ns=(later, later))
+    announce_from_another_process(group, db.engine)
 
 
-def test_the_next_request_reads_no_session_row(client, territory, sqlite_only):
+def test_the_next_request_reads_no_session_row(client, territory, kept_here):
     login_as(client, make_user(territory, display_name="Léa"))
 
     first, asked_first = _get(client)
@@ -77,19 +80,17 @@ def test_logging_out_everywhere_else_ends_a_kept_session_at_its_next_request(
 
 
 def test_a_revocation_by_another_process_counts_at_the_next_request(
-    client, territory, app, sqlite_only
+    client, territory, app, kept_here
 ):
     person = make_user(territory)
     login_as(client, person)
     assert is_logged_in(client) and _get(client)[1] == []  # kept
 
-    # Another process revokes the session: a connection of its own, then its stamp file.
-    path = db.engine.url.database
-    with sqlite3.connect(path) as other:
-        other.execute(
-            "UPDATE auth_session SET revoked_at = ? WHERE user_id = ?",
-            (utcnow().isoformat(), person.id),
-        )
+    # Another process (or machine) revokes the session, then announces it.
+    _behind_the_back(
+        update(AuthSession).where(AuthSession.user_id == person.id).values(revoked_at=utcnow())
+    )
+    assert is_logged_in(client)  # kept: nobody said anything yet
     _announce_from_another_process("accounts")
 
     assert not is_logged_in(client)
@@ -112,7 +113,7 @@ def test_an_account_change_and_a_new_membership_count_at_once(client, territory)
 
 
 def test_the_last_seen_time_is_written_but_empties_no_kept_session(
-    client, app, territory, sqlite_only
+    client, app, territory, kept_here
 ):
     lea, tom = make_user(territory), make_user(territory)
     login_as(client, lea)
@@ -121,11 +122,9 @@ def test_the_last_seen_time_is_written_but_empties_no_kept_session(
     assert is_logged_in(client) and is_logged_in(other)  # both kept
     # Léa's session last used long ago, in the database (behind the app's back) and as kept.
     long_ago = utcnow() - sessions.TOUCH_EVERY - timedelta(minutes=1)
-    with sqlite3.connect(db.engine.url.database) as behind:
-        behind.execute(
-            "UPDATE auth_session SET last_seen_at = ? WHERE user_id = ?",
-            (long_ago.isoformat(), lea.id),
-        )
+    _behind_the_back(
+        update(AuthSession).where(AuthSession.user_id == lea.id).values(last_seen_at=long_ago)
+    )
     for entry in sessions._kept.values():
         if entry[3].id == lea.id:
             set_committed_value(entry[2], "last_seen_at", long_ago)

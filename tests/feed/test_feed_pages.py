@@ -1,8 +1,6 @@
 """The feed pages as a person uses them: "For you", "Everything", load more, the home page."""
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 from app.extensions import db
 from app.models_common import utcnow
@@ -17,6 +15,7 @@ from tests.factories import (
     make_user,
 )
 from tests.feed.conftest import titles_in_order
+from tests.support.changes import announce_from_another_process
 
 
 def test_follower_with_bio_sees_the_shops_bio_offer_above_newer_unrelated_news(client, territory):
@@ -350,7 +349,6 @@ def test_a_persons_ranking_is_kept_for_the_next_page_but_a_follow_counts_at_once
     "interests" group of app.changes, here or in another process) ranks anew at the next page."""
     from sqlalchemy import event
 
-    from app import changes
     from app.feed import services
 
     bakery = make_actor(territory, "Boulangerie")
@@ -383,9 +381,7 @@ def test_a_persons_ranking_is_kept_for_the_next_page_but_a_follow_counts_at_once
     # A change announced by another process of the instance (its stamp file) ranks anew too.
     services.rankings.clear()
     client.get("/")
-    stamp = Path(changes._stamps[str(db.engine.url)]["interests"])
-    later = stamp.stat().st_mtime_ns + 1_000_000
-    os.utime(stamp, ns=(later, later))  # what another process's commit does
+    announce_from_another_process("interests", db.engine)
     client.get("/")
     assert len(services.rankings) == 2  # ranked anew under the new version
 
