@@ -62,6 +62,11 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "membership": ("accounts",),
     "consent": ("accounts",),
 }
+# Tables whose caches keep only rows found, and whose rows never change once written: a new row
+# changes nothing kept (a cache that does not find one reads the database), an update or a delete
+# still does. A released count (app.releases) is stored once per window, and a town's pages store
+# new ones all day: each used to empty every kept answer.
+ADDED_ROWS_CHANGE_NOTHING = frozenset({"count_release"})
 # Execution option of a write that no cache reads, so that it invalidates none: a session's
 # last-seen time, touched every few minutes per person (the kept session allows for it).
 UNNOTICED = "changes_unnoticed"
@@ -269,7 +274,10 @@ def _groups_written(statement: str) -> frozenset[str]:
         return frozenset()
     match = _WRITE.match(statement)
     if match:
-        return frozenset(GROUPS.get(match.group(1).lower(), ()))
+        table = match.group(1).lower()
+        if table in ADDED_ROWS_CHANGE_NOTHING and statement.lstrip()[:6].upper() == "INSERT":
+            return frozenset()
+        return frozenset(GROUPS.get(table, ()))
     if _SCHEMA.match(statement):
         return ALL_GROUPS
     return frozenset()

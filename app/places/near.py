@@ -19,7 +19,7 @@ from app.actors import hours
 from app.actors.models import Actor, ActorHashtag
 from app.extensions import db
 from app.geo import PlaceError, parse_point
-from app.models_common import KeptRows, utcnow
+from app.models_common import Kept, KeptRows, utcnow
 from app.places.live import live_cell_of, live_location_on
 from app.places.residence import neighbourhood_centre
 from app.publications.models import EVENT_DEFAULT_DURATION, Publication, PublicationHashtag
@@ -280,6 +280,38 @@ def open_places(territory: Territory, now: datetime, hashtag: Hashtag | None = N
     return [a for a in found if hours.is_open_at(a, now, territory.timezone, exceptions.get(a.id, []))]
 
 
+@dataclass(frozen=True)
+class _Place:
+    """An open place as Near me ranks it."""
+
+    id: int
+    name: str
+    lat: float
+    lon: float
+    click_and_collect: bool
+    delivers: bool
+
+
+# Which places are open is the same for everyone: kept per process, per territory and hashtag,
+# for the minute, while the feed data (an actor, its hours and exceptions) is unchanged.
+_kept_open_places = Kept(256)
+
+
+def _open_place_rows(territory: Territory, now: datetime, hashtag: Hashtag | None) -> list[_Place]:
+    engine = db.engine
+    version = (changes.version("feed", engine), now.replace(second=0, microsecond=0))
+    key = (str(engine.url), territory.id, hashtag.id if hashtag is not None else None)
+    places: list[_Place] | None = _kept_open_places.get(key, version)
+    if places is None:
+        places = [
+            _Place(actor.id, actor.name, actor.lat, actor.lon, bool(actor.click_and_collect),
+                   bool(actor.delivers))
+            for actor in open_places(territory, now, hashtag)
+        ]
+        _kept_open_places.put(key, version, places)
+    return places
+
+
 def _home_point(user: Any) -> tuple[float, float] | None:
     if not getattr(user, "is_authenticated", False) or not getattr(user, "neighbourhood_id", None):
         return None
@@ -295,15 +327,15 @@ def near_items(territory: Territory, origin: Origin, now: datetime | None = None
     SERVICES), only what comes from shops that declare it."""
     now = now or utcnow()
     home = _home_point(user)
-    items: list[NearItem] = []
-    for actor in open_places(territory, now, hashtag):
-        items.append(NearItem("place", actor.name, actor.lat, actor.lon,
-                              geo.distance_m(origin.lat, origin.lon, actor.lat, actor.lon), actor))
     flag = SERVICES.get(service or "")
-    if flag is not None:
-        items = [item for item in items if getattr(item.actor, flag)]
-    # Publications are ranked from narrow rows; only those shown are then loaded whole.
-    spots: list[tuple[float, str, str, _Spot, bool, float, float]] = []
+    # Everything is ranked from narrow rows (the places open this minute and the publications
+    # happening, both kept); only what is shown is then loaded whole.
+    ranked: list[tuple[float, str, str, Any, bool, float, float]] = [
+        (geo.distance_m(origin.lat, origin.lon, place.lat, place.lon), "place", place.name, place,
+         False, place.lat, place.lon)
+        for place in _open_place_rows(territory, now, hashtag)
+        if flag is None or getattr(place, flag)
+    ]
     for spot in _happening_spots(territory, now, hashtag):
         if flag is not None and not getattr(spot, flag):
             continue
@@ -315,24 +347,35 @@ def near_items(territory: Territory, origin: Origin, now: datetime | None = None
             home is not None and zone is not None and zone.covers(Point(home[1], home[0]))
         ):
             continue  # a place poll is for the people who are there, or live there
-        spots.append((geo.distance_m(origin.lat, origin.lon, lat, lon), spot.kind, spot.title, spot,
-                      in_zone, lat, lon))
-    spots.sort(key=lambda s: (s[0], s[1], s[2]))
-    # No more than ``limit`` of them can be shown.
-    spots = spots[:limit]
+        ranked.append((geo.distance_m(origin.lat, origin.lon, lat, lon), spot.kind, spot.title, spot,
+                       in_zone, lat, lon))
+    ranked.sort(key=lambda r: (r[0], r[1], r[2]))
+    shown = ranked[:limit]
+    place_ids = [r[3].id for r in shown if r[1] == "place"]
+    spot_ids = [r[3].id for r in shown if r[1] != "place"]
+    actors = {
+        actor.id: actor
+        for actor in db.session.scalars(
+            select(Actor).where(Actor.id.in_(place_ids)).options(lazyload(Actor.hashtags))
+        )
+    } if place_ids else {}
     loaded = {
         publication.id: publication
         for publication in db.session.scalars(
-            select(Publication).where(Publication.id.in_([s[3].id for s in spots])).options(*_FULL)
+            select(Publication).where(Publication.id.in_(spot_ids)).options(*_FULL)
         ).unique()
-    } if spots else {}
-    for distance, kind, title, spot, in_zone, lat, lon in spots:
-        publication = loaded.get(spot.id)
-        if publication is None:  # deleted meanwhile
+    } if spot_ids else {}
+    items: list[NearItem] = []
+    for distance, kind, title, row, in_zone, lat, lon in shown:
+        if kind == "place":
+            actor = actors.get(row.id)
+            if actor is not None:  # else deleted meanwhile
+                items.append(NearItem("place", title, lat, lon, distance, actor))
             continue
-        items.append(NearItem(kind, title, lat, lon, distance, publication.actor, publication,
-                              in_zone=in_zone))
-    items.sort(key=lambda item: (item.distance_m, item.kind, item.title))
-    return items[:limit]
+        publication = loaded.get(row.id)
+        if publication is not None:
+            items.append(NearItem(kind, title, lat, lon, distance, publication.actor, publication,
+                                  in_zone=in_zone))
+    return items
 
 

@@ -241,6 +241,14 @@ _answers: dict[tuple[Any, ...], tuple[tuple[Any, ...], int]] = {}
 _MAX_ANSWERS = 20_000
 
 
+def _keep_answer(key: tuple[Any, ...], stamp: tuple[Any, ...], noisy: int) -> None:
+    # A stored answer never changes: storing others leaves it kept (app.changes:
+    # ADDED_ROWS_CHANGE_NOTHING); an update or a delete of the table changes ``stamp``.
+    if len(_answers) >= _MAX_ANSWERS:
+        _answers.clear()
+    _answers[key] = (stamp, noisy)
+
+
 def _stored(asker: Asker, digest: str, start: datetime) -> CountRelease | None:
     return db.session.scalar(
         select(CountRelease).where(
@@ -277,9 +285,7 @@ def release(asker: Asker, question: Question, count: Callable[[], int], *,
         return Released(shown_value(known[1], floor), floor)
     stored = _stored(asker, digest, start)
     if stored is not None:
-        if len(_answers) >= _MAX_ANSWERS:
-            _answers.clear()
-        _answers[key] = (stamp, stored.noisy)
+        _keep_answer(key, stamp, stored.noisy)
         return Released(shown_value(stored.noisy, floor), floor)
     settings = settings_of(territory)
     cost = settings.epsilon if question.chosen and asker.kind != PUBLIC else 0.0
@@ -296,6 +302,7 @@ def release(asker: Asker, question: Question, count: Callable[[], int], *,
     stored = _stored(asker, digest, start)
     db.session.commit()
     assert stored is not None
+    _keep_answer(key, stamp, stored.noisy)
     return Released(shown_value(stored.noisy, floor), floor)
 
 

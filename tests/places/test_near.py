@@ -166,3 +166,39 @@ def test_near_from_ones_own_neighbourhood_follows_a_redrawn_area_at_once(client,
     db.session.commit()
     html = client.get("/near").get_data(as_text=True)
     assert titles(html)[:2] == ["Two scoops for one", "Glacier du Port"]
+
+
+def test_which_places_are_open_is_worked_out_once_a_minute_and_only_the_shown_are_loaded(app, town):
+    """Near me ranks the open places from narrow rows kept for the minute (the same for
+    everyone); it loads only the places it shows, and an actor's new hours count at once."""
+    from sqlalchemy import event
+
+    from app.places.near import Origin, near_items
+
+    build_town(town)
+    shops = []
+    for index in range(6):
+        shop = make_actor(town.territory, f"Shop {index}", lat=HARBOUR[0] + 0.001 * (index + 1), lon=HARBOUR[1])
+        shop.opening_hours = ALWAYS_OPEN
+        shops.append(shop)
+    db.session.commit()
+    origin = Origin(HARBOUR[0], HARBOUR[1], "point")
+    now = utcnow()
+    first = [item.title for item in near_items(town.territory, origin, now, limit=3)]
+    assert first == ["Two scoops for one", "Glacier du Port", "Shop 0"]
+
+    statements: list[tuple[str, object]] = []
+    listener = lambda *args: statements.append((args[2], args[3]))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        again = [item.title for item in near_items(town.territory, origin, now, limit=3)]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert again == first
+    assert not any("actor_hours_exception" in s for s, _p in statements)  # kept: not worked out again
+    loads = [parameters for s, parameters in statements if s.lstrip().startswith("SELECT actor.id")]
+    assert len(loads) == 1 and len(loads[0]) == 2  # the two places shown, in one query
+
+    shops[0].opening_hours = {}  # closed from now on
+    db.session.commit()
+    assert [item.title for item in near_items(town.territory, origin, now, limit=3)][2] == "Shop 1"
