@@ -168,18 +168,21 @@ def forget_kept_sessions() -> None:
 
 
 def _kept_session(
-    key: tuple[Any, ...], versions: dict[str, Any]
-) -> tuple[AuthSession, User, tuple[Any, ...]] | None:
+    key: tuple[Any, ...], accounts: Any
+) -> tuple[AuthSession, User, tuple[Any, ...], dict[str, Any]] | None:
+    """The kept session of ``key`` while the "accounts" group is at ``accounts``: with its flags
+    and the versions they were read at (a flag whose group changed since is read again by itself,
+    ``fresh_session_value``: a campaign writing inboxes leaves the sessions kept)."""
     with _kept_lock:
         entry = _kept.get(key)
         if entry is None:
             return None
-        if entry[0] < time.monotonic() or entry[1] != versions:
+        if entry[0] < time.monotonic() or entry[1]["accounts"] != accounts:
             del _kept[key]
             return None
         _kept.move_to_end(key)
     session = db.session()
-    return attach(session, entry[2]), attach(session, entry[3]), entry[4]
+    return attach(session, entry[2]), attach(session, entry[3]), entry[4], entry[1]
 
 
 def _keep(
@@ -282,9 +285,10 @@ def load_user(token: str) -> User | None:
         if keeps_per_person()
         else None
     )  # type: ignore[attr-defined]
-    kept = _kept_session(key, versions) if key is not None else None
+    kept = _kept_session(key, versions["accounts"]) if key is not None else None
     if kept is not None:
-        user = _logged_in(*kept, territory, token, versions, key, fresh=False)
+        auth, user, flags, read_at = kept
+        user = _logged_in(auth, user, flags, territory, token, read_at, key, fresh=False)
         if user is not None:
             return user
         # Refused as kept (expired by its last-seen time as this process knew it): ask the database.
@@ -328,4 +332,29 @@ def _logged_in(
         user.__dict__[name] = convert(value)
     user.__dict__[_VERSIONS] = versions
     g.auth_session = auth
+    g.kept_session_key = key
     return user
+
+
+def fresh_session_value(user: Any, name: str, read: Callable[[], Any]) -> Any:
+    """The flag ``name``: as read with the session while its watched group is unchanged, else
+    ``read()`` anew, which is then kept with the person's session for their next requests."""
+    known = session_value(user, name)
+    if known is not None:
+        return known
+    watch = _session_flags[name][2]
+    version = changes.version(watch, db.engine) if watch else None  # before reading
+    value = read()
+    read_at = {**user.__dict__.get(_VERSIONS, {}), **({watch: version} if watch else {})}
+    user.__dict__[name] = value
+    user.__dict__[_VERSIONS] = read_at
+    key = g.get("kept_session_key")
+    if key is not None and name in _session_flags:
+        index = list(_session_flags).index(name)
+        with _kept_lock:
+            entry = _kept.get(key)
+            if entry is not None and entry[3].id == user.id:
+                flags = (*entry[4][:index], value, *entry[4][index + 1 :])
+                versions = {**entry[1], **({watch: version} if watch else {})}
+                _kept[key] = (entry[0], versions, entry[2], entry[3], flags)
+    return value

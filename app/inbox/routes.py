@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from app.accounts.models import AuthSession, User
-from app.accounts.sessions import session_flag, session_value
+from app.accounts.sessions import fresh_session_value, session_flag
 from app.delivery.models import InboxItem
 from app.extensions import API_LIMIT, limiter, person_key
 from app.htmx import render, render_fragment, see_other, wants_fragment, with_oob
@@ -80,5 +80,4 @@ def inbox_unread_count() -> int:
     if not current_user.is_authenticated:
         return 0
     user = _user()
-    known = session_value(user, "_unread_count")
-    return int(known) if known is not None else services.unread_count(user)
+    return int(fresh_session_value(user, "_unread_count", lambda: services.unread_count(user)))

@@ -152,3 +152,36 @@ def test_a_session_idle_too_long_is_refused_even_when_kept(client, app, territor
     )
     db.session.commit()
     assert not is_logged_in(client)
+
+
+def test_an_inbox_written_leaves_the_session_kept_and_reads_the_count_alone_once(
+    client, app, territory, kept_here
+):
+    """A campaign writing inboxes changes the "inbox" group at every batch: the kept sessions stay
+    kept, and a person's unread count alone is read again, once, then kept with their session."""
+    from app.delivery.models import InboxItem
+
+    person = make_user(territory)
+    login_as(client, person)
+    assert is_logged_in(client) and _get(client)[1] == []  # kept
+
+    db.session.add(InboxItem(user_id=person.id, territory_id=territory.id, title="Coupure d'eau"))
+    db.session.commit()
+
+    def page():  # type: ignore[no-untyped-def]
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            html = client.get("/me").get_data(as_text=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return html, statements
+
+    html, asked = page()
+    assert not [s for s in asked if "FROM auth_session" in s]  # the session stays kept
+    assert len([s for s in asked if "FROM inbox_item" in s]) == 1  # the count, alone
+    assert '<span class="unread-count">1<' in html
+    html, asked = page()
+    assert not [s for s in asked if "inbox_item" in s or "auth_session" in s]  # both kept
+    assert '<span class="unread-count">1<' in html
