@@ -30,8 +30,8 @@ def kept_here(app):  # type: ignore[no-untyped-def]
         pytest.skip("sessions are kept where every machine sees each write (SQLite, or Redis)")
 
 
-def _get(client, path="/me"):  # type: ignore[no-untyped-def]
-    """The response and the statements that asked for a session."""
+def _statements(client, path="/me"):  # type: ignore[no-untyped-def]
+    """The response and every statement the request sent."""
     statements: list[str] = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
@@ -39,6 +39,12 @@ def _get(client, path="/me"):  # type: ignore[no-untyped-def]
         response = client.get(path)
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
+    return response, statements
+
+
+def _get(client, path="/me"):  # type: ignore[no-untyped-def]
+    """The response and the statements that asked for a session."""
+    response, statements = _statements(client, path)
     return response, [s for s in statements if "FROM auth_session" in s]
 
 
@@ -169,14 +175,8 @@ def test_an_inbox_written_leaves_the_session_kept_and_reads_the_count_alone_once
     db.session.commit()
 
     def page():  # type: ignore[no-untyped-def]
-        statements: list[str] = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            html = client.get("/me").get_data(as_text=True)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return html, statements
+        response, statements = _statements(client)
+        return response.get_data(as_text=True), statements
 
     html, asked = page()
     assert not [s for s in asked if "FROM auth_session" in s]  # the session stays kept
