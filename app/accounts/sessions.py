@@ -149,10 +149,9 @@ def _session_query() -> Any:
 # A person's session as read, kept per process for their next requests (a page, its fragments, the
 # badge polled every minute), so that most requests read no row to know who asks. An entry holds
 # while nothing it was read from changed (app.changes: the "accounts" group -- sessions, accounts,
-# memberships, consents -- and the groups the flags watch), in any process of the instance, and at
-# most KEEP_SECONDS; a revoked session is refused at the next request. Only on SQLite: its processes
-# share one machine and see each other's writes through the stamp files at once, where PostgreSQL
-# may serve machines that see them only when their caches expire.
+# memberships, consents), in any process, and at most KEEP_SECONDS; a revoked session is refused at
+# the next request. A flag whose watched group changed is read again alone (fresh_session_value).
+# Only where keeps_per_person(): SQLite, or PostgreSQL sharing its changes through Redis.
 KEEP_SECONDS = 120.0
 KEEP_SESSIONS = 4096
 _kept: OrderedDict[
@@ -349,7 +348,7 @@ def fresh_session_value(user: Any, name: str, read: Callable[[], Any]) -> Any:
     user.__dict__[name] = value
     user.__dict__[_VERSIONS] = read_at
     key = g.get("kept_session_key")
-    if key is not None and name in _session_flags:
+    if key is not None:
         index = list(_session_flags).index(name)
         with _kept_lock:
             entry = _kept.get(key)
