@@ -20,6 +20,16 @@ machine then sees a write at its next request, as the processes of one machine d
 stamps. Each counter starts from a random number (``SET NX``) so that a Redis restarted or
 flushed cannot give back a version an old entry was kept under; while Redis cannot be reached,
 ``version()`` never gives the same value twice, so that caches read the database every time.
+
+Some groups hold rows that are each one person's (``PERSONAL``: the inbox). What is kept per
+person from them (app.accounts.sessions: a person's unread count, in every page's header) need
+not be read again when somebody else's rows change: a campaign writes thousands of inboxes a
+second, and each batch would otherwise send every person's next page back to the database. A
+write that names the people it concerns (the execution option ``concerning(group, ids)``) leaves
+a mark per person in Redis, set with the group's counter in one step (the counter's value); any
+other write to the group also moves the group's *everybody* counter (``everybody(group)``).
+``unchanged_for(person, …)`` then tells, with one ``GET``, whether the person's rows changed since
+a value was read. Only through Redis: with the stamp files, every write marks everybody.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ import secrets
 import threading
 import time
 import weakref
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +81,31 @@ ADDED_ROWS_CHANGE_NOTHING = frozenset({"count_release"})
 # Execution option of a write that no cache reads, so that it invalidates none: a session's
 # last-seen time, touched every few minutes per person (the kept session allows for it).
 UNNOTICED = "changes_unnoticed"
-ALL_GROUPS = frozenset(group for groups in GROUPS.values() for group in groups)
+# Execution option of a write to a personal group's rows that names their people (``concerning``).
+CONCERNING = "changes_concerning"
+# How long a person's mark is kept in Redis: longer than anything is kept per person
+# (app.accounts.sessions.KEEP_SECONDS); a value read before an expired mark is no longer kept.
+PERSON_MARK_SECONDS = 600
+
+
+def concerning(group: str, people: Iterable[int]) -> dict[str, Any]:
+    """The execution options of a write to ``group`` (one of ``PERSONAL``) whose rows are only
+    those of ``people``: ``statement.execution_options(**concerning("inbox", ids))``."""
+    return {CONCERNING: (group, frozenset(int(person) for person in people))}
+
+
+# Groups whose rows are each one person's (see the module's text).
+PERSONAL = frozenset({"inbox"})
+
+
+def everybody(group: str) -> str:
+    """The counter of the writes to the personal ``group`` that named nobody: everybody's."""
+    return f"{group}@everybody"
+
+
+ALL_GROUPS = frozenset(group for groups in GROUPS.values() for group in groups) | frozenset(
+    everybody(group) for group in PERSONAL
+)
 
 _WRITE = re.compile(
     r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+[\"`]?(\w+)",
@@ -89,6 +124,8 @@ _engine_stamps: weakref.WeakKeyDictionary[Engine, dict[str, str] | None] = (
 )
 _DIRTY = "changes_dirty_groups"
 _COMMITTED = "changes_committed_groups"
+# The people named by the writes of _DIRTY and _COMMITTED: group -> their ids.
+_PEOPLE = {_DIRTY: "changes_dirty_people", _COMMITTED: "changes_committed_people"}
 _ENGINE = "changes_engine"
 
 
@@ -128,6 +165,10 @@ class SharedCounters:
         self.groups = tuple(sorted(ALL_GROUPS))
         self.keys = {group: f"territory:changes:{namespace}:{group}" for group in self.groups}
         self._down_until = 0.0
+        self._bump_marking = self.client.register_script(_BUMP_MARKING)
+
+    def person_key(self, group: str, person: int) -> str:
+        return f"{self.keys[group]}:person:{person}"
 
     def _failed(self, error: BaseException) -> None:
         if time.monotonic() >= self._down_until:
@@ -148,17 +189,53 @@ class SharedCounters:
             return None
         return dict(zip(groups, values, strict=True))
 
-    def bump(self, groups: frozenset[str] | tuple[str, ...]) -> None:
+    def bump(
+        self, groups: frozenset[str] | tuple[str, ...], people: dict[str, set[int]] | None = None
+    ) -> None:
+        """Increment the counters of ``groups``; for a personal group in ``people``, mark each
+        of its people with the counter's new value, in the same step (a Lua script: no reader
+        sees the counter moved and the mark not yet set)."""
         try:
             pipeline = self.client.pipeline(transaction=False)
             for group in groups:
                 key = self.keys[group]
+                named = (people or {}).get(group)
+                if named:
+                    self._bump_marking(
+                        keys=[key, *(self.person_key(group, person) for person in sorted(named))],
+                        args=[secrets.randbits(62), PERSON_MARK_SECONDS],
+                        client=pipeline,
+                    )
+                    continue
                 pipeline.set(key, secrets.randbits(62), nx=True)
                 pipeline.incr(key)
             pipeline.execute()
         except self._errors as error:
             # The other machines see this write when their caches expire (a minute at most).
             self._failed(error)
+
+    def person_mark(self, group: str, person: int) -> int | None | bool:
+        """The counter's value at the last write that named ``person`` in ``group`` (None: none
+        for PERSON_MARK_SECONDS), or False when Redis cannot be reached."""
+        if time.monotonic() < self._down_until:
+            return False
+        try:
+            mark = self.client.get(self.person_key(group, person))
+        except self._errors as error:
+            self._failed(error)
+            return False
+        return None if mark is None else int(mark)
+
+
+# KEYS[1]: a group's counter, KEYS[2…]: its people's marks; ARGV: a random start, the marks' life.
+# The counter is read back as text: Lua's numbers (doubles) would round its 62 bits.
+_BUMP_MARKING = """
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+redis.call('INCR', KEYS[1])
+local version = redis.call('GET', KEYS[1])
+for i = 2, #KEYS do redis.call('SET', KEYS[i], version, 'EX', ARGV[2]) end
+return version
+"""
 
 
 _shared: dict[str, SharedCounters] = {}  # engine URL -> its counters in Redis
@@ -246,9 +323,12 @@ def version(group: str, engine: Engine | None = None) -> tuple[Any, ...]:
     return (_generations[group], shared)
 
 
-def mark_changed(*groups: str, engine: Engine | None = None) -> None:
+def mark_changed(
+    *groups: str, engine: Engine | None = None, people: dict[str, set[int]] | None = None
+) -> None:
     """Invalidate the caches of ``groups`` (all of them when none is given), here and in the
-    instance's other processes."""
+    instance's other processes; ``people``: the people named by the writes to a personal group
+    (see the module's text)."""
     chosen = groups or tuple(ALL_GROUPS)
     with _lock:
         for group in chosen:
@@ -257,7 +337,7 @@ def mark_changed(*groups: str, engine: Engine | None = None) -> None:
         return
     counters = _shared_of(engine)
     if counters is not None:
-        counters.bump(chosen)
+        counters.bump(chosen, people)
         return
     stamps = _stamp_of(engine)
     if stamps is not None:
@@ -291,6 +371,14 @@ def _note_write(
         return
     groups = _groups_written(statement)
     if groups:
+        personal = groups & PERSONAL
+        if personal:
+            named = context.execution_options.get(CONCERNING) if context is not None else None
+            for group in personal:
+                if named is not None and named[0] == group:
+                    conn.info.setdefault(_PEOPLE[_DIRTY], {}).setdefault(group, set()).update(named[1])
+                else:  # rows of people it does not name: everybody's
+                    groups = groups | {everybody(group)}
         # This process at once (the same transaction may read its own write back), the other
         # processes when it commits.
         mark_changed(*groups)
@@ -302,8 +390,9 @@ def _note_write(
 
 def _announce(info: dict[str, Any], key: str) -> None:
     groups = info.pop(key, None)
+    people = info.pop(_PEOPLE[key], None)
     if groups:
-        mark_changed(*groups, engine=info.get(_ENGINE))
+        mark_changed(*groups, engine=info.get(_ENGINE), people=people)
 
 
 @event.listens_for(Engine, "commit")
@@ -311,16 +400,44 @@ def _on_commit(conn: Connection) -> None:
     # This runs just before the database commits: announce now (this process) and once more
     # after the commit (when the connection is used again or goes back to the pool), so that
     # no process can fill a cache from the data of before the commit under the new version.
+    # The people named are marked both times: a value read between the two is read again.
     groups = conn.info.pop(_DIRTY, None)
+    people = conn.info.pop(_PEOPLE[_DIRTY], None)
     if groups:
-        mark_changed(*groups, engine=conn.engine)
+        mark_changed(*groups, engine=conn.engine, people=people)
         conn.info.setdefault(_COMMITTED, set()).update(groups)
+        committed = conn.info.setdefault(_PEOPLE[_COMMITTED], {})
+        for group, named in (people or {}).items():
+            committed.setdefault(group, set()).update(named)
 
 
 @event.listens_for(Engine, "rollback")
 def _on_rollback(conn: Connection) -> None:
     # A rolled-back write changed nothing.
     conn.info.pop(_DIRTY, None)
+    conn.info.pop(_PEOPLE[_DIRTY], None)
+
+
+def unchanged_for(person: int, group: str, engine: Engine, read_at: Mapping[str, Any]) -> bool:
+    """Whether no write to the personal ``group`` concerned ``person`` since a value of theirs
+    was read at the versions ``read_at`` (``version(group)`` and ``version(everybody(group))``,
+    read before it): no write named nobody since, and the person's mark, if any, is not newer.
+    False wherever that cannot be told (no Redis, Redis unreachable, a version unknown): the
+    value is then read again."""
+    counters = _shared_of(engine)
+    if counters is None or group not in PERSONAL:
+        return False
+    everyone = everybody(group)
+    if read_at.get(everyone) is None or read_at.get(everyone) != version(everyone, engine):
+        return False
+    try:
+        then = int(read_at[group][1])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return False  # unknown ("unknown", n) or never written since Redis started (None)
+    mark = counters.person_mark(group, person)
+    if mark is False:
+        return False
+    return mark is None or mark <= then
 
 
 @event.listens_for(Engine, "begin")

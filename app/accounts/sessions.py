@@ -125,15 +125,50 @@ def session_flag(
 
 def session_value(user: Any, name: str) -> Any:
     """The flag ``name`` as read with the session, or None when it was not read or is stale
-    (its watched tables were written since, in this process or another of the instance)."""
+    (its watched tables were written since, in this process or another of the instance; for a
+    personal group such as the inbox, rows of this person, app.changes.unchanged_for)."""
     if name not in user.__dict__:
         return None
     watch = _session_flags[name][2]
     if watch is not None:
-        read_at = user.__dict__.get(_VERSIONS, {}).get(watch)
-        if read_at is None or read_at != changes.version(watch, db.engine):
-            return None
+        engine = db.engine
+        read_at = user.__dict__.get(_VERSIONS, {})
+        now = _versions_of(watch, engine)
+        if any(read_at.get(group) != version for group, version in now.items()):
+            # Written since: by somebody else only (a campaign writing other inboxes), it still
+            # holds, at the versions of now, for this request and the person's next ones.
+            if not changes.unchanged_for(user.id, watch, engine, read_at):
+                return None
+            _read_at(user, now)
     return user.__dict__[name]
+
+
+def _versions_of(group: str, engine: Any) -> dict[str, Any]:
+    """The versions a value read from ``group`` is kept at: the group's, and for a personal
+    group (app.changes.PERSONAL) its everybody counter's too. Read before the value."""
+    if group in changes.PERSONAL:
+        everyone = changes.everybody(group)
+        return {group: changes.version(group, engine), everyone: changes.version(everyone, engine)}
+    return {group: changes.version(group, engine)}
+
+
+def _read_at(user: Any, versions: dict[str, Any], name: str | None = None, value: Any = None) -> None:
+    """Note in the request's person, and in their kept session for their next requests, that
+    their flags were read at ``versions`` (the flag ``name``, read again, now ``value``)."""
+    user.__dict__[_VERSIONS] = {**user.__dict__.get(_VERSIONS, {}), **versions}
+    if name is not None:
+        user.__dict__[name] = value
+    key = g.get("kept_session_key")
+    if key is None:
+        return
+    with _kept_lock:
+        entry = _kept.get(key)
+        if entry is not None and entry[3].id == user.id:
+            flags = entry[4]
+            if name is not None:
+                index = list(_session_flags).index(name)
+                flags = (*flags[:index], value, *flags[index + 1 :])
+            _kept[key] = (entry[0], {**entry[1], **versions}, entry[2], entry[3], flags)
 
 
 @lru_cache(maxsize=1)
@@ -276,9 +311,9 @@ def load_user(token: str) -> User | None:
     token_hash = hash_token(token)
     # Read before the query (app.changes): a write meanwhile makes what is read stale.
     versions = {"accounts": changes.version("accounts", engine)}
-    versions.update(
-        (flag[2], changes.version(flag[2], engine)) for flag in _session_flags.values() if flag[2]
-    )
+    for flag in _session_flags.values():
+        if flag[2]:
+            versions.update(_versions_of(flag[2], engine))
     key = (
         (id(current_app._get_current_object()), str(engine.url), token_hash)
         if keeps_per_person()
@@ -342,18 +377,7 @@ def fresh_session_value(user: Any, name: str, read: Callable[[], Any]) -> Any:
     if known is not None:
         return known
     watch = _session_flags[name][2]
-    version = changes.version(watch, db.engine) if watch else None  # before reading
+    versions = _versions_of(watch, db.engine) if watch else {}  # before reading
     value = read()
-    read_at = {**user.__dict__.get(_VERSIONS, {}), **({watch: version} if watch else {})}
-    user.__dict__[name] = value
-    user.__dict__[_VERSIONS] = read_at
-    key = g.get("kept_session_key")
-    if key is not None:
-        index = list(_session_flags).index(name)
-        with _kept_lock:
-            entry = _kept.get(key)
-            if entry is not None and entry[3].id == user.id:
-                flags = (*entry[4][:index], value, *entry[4][index + 1 :])
-                versions = {**entry[1], **({watch: version} if watch else {})}
-                _kept[key] = (entry[0], versions, entry[2], entry[3], flags)
+    _read_at(user, versions, name, value)
     return value

@@ -437,7 +437,7 @@ def inbox_along(along: InboxAlong, now: datetime) -> int:
     it (the update wants it still queued) and its item, already written, is not written twice
     (unique delivery)."""
     values = {"b_run": along.run_id, "people": along.people}
-    along.channel.write_selected(along.message, _queued_inbox_rows(), values)
+    along.channel.write_selected(along.message, _queued_inbox_rows(), values, people=along.people)
     done = db.session.connection().execute(_queued_inbox_sent(), {**values, "b_now": now})
     return int(done.rowcount)  # type: ignore[attr-defined]
 

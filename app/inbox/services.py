@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from app import changes
 from app.accounts.models import User
 from app.actors.models import Actor
 from app.delivery.models import InboxItem
@@ -66,7 +68,14 @@ def open_inbox_item(item: InboxItem, now: datetime | None = None) -> bool:
     now = now or utcnow()
     was_unread = item.read_at is None
     if was_unread:
-        item.read_at = now
+        # Written as the person's own (app.changes.concerning): only their unread count is read again.
+        db.session.execute(
+            update(InboxItem)
+            .where(InboxItem.id == item.id)
+            .values(read_at=now)
+            .execution_options(**changes.concerning("inbox", [item.user_id]), synchronize_session=False)
+        )
+        set_committed_value(item, "read_at", now)
     if item.delivery_id is not None:
         record_open(item.delivery_id, now)
     db.session.commit()
@@ -80,6 +89,7 @@ def mark_all_read(user: User, now: datetime | None = None) -> int:
         update(InboxItem)
         .where(InboxItem.user_id == user.id, InboxItem.read_at.is_(None))
         .values(read_at=now)
+        .execution_options(**changes.concerning("inbox", [user.id]))
     )
     db.session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@ harmless: the insert does nothing)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,6 +11,7 @@ from sqlalchemy import Select, bindparam, literal
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app import changes
 from app.delivery.channels import Item, Message, Outcome, sent
 from app.delivery.models import InboxItem
 from app.extensions import db
@@ -22,11 +23,11 @@ def _insert(table: Any) -> Any:
     return (postgresql_insert if postgres else sqlite_insert)(table)
 
 
-def insert_ignoring_duplicates(table, rows: list[dict]) -> None:  # type: ignore[no-untyped-def]
-    """INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL)."""
+def insert_ignoring_duplicates(table, rows: list[dict], options: dict | None = None) -> None:  # type: ignore[no-untyped-def]
+    """INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL), with the execution ``options``."""
     if not rows:
         return
-    db.session.execute(_insert(table).on_conflict_do_nothing(), rows)
+    db.session.execute(_insert(table).on_conflict_do_nothing(), rows, execution_options=options or {})
 
 
 def local_path(url: str) -> str:
@@ -71,14 +72,21 @@ class InboxChannel:
                 message = item.message
                 shared = {**_item_fields(message), "created_at": now}
             rows.append({**shared, "user_id": item.user_id, "delivery_id": item.delivery_id})
-        insert_ignoring_duplicates(InboxItem.__table__, rows)
+        insert_ignoring_duplicates(
+            InboxItem.__table__, rows, changes.concerning("inbox", (item.user_id for item in items))
+        )
         return [sent() for _ in items]
 
-    def write_selected(self, message: Message, deliveries: Select[Any], values: dict[str, Any] | None = None) -> None:
+    def write_selected(
+        self, message: Message, deliveries: Select[Any], values: dict[str, Any] | None = None,
+        people: Iterable[int] | None = None,
+    ) -> None:
         """The inbox items of ``deliveries`` (a SELECT of user ids and delivery ids, with its
         bound ``values``), in one ``INSERT ... SELECT`` in the caller's transaction: the
         database makes the rows, no round trip per row. The statement is built once per message
-        and SELECT (a drain runs it for every batch), the time bound at each execution."""
+        and SELECT (a drain runs it for every batch), the time bound at each execution.
+        ``people``: whose deliveries these may be (app.changes.concerning: only their kept unread
+        counts are read again)."""
         if self._selected is None or self._selected[0] is not message or self._selected[1] is not deliveries:
             fields = _item_fields(message)
             table = InboxItem.__table__
@@ -90,4 +98,8 @@ class InboxChannel:
             selected = [*rows.selected_columns]
             rows = rows.with_only_columns(*selected[2:], *selected[:2], maintain_column_froms=True)
             self._selected = (message, deliveries, _insert(table).from_select(columns, rows).on_conflict_do_nothing())
-        db.session.connection().execute(self._selected[2], {**(values or {}), "b_created_at": utcnow()})
+        db.session.connection().execute(
+            self._selected[2],
+            {**(values or {}), "b_created_at": utcnow()},
+            execution_options=changes.concerning("inbox", people) if people is not None else {},
+        )
