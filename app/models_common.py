@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from datetime import UTC, datetime
@@ -22,6 +23,14 @@ T = TypeVar("T")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def staggered_minute(key: Hashable) -> int:
+    """The minute that bounds how long a value is kept under ``key`` when nothing else tells of
+    its staleness (app.changes does, for every write): the clock's minute shifted by the key's
+    own offset, so that the values a process keeps do not all expire at the same second (a burst
+    of reads, every minute, that queued every page behind it under load)."""
+    return int((time.time() + hash(key) % 60) // 60)
 
 
 def detached_copy(obj: T) -> T:

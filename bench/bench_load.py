@@ -27,7 +27,10 @@ gunicorn with gunicorn_config.py (as `make run`: a process per core, 4 threads e
 ``huey_consumer app.worker.huey`` with 2 worker processes plus the test-only switch that lets it
 talk plain http to the local push service), and the local push service of bench-push
 (tests/support/push_service.py, in a process of its own: it checks the VAPID tokens and decrypts
-1 % of the messages with the subscribers' real P-256 keys).
+1 % of the messages with the subscribers' real P-256 keys). The push service stands for Google's,
+Mozilla's and Apple's, which run on machines of their own: it runs at niceness 19 (``--push-nice``),
+so that its work takes the cores only when the town's processes leave them idle; its CPU seconds
+are still printed.
 
 The territory is bench-audience's generator (20,000 citizens with hashtags, follows, consents,
 mutes; 200 actors), completed here with bulk SQL: actors with a place and opening hours,
@@ -41,7 +44,7 @@ Once they are all there, the town hall's campaign is sent through the service be
 (app.campaigns.services.schedule_campaign) to push and the inbox.
 
     python bench/bench_load.py [--users 200,1000] [--seconds 120] [--citizens 20000] [--worker-nice 10]
-                               [--locust-processes 1] [--pages-only]
+                               [--push-nice 19] [--locust-processes 1] [--pages-only]
 
 WEB_WORKERS, WEB_THREADS, WEB_WORKER_CLASS in the environment change gunicorn's settings
 (gunicorn_config.py). One locust process holds 1,000 FastHttpUsers (a few % of a core);
@@ -673,6 +676,8 @@ def main() -> None:
     parser.add_argument("--campaign-timeout", type=float, default=180.0)
     parser.add_argument("--worker-nice", type=int, default=int(os.environ.get("BENCH_LOAD_WORKER_NICE", "10")),
                         help="niceness of the delivery worker's processes")
+    parser.add_argument("--push-nice", type=int, default=int(os.environ.get("BENCH_LOAD_PUSH_NICE", "19")),
+                        help="niceness of the local push service (it stands for the push services' own machines)")
     parser.add_argument("--pages-only", action="store_true", help="only each page's server time, no load")
     args = parser.parse_args()
     phases = [int(users) for users in args.users.split(",")]
@@ -690,7 +695,7 @@ def main() -> None:
         admin_execute(f"CREATE DATABASE {PG_DATABASE}")
         flush_redis()
         pool = [new_keys() for _ in range(KEY_POOL)]
-        service = SpawnedPushService(sample_every=100)
+        service = SpawnedPushService(sample_every=100, nice=args.push_nice)
         cleanup.track("push service", service.process)
         service.set_key_pool(pool)
         service.configure(expect_title=TITLE)

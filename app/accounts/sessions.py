@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import changes
 from app.accounts.models import AuthSession, User
 from app.extensions import db
-from app.models_common import Kept, attach, detached_copy, utcnow
+from app.models_common import Kept, attach, detached_copy, staggered_minute, utcnow
 from app.territories.scoping import same_territory
 
 TOUCH_EVERY = timedelta(minutes=5)
@@ -277,7 +277,7 @@ def kept_for_person(kept: Kept, user_id: int, group: str, read: Callable[[], T])
     where ``keeps_per_person()``: callers ask the database otherwise."""
     engine = db.engine
     key = (id(current_app._get_current_object()), str(engine.url), user_id)  # type: ignore[attr-defined]
-    version = (changes.version(group, engine), int(time.time() // 60))  # before reading
+    version = (changes.version(group, engine), staggered_minute(key))  # before reading
     value = kept.get(key, version)
     if value is None:
         value = read()

@@ -6,7 +6,6 @@ Services commit their own unit of work; routes only load, authorise, call and re
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,7 +33,7 @@ from app.actors.models import (
 )
 from app.extensions import db
 from app.mail import send_mail
-from app.models_common import Kept, KeptRows, utcnow
+from app.models_common import Kept, KeptRows, staggered_minute, utcnow
 from app.releases.engine import DAY, Asker, Question, Released, established, release
 from app.territories.models import Hashtag, Neighbourhood, Territory
 from app.territories.scoping import belongs, same_territory, scoped
@@ -139,7 +138,7 @@ def find_actor(territory: Territory, slug: str, with_hashtags: bool = True) -> A
         return db.session.scalar(scoped(Actor, territory, Actor.slug == slug))
     engine = db.engine
     key = (id(current_app._get_current_object()), str(engine.url), territory.id, slug)  # type: ignore[attr-defined]
-    version = (changes.version("feed", engine), int(time.time() // 60))
+    version = (changes.version("feed", engine), staggered_minute(key))
     kept = kept_actors.get(db.session(), key, version)
     if kept is not None:
         return kept[0]  # type: ignore[no-any-return]

@@ -3,7 +3,6 @@ point, the neighbourhood or the town's centre), nearest first."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from app.actors import hours
 from app.actors.models import Actor, ActorHashtag
 from app.extensions import db
 from app.geo import PlaceError, parse_point
-from app.models_common import Kept, KeptRows, utcnow
+from app.models_common import Kept, KeptRows, staggered_minute, utcnow
 from app.places.live import live_cell_of, live_location_on
 from app.places.residence import neighbourhood_centre
 from app.publications.models import EVENT_DEFAULT_DURATION, Publication, PublicationHashtag
@@ -101,7 +100,7 @@ _kept_neighbourhoods = KeptRows(256)
 def _neighbourhood(neighbourhood_id: int) -> Neighbourhood | None:
     engine = db.engine
     key = (id(current_app._get_current_object()), str(engine.url), neighbourhood_id)  # type: ignore[attr-defined]
-    version = (changes.version("feed", engine), int(time.time() // 60))
+    version = (changes.version("feed", engine), staggered_minute(key))
     kept = _kept_neighbourhoods.get(db.session(), key, version)
     if kept is not None:
         return kept[0]  # type: ignore[no-any-return]

@@ -5,7 +5,6 @@ These functions are plain Python over the database session; routes only call the
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -20,7 +19,7 @@ from app import changes, geo
 from app.actors.models import Actor
 from app.actors.sections import dashboard_part, page_part
 from app.extensions import db
-from app.models_common import KeptRows, utcnow
+from app.models_common import KeptRows, staggered_minute, utcnow
 from app.publications import recurrence
 from app.publications.models import (
     EVENT_DEFAULT_DURATION,
@@ -300,7 +299,7 @@ def publication_for_page(territory_id: int, publication_id: int) -> Publication 
     it is for the caller to check."""
     engine = db.engine
     key = (id(current_app._get_current_object()), str(engine.url), territory_id, publication_id)  # type: ignore[attr-defined]
-    version = (changes.version("feed", engine), int(time.time() // 60))
+    version = (changes.version("feed", engine), staggered_minute(key))
     kept = kept_for_page.get(db.session(), key, version)
     if kept is not None:
         actor, publication = kept

@@ -2,7 +2,6 @@
 and whether they belong to any actor come in one query, and the role switcher asks for the
 memberships only of people who have some."""
 
-import time
 
 from sqlalchemy import event
 
@@ -131,14 +130,13 @@ def test_a_kept_publication_or_actor_shows_a_change_at_once(client):
     shop = make_actor(territory, "Epicerie Verte")
     publication = make_publication(shop, "Fresh bread")
     login_as(client, make_user(territory))
-    for _attempt in range(2):  # kept for the clock's minute: again if it turned meanwhile
-        minute = int(time.time() // 60)
+    for _attempt in range(2):  # kept for a minute at most: again if one ended meanwhile
         html = _statements(client, f"/p/{publication.id}")[1]
         assert "Fresh bread" in html and "Epicerie Verte" in html
         _statements(client, f"/actors/{shop.slug}")
         page = _statements(client, f"/p/{publication.id}")[0]
         actor_page = _statements(client, f"/actors/{shop.slug}")[0]
-        if int(time.time() // 60) == minute:
+        if not any("FROM publication" in s or "FROM actor" in s for s in page + actor_page):
             break
     assert not any("FROM publication" in s or "FROM actor" in s for s in page)  # kept, with its actor
     assert not any("FROM actor " in s for s in actor_page)  # kept
@@ -167,11 +165,13 @@ def test_whom_a_person_follows_or_mutes_is_kept_yet_a_change_counts_at_once(clie
     shop = make_actor(territory, "Epicerie Verte")
     path = f"/actors/{shop.slug}"
     login_as(client, person)
-    minute = int(time.time() // 60)
-    html = _statements(client, path)[1]
-    assert "Follow Epicerie Verte" in html and "Mute messages from Epicerie Verte" in html
-    statements = _statements(client, path)[0]
-    if db.engine.dialect.name == "sqlite" and int(time.time() // 60) == minute:  # (kept for the minute)
+    for _attempt in range(2):  # kept for a minute at most: again if one ended meanwhile
+        html = _statements(client, path)[1]
+        assert "Follow Epicerie Verte" in html and "Mute messages from Epicerie Verte" in html
+        statements = _statements(client, path)[0]
+        if not any("FROM follow" in s or "FROM mute" in s for s in statements):
+            break
+    if db.engine.dialect.name == "sqlite":
         assert not any("FROM follow" in s or "FROM mute" in s for s in statements)
 
     db.session.add(Mute(user_id=person.id, actor_id=shop.id))
