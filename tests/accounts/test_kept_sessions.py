@@ -6,7 +6,7 @@ next request, here or announced by another process or machine."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import changes
@@ -17,6 +17,7 @@ from app.models_common import utcnow
 from tests.accounts.conftest import is_logged_in, log_in, post_form
 from tests.factories import PASSWORD, login_as, make_actor, make_member, make_user
 from tests.support.changes import announce_from_another_process
+from tests.support.statements import statements_sent
 
 
 @pytest.fixture(autouse=True)
@@ -32,13 +33,8 @@ def kept_here(app):  # type: ignore[no-untyped-def]
 
 def _statements(client, path="/me"):  # type: ignore[no-untyped-def]
     """The response and every statement the request sent."""
-    statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with statements_sent(db.engine) as statements:
         response = client.get(path)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     return response, statements
 
 

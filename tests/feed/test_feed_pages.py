@@ -16,6 +16,7 @@ from tests.factories import (
 )
 from tests.feed.conftest import titles_in_order
 from tests.support.changes import announce_from_another_process
+from tests.support.statements import statements_sent
 
 
 def test_follower_with_bio_sees_the_shops_bio_offer_above_newer_unrelated_news(client, territory):
@@ -347,8 +348,6 @@ def test_a_persons_ranking_is_kept_for_the_next_page_but_a_follow_counts_at_once
     """The ranking is kept per person (app.feed.services.rankings) for the minute at most: coming
     back or scrolling does not rank again, but following an actor or picking a hashtag (the
     "interests" group of app.changes, here or in another process) ranks anew at the next page."""
-    from sqlalchemy import event
-
     from app.feed import services
 
     bakery = make_actor(territory, "Boulangerie")
@@ -362,13 +361,8 @@ def test_a_persons_ranking_is_kept_for_the_next_page_but_a_follow_counts_at_once
     services.rankings.clear()
 
     first = client.get("/").get_data(as_text=True)
-    statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with statements_sent(db.engine) as statements:
         again = client.get("/").get_data(as_text=True)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert titles_in_order(first, titles) == titles_in_order(again, titles) == ["Vidange offerte", "Pain au levain"]
     assert not [s for s in statements if "user_hashtag" in s]  # the person's interests not read again
     assert len(services.rankings) == 1

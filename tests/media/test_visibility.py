@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from app.extensions import db
 from app.media.models import Media
@@ -22,6 +21,7 @@ from tests.factories import (
     make_territory,
     make_user,
 )
+from tests.support.statements import statements_sent
 
 
 def _media(territory: Any) -> Media:
@@ -134,12 +134,7 @@ def test_media_urls_name_a_random_token_not_the_id(client: FlaskClient, town):
 def test_a_page_of_images_asks_their_tokens_once(client: FlaskClient, town):
     for number in range(5):
         make_publication(town["bakery"], f"News {number}", image_media_id=_media(town["territory"]).id)
-    statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with statements_sent(db.engine) as statements:
         html = client.get("/all").get_data(as_text=True)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert html.count('src="/media/') == 5
     assert sum("FROM media" in s for s in statements) == 1
