@@ -26,7 +26,18 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, Select, String, bindparam, cast, func, select, type_coerce
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from app import changes
 from app.actors.models import Actor
@@ -50,6 +61,8 @@ CANDIDATES_RECENT = 50
 # (id, actor_id, kind, actor_neighbourhood_id, hashtag ids, then published_at, starts_at,
 # ends_at, valid_from, valid_until as integer microseconds since the epoch or None).
 Entry = tuple[Any, ...]
+# A shared look-up: (kind, key, limit).
+ListKey = tuple[str, Any, int]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _NO_TAGS: tuple[int, ...] = ()
@@ -164,10 +177,9 @@ def clear() -> None:
 # --- the shared look-ups ----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=64)
-def _statement(kind: str, limit: int) -> Select[Any]:
-    """One shared look-up, with bound parameters: the same rows as the candidates' query's
-    branch of that kind (same criteria, order and limit)."""
+def _branch(kind: str, key: Any) -> tuple[Select[Any], tuple[Any, ...]]:
+    """One shared look-up's query and order, unlimited, with bound parameters (``key`` the
+    bound parameter of its key): the same rows as the candidates' query's branch of that kind."""
     now = bindparam("now", type_=UTCDateTime())
     event_cutoff = bindparam("event_cutoff", type_=UTCDateTime())
     # The publication's hashtag ids, as one "3,17,42" string (group_concat / string_agg).
@@ -189,74 +201,147 @@ def _statement(kind: str, limit: int) -> Select[Any]:
     if kind == "tag":
         return (
             query.join(PublicationHashtag, PublicationHashtag.publication_id == Publication.id)
-            .where(PublicationHashtag.hashtag_id == bindparam("key", type_=Integer()))
-            .order_by(PublicationHashtag.publication_id.desc())
-            .limit(limit)
+            .where(PublicationHashtag.hashtag_id == key),
+            (PublicationHashtag.publication_id.desc(),),
         )
     if kind == "actor":
-        return (
-            query.where(Publication.actor_id == bindparam("key", type_=Integer()))
-            .order_by(Publication.id.desc())
-            .limit(limit)
-        )
+        return query.where(Publication.actor_id == key), (Publication.id.desc(),)
     if kind == "neighbourhood":
-        return (
-            query.where(Actor.neighbourhood_id == bindparam("key", type_=Integer()))
-            .order_by(Publication.published_at.desc())
-            .limit(limit)
-        )
+        return query.where(Actor.neighbourhood_id == key), (Publication.published_at.desc(),)
     if kind == "soon":
         return (
             query.where(
                 Publication.kind == "event",
                 Publication.starts_at >= event_cutoff,
                 Publication.starts_at < bindparam("soon_until", type_=UTCDateTime()),
-            )
-            .order_by(Publication.starts_at)
-            .limit(limit)
+            ),
+            (Publication.starts_at,),
         )
     if kind == "recent":
-        return query.order_by(Publication.published_at.desc()).limit(limit)
+        return query, (Publication.published_at.desc(),)
     raise ValueError(kind)
+
+
+@lru_cache(maxsize=64)
+def _statement(kind: str, limit: int) -> Select[Any]:
+    """One shared look-up, with bound parameters: the same rows as the candidates' query's
+    branch of that kind (same criteria, order and limit)."""
+    query, order = _branch(kind, bindparam("key", type_=Integer()))
+    return query.order_by(*order).limit(limit)
+
+
+@lru_cache(maxsize=256)
+def _statement_of_many(shape: tuple[tuple[str, int], ...]) -> Any:
+    """Several shared look-ups (``shape``: their kinds and limits) in one query, each as its own
+    statement would give it, its rows numbered in its order: (columns, tags, look-up, number).
+    The key of look-up ``i`` is the bound parameter ``key_i``."""
+    branches = []
+    for index, (kind, limit) in enumerate(shape):
+        query, order = _branch(kind, bindparam(f"key_{index}", type_=Integer()))
+        numbered = (
+            query.add_columns(
+                literal_column(str(index)).label("look_up"),
+                func.row_number().over(order_by=order).label("number"),
+            )
+            .order_by(*order)
+            .limit(limit)
+            .subquery(f"look_up_{index}")
+        )
+        branches.append(select(numbered))
+    return branches[0] if len(branches) == 1 else union_all(*branches)
+
+
+def _parameters(territory_id: int) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "territory_id": territory_id,
+        "now": now,
+        "event_cutoff": now - EVENT_DEFAULT_DURATION,
+        "soon_until": now + timedelta(hours=SOON_HORIZON_HOURS),
+    }
+
+
+def _keep_entry(entries: dict[int, Entry], row: Any) -> int:
+    publication_id: int = row[0]
+    if publication_id not in entries:
+        tags = sorted(int(tag) for tag in row[9].split(",")) if row[9] else ()
+        entries[publication_id] = make_entry(*candidate_columns(row), tags)
+    return publication_id
 
 
 def _fill(
     lookups: TerritoryLookups, territory_id: int, kind: str, key: Any, limit: int
 ) -> list[int]:
-
-    now = utcnow()
-    params: dict[str, Any] = {
-        "territory_id": territory_id,
-        "now": now,
-        "event_cutoff": now - EVENT_DEFAULT_DURATION,
-        "key": key,
-    }
-    if kind == "soon":
-        params["soon_until"] = now + timedelta(hours=SOON_HORIZON_HOURS)
-    ids: list[int] = []
+    """One shared look-up read (its entries kept): the ids in its order."""
+    params = {**_parameters(territory_id), "key": key}
+    if kind != "soon":
+        del params["soon_until"]
     entries = lookups.entries
-    for row in db.session.connection().execute(_statement(kind, limit), params):
-        publication_id = row[0]
-        ids.append(publication_id)
-        if publication_id not in entries:
-            tags = sorted(int(tag) for tag in row[9].split(",")) if row[9] else ()
-            entries[publication_id] = make_entry(*candidate_columns(row), tags)
-    return ids
+    return [_keep_entry(entries, row) for row in db.session.connection().execute(_statement(kind, limit), params)]
+
+
+# Look-ups read in one query at most (SQLite allows 500 terms in a compound SELECT).
+MANY_AT_ONCE = 64
+
+
+def _fill_many(
+    lookups: TerritoryLookups, territory_id: int, wanted: list[ListKey]
+) -> dict[ListKey, list[int]]:
+    """Several shared look-ups read in one query per ``MANY_AT_ONCE`` (one round trip for a
+    person's first "For you" instead of one per hashtag, followed actor...): their ids in order."""
+    found: dict[ListKey, list[int]] = {}
+    entries = lookups.entries
+    connection = db.session.connection()
+    base = _parameters(territory_id)
+    for start in range(0, len(wanted), MANY_AT_ONCE):
+        chunk = wanted[start : start + MANY_AT_ONCE]
+        if len(chunk) == 1:
+            kind, key, limit = chunk[0]
+            found[chunk[0]] = _fill(lookups, territory_id, kind, key, limit)
+            continue
+        params = {**base, **{f"key_{index}": key for index, (_kind, key, _limit) in enumerate(chunk)}}
+        if not any(kind == "soon" for kind, _key, _limit in chunk):
+            del params["soon_until"]
+        numbered: list[list[tuple[int, int]]] = [[] for _ in chunk]
+        statement = _statement_of_many(tuple((kind, limit) for kind, _key, limit in chunk))
+        for row in connection.execute(statement, params):
+            numbered[int(row[10])].append((int(row[11]), _keep_entry(entries, row)))
+        for list_key, rows in zip(chunk, numbered, strict=True):
+            found[list_key] = [publication_id for _number, publication_id in sorted(rows)]
+    return found
+
+
+def _expires(list_key: ListKey, now: float) -> float:
+    """When a list read at ``now`` is read again: ``LIST_SECONDS``, less up to a quarter by its
+    key, so that the lists read together at a person's first page are not all read again
+    together a minute later."""
+    return now + LIST_SECONDS * (1.0 - (hash(list_key) % 1000) / 4000)
+
+
+def shared_lists(
+    lookups: TerritoryLookups, territory_id: int, wanted: list[ListKey]
+) -> list[list[int]]:
+    """The ids of the shared look-ups ``wanted`` ((kind, key, limit) each); those not kept, or
+    kept for longer than their time (``_expires``), read in one query. One thread of the
+    process reads at a time; the others find what it read instead of reading it again."""
+    lists = lookups.lists
+    now = time.monotonic()
+    stale = [k for k in dict.fromkeys(wanted) if (kept := lists.get(k)) is None or kept[0] <= now]
+    if stale:
+        with lookups.lock:
+            now = time.monotonic()
+            stale = [k for k in stale if (kept := lists.get(k)) is None or kept[0] <= now]
+            if stale:
+                for list_key, ids in _fill_many(lookups, territory_id, stale).items():
+                    lists[list_key] = (_expires(list_key, now), ids)
+    return [lists[k][1] for k in wanted]
 
 
 def shared_list(
     lookups: TerritoryLookups, territory_id: int, kind: str, key: Any, limit: int
 ) -> list[int]:
-    """The ids of one shared look-up, read again when older than LIST_SECONDS."""
-    list_key = (kind, key, limit)
-    now = time.monotonic()
-    cached = lookups.lists.get(list_key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    with lookups.lock:
-        ids = _fill(lookups, territory_id, kind, key, limit)
-        lookups.lists[list_key] = (now + LIST_SECONDS, ids)
-    return ids
+    """The ids of one shared look-up (``shared_lists``)."""
+    return shared_lists(lookups, territory_id, [(kind, key, limit)])[0]
 
 
 def newest_of(lists: Iterable[list[int]], limit: int) -> list[int]:
@@ -282,34 +367,19 @@ def candidate_entries(
 ) -> tuple[list[int], dict[int, Entry]]:
     """The person's candidate ids (each once) and the territory's entries."""
     lookups = for_territory(territory_id)
-    ids: dict[int, None] = {}
-    for tag in tag_ids:
-        ids.update(
-            dict.fromkeys(
-                shared_list(lookups, territory_id, "tag", tag, CANDIDATES_PER_HASHTAG * depth)
-            )
-        )
     followed = sorted(followed_actor_ids)
-    if followed:
-        limit = CANDIDATES_FOLLOWED * depth
-        per_actor = [shared_list(lookups, territory_id, "actor", a, limit) for a in followed]
-        ids.update(dict.fromkeys(newest_of(per_actor, limit)))
+    followed_limit = CANDIDATES_FOLLOWED * depth
+    wanted: list[ListKey] = [("tag", tag, CANDIDATES_PER_HASHTAG * depth) for tag in tag_ids]
+    wanted += [("actor", actor, followed_limit) for actor in followed]
     if neighbourhood_id is not None:
-        ids.update(
-            dict.fromkeys(
-                shared_list(
-                    lookups,
-                    territory_id,
-                    "neighbourhood",
-                    neighbourhood_id,
-                    CANDIDATES_NEIGHBOURHOOD * depth,
-                )
-            )
-        )
-    ids.update(
-        dict.fromkeys(shared_list(lookups, territory_id, "soon", 0, CANDIDATES_SOON * depth))
-    )
-    ids.update(
-        dict.fromkeys(shared_list(lookups, territory_id, "recent", 0, CANDIDATES_RECENT * depth))
-    )
+        wanted.append(("neighbourhood", neighbourhood_id, CANDIDATES_NEIGHBOURHOOD * depth))
+    wanted += [("soon", 0, CANDIDATES_SOON * depth), ("recent", 0, CANDIDATES_RECENT * depth)]
+    found = iter(shared_lists(lookups, territory_id, wanted))
+    ids: dict[int, None] = {}
+    for _tag in tag_ids:
+        ids.update(dict.fromkeys(next(found)))
+    if followed:
+        ids.update(dict.fromkeys(newest_of([next(found) for _actor in followed], followed_limit)))
+    for rest in found:  # the neighbourhood's, then the soon and the recent
+        ids.update(dict.fromkeys(rest))
     return list(ids), lookups.entries

@@ -20,6 +20,7 @@ from tests.factories import (
     make_user,
 )
 from tests.support.changes import announce_from_another_process, seen_by_other_processes
+from tests.support.statements import statements_sent
 
 
 @pytest.fixture
@@ -167,6 +168,31 @@ def test_for_you_page_is_the_same_through_the_shared_look_ups(app, territory, sm
                 territory.id, person, page=page, page_size=4, now=utcnow()
             )
             assert (shared.ids, shared.has_more) == (by_query.ids, by_query.has_more)
+
+
+def test_a_first_for_you_reads_its_look_ups_in_one_statement_each_in_its_own_order(
+    app, territory, small_limits
+):
+    """A person's first "For you" reads all their look-ups (hashtags, followed actors, the
+    neighbourhood, soon, recent) in one query, and each list is what its own query gives."""
+    people = _town(territory, random.Random(11))
+    person = max(people, key=lambda p: len(services.profile_of(p).followed_actor_ids))
+    profile = services.profile_of(person)
+    assert profile.hashtag_ids and len(profile.followed_actor_ids) >= 2
+    lookups.clear()
+    with statements_sent(db.engine) as sent:
+        services.for_you_ids(territory.id, person, page=1, page_size=4)
+    look_ups = [statement for statement in sent if "look_up_" in statement]
+    wanted = min(len(profile.hashtag_ids), lookups.MAX_HASHTAGS_LOOKED_UP) + len(profile.followed_actor_ids) + (profile.neighbourhood_id is not None) + 2
+    assert len(look_ups) == 1 and look_ups[0].count("look_up_") >= wanted
+    kept = lookups.for_territory(territory.id)
+    assert len(kept.lists) == wanted
+    for (kind, key, limit), (_expires, ids) in kept.lists.items():
+        assert ids == lookups._fill(kept, territory.id, kind, key, limit)
+    # Read again, nothing is queried.
+    with statements_sent(db.engine) as sent:
+        lookups.shared_lists(kept, territory.id, list(kept.lists))
+    assert sent == []
 
 
 def test_a_new_publication_shows_at_once_after_the_look_ups_were_cached(client, territory):
