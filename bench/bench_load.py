@@ -50,6 +50,9 @@ WEB_WORKERS, WEB_THREADS, WEB_WORKER_CLASS in the environment change gunicorn's 
 (gunicorn_config.py). One locust process holds 1,000 FastHttpUsers (a few % of a core);
 ``--locust-processes`` forks more.
 
+BENCH_LOAD_KEEP=DIR keeps the run's files there (gunicorn's and the worker's logs, locust's
+statistics and every request's sample, one file per phase) for a profile of the run.
+
 The delivery worker runs at niceness 10 by default, as `make run` starts it: on a machine it
 shares with the web processes, sending a campaign yields the CPU to the pages people wait for
 (it is not slower for it: the pages leave the cores idle most of the time).
@@ -152,6 +155,8 @@ class Cleanup:
             flush_redis()
         except Exception as error:  # noqa: BLE001
             log(f"  could not flush {REDIS_URL}: {error}")
+        if os.environ.get("BENCH_LOAD_KEEP"):
+            shutil.copytree(WORKDIR, os.environ["BENCH_LOAD_KEEP"], dirs_exist_ok=True)
         shutil.rmtree(WORKDIR, ignore_errors=True)
 
 
@@ -563,6 +568,9 @@ def read_samples(load_started: float) -> list[tuple[float, float, bool]]:
         for line in path.read_text().splitlines():
             at, ms, ok = line.split(",")
             samples.append((float(at) - load_started, float(ms), ok == "1"))
+        if os.environ.get("BENCH_LOAD_KEEP"):
+            os.makedirs(os.environ["BENCH_LOAD_KEEP"], exist_ok=True)
+            shutil.copy(path, Path(os.environ["BENCH_LOAD_KEEP"]) / f"{path.name}.{load_started:.0f}")
         path.unlink()
     return samples
 

@@ -13,10 +13,19 @@ def test_a_worker_freezes_its_heap_once_the_app_is_made():
     settings = runpy.run_path(str(CONFIG))
     assert settings["worker_class"] == "gthread"
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     try:
         before = gc.get_freeze_count()
         settings["post_worker_init"](object())
         assert before == 0 and gc.get_freeze_count() > 100_000  # this process's modules at least
         assert len(gc.get_objects()) < 1_000  # the collector now follows only what came since
+        # A young generation that holds a few pages, not a fraction of one.
+        assert gc.get_threshold() == (50_000, 20, 10)
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+def test_the_collector_thresholds_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("WEB_GC_THRESHOLDS", "20000,10,5")
+    assert runpy.run_path(str(CONFIG))["gc_thresholds"] == (20_000, 10, 5)
