@@ -35,10 +35,11 @@ accesslog = None
 gc_thresholds = tuple(int(n) for n in os.environ.get("WEB_GC_THRESHOLDS", "50000,20,10").split(","))
 
 
-def post_worker_init(_worker: object) -> None:
-    """Once a worker has made the app: leave its long-lived objects (the modules, the app,
-    SQLAlchemy's metadata, some 300,000) out of the garbage collector's full passes, collected
-    once then frozen. A full pass went through all of them every few thousand pages (~0.2 s at
+def post_worker_init(worker: object) -> None:
+    """Once a worker has made the app: what its first pages would otherwise do, done before it
+    takes them (``app.warm_up``: translations, dates' data, templates). Then leave its
+    long-lived objects (the modules, the app, SQLAlchemy's metadata, some 300,000) out of the
+    garbage collector's full passes, collected once then frozen. A full pass went through all of them every few thousand pages (~0.2 s at
     once, a request's latency); the objects the pages make are collected as usual.
 
     Then a young generation of 50,000 objects instead of 700. With 700, a page of a few tens of
@@ -49,6 +50,13 @@ def post_worker_init(_worker: object) -> None:
     count; the caches it fills are what grows the old generation."""
     import gc
 
+    from flask import Flask
+
+    application = getattr(worker, "wsgi", None)
+    if isinstance(application, Flask):
+        from app import warm_up
+
+        warm_up(application)
     gc.collect()
     gc.freeze()
     gc.set_threshold(*gc_thresholds)

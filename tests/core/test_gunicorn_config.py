@@ -5,6 +5,9 @@ from __future__ import annotations
 import gc
 import runpy
 from pathlib import Path
+from types import SimpleNamespace
+
+from babel import localedata
 
 CONFIG = Path(__file__).resolve().parents[2] / "gunicorn_config.py"
 
@@ -29,3 +32,20 @@ def test_a_worker_freezes_its_heap_once_the_app_is_made():
 def test_the_collector_thresholds_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("WEB_GC_THRESHOLDS", "20000,10,5")
     assert runpy.run_path(str(CONFIG))["gc_thresholds"] == (20_000, 10, 5)
+
+
+def test_a_worker_reads_the_languages_and_compiles_the_templates_before_its_first_page(app):
+    """What the first pages of a new process did while the requests behind them waited."""
+    settings = runpy.run_path(str(CONFIG))
+    localedata._cache.clear()  # babel's CLDR data, read on first use
+    app.jinja_env.cache.clear()
+    compiled = lambda: {key[1] for key in app.jinja_env.cache.keys()}  # noqa: E731
+    assert "publications/_card.html" not in compiled()
+    thresholds = gc.get_threshold()
+    try:
+        settings["post_worker_init"](SimpleNamespace(wsgi=app))
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+    assert {"fr", "nl", "en"} <= set(localedata._cache)
+    assert {"base.html", "publications/_card.html", "feed/everything.html"} <= compiled()
