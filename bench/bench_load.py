@@ -51,7 +51,9 @@ WEB_WORKERS, WEB_THREADS, WEB_WORKER_CLASS in the environment change gunicorn's 
 ``--locust-processes`` forks more.
 
 BENCH_LOAD_KEEP=DIR keeps the run's files there (gunicorn's and the worker's logs, locust's
-statistics and every request's sample, one file per phase) for a profile of the run.
+statistics and every request's sample, one file per phase) for a profile of the run; with
+BENCH_LOAD_ACCESS_LOG=1 gunicorn's log also has the app's access log (each request's time in
+the app, without the time it waited for a thread: set against locust's samples, the queueing).
 
 The delivery worker runs at niceness 10 by default, as `make run` starts it: on a machine it
 shares with the web processes, sending a campaign yields the CPU to the pages people wait for
@@ -107,7 +109,7 @@ ENV = {
     "SECRET_KEY": SECRET_KEY,
     "INSTANCE_DIR": str(WORKDIR / "instance"),
     "RATELIMIT_ENABLED": "0",
-    "ACCESS_LOG": "0",
+    "ACCESS_LOG": os.environ.get("BENCH_LOAD_ACCESS_LOG", "0"),
     "HUEY_IMMEDIATE": "0",
     "MAIL_BACKEND": "memory",
     "PREFERRED_URL_SCHEME": "http",
