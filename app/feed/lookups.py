@@ -248,17 +248,16 @@ def _statement_of_many(shape: tuple[tuple[str, int], ...]) -> Any:
             .subquery(f"look_up_{index}")
         )
         branches.append(select(numbered))
-    return branches[0] if len(branches) == 1 else union_all(*branches)
+    return union_all(*branches)
 
 
-def _parameters(territory_id: int) -> dict[str, Any]:
+def _parameters(territory_id: int, soon: bool) -> dict[str, Any]:
+    """The look-ups' parameters but their keys (``soon``: the "soon" look-up's end too)."""
     now = utcnow()
-    return {
-        "territory_id": territory_id,
-        "now": now,
-        "event_cutoff": now - EVENT_DEFAULT_DURATION,
-        "soon_until": now + timedelta(hours=SOON_HORIZON_HOURS),
-    }
+    params = {"territory_id": territory_id, "now": now, "event_cutoff": now - EVENT_DEFAULT_DURATION}
+    if soon:
+        params["soon_until"] = now + timedelta(hours=SOON_HORIZON_HOURS)
+    return params
 
 
 def _keep_entry(entries: dict[int, Entry], row: Any) -> int:
@@ -273,9 +272,7 @@ def _fill(
     lookups: TerritoryLookups, territory_id: int, kind: str, key: Any, limit: int
 ) -> list[int]:
     """One shared look-up read (its entries kept): the ids in its order."""
-    params = {**_parameters(territory_id), "key": key}
-    if kind != "soon":
-        del params["soon_until"]
+    params = {**_parameters(territory_id, kind == "soon"), "key": key}
     entries = lookups.entries
     return [_keep_entry(entries, row) for row in db.session.connection().execute(_statement(kind, limit), params)]
 
@@ -292,16 +289,14 @@ def _fill_many(
     found: dict[ListKey, list[int]] = {}
     entries = lookups.entries
     connection = db.session.connection()
-    base = _parameters(territory_id)
     for start in range(0, len(wanted), MANY_AT_ONCE):
         chunk = wanted[start : start + MANY_AT_ONCE]
         if len(chunk) == 1:
             kind, key, limit = chunk[0]
             found[chunk[0]] = _fill(lookups, territory_id, kind, key, limit)
             continue
-        params = {**base, **{f"key_{index}": key for index, (_kind, key, _limit) in enumerate(chunk)}}
-        if not any(kind == "soon" for kind, _key, _limit in chunk):
-            del params["soon_until"]
+        params = _parameters(territory_id, any(kind == "soon" for kind, _key, _limit in chunk))
+        params.update({f"key_{index}": key for index, (_kind, key, _limit) in enumerate(chunk)})
         numbered: list[list[tuple[int, int]]] = [[] for _ in chunk]
         statement = _statement_of_many(tuple((kind, limit) for kind, _key, limit in chunk))
         for row in connection.execute(statement, params):
