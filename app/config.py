@@ -130,6 +130,9 @@ class Config:
     DELIVERY_DRAIN_TASKS = int(os.environ.get("DELIVERY_DRAIN_TASKS", "2"))
     DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("DELIVERY_RETRY_BASE_SECONDS", "30"))
     DELIVERY_MAX_WAIT_SECONDS = float(os.environ.get("DELIVERY_MAX_WAIT_SECONDS", "30"))
+    # A campaign's pace: deliveries a second for one run, all its drains together (civic alerts
+    # and the messages about a person's own report go at once); 0: as fast as the workers go.
+    CAMPAIGN_SEND_RATE = float(os.environ.get("CAMPAIGN_SEND_RATE", "250"))
     DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "18"))  # territory time
     # The port written in the links of messages (when not 80/443): PUBLIC_PORT, else the port the
     # server listens on (``PORT=8000 make run``), except behind an HTTPS proxy, whose own port is

@@ -40,6 +40,11 @@ session (an AuthSession row and a signed cookie, as bench-feed does: no argon2 a
 
 locust (bench/locustfile.py, FastHttpUser, one process: the machine has 2 cores and the load
 generator shares them) runs each phase's users spawned at a tenth of them per second for 2 minutes, 1 to 5 s between pages.
+Each user opens its first page at a random moment of the second it was spawned in: locust starts
+each second's users at the same instant, and their first pages came as one burst of 100
+requests, every second of the arrival (a median of 170-850 ms that no arrival of people gives).
+A paced campaign (CAMPAIGN_SEND_RATE, 250 deliveries a second: 80 s for 20,000 people) makes the
+phase longer: the load goes on for 30 s after the campaign's expected end.
 Once they are all there, the town hall's campaign is sent through the service behind "Send now"
 (app.campaigns.services.schedule_campaign) to push and the inbox.
 
@@ -66,6 +71,7 @@ import argparse
 import atexit
 import csv
 import json
+import math
 import os
 import resource
 import shutil
@@ -585,12 +591,18 @@ def run_phase(app: Any, args: argparse.Namespace, port: int, users: int, groups:
     spawn_rate = max(1, users // 10)
     ramp = users / spawn_rate + 2
     campaign_at = max(args.campaign_at, ramp + 20)  # some quiet time under full load first
-    log(f"phase: {users} users, {args.seconds} s, locust processes {args.locust_processes}, campaign at t={campaign_at:.0f} s")
+    # A paced campaign (CAMPAIGN_SEND_RATE) sends for citizens / rate seconds: the load goes on
+    # for 30 s after it too, so that the p95 without the campaign is not only the minutes just
+    # after the users' arrival.
+    rate = float(app.config.get("CAMPAIGN_SEND_RATE") or 0)
+    seconds = max(args.seconds, math.ceil(campaign_at + args.citizens / rate + 30)) if rate else args.seconds
+    log(f"phase: {users} users, {seconds} s, locust processes {args.locust_processes}, campaign at t={campaign_at:.0f} s"
+        f"{f', paced at {rate:.0f} deliveries a second' if rate else ''}")
     cpu_before = cpu_seconds(groups)
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     loadavg_before = os.getloadavg()
     load_started = time.time()
-    locust = start_locust(cleanup, port, users, args.seconds, args.locust_processes)
+    locust = start_locust(cleanup, port, users, seconds, args.locust_processes)
     time.sleep(campaign_at)
     run_id, campaign_started = send_campaign(app)
     campaign_began = time.time() - load_started

@@ -313,6 +313,9 @@ def campaign_100k(service: Any, pool: list[Any], sender_cpu: float) -> float:
         "MAIL_BACKEND": "memory",
         "PREFERRED_URL_SCHEME": "https",
         "DELIVERY_DRAIN_TASKS": str(PROCESSES),
+        # The engine's own cost against the bare fan-out: unpaced (a campaign's pace,
+        # CAMPAIGN_SEND_RATE, is a policy that leaves the cores to the pages; no page is served here).
+        "CAMPAIGN_SEND_RATE": "0",
         "PUSH_CONCURRENCY": str(CONCURRENCY),
     }
     worker_log = WORKDIR / "worker.log"  # the drains' closing lines: where their time went

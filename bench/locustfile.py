@@ -18,12 +18,15 @@ import os
 import random
 from itertools import count
 
+import gevent
 from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
 with open(os.environ["BENCH_LOAD_DATA"]) as _file:
     DATA = json.load(_file)
 _next_citizen = count()
+# The time between two of locust's spawn batches (locust.dispatch: one batch a second).
+SPAWN_INTERVAL = 1.0
 _samples: list[str] = []
 
 
@@ -48,6 +51,11 @@ class Citizen(FastHttpUser):
     def on_start(self) -> None:
         cookie = DATA["cookies"][next(_next_citizen) % len(DATA["cookies"])]
         self.citizen_headers = {"Cookie": f"{DATA['cookie_name']}={cookie}", "Accept-Language": "fr"}
+        # locust starts each second's share of the spawn rate at the same instant (its dispatcher
+        # hands out floor(spawn_rate) users a second, in one go), and a user's first page follows
+        # at once: 100 requests in the same millisecond, every second of the arrival. People do
+        # not arrive in step: each one opens their first page at a random moment of its second.
+        gevent.sleep(random.uniform(0.0, SPAWN_INTERVAL))
 
     def _get(self, path: str, name: str, logged_in_marker: bool = False, htmx: bool = False) -> None:
         headers = {**self.citizen_headers, "HX-Request": "true"} if htmx else self.citizen_headers

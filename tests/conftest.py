@@ -143,6 +143,9 @@ def app(_schema: None, database_url: str, redis_url: str, instance_dir: Path) ->
             # Released counts draw their noise (the same discrete Laplace law as OpenDP's)
             # from a generator seeded for each test: a test sees the same noise every run.
             "RELEASE_NOISE_SEED": 2026,
+            # Campaigns go out unpaced: the tests of pacing (tests/delivery/test_pacing.py) set
+            # a rate, and their clock, themselves.
+            "CAMPAIGN_SEND_RATE": 0,
             "PASSWORD_HASH_PROFILE": test_config.PASSWORD_HASH_PROFILE,
             # make test-pg: rate limits counted in Redis, as in production (limiter.reset()
             # below clears only their prefixed keys).

@@ -37,7 +37,7 @@ from app.extensions import db
 from app.fragments import remember
 from app.htmx import fragment_or_see_other, render, see_other, with_oob
 from app.media.services import ImageError, store_image
-from app.models_common import utcnow
+from app.models_common import staggered_minute, utcnow
 from app.security import safe_next
 from app.territories.context import current_territory
 from app.territories.models import Hashtag
@@ -109,10 +109,11 @@ def page(slug: str) -> Response:
     # What the page says of the actor is the same for everybody: rendered once per actor and
     # kept (app.fragments) while the feed data (its row, hours, hashtags, publications) is
     # unchanged in any process of this machine's instance, and for the minute at most (open now,
-    # today, a publication scheduled for now; a change made on another machine). The follower
+    # today, a publication scheduled for now; a change made on another machine), each actor's
+    # own minute (not all redrawn at the clock's, app.models_common.staggered_minute). The follower
     # count (a release) and the person's own buttons are drawn at each request.
     stamp = changes.version("feed", db.engine)
-    minute = now.replace(second=0, microsecond=0)
+    minute = staggered_minute(("actor", actor.id))
 
     def body() -> str:
         return render_template(

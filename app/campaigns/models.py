@@ -22,7 +22,17 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Base
@@ -116,6 +126,9 @@ class CampaignRun(Base):
     audience_size: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A paced run (app.delivery.drain, CAMPAIGN_SEND_RATE): when its last reserved batch may end,
+    # in seconds since the epoch; its drains, in any process, reserve their batches one after the other.
+    pace_clock: Mapped[float | None] = mapped_column(Float)
 
     campaign: Mapped[Campaign] = relationship(back_populates="runs")
 

@@ -13,6 +13,18 @@ the pushes rather than in batches of its own after the run's last push). A worke
 leaves rows in "sending" whose lease expires; they are claimed again and sent with the same
 idempotency key (push Topic and tag, e-mail Message-ID, SMS Idempotency-Key).
 
+A run that is not urgent is paced (CAMPAIGN_SEND_RATE deliveries a second, 250 by default), as
+OneSignal's throttling and Braze's rate limit pace theirs: the people who open the app from a
+notification do not all come in the same minute, and on a machine the workers share with the
+web processes, sending leaves the cores to the pages people wait for (bench-load: the p95 while
+20,000 people are reached stays that of the load without it). Its drains, in any process, reserve
+their batches one after the other on the run's pace clock (``reserve_slot``: one UPDATE, so two
+drains or two machines never take the same moment), a batch of half a second's deliveries at a
+time. A drain whose batch is not due yet waits for it when the wait is short and no other task
+is queued; else it hands its worker back (``resume``: Huey runs it again at its slot), so that a
+civic alert sent meanwhile is not queued behind a paced campaign. Civic alerts and personal
+messages (one recipient) are not paced.
+
 A drain outlives a database restart or fail-over: each of its database steps is tried again
 (rolled back, then after a pause) while the database is unreachable, up to
 DELIVERY_DATABASE_PATIENCE_SECONDS. Above all the outcomes of a batch already sent are kept
@@ -22,6 +34,7 @@ until they can be written, rather than sent again once the lease expires.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -31,7 +44,7 @@ from datetime import datetime, timedelta
 from functools import cache, partial
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from app.accounts.models import User
@@ -684,15 +697,58 @@ def next_due(run_id: int) -> datetime | None:
     return min(found) if found else None
 
 
+# -- pacing -------------------------------------------------------------------------------------
+
+R = CampaignRun.__table__
+# A paced drain's batch: the deliveries of this many seconds at the run's rate.
+PACE_SLOT_SECONDS = 0.5
+
+
+def send_rate(ctx: RunContext) -> float:
+    """The run's pace in deliveries a second; 0: not paced (an alert, a personal message, or
+    CAMPAIGN_SEND_RATE set to 0)."""
+    if ctx.is_alert or ctx.personal:
+        return 0.0
+    return max(0.0, float(setting("CAMPAIGN_SEND_RATE", 250.0)))
+
+
+def paced_batch_size(rate: float, size: int) -> int:
+    return max(1, min(size, math.ceil(rate * PACE_SLOT_SECONDS)))
+
+
+def reserve_slot(run_id: int, size: int, rate: float, now: float) -> float:
+    """Reserve the run's next ``size`` deliveries at ``rate`` a second on its pace clock, in a
+    transaction of its own; returns when they may start (seconds since the epoch: ``now`` when
+    the clock is behind, the end of the last reservation otherwise)."""
+    step = size / rate
+    start = case((or_(R.c.pace_clock.is_(None), R.c.pace_clock < now), now), else_=R.c.pace_clock)
+    session = db.session
+    session.commit()
+    end = session.execute(
+        update(R).where(R.c.id == run_id).values(pace_clock=start + step).returning(R.c.pace_clock)
+    ).scalar()
+    session.commit()
+    return now if end is None else float(end) - step
+
+
 def drain(
     run_id: int,
     *,
     clock: Callable[[], datetime] = utcnow,
     max_wait: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    others_waiting: Callable[[], bool] = lambda: False,
+    resume: Callable[[float], None] | None = None,
+    slot: float | None = None,
 ) -> int:
     """Send a run's deliveries until none is left to claim; wait for due retries and expired
     leases up to ``max_wait`` seconds (DELIVERY_MAX_WAIT_SECONDS), then leave the rest to the
-    periodic task. Returns the number of deliveries processed."""
+    periodic task. Returns the number of deliveries processed.
+
+    A paced run's drain waits for each of its batches' slot: in place when the slot is less
+    than PACE_SLOT_SECONDS away and ``others_waiting()`` says no other task is queued; else
+    it calls ``resume(when)`` and returns: the caller runs it again then with ``slot=when``,
+    the slot it had reserved."""
     def loaded() -> RunContext | None:
         ctx = load_context(run_id)
         db.session.commit()
@@ -702,6 +758,9 @@ def drain(
     if ctx is None:
         return 0
     size = max(1, int(setting("DELIVERY_BATCH_SIZE", 500)))
+    rate = send_rate(ctx)
+    if rate:
+        size = paced_batch_size(rate, size)
     lease = float(setting("DELIVERY_LEASE_SECONDS", 120))
     if max_wait is None:
         max_wait = float(setting("DELIVERY_MAX_WAIT_SECONDS", 30.0))
@@ -710,11 +769,25 @@ def drain(
     waited = 0.0
     times = PhaseTimes()
     started, cpu = time.perf_counter(), time.thread_time()
+    paced = True
     try:
         while True:
+            if rate and paced:
+                at = clock().timestamp()
+                start = slot if slot is not None else _retrying(partial(reserve_slot, run_id, size, rate, at))
+                slot = None
+                wait = start - at
+                if wait > 0:
+                    if resume is not None and (wait > PACE_SLOT_SECONDS or others_waiting()):
+                        resume(start)
+                        break
+                    with times.phase("pace"):
+                        sleep(wait)
             now = clock()
             with times.phase("claim"):
                 ids = _retrying(partial(claim_batch, run_id, size, lease, now))
+            # After a short batch the next claim is mostly empty: no slot reserved for it.
+            paced = len(ids) == size
             if ids:
                 counts = process_batch(ctx, ids, channels, now, clock, times)
                 processed += len(ids) + counts.get("inbox_along", 0)
@@ -746,6 +819,7 @@ def runs_with_due_work(now: datetime | None = None) -> list[tuple[int, int]]:
     now = now or utcnow()
     horizon = now + timedelta(seconds=float(setting("DELIVERY_MAX_WAIT_SECONDS", 30.0)))
     session = db.session
+    # A paced run whose clock is ahead has drains at work (waiting for their slots).
     rows = session.execute(
         select(D.c.run_id, func.count())
         .where(
@@ -753,7 +827,8 @@ def runs_with_due_work(now: datetime | None = None) -> list[tuple[int, int]]:
                 D.c.status == "queued",
                 and_(D.c.status == "deferred", D.c.next_attempt_at <= horizon),
                 and_(D.c.status == "sending", D.c.lease_until <= horizon),
-            )
+            ),
+            ~D.c.run_id.in_(select(R.c.id).where(R.c.pace_clock >= now.timestamp())),
         )
         .group_by(D.c.run_id)
     ).all()

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 from huey import crontab
@@ -26,9 +27,15 @@ from app.queue import app_context, huey, on_consumer_start
 
 
 @huey.task(retries=2, retry_delay=5)
-def drain_run(run_id: int) -> int:
+def drain_run(run_id: int, slot: float | None = None) -> int:
+    """A paced run's drain that must wait for its next batch while other tasks are queued (or
+    for longer than a batch takes) ends and comes back at its slot (app.delivery.drain)."""
+
+    def resume(at: float) -> None:
+        drain_run.schedule((run_id, at), delay=max(0.0, at - time.time()))
+
     with app_context():
-        return drain(run_id)
+        return drain(run_id, others_waiting=lambda: huey.pending_count() > 0, resume=resume, slot=slot)
 
 
 def enqueue_drains(run_id: int, rows: int | None = None) -> int:

@@ -298,8 +298,8 @@ _kept_open_places = Kept(256)
 
 def _open_place_rows(territory: Territory, now: datetime, hashtag: Hashtag | None) -> list[_Place]:
     engine = db.engine
-    version = (changes.version("feed", engine), now.replace(second=0, microsecond=0))
     key = (str(engine.url), territory.id, hashtag.id if hashtag is not None else None)
+    version = (changes.version("feed", engine), staggered_minute(key))
     places: list[_Place] | None = _kept_open_places.get(key, version)
     if places is None:
         places = [

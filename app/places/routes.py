@@ -15,7 +15,7 @@ from app.forms import ConfirmForm
 from app.fragments import remember
 from app.geo import PlaceError
 from app.htmx import render, render_fragment, see_other, wants_fragment
-from app.models_common import utcnow
+from app.models_common import staggered_minute, utcnow
 from app.places import bp, live
 from app.places import near as near_me
 from app.places import residence as homes
@@ -42,7 +42,8 @@ def near() -> Response:
     picked = origin.source == "point"
     # What is near is the same for everybody who searches from the same point with the same
     # filters (and, while a place poll is on, lives in the same neighbourhood: a place poll is
-    # shown to the people who live in its zone), within the same minute and while the feed data
+    # shown to the people who live in its zone), within the same minute (each list's own minute,
+    # app.models_common.staggered_minute: not all redrawn at the clock's) and while the feed data
     # (publications, actors, their hours, hashtags) is unchanged in any process: rendered once
     # and kept (app.fragments), the page's content too.
     stamp = changes.version("feed", db.engine)  # before reading: see app.changes
@@ -50,10 +51,8 @@ def near() -> Response:
         current_user.neighbourhood_id
         if authenticated and near_me.place_polls_happening(territory, now, hashtag) else None
     )
-    list_key = (
-        round(origin.lat, 6), round(origin.lon, 6), hashtag.id if hashtag is not None else None,
-        service, home, now.replace(second=0, microsecond=0), stamp,
-    )
+    where = (round(origin.lat, 6), round(origin.lon, 6), hashtag.id if hashtag is not None else None, service, home)
+    list_key = (*where, staggered_minute(where), stamp)
 
     def near_items_html() -> str:
         items = near_me.near_items(territory, origin, now, hashtag, user=current_user, service=service)

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.fragments import remember
 from app.htmx import fragment_or_see_other, render, see_other
 from app.media.services import ImageError, store_image
-from app.models_common import utcnow
+from app.models_common import staggered_minute, utcnow
 from app.publications import bp, recurrence, services
 from app.publications.forms import FORMS, KIND_FIELDS, EventForm, PublicationForm
 from app.publications.models import PUBLICATION_KINDS, PUBLICATION_STATUSES, Publication
@@ -210,14 +210,14 @@ def show(publication_id: int) -> Response:
 
     # What the page says is the same for everybody who may see it: rendered once and kept
     # (app.fragments) while the feed data is unchanged in any process of this machine's
-    # instance, and for the minute at most (a recurring event's next dates; a change made on
-    # another machine). Whether it is public (the notice its members see otherwise) is in the key
+    # instance, and for the minute at most, each publication's own (a recurring event's next
+    # dates; a change made on another machine). Whether it is public (the notice its members see otherwise) is in the key
     # too. Who may see it is checked above, at each request.
     key = (
         publication.id,
         changes.version("feed", db.engine),
         publication.is_visible,
-        now.replace(second=0, microsecond=0),
+        staggered_minute(("publication", publication.id)),
     )
     return render(
         "publications/show.html",
