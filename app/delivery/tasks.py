@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from functools import partial
 from typing import Any
 
 from huey import crontab
@@ -35,7 +36,23 @@ def drain_run(run_id: int, slot: float | None = None) -> int:
         drain_run.schedule((run_id, at), delay=max(0.0, at - time.time()))
 
     with app_context():
-        return drain(run_id, others_waiting=lambda: huey.pending_count() > 0, resume=resume, slot=slot)
+        return drain(run_id, others_waiting=partial(others_waiting, run_id), resume=resume, slot=slot)
+
+
+# How many queued tasks a paced drain looks at before it waits for its slot in place.
+PEEK = 20
+
+
+def others_waiting(run_id: int) -> bool:
+    """Whether a task other than this run's own drains is queued (an alert's drain, a digest, a
+    welcome offer's message): a paced drain hands its worker back to it. Its own run's drains
+    do not count, or two of them would hand the workers to each other at every batch."""
+    if not huey.pending_count():
+        return False
+    return any(
+        not (isinstance(task, drain_run.task_class) and task.args and task.args[0] == run_id)
+        for task in huey.pending(limit=PEEK)
+    )
 
 
 def enqueue_drains(run_id: int, rows: int | None = None) -> int:

@@ -142,3 +142,23 @@ def test_a_wait_longer_than_a_batch_hands_the_worker_back_and_the_periodic_task_
     # Its drains gone (a worker killed), the clock falls behind: the periodic task drains it again.
     assert [r for r, _rows in delivery_drain.runs_with_due_work(started + timedelta(seconds=5))] == [run.id]
 
+
+
+def test_a_paced_drain_hands_its_worker_to_other_tasks_not_to_its_own_runs_drains(app):
+    from app.delivery import tasks as delivery_tasks
+    from app.queue import huey
+
+    storage = huey.storage
+    storage.flush_queue()
+    try:
+        assert not delivery_tasks.others_waiting(7)
+        # Its own run's drains queued (the other drain, come back at its slot): nobody else waits.
+        storage.enqueue(huey.serialize_task(delivery_tasks.drain_run.s(7)))
+        storage.enqueue(huey.serialize_task(delivery_tasks.drain_run.s(7, 1_796_547_600.5)))
+        assert huey.pending_count() == 2 and not delivery_tasks.others_waiting(7)
+        # Another run's drain (an alert sent meanwhile) or another task: hand the worker back.
+        assert delivery_tasks.others_waiting(8)
+        storage.enqueue(huey.serialize_task(delivery_tasks.requeue_due.s()))
+        assert delivery_tasks.others_waiting(7)
+    finally:
+        storage.flush_queue()
