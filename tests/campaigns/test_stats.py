@@ -115,7 +115,7 @@ def test_results_over_time_are_released_in_coarse_buckets(client, town: Town) ->
         "fewer than 11")
 
 
-def test_progress_polls_while_sending_and_stops_when_done(client, town: Town) -> None:  # type: ignore[no-untyped-def]
+def test_progress_polls_while_sending_and_stops_when_done(app, client, town: Town) -> None:  # type: ignore[no-untyped-def]
     add_citizens(town.territory, 12, hashtags=[town.bio])
     campaign = _send(town, ["inbox"])
     run = db.session.scalars(select(CampaignRun)).one()
@@ -128,6 +128,20 @@ def test_progress_polls_while_sending_and_stops_when_done(client, town: Town) ->
     ).get_data(as_text=True)
     assert "<html" not in fragment and "<progress" in fragment and 'value="0"' in fragment
     assert 'hx-trigger="every 2s"' in fragment
+    steady = "It goes out at a steady pace"
+    assert steady not in fragment  # the test app sends unpaced
+    app.config["CAMPAIGN_SEND_RATE"] = 250
+    fragment = client.get(
+        f"/manage/campaigns/{campaign.id}/progress", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert steady in fragment  # paced: why it goes out over minutes
+    campaign.is_alert = True
+    db.session.commit()
+    fragment = client.get(
+        f"/manage/campaigns/{campaign.id}/progress", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert steady not in fragment  # a civic alert goes at once
+    campaign.is_alert = False
     db.session.execute(update(Delivery).where(Delivery.run_id == run.id).values(status="sent", sent_at=utcnow()))
     run.status = "sent"
     db.session.commit()
